@@ -22,6 +22,7 @@ clean:
 format:
 	clang-format -i virtio.h virtio_blk.h
 
--include tests/host.mk
--include examples/examples.mk
--include tests/qemu/qemu.mk
+# Each part of the project brings its own fragment: examples/*.mk (bare-metal examples, demo),
+# tests/*.mk (host tests), tests/qemu/*.mk (QEMU tests, bench). A fragment may add
+# prerequisites to the shared targets examples, host-tests, qemu-tests and bench.
+-include $(sort $(wildcard examples/*.mk tests/*.mk tests/qemu/*.mk))
