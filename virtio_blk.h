@@ -189,13 +189,16 @@ VIRTIO_API int virtio_blk_write_zeroes(virtio_blk *blk, uint64_t sector, uint64_
 /* Switches the write cache (VIRTIO_BLK_F_CONFIG_WCE): 1 writeback, 0 writethrough. */
 VIRTIO_API int virtio_blk_set_writeback(virtio_blk *blk, int writeback);
 
-/* Non-blocking calls. virtio_blk_submit queues one request and notifies the device; `*id`
-   names it until virtio_blk_poll returns it. type: VIRTIO_BLK_T_IN, _OUT (buf, len: whole
-   sectors, at most virtio_blk_max_request), _FLUSH (no buffer), _GET_ID (buf of 20 bytes),
-   _DISCARD or _WRITE_ZEROES (no buffer; len is the sector count). VIRTIO_ENOSPC when every
-   request slot or the queue is full: poll, then retry. */
+/* Non-blocking calls. virtio_blk_submit queues one request; `*id` names it until
+   virtio_blk_poll returns it. The device sees submitted requests at the next virtio_blk_poll,
+   virtio_blk_kick or blocking call, so a batch of submits costs one notification at most.
+   type: VIRTIO_BLK_T_IN, _OUT (buf, len: whole sectors, at most virtio_blk_max_request),
+   _FLUSH (no buffer), _GET_ID (buf of 20 bytes), _DISCARD or _WRITE_ZEROES (no buffer; len is
+   the sector count). VIRTIO_ENOSPC when every request slot or the queue is full: poll, retry. */
 VIRTIO_API int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
                                  size_t len, unsigned *id);
+/* Lets the device see every request submitted so far (virtio_blk_poll does this too). */
+VIRTIO_API int virtio_blk_kick(virtio_blk *blk);
 /* Returns one finished request: its id and its outcome (0, VIRTIO_EIO, VIRTIO_EUNSUPP, ...).
    VIRTIO_EAGAIN if none has finished. */
 VIRTIO_API int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result);
@@ -408,7 +411,8 @@ static uint32_t virtio_blk__dwz_max(const virtio_blk *blk, uint32_t type) {
     return m ? m : 0xffffffffu;
 }
 
-/* Queues one request that fits the device's limits (already checked) and notifies. */
+/* Queues one request that fits the device's limits (already checked). The device sees it at
+   the next kick. */
 static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf, uint64_t len,
                              uint32_t flags, virtio_blk_req **out) {
     virtio_seg segs[VIRTIO_BLK_MAX_SEGS + 2u];
@@ -462,9 +466,8 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
     if (r) return r;
     rq->state = VIRTIO_BLK__BUSY;
     rq->result = 0;
-    r = virtio_queue_kick(&blk->queue);
     *out = rq;
-    return r;
+    return VIRTIO_OK;
 }
 
 /* The device's verdict on a finished request, from the status byte it wrote. */
@@ -509,12 +512,20 @@ VIRTIO_BLK__DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t s
     return VIRTIO_OK;
 }
 
+VIRTIO_BLK__DEF int virtio_blk_kick(virtio_blk *blk) {
+    if (!blk || !blk->reqs) return VIRTIO_EINVAL;
+    return virtio_queue_kick(&blk->queue);
+}
+
 VIRTIO_BLK__DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
     virtio_blk_req *rq;
     void *cookie;
     uint32_t i;
     int r;
     if (!blk || !blk->reqs) return VIRTIO_EINVAL;
+    /* Publish what was submitted since the last poll: one notification for the whole batch. */
+    r = virtio_queue_kick(&blk->queue);
+    if (r) return r;
     for (;;) {
         if (blk->ndone) {
             for (i = 0; i < blk->nreqs; i++) {
@@ -544,10 +555,12 @@ static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void
     int r;
     for (;;) {
         r = virtio_blk__queue(blk, type, sector, buf, len, flags, &mine);
+        if (r == VIRTIO_OK) r = virtio_queue_kick(&blk->queue);
         if (r != VIRTIO_ENOSPC) break;
         /* Every slot or descriptor is taken by non-blocking requests: wait for one to end. */
         if (virtio_blk_in_flight(blk) == blk->ndone) return VIRTIO_ENOSPC;
-        r = virtio_queue_wait(&blk->queue, &cookie, 0);
+        r = virtio_queue_kick(&blk->queue);
+        if (r == VIRTIO_OK) r = virtio_queue_wait(&blk->queue, &cookie, 0);
         if (r) return r;
         virtio_blk__complete(blk, cookie);
     }
