@@ -788,8 +788,8 @@ VIRTIO__DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t 
 VIRTIO__DEF int virtio_dev_has(const virtio_dev *dev, unsigned bit) {
     /* Two 32-bit halves: a variable 64-bit shift is a libgcc call on 32-bit targets. */
     if (!dev || bit >= 64) return 0;
-    return bit < 32 ? ((uint32_t)dev->features >> bit) & 1u
-                    : ((uint32_t)(dev->features >> 32) >> (bit - 32)) & 1u;
+    return (int)(bit < 32 ? ((uint32_t)dev->features >> bit) & 1u
+                          : ((uint32_t)(dev->features >> 32) >> (bit - 32)) & 1u);
 }
 
 VIRTIO__DEF int virtio_dev_check(virtio_dev *dev) {

@@ -27,14 +27,15 @@ DOES NOT
 MEMORY
    virtio_blk object (caller's, do not move after init); queue memory as in virtio.h
    (VIRTIO_QUEUE_MEM(size), aligned 4096 for legacy devices, 16 for modern); request memory
-   VIRTIO_BLK_REQ_MEM(n) bytes aligned to 16 for n requests in flight (headers and status bytes
+   VIRTIO_BLK_REQ_MEM(n) bytes aligned to 8 for n requests in flight (headers and status bytes
    the device reads and writes). Data buffers: any address, contiguous for the device, a whole
-   number of 512-byte sectors.
+   number of logical blocks (virtio_blk_block_size: 512 bytes unless the device says more).
 
 ERRORS
    As virtio.h, plus: VIRTIO_EROFS for a write, discard or write-zeroes on a read-only disk,
-   VIRTIO_ERANGE for a range past the capacity, VIRTIO_EINVAL for a length that is not a whole
-   number of sectors, VIRTIO_ENOTSUP for flush/discard/write-zeroes the device did not offer,
+   VIRTIO_ERANGE for a range past the capacity, VIRTIO_EINVAL for a start or length that is not
+   a whole number of logical blocks, VIRTIO_ENOTSUP for flush/discard/write-zeroes the device
+   did not offer,
    VIRTIO_EIO and VIRTIO_EUNSUPP for the device's status byte. Nothing is sent on a caller error.
 
 CONCURRENCY
@@ -179,7 +180,7 @@ VIRTIO_API uint32_t virtio_blk_max_request(const virtio_blk *blk); /* sectors in
 VIRTIO_API const virtio_blk_info *virtio_blk_get_info(const virtio_blk *blk);
 
 /* Blocking calls: each returns when the device has answered, or with an error. Reads and
-   writes of any length (a whole number of sectors) are split to the device's limits. */
+   writes of any length (whole logical blocks) are split to the device's limits. */
 VIRTIO_API int virtio_blk_read(virtio_blk *blk, uint64_t sector, void *buf, size_t len);
 VIRTIO_API int virtio_blk_write(virtio_blk *blk, uint64_t sector, const void *buf, size_t len);
 VIRTIO_API int virtio_blk_flush(virtio_blk *blk);
@@ -328,10 +329,10 @@ VIRTIO_BLK__DEF int virtio_blk_init(virtio_blk *blk, const virtio_regs *regs, vo
     r = virtio_config_atomic(&blk->dev, virtio_blk__read_config, in);
     if (r) return virtio_dev_fail(&blk->dev, r);
     /* The configuration is untrusted: a block size that is not a power of two from 512 up, or
-       a segment smaller than a sector, makes no sense and we refuse the device. */
+       a segment smaller than a block, makes no sense and we refuse the device. */
     if (in->blk_size < VIRTIO_BLK_SECTOR_SIZE || in->blk_size > (1u << 20) ||
         (in->blk_size & (in->blk_size - 1u)) != 0 ||
-        (in->size_max != 0 && in->size_max < VIRTIO_BLK_SECTOR_SIZE))
+        (in->size_max != 0 && in->size_max < in->blk_size))
         return virtio_dev_fail(&blk->dev, VIRTIO_EDEVICE);
 
     r = virtio_queue_init(&blk->queue, &blk->dev, 0, queue_mem, queue_mem_size, queue_size);
@@ -344,7 +345,8 @@ VIRTIO_BLK__DEF int virtio_blk_init(virtio_blk *blk, const virtio_regs *regs, vo
     if (in->seg_max != 0 && in->seg_max < segs) segs = in->seg_max;
     if (virtio_dev_has(&blk->dev, VIRTIO_BLK_F_SEG_MAX) && in->seg_max == 0) segs = 1;
     if (segs > VIRTIO_BLK_MAX_SEGS) segs = VIRTIO_BLK_MAX_SEGS;
-    seg_bytes = in->size_max ? in->size_max & ~(VIRTIO_BLK_SECTOR_SIZE - 1u)
+    /* Segments and requests are whole logical blocks, so a split never cuts one. */
+    seg_bytes = in->size_max ? in->size_max & ~(in->blk_size - 1u)
                              : VIRTIO_BLK__MAX_SECTORS * VIRTIO_BLK_SECTOR_SIZE;
     if (seg_bytes > VIRTIO_BLK__MAX_SECTORS * VIRTIO_BLK_SECTOR_SIZE)
         seg_bytes = VIRTIO_BLK__MAX_SECTORS * VIRTIO_BLK_SECTOR_SIZE;
@@ -400,6 +402,9 @@ static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sect
     default: return VIRTIO_EINVAL;
     }
     if (sector > cap || n > cap - sector) return VIRTIO_ERANGE;
+    /* Devices (QEMU among them) fail requests that are not whole logical blocks with IOERR;
+       refuse them here instead, with nothing sent. */
+    if (((sector | n) & (blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) != 0) return VIRTIO_EINVAL;
     *sectors = n;
     return VIRTIO_OK;
 }
@@ -408,7 +413,10 @@ static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sect
 static uint32_t virtio_blk__dwz_max(const virtio_blk *blk, uint32_t type) {
     uint32_t m = type == VIRTIO_BLK_T_DISCARD ? blk->info.max_discard_sectors
                                               : blk->info.max_write_zeroes_sectors;
-    return m ? m : 0xffffffffu;
+    uint32_t bs = blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE; /* a power of two */
+    if (m == 0) m = 0xffffffffu;
+    m &= ~(bs - 1u); /* whole logical blocks */
+    return m ? m : bs;
 }
 
 /* Queues one request that fits the device's limits (already checked). The device sees it at
@@ -444,6 +452,9 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
         segs[1].len = 16;
         n_out = 2;
     } else if (type == VIRTIO_BLK_T_GET_ID) {
+        /* The spec calls the ID NUL-padded, but QEMU writes only the string and one NUL:
+           clear the buffer so the caller never sees what it held before. */
+        virtio_blk__zero(buf, VIRTIO_BLK_ID_BYTES);
         data = 1;
         segs[1].addr = buf;
         segs[1].len = VIRTIO_BLK_ID_BYTES;
