@@ -273,6 +273,7 @@ typedef struct virtio_dev {
     uint64_t features;        /* feature bits negotiated */
     int error;                /* latched device fault (0 = healthy) */
     uint32_t status;          /* last status the driver wrote */
+    uint32_t negotiated;      /* features were negotiated (legacy devices have no FEATURES_OK) */
 } virtio_dev;
 
 #define VIRTIO_TRANSPORT_MMIO 1u
@@ -720,6 +721,7 @@ VIRTIO__DEF int virtio_dev_init(virtio_dev *dev, const virtio_regs *regs, uint32
     dev->features = 0;
     dev->error = 0;
     dev->status = 0;
+    dev->negotiated = 0;
 
     /* 1. Reset the device, and wait for it to finish: status reads back 0. */
     virtio__set_status(dev, 0);
@@ -782,6 +784,7 @@ VIRTIO__DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t 
             return virtio_dev_fail(dev, VIRTIO_EFEATURES);
     }
     dev->features = accept;
+    dev->negotiated = 1;
     return VIRTIO_OK;
 }
 
@@ -794,14 +797,15 @@ VIRTIO__DEF int virtio_dev_has(const virtio_dev *dev, unsigned bit) {
 
 VIRTIO__DEF int virtio_dev_check(virtio_dev *dev) {
     uint32_t s;
-    if (!dev || !dev->regs.read32) return VIRTIO_EINVAL;
+    if (!dev) return VIRTIO_EINVAL;
+    if (!dev->regs.read32) return VIRTIO_ESTATE;
     if (dev->error) return dev->error;
     s = virtio__get_status(dev);
     /* "The device SHOULD set DEVICE_NEEDS_RESET when it enters an error state that a reset
        is needed" (virtio 1.4 "Device Status Field"). A device whose status lost bits we set
        has reset itself behind our back: just as broken. */
     if (s & VIRTIO_STATUS_NEEDS_RESET) dev->error = VIRTIO_ENEEDS_RESET;
-    else if ((s & dev->status) != dev->status) dev->error = VIRTIO_EDEVICE;
+    else if ((s & dev->status) != dev->status || (s & VIRTIO_STATUS_FAILED)) dev->error = VIRTIO_EDEVICE;
     return dev->error;
 }
 
@@ -810,7 +814,7 @@ VIRTIO__DEF int virtio_dev_ready(virtio_dev *dev) {
     if (!dev) return VIRTIO_EINVAL;
     if (dev->error) return dev->error;
     if (!VIRTIO__LEGACY(dev)) need |= VIRTIO_STATUS_FEATURES_OK;
-    if (dev->status != need) return VIRTIO_ESTATE;
+    if (dev->status != need || !dev->negotiated) return VIRTIO_ESTATE;
     /* 8. DRIVER_OK: "At this point the device is live". Queues are set up by now. */
     virtio__set_status(dev, dev->status | VIRTIO_STATUS_DRIVER_OK);
     return virtio_dev_check(dev);
@@ -818,9 +822,11 @@ VIRTIO__DEF int virtio_dev_ready(virtio_dev *dev) {
 
 VIRTIO__DEF int virtio_dev_reset(virtio_dev *dev) {
     int r;
-    if (!dev || !dev->regs.write32) return VIRTIO_EINVAL;
+    if (!dev) return VIRTIO_EINVAL;
+    if (!dev->regs.write32) return VIRTIO_ESTATE;
     virtio__set_status(dev, 0);
     dev->features = 0;
+    dev->negotiated = 0;
     dev->error = 0;
     r = virtio__wait_reset(dev);
     if (r) dev->error = r;
@@ -881,7 +887,8 @@ VIRTIO__DEF void virtio_config_write32(virtio_dev *dev, uint32_t off, uint32_t v
 VIRTIO__DEF int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read, void *ctx) {
     uint32_t tries, gen;
     int r;
-    if (!dev || !read || !dev->regs.read32) return VIRTIO_EINVAL;
+    if (!dev || !read) return VIRTIO_EINVAL;
+    if (!dev->regs.read32) return VIRTIO_ESTATE;
     if (dev->error) return dev->error;
     /* "Drivers MUST NOT assume reads from fields greater than 32 bits wide are atomic, nor are
        reads from multiple fields: drivers SHOULD read device configuration space fields like
@@ -931,7 +938,8 @@ VIRTIO__DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint16_t ind
     uint32_t max, n, i;
     uint64_t base;
     char *m = (char *)mem;
-    if (!q || !dev || !mem || !dev->regs.read32) return VIRTIO_EINVAL;
+    if (!q || !dev || !mem) return VIRTIO_EINVAL;
+    if (!dev->regs.read32 || !dev->version) return VIRTIO_ESTATE; /* dev never initialized */
     if (!virtio__layout(size, dev->version, &used_off, &shadow_off, &total)) return VIRTIO_EINVAL;
     align = virtio_queue_mem_align(dev->version);
     if (mem_size < total || ((uintptr_t)mem & (align - 1)) != 0) return VIRTIO_EINVAL;
@@ -940,9 +948,7 @@ VIRTIO__DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint16_t ind
     if (VIRTIO__LEGACY(dev) && base / VIRTIO_MMIO_LEGACY_PAGE_SIZE > 0xffffffffu) return VIRTIO_EINVAL;
     if (dev->error) return dev->error;
     /* Queues are set up after FEATURES_OK and before DRIVER_OK ("Device Initialization" 7). */
-    if ((dev->status & VIRTIO_STATUS_DRIVER) == 0 || (dev->status & VIRTIO_STATUS_DRIVER_OK) != 0 ||
-        (!VIRTIO__LEGACY(dev) && (dev->status & VIRTIO_STATUS_FEATURES_OK) == 0))
-        return VIRTIO_ESTATE;
+    if (!dev->negotiated || (dev->status & VIRTIO_STATUS_DRIVER_OK) != 0) return VIRTIO_ESTATE;
 
     /* "Select the queue ... Check if the queue is not already in use ... Read maximum queue
        size (number of elements) from QueueNumMax. If the returned value is zero (0x0) the
@@ -994,7 +1000,8 @@ VIRTIO__DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsign
     unsigned k, n;
     uint64_t wlen = 0;
     uint16_t head, i;
-    if (!q || !q->dev || !segs || !cookie) return VIRTIO_EINVAL;
+    if (!q || !segs || !cookie) return VIRTIO_EINVAL;
+    if (!q->dev) return VIRTIO_ESTATE;
     n = n_out + n_in;
     if (n == 0 || n_out > q->size || n_in > q->size || n > q->size) return VIRTIO_EINVAL;
     for (k = 0; k < n; k++) {
@@ -1034,7 +1041,8 @@ VIRTIO__DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsign
 VIRTIO__DEF int virtio_queue_kick(virtio_queue *q) {
     uint16_t old, now;
     int notify;
-    if (!q || !q->dev) return VIRTIO_EINVAL;
+    if (!q) return VIRTIO_EINVAL;
+    if (!q->dev) return VIRTIO_ESTATE;
     VIRTIO__RETURN_IF_BROKEN(q);
     /* "The driver MUST NOT send any buffer available notifications to the device before
        setting DRIVER_OK." */
@@ -1076,7 +1084,8 @@ VIRTIO__DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len)
     uint16_t used_idx, id16, last, i, k;
     uint32_t id, ulen;
     virtio_queue_shadow *h;
-    if (!q || !q->dev) return VIRTIO_EINVAL;
+    if (!q) return VIRTIO_EINVAL;
+    if (!q->dev) return VIRTIO_ESTATE;
     VIRTIO__RETURN_IF_BROKEN(q);
     used_idx = VIRTIO__R16(q, q->used[1]);
     if (used_idx == q->last_used) return VIRTIO_EAGAIN;
@@ -1117,7 +1126,8 @@ VIRTIO__DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len)
 VIRTIO__DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) {
     uint32_t i, limit;
     int r;
-    if (!q || !q->dev) return VIRTIO_EINVAL;
+    if (!q) return VIRTIO_EINVAL;
+    if (!q->dev) return VIRTIO_ESTATE;
     limit = q->dev->spin_limit ? q->dev->spin_limit : VIRTIO_SPIN_LIMIT;
     for (i = 0;; i++) {
         r = virtio_queue_poll(q, cookie, len);

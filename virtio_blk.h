@@ -135,7 +135,7 @@ typedef struct virtio_blk_req {
 typedef struct virtio_blk_info {
     uint64_t capacity;          /* 512-byte sectors */
     uint32_t blk_size;          /* logical block size, bytes (512 when not offered) */
-    uint32_t size_max;          /* largest segment in bytes (0 = no limit) */
+    uint32_t size_max;          /* largest segment in bytes (0 = not offered: no limit) */
     uint32_t seg_max;           /* most data segments in a request (0 = no limit) */
     uint16_t cylinders;         /* geometry, 0 when not offered */
     uint8_t heads, sectors;
@@ -332,7 +332,7 @@ VIRTIO_BLK__DEF int virtio_blk_init(virtio_blk *blk, const virtio_regs *regs, vo
        a segment smaller than a block, makes no sense and we refuse the device. */
     if (in->blk_size < VIRTIO_BLK_SECTOR_SIZE || in->blk_size > (1u << 20) ||
         (in->blk_size & (in->blk_size - 1u)) != 0 ||
-        (in->size_max != 0 && in->size_max < in->blk_size))
+        (virtio_dev_has(&blk->dev, VIRTIO_BLK_F_SIZE_MAX) && in->size_max < in->blk_size))
         return virtio_dev_fail(&blk->dev, VIRTIO_EDEVICE);
 
     r = virtio_queue_init(&blk->queue, &blk->dev, 0, queue_mem, queue_mem_size, queue_size);

@@ -1,0 +1,1148 @@
+/* sim.c - the simulated virtio-mmio device of the host tests. See sim.h. */
+#include "sim.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A wait that runs this long means the library ignored its bound: stop it and say so. */
+#define SIM_RELAX_CAP 4000000u
+
+/* ---- Little-endian helpers (device fields are little-endian; the host order does not matter) */
+static uint16_t ld16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t ld32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static uint64_t ld64(const uint8_t *p) { return (uint64_t)ld32(p) | ((uint64_t)ld32(p + 4) << 32); }
+static void st16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static void st32(uint8_t *p, uint32_t v)
+{
+    st16(p, (uint16_t)v);
+    st16(p + 2, (uint16_t)(v >> 16));
+}
+static void st64(uint8_t *p, uint64_t v)
+{
+    st32(p, (uint32_t)v);
+    st32(p + 4, (uint32_t)(v >> 32));
+}
+static int is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+/* ---- Arena --------------------------------------------------------------------------------- */
+int sim_arena_init(sim_arena *a, size_t size, uint64_t gpa)
+{
+    memset(a, 0, sizeof *a);
+    size = (size + 4095u) & ~(size_t)4095u;
+    a->base = aligned_alloc(4096, size);
+    if (!a->base) return -1;
+    memset(a->base, 0, size);
+    a->size = size;
+    a->gpa = gpa;
+    return 0;
+}
+
+void sim_arena_free(sim_arena *a)
+{
+    free(a->base);
+    memset(a, 0, sizeof *a);
+}
+
+void *sim_alloc(sim_arena *a, size_t size, size_t align)
+{
+    size_t at = (a->used + align - 1) & ~(align - 1);
+    if (at > a->size || size > a->size - at) {
+        fprintf(stderr, "sim_alloc: arena of %zu bytes full (asked %zu)\n", a->size, size);
+        abort();
+    }
+    a->used = at + size;
+    return a->base + at;
+}
+
+/* ---- Violations ---------------------------------------------------------------------------- */
+void sim_violation(sim *s, const char *fmt, ...)
+{
+    va_list ap;
+    s->violations++;
+    if (s->violations > 1) return;
+    va_start(ap, fmt);
+    vsnprintf(s->violation, sizeof s->violation, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- Guest memory -------------------------------------------------------------------------- */
+void *sim_mem(sim *s, uint64_t gpa, uint64_t len)
+{
+    sim_arena *a = s->arena;
+    if (!a || gpa < a->gpa || gpa - a->gpa > a->size || len > a->size - (gpa - a->gpa)) {
+        sim_violation(s, "device address 0x%llx+%llu is outside guest memory",
+                      (unsigned long long)gpa, (unsigned long long)len);
+        return NULL;
+    }
+    return a->base + (gpa - a->gpa);
+}
+
+uint64_t sim_gpa(const sim *s, const void *p)
+{
+    const uint8_t *b = (const uint8_t *)p;
+    const sim_arena *a = s->arena;
+    if (!a || b < a->base || b > a->base + a->size) return 0xdead000000000000ull;
+    return a->gpa + (uint64_t)(b - a->base);
+}
+
+static uint64_t sim_dma(void *user, const void *p)
+{
+    sim *s = (sim *)user;
+    uint64_t g = sim_gpa(s, p);
+    if (g == 0xdead000000000000ull) sim_violation(s, "dma() of %p, outside guest memory", p);
+    return g;
+}
+
+/* Ring field access by the device; a bad address is a violation and reads as 0. */
+static uint16_t g16(sim *s, uint64_t gpa)
+{
+    uint8_t *p = (uint8_t *)sim_mem(s, gpa, 2);
+    return p ? ld16(p) : 0;
+}
+static void p16(sim *s, uint64_t gpa, uint16_t v)
+{
+    uint8_t *p = (uint8_t *)sim_mem(s, gpa, 2);
+    if (p) st16(p, v);
+}
+static void p32(sim *s, uint64_t gpa, uint32_t v)
+{
+    uint8_t *p = (uint8_t *)sim_mem(s, gpa, 4);
+    if (p) st32(p, v);
+}
+
+/* ---- Patterns ------------------------------------------------------------------------------ */
+uint8_t sim_disk_pattern(uint64_t byte)
+{
+    uint64_t x = (byte + 1) * 0x9E3779B97F4A7C15ull;
+    return (uint8_t)((x >> 56) ^ (x >> 29));
+}
+
+uint8_t sim_rng_byte(uint64_t n)
+{
+    uint64_t x = (n + 77) * 0xD1B54A32D192ED03ull;
+    return (uint8_t)((x >> 53) ^ (x >> 17));
+}
+
+/* ---- Config space -------------------------------------------------------------------------- */
+void sim_cfg_w8(sim *s, uint32_t off, uint8_t v) { s->config[off] = v; }
+void sim_cfg_w16(sim *s, uint32_t off, uint16_t v) { st16(s->config + off, v); }
+void sim_cfg_w32(sim *s, uint32_t off, uint32_t v) { st32(s->config + off, v); }
+void sim_cfg_w64(sim *s, uint32_t off, uint64_t v) { st64(s->config + off, v); }
+uint64_t sim_cfg_r(const sim *s, uint32_t off, unsigned width)
+{
+    switch (width) {
+    case 1: return s->config[off];
+    case 2: return ld16(s->config + off);
+    case 4: return ld32(s->config + off);
+    default: return ld64(s->config + off);
+    }
+}
+
+/* ---- Init ---------------------------------------------------------------------------------- */
+static void sim_base(sim *s, sim_arena *a, uint32_t version, uint32_t device_id)
+{
+    unsigned i;
+    memset(s, 0, sizeof *s);
+    s->magic = SIM_MAGIC;
+    s->version = version;
+    s->device_id = device_id;
+    s->vendor_id = SIM_VENDOR;
+    s->arena = a;
+    /* The ring features QEMU offers: legacy adds NOTIFY_ON_EMPTY and ANY_LAYOUT, modern
+       VERSION_1 and RING_RESET (QEMU-NOTES.md). */
+    s->dev_features = SIM_F(SIM_F_INDIRECT_DESC) | SIM_F(SIM_F_EVENT_IDX);
+    if (version == 1)
+        s->dev_features |= SIM_F(SIM_F_NOTIFY_ON_EMPTY) | SIM_F(SIM_F_ANY_LAYOUT);
+    else
+        s->dev_features |= SIM_F(SIM_F_VERSION_1) | SIM_F(SIM_F_RING_RESET);
+    for (i = 0; i < SIM_MAX_QUEUES; i++) s->q[i].num_max = 0;
+    s->q[0].num_max = 256;
+}
+
+void sim_init_echo(sim *s, sim_arena *a, uint32_t version, uint32_t device_id)
+{
+    unsigned i;
+    sim_base(s, a, version, device_id);
+    s->backend = SIM_DEV_ECHO;
+    s->q[1].num_max = 256;
+    s->config_len = SIM_CONFIG_SIZE;
+    for (i = 0; i < SIM_CONFIG_SIZE; i++) s->config[i] = (uint8_t)(i * 7u + 3u);
+}
+
+void sim_init_rng(sim *s, sim_arena *a, uint32_t version)
+{
+    sim_base(s, a, version, 4);
+    s->backend = SIM_DEV_RNG;
+    s->config_len = 0;
+}
+
+int sim_init_blk(sim *s, sim_arena *a, uint32_t version, uint64_t capacity)
+{
+    uint64_t i, bytes = capacity * 512u;
+    sim_base(s, a, version, 2);
+    s->backend = SIM_DEV_BLK;
+    s->q[0].num_max = 256;
+    s->capacity = capacity;
+    s->disk = (uint8_t *)malloc(bytes ? (size_t)bytes : 1u);
+    if (!s->disk) return -1;
+    for (i = 0; i < bytes; i++) s->disk[i] = sim_disk_pattern(i);
+    s->dev_features |= SIM_F(SIM_BLK_F_SEG_MAX) | SIM_F(SIM_BLK_F_GEOMETRY) |
+                       SIM_F(SIM_BLK_F_BLK_SIZE) | SIM_F(SIM_BLK_F_FLUSH) |
+                       SIM_F(SIM_BLK_F_TOPOLOGY) | SIM_F(SIM_BLK_F_CONFIG_WCE) |
+                       SIM_F(SIM_BLK_F_DISCARD) | SIM_F(SIM_BLK_F_WRITE_ZEROES);
+    s->config_len = 60; /* up to write_zeroes_may_unmap and its padding */
+    sim_cfg_w64(s, 0, capacity);
+    sim_cfg_w32(s, 8, 0);      /* size_max: feature not offered */
+    sim_cfg_w32(s, 12, 126);   /* seg_max: QEMU's queue size - 2 */
+    sim_cfg_w16(s, 16, 1024);  /* cylinders */
+    sim_cfg_w8(s, 18, 16);     /* heads */
+    sim_cfg_w8(s, 19, 63);     /* sectors */
+    sim_cfg_w32(s, 20, 512);   /* blk_size */
+    sim_cfg_w8(s, 24, 3);      /* physical_block_exp: 4 KiB physical blocks */
+    sim_cfg_w8(s, 25, 0);
+    sim_cfg_w16(s, 26, 1);     /* min_io_size */
+    sim_cfg_w32(s, 28, 8);     /* opt_io_size */
+    sim_cfg_w8(s, 32, 1);      /* writeback */
+    sim_cfg_w32(s, 36, 0x3fffff); /* max_discard_sectors */
+    sim_cfg_w32(s, 40, 1);     /* max_discard_seg */
+    sim_cfg_w32(s, 44, 8);     /* discard_sector_alignment */
+    sim_cfg_w32(s, 48, 0x3fffff); /* max_write_zeroes_sectors */
+    sim_cfg_w32(s, 52, 1);     /* max_write_zeroes_seg */
+    sim_cfg_w8(s, 56, 1);      /* write_zeroes_may_unmap */
+    memcpy(s->blk_serial, "SIMDISK-0123456789AB", 20);
+    return 0;
+}
+
+void sim_destroy(sim *s)
+{
+    free(s->disk);
+    s->disk = NULL;
+}
+
+/* ---- Queues -------------------------------------------------------------------------------- */
+static sim_queue *cur_queue(sim *s)
+{
+    return s->queue_sel < SIM_MAX_QUEUES ? &s->q[s->queue_sel] : NULL;
+}
+
+static uint64_t drv_has(const sim *s, unsigned bit) { return s->drv_features & SIM_F(bit); }
+
+/* Checks that the three rings of a queue lie in guest memory, then makes it live. */
+static void queue_go_live(sim *s, sim_queue *q)
+{
+    uint64_t n = q->num;
+    if (!sim_mem(s, q->desc, 16 * n) || !sim_mem(s, q->driver, 6 + 2 * n) ||
+        !sim_mem(s, q->device, 6 + 8 * n))
+        return;
+    if ((q->desc & 15) || (q->driver & 1) || (q->device & 3))
+        sim_violation(s, "queue %u rings misaligned (desc 0x%llx avail 0x%llx used 0x%llx)",
+                      (unsigned)(q - s->q), (unsigned long long)q->desc,
+                      (unsigned long long)q->driver, (unsigned long long)q->device);
+    q->live = 1;
+    q->last_avail = 0;
+    q->used_idx = 0;
+}
+
+static void device_reset(sim *s)
+{
+    unsigned i;
+    s->resets++;
+    s->status = s->reset_stuck ? SIM_S_ACKNOWLEDGE : 0;
+    s->drv_features = 0;
+    s->dev_feat_sel = s->drv_feat_sel = 0;
+    s->dev_feat_sel_written = s->drv_feat_sel_written = 0;
+    s->guest_page_size = 0;
+    s->queue_sel = 0;
+    s->isr = 0;
+    for (i = 0; i < SIM_MAX_QUEUES; i++) {
+        sim_queue *q = &s->q[i];
+        uint32_t max = q->num_max;
+        unsigned long notifies = q->notifies, chains = q->chains, irq = q->interrupts;
+        memset(q, 0, sizeof *q);
+        q->num_max = max;
+        q->notifies = notifies;
+        q->chains = chains;
+        q->interrupts = irq;
+    }
+    s->nstatus_hist = 0;
+}
+
+/* ---- Chains -------------------------------------------------------------------------------- */
+typedef struct sim_seg {
+    uint8_t *p;
+    uint32_t len;
+    int w;
+    uint64_t addr;
+} sim_seg;
+
+typedef struct sim_chain {
+    unsigned n, nread;
+    uint64_t rlen, wlen;
+    sim_seg seg[SIM_MAX_CHAIN];
+} sim_chain;
+
+/* Walks the chain at `head`. 0 on success; -1 (violation recorded) if it is malformed. */
+static int walk_chain(sim *s, sim_queue *q, unsigned qi, uint16_t head, sim_chain *c)
+{
+    uint32_t idx = head;
+    int seen_w = 0;
+    c->n = c->nread = 0;
+    c->rlen = c->wlen = 0;
+    if (head >= q->num) {
+        sim_violation(s, "queue %u: avail ring names head %u, queue size %u", qi, head, q->num);
+        return -1;
+    }
+    for (;;) {
+        uint8_t *d = (uint8_t *)sim_mem(s, q->desc + 16u * idx, 16);
+        uint64_t addr;
+        uint32_t len;
+        uint16_t flags, next;
+        sim_seg *sg;
+        if (!d) return -1;
+        addr = ld64(d);
+        len = ld32(d + 8);
+        flags = ld16(d + 12);
+        next = ld16(d + 14);
+        if (c->n >= q->num || c->n >= SIM_MAX_CHAIN) {
+            sim_violation(s, "queue %u: chain at head %u longer than the queue (loop?)", qi, head);
+            return -1;
+        }
+        if (flags & ~(VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_INDIRECT)) {
+            sim_violation(s, "queue %u: descriptor %u has unknown flags 0x%x", qi, idx, flags);
+            return -1;
+        }
+        if (flags & VIRTQ_DESC_F_INDIRECT) {
+            sim_violation(s, "queue %u: indirect descriptor without VIRTIO_F_INDIRECT_DESC", qi);
+            return -1;
+        }
+        if (len == 0) {
+            sim_violation(s, "queue %u: descriptor %u has length 0", qi, idx);
+            return -1;
+        }
+        if ((flags & VIRTQ_DESC_F_WRITE) == 0 && seen_w) {
+            sim_violation(s, "queue %u: readable descriptor after a writable one (head %u)", qi,
+                          head);
+            return -1;
+        }
+        sg = &c->seg[c->n++];
+        sg->p = (uint8_t *)sim_mem(s, addr, len);
+        if (!sg->p) return -1;
+        sg->len = len;
+        sg->addr = addr;
+        sg->w = (flags & VIRTQ_DESC_F_WRITE) != 0;
+        if (sg->w) {
+            seen_w = 1;
+            c->wlen += len;
+        } else {
+            c->nread++;
+            c->rlen += len;
+        }
+        if (!(flags & VIRTQ_DESC_F_NEXT)) break;
+        if (next >= q->num) {
+            sim_violation(s, "queue %u: descriptor %u next %u past queue size %u", qi, idx, next,
+                          q->num);
+            return -1;
+        }
+        idx = next;
+    }
+    if (c->rlen + c->wlen > 0xffffffffull) {
+        sim_violation(s, "queue %u: chain longer than 2^32 bytes", qi);
+        return -1;
+    }
+    return 0;
+}
+
+/* Copies between a byte offset of the readable (w = 0) or writable (w = 1) part of a chain and
+   a flat buffer. to_chain: copy buf into the chain. Returns bytes copied. */
+static uint64_t chain_copy(sim_chain *c, int w, uint64_t off, uint8_t *buf, uint64_t len,
+                           int to_chain)
+{
+    uint64_t done = 0;
+    unsigned i;
+    for (i = 0; i < c->n && done < len; i++) {
+        sim_seg *sg = &c->seg[i];
+        uint64_t n;
+        if (sg->w != w) continue;
+        if (off >= sg->len) {
+            off -= sg->len;
+            continue;
+        }
+        n = sg->len - off;
+        if (n > len - done) n = len - done;
+        if (to_chain)
+            memcpy(sg->p + off, buf + done, (size_t)n);
+        else
+            memcpy(buf + done, sg->p + off, (size_t)n);
+        done += n;
+        off = 0;
+    }
+    return done;
+}
+
+/* ---- Backends ------------------------------------------------------------------------------ */
+static uint32_t be_echo(sim *s, sim_chain *c)
+{
+    uint64_t n = c->rlen < c->wlen ? c->rlen : c->wlen, off = 0;
+    uint8_t tmp[512];
+    (void)s;
+    while (off < n) {
+        uint64_t k = n - off < sizeof tmp ? n - off : sizeof tmp;
+        chain_copy(c, 0, off, tmp, k, 0);
+        chain_copy(c, 1, off, tmp, k, 1);
+        off += k;
+    }
+    return (uint32_t)n;
+}
+
+static uint32_t be_rng(sim *s, sim_chain *c)
+{
+    uint64_t n = c->wlen, i;
+    unsigned k;
+    if (c->nread) sim_violation(s, "rng: driver placed a device-readable buffer in the queue");
+    if (s->rng_max_fill && n > s->rng_max_fill) n = s->rng_max_fill;
+    if (s->rng_zero) n = 0;
+    for (i = 0, k = 0; k < c->n && i < n; k++) {
+        sim_seg *sg = &c->seg[k];
+        uint32_t j;
+        if (!sg->w) continue;
+        for (j = 0; j < sg->len && i < n; j++, i++) sg->p[j] = sim_rng_byte(s->rng_pos++);
+    }
+    return (uint32_t)n;
+}
+
+static uint8_t blk_rw(sim *s, sim_log *lg, sim_chain *c, int out, uint64_t sector, uint64_t len)
+{
+    uint64_t n = len / 512u;
+    if (len % 512u) {
+        sim_violation(s, "blk: %s of %llu bytes, not a multiple of 512", out ? "write" : "read",
+                      (unsigned long long)len);
+        return SIM_BLK_S_IOERR;
+    }
+    if (sector > s->capacity || n > s->capacity - sector) {
+        sim_violation(s, "blk: %s of sectors %llu+%llu past capacity %llu",
+                      out ? "write" : "read", (unsigned long long)sector, (unsigned long long)n,
+                      (unsigned long long)s->capacity);
+        return SIM_BLK_S_IOERR;
+    }
+    (void)lg;
+    if (out) {
+        /* QEMU answers a write to a read-only drive with IOERR and writes nothing. */
+        if (s->blk_ro) return SIM_BLK_S_IOERR;
+        chain_copy(c, 0, 16, s->disk + sector * 512u, len, 0);
+    } else {
+        chain_copy(c, 1, 0, s->disk + sector * 512u, len, 1);
+    }
+    return SIM_BLK_S_OK;
+}
+
+static uint8_t blk_dwz(sim *s, sim_log *lg, sim_chain *c, uint32_t type)
+{
+    int discard = type == SIM_BLK_T_DISCARD;
+    unsigned feat = discard ? SIM_BLK_F_DISCARD : SIM_BLK_F_WRITE_ZEROES;
+    uint32_t max_sectors = (uint32_t)sim_cfg_r(s, discard ? 36u : 48u, 4);
+    uint32_t max_seg = (uint32_t)sim_cfg_r(s, discard ? 40u : 52u, 4);
+    uint64_t bytes = c->rlen - 16, i, nseg;
+    uint8_t st = SIM_BLK_S_OK;
+    if (!drv_has(s, feat)) {
+        sim_violation(s, "blk: %s request without negotiating the feature",
+                      discard ? "discard" : "write-zeroes");
+        return SIM_BLK_S_UNSUPP;
+    }
+    if (bytes == 0 || bytes % 16u) {
+        sim_violation(s, "blk: discard/write-zeroes data of %llu bytes", (unsigned long long)bytes);
+        return SIM_BLK_S_IOERR;
+    }
+    nseg = bytes / 16u;
+    lg->dwz_nseg = (uint32_t)nseg;
+    if (nseg > max_seg)
+        sim_violation(s, "blk: %llu discard/write-zeroes segments, max %u",
+                      (unsigned long long)nseg, max_seg);
+    for (i = 0; i < nseg; i++) {
+        uint8_t seg[16];
+        uint64_t sector;
+        uint32_t num, flags;
+        chain_copy(c, 0, 16 + 16 * i, seg, 16, 0);
+        sector = ld64(seg);
+        num = ld32(seg + 8);
+        flags = ld32(seg + 12);
+        if (i == 0) {
+            lg->dwz_sector = sector;
+            lg->dwz_num = num;
+            lg->dwz_flags = flags;
+        }
+        if (flags & ~1u) return SIM_BLK_S_UNSUPP;
+        if (discard && (flags & 1u)) {
+            sim_violation(s, "blk: discard with the unmap flag set");
+            return SIM_BLK_S_UNSUPP;
+        }
+        if (num > max_sectors)
+            sim_violation(s, "blk: %s of %u sectors, max %u", discard ? "discard" : "write-zeroes",
+                          num, max_sectors);
+        if (sector > s->capacity || num > s->capacity - sector) {
+            sim_violation(s, "blk: discard/write-zeroes past capacity");
+            return SIM_BLK_S_IOERR;
+        }
+        if (s->blk_ro) return SIM_BLK_S_IOERR;
+        memset(s->disk + sector * 512u, 0, (size_t)num * 512u);
+    }
+    return st;
+}
+
+static uint32_t be_blk(sim *s, sim_log *lg, sim_chain *c)
+{
+    uint8_t hdr[16], st;
+    uint32_t type, i;
+    uint64_t sector, off, rdata, wdata;
+    uint32_t size_max = (uint32_t)sim_cfg_r(s, 8, 4), seg_max = (uint32_t)sim_cfg_r(s, 12, 4);
+    if (c->rlen < 16 || c->wlen < 1) {
+        sim_violation(s, "blk: request with %llu readable and %llu writable bytes",
+                      (unsigned long long)c->rlen, (unsigned long long)c->wlen);
+        return 0;
+    }
+    chain_copy(c, 0, 0, hdr, 16, 0);
+    type = ld32(hdr);
+    sector = ld64(hdr + 8);
+    lg->type = type;
+    lg->sector = sector;
+    rdata = c->rlen - 16;
+    wdata = c->wlen - 1;
+    lg->data_len = (uint32_t)(rdata + wdata);
+    /* Data descriptors: those holding a byte that is neither header nor status. */
+    for (off = 0, i = 0; i < c->n; i++) {
+        sim_seg *sg = &c->seg[i];
+        uint64_t data;
+        if (!sg->w) {
+            uint64_t end = off + sg->len;
+            data = end <= 16 ? 0 : (off >= 16 ? sg->len : end - 16);
+            off = end;
+        } else {
+            data = sg->len - (i == c->n - 1 ? 1u : 0u);
+        }
+        if (data) {
+            lg->ndata++;
+            if (data > lg->max_data_desc) lg->max_data_desc = (uint32_t)data;
+            if (drv_has(s, SIM_BLK_F_SIZE_MAX) && data > size_max)
+                sim_violation(s, "blk: data segment of %llu bytes, size_max %u",
+                              (unsigned long long)data, size_max);
+        }
+    }
+    if (drv_has(s, SIM_BLK_F_SEG_MAX) && lg->ndata > seg_max)
+        sim_violation(s, "blk: %u data segments, seg_max %u", lg->ndata, seg_max);
+    /* "Legacy Interface: Framing Requirements": without ANY_LAYOUT the header is one 16-byte
+       descriptor and the status one separate 1-byte descriptor. */
+    if (s->version == 1 && !drv_has(s, SIM_F_ANY_LAYOUT) &&
+        (c->seg[0].len != 16 || c->seg[c->n - 1].len != 1))
+        sim_violation(s, "blk: legacy framing: header %u bytes, status descriptor %u bytes",
+                      c->seg[0].len, c->seg[c->n - 1].len);
+
+    if (s->blk_fail_count > 0) {
+        s->blk_fail_count--;
+        st = s->blk_fail_status;
+    } else {
+        switch (type) {
+        case SIM_BLK_T_IN:
+            if (rdata) sim_violation(s, "blk: read with %llu readable data bytes",
+                                     (unsigned long long)rdata);
+            st = blk_rw(s, lg, c, 0, sector, wdata);
+            break;
+        case SIM_BLK_T_OUT:
+            if (wdata) sim_violation(s, "blk: write with %llu writable data bytes",
+                                     (unsigned long long)wdata);
+            st = blk_rw(s, lg, c, 1, sector, rdata);
+            break;
+        case SIM_BLK_T_FLUSH:
+            if (sector) sim_violation(s, "blk: flush with sector %llu, must be 0",
+                                      (unsigned long long)sector);
+            if (rdata || wdata) sim_violation(s, "blk: flush carries data");
+            if (!drv_has(s, SIM_BLK_F_FLUSH)) {
+                sim_violation(s, "blk: flush without negotiating VIRTIO_BLK_F_FLUSH");
+                st = SIM_BLK_S_UNSUPP;
+            } else {
+                s->blk_flushes++;
+                st = SIM_BLK_S_OK;
+            }
+            break;
+        case SIM_BLK_T_GET_ID: {
+            uint8_t id[20];
+            if (wdata != 20 || rdata)
+                sim_violation(s, "blk: GET_ID with %llu data bytes, must be 20",
+                              (unsigned long long)wdata);
+            memset(id, 0, sizeof id);
+            memcpy(id, s->blk_serial, strlen(s->blk_serial) < 20 ? strlen(s->blk_serial) : 20);
+            chain_copy(c, 1, 0, id, wdata < 20 ? wdata : 20, 1);
+            st = SIM_BLK_S_OK;
+            break;
+        }
+        case SIM_BLK_T_DISCARD:
+        case SIM_BLK_T_WRITE_ZEROES:
+            if (wdata) sim_violation(s, "blk: discard/write-zeroes with writable data");
+            st = blk_dwz(s, lg, c, type);
+            break;
+        default: st = SIM_BLK_S_UNSUPP; break;
+        }
+    }
+    s->blk_by_type[type & 15u]++;
+    lg->status = st;
+    chain_copy(c, 1, c->wlen - 1, &st, 1, 1);
+    /* QEMU reports the whole writable length (data + status) as used. */
+    return (uint32_t)c->wlen;
+}
+
+/* ---- Device side of the split virtqueue ---------------------------------------------------- */
+static void push_used(sim *s, sim_queue *q, uint16_t head, uint32_t len, uint32_t wlen)
+{
+    uint64_t used = q->device, avail = q->driver;
+    uint32_t id = head;
+    uint16_t old = q->used_idx, nw;
+    enum sim_used_mis mis = s->mis;
+    s->mis = SIM_MIS_NONE;
+    if (mis == SIM_MIS_USED_ID_OOR) id = q->num + 3u;
+    if (mis == SIM_MIS_USED_ID_HIGH) id = 0x10000u + head;
+    if (mis == SIM_MIS_USED_LEN_BIG) len = wlen + 1u;
+    /* A repeated head: this chain's id is used again in place of the next chain's, so used.idx
+       never runs ahead of what is outstanding and only the id gives the device away. */
+    if (mis == SIM_MIS_USED_ID_REPEAT) {
+        s->repeat_armed = 1;
+        s->repeat_id = id;
+    } else if (s->repeat_armed) {
+        s->repeat_armed = 0;
+        id = s->repeat_id;
+    }
+    p32(s, used + 4 + 8u * (q->used_idx % q->num), id);
+    p32(s, used + 8 + 8u * (q->used_idx % q->num), len);
+    q->used_idx++;
+    if (mis == SIM_MIS_USED_IDX_JUMP) q->used_idx = (uint16_t)(q->used_idx + 40u);
+    p16(s, used + 2, q->used_idx);
+    q->chains++;
+    s->chains_total++;
+    /* "Used Buffer Notification Suppression" (device side). */
+    nw = q->used_idx;
+    if (drv_has(s, SIM_F_EVENT_IDX)) {
+        uint16_t ev = g16(s, avail + 4 + 2u * q->num);
+        if ((uint16_t)(nw - ev - 1u) < (uint16_t)(nw - old)) {
+            q->interrupts++;
+            s->isr |= 1;
+        }
+    } else if (!(g16(s, avail) & VIRTQ_AVAIL_F_NO_INTERRUPT)) {
+        q->interrupts++;
+        s->isr |= 1;
+    }
+}
+
+static void write_suppression(sim *s, sim_queue *q)
+{
+    if (drv_has(s, SIM_F_EVENT_IDX)) {
+        uint16_t ev = s->avail_event == SIM_AE_NEVER ? (uint16_t)(q->last_avail - 1u)
+                                                     : q->last_avail;
+        p16(s, q->device + 4 + 8u * q->num, ev);
+        p16(s, q->device, 0);
+    } else {
+        p16(s, q->device, s->no_notify ? VIRTQ_USED_F_NO_NOTIFY : 0);
+    }
+}
+
+static unsigned long process_queue(sim *s, unsigned qi)
+{
+    sim_queue *q = &s->q[qi];
+    uint16_t aidx, pending, i, aflags;
+    unsigned long done = 0;
+    /* large: keep them off the stack (the simulator is single-threaded) */
+    static uint16_t heads[VIRTIO_QUEUE_SIZE_MAX];
+    static sim_chain chain;
+    if (!q->live || !(s->status & SIM_S_DRIVER_OK) || (s->status & SIM_S_NEEDS_RESET) ||
+        s->self_reset)
+        return 0;
+    aflags = g16(s, q->driver);
+    if (drv_has(s, SIM_F_EVENT_IDX) ? aflags != 0 : aflags > 1)
+        sim_violation(s, "queue %u: avail.flags = 0x%x", qi, aflags);
+    aidx = g16(s, q->driver + 2);
+    pending = (uint16_t)(aidx - q->last_avail);
+    if (pending > q->num) {
+        sim_violation(s, "queue %u: avail.idx %u is %u ahead of the device, queue size %u", qi,
+                      aidx, pending, q->num);
+        return 0;
+    }
+    if (s->max_per_pass && pending > s->max_per_pass) pending = (uint16_t)s->max_per_pass;
+    for (i = 0; i < pending; i++)
+        heads[i] = g16(s, q->driver + 4 + 2u * ((uint16_t)(q->last_avail + i) % q->num));
+    q->last_avail = (uint16_t)(q->last_avail + pending);
+    for (i = 0; i < pending; i++) {
+        uint16_t head = heads[s->reverse ? pending - 1 - i : i];
+        sim_log *lg = &s->log[s->nlog % SIM_LOG];
+        uint32_t len = 0;
+        unsigned k;
+        if (walk_chain(s, q, qi, head, &chain)) continue;
+        memset(lg, 0, sizeof *lg);
+        s->nlog++;
+        lg->queue = (uint16_t)qi;
+        lg->head = head;
+        lg->ndesc = (uint16_t)chain.n;
+        lg->nread = (uint16_t)chain.nread;
+        lg->rlen = (uint32_t)chain.rlen;
+        lg->wlen = (uint32_t)chain.wlen;
+        for (k = 0; k < chain.n && k < 8; k++) {
+            lg->len[k] = chain.seg[k].len;
+            lg->addr[k] = chain.seg[k].addr;
+        }
+        switch (s->backend) {
+        case SIM_DEV_ECHO: len = be_echo(s, &chain); break;
+        case SIM_DEV_RNG: len = be_rng(s, &chain); break;
+        case SIM_DEV_BLK: len = be_blk(s, lg, &chain); break;
+        }
+        done++;
+        if (s->swallow) continue;
+        push_used(s, q, head, len, (uint32_t)chain.wlen);
+    }
+    write_suppression(s, q);
+    return done;
+}
+
+unsigned long sim_process(sim *s)
+{
+    unsigned long n = 0;
+    unsigned i;
+    for (i = 0; i < SIM_MAX_QUEUES; i++) n += process_queue(s, i);
+    return n;
+}
+
+/* ---- Registers ----------------------------------------------------------------------------- */
+static int legacy_only(uint32_t off)
+{
+    return off == SIM_REG_GUEST_PAGE_SIZE || off == SIM_REG_QUEUE_ALIGN || off == SIM_REG_QUEUE_PFN;
+}
+static int modern_only(uint32_t off)
+{
+    return off == SIM_REG_QUEUE_READY || (off >= SIM_REG_QUEUE_DESC_LOW && off <= 0x0fc);
+}
+
+/* Common checks of a register access; returns 0 if the access may go on. */
+static int check_access(sim *s, uint32_t off, unsigned width, int write)
+{
+    if (s->device_id == 0 || s->magic != SIM_MAGIC || (s->version != 1 && s->version != 2)) {
+        if (write || off > SIM_REG_DEVICE_ID || width != 4) {
+            sim_violation(s, "%s of register 0x%03x of a slot that must be ignored "
+                             "(magic 0x%x version %u device %u)",
+                          write ? "write" : "read", off, s->magic, s->version, s->device_id);
+            return -1;
+        }
+        return 0;
+    }
+    if (off < SIM_REG_CONFIG) {
+        if (width != 4 || (off & 3)) {
+            sim_violation(s, "%u-byte %s of control register 0x%03x (must be 32-bit)", width,
+                          write ? "write" : "read", off);
+            return -1;
+        }
+        if (s->version == 1 && modern_only(off)) {
+            sim_violation(s, "legacy device: access to modern-only register 0x%03x", off);
+            return -1;
+        }
+        if (s->version == 2 && legacy_only(off)) {
+            sim_violation(s, "modern device: access to legacy-only register 0x%03x", off);
+            return -1;
+        }
+        return 0;
+    }
+    if ((off - SIM_REG_CONFIG) % width || off - SIM_REG_CONFIG + width > s->config_len) {
+        sim_violation(s, "%u-byte config %s at 0x%x (config is %u bytes)", width,
+                      write ? "write" : "read", off - SIM_REG_CONFIG, s->config_len);
+        return -1;
+    }
+    return 0;
+}
+
+static uint32_t reg_read(sim *s, uint32_t off, unsigned width)
+{
+    sim_queue *q;
+    s->reads++;
+    if (check_access(s, off, width, 0)) return 0;
+    if (off >= SIM_REG_CONFIG) {
+        uint32_t c = off - SIM_REG_CONFIG, v = 0, i;
+        s->config_reads++;
+        s->config_last_width = width;
+        for (i = 0; i < width; i++) v |= (uint32_t)s->config[c + i] << (8 * i);
+        return v;
+    }
+    switch (off) {
+    case SIM_REG_MAGIC: return s->magic;
+    case SIM_REG_VERSION: return s->version;
+    case SIM_REG_DEVICE_ID: return s->device_id;
+    case SIM_REG_VENDOR_ID: return s->vendor_id;
+    case SIM_REG_DEVICE_FEATURES:
+        if (!s->dev_feat_sel_written)
+            sim_violation(s, "DeviceFeatures read before DeviceFeaturesSel was written");
+        if (s->dev_feat_sel == 0) return (uint32_t)s->dev_features;
+        if (s->dev_feat_sel == 1 && s->version == 2) return (uint32_t)(s->dev_features >> 32);
+        return 0;
+    case SIM_REG_QUEUE_NUM_MAX:
+        q = cur_queue(s);
+        if (q && s->version == 1 && q->pfn)
+            sim_violation(s, "legacy: QueueNumMax read while QueuePFN is set");
+        return q ? q->num_max : 0;
+    case SIM_REG_QUEUE_PFN:
+        q = cur_queue(s);
+        return q ? q->pfn : 0;
+    case SIM_REG_QUEUE_READY:
+        q = cur_queue(s);
+        return q ? q->ready : 0;
+    case SIM_REG_INTERRUPT_STATUS: return s->isr;
+    case SIM_REG_STATUS: return s->self_reset ? 0 : s->status;
+    case SIM_REG_QUEUE_RESET: return 0;
+    case SIM_REG_CONFIG_GENERATION:
+        s->gen_reads++;
+        if (s->gen_churn) {
+            if (s->gen_churn > 0) s->gen_churn--;
+            s->config_gen++;
+            if (s->gen_tear_capacity)
+                sim_cfg_w64(s, 0, (uint64_t)s->config_gen * 0x100000001ull);
+        }
+        return s->config_gen;
+    default:
+        sim_violation(s, "read of write-only or unknown register 0x%03x", off);
+        return 0;
+    }
+}
+
+static void status_write(sim *s, uint32_t v)
+{
+    uint32_t old = s->status, drv = SIM_S_ACKNOWLEDGE | SIM_S_DRIVER | SIM_S_DRIVER_OK |
+                                    SIM_S_FEATURES_OK | SIM_S_FAILED;
+    s->status_writes++;
+    if (s->nstatus_hist < 16) s->status_hist[s->nstatus_hist++] = v;
+    if (v == 0) {
+        device_reset(s);
+        return;
+    }
+    if (v & ~(drv | SIM_S_NEEDS_RESET)) sim_violation(s, "status 0x%x has unknown bits", v);
+    /* "The driver MUST NOT clear a device status bit" (FEATURES_OK may have been cleared by
+       the device itself, NEEDS_RESET is the device's). */
+    if (old & ~v & (SIM_S_ACKNOWLEDGE | SIM_S_DRIVER | SIM_S_DRIVER_OK | SIM_S_FAILED))
+        sim_violation(s, "status write 0x%x clears bits of 0x%x", v, old);
+    if (!(v & SIM_S_ACKNOWLEDGE)) sim_violation(s, "status 0x%x without ACKNOWLEDGE", v);
+    if ((v & ~old & SIM_S_FEATURES_OK)) {
+        if (s->version == 1)
+            sim_violation(s, "legacy device: driver set FEATURES_OK");
+        if (!(v & SIM_S_DRIVER)) sim_violation(s, "FEATURES_OK before DRIVER");
+        if ((s->dev_features & SIM_F(SIM_F_VERSION_1)) && !drv_has(s, SIM_F_VERSION_1))
+            sim_violation(s, "modern device: driver did not accept VIRTIO_F_VERSION_1");
+    }
+    if (v & ~old & SIM_S_DRIVER_OK) {
+        if (!(v & SIM_S_DRIVER)) sim_violation(s, "DRIVER_OK before DRIVER");
+        if (s->version == 2 && (s->refuse_features_ok || !((old | v) & SIM_S_FEATURES_OK)))
+            sim_violation(s, "DRIVER_OK without an accepted FEATURES_OK");
+        if ((old | v) & SIM_S_FAILED) sim_violation(s, "DRIVER_OK after FAILED");
+    }
+    s->status = v | (old & SIM_S_NEEDS_RESET);
+    if (s->refuse_features_ok) s->status &= ~SIM_S_FEATURES_OK;
+}
+
+static void reg_write(sim *s, uint32_t off, uint32_t v, unsigned width)
+{
+    sim_queue *q;
+    s->writes++;
+    if (check_access(s, off, width, 1)) return;
+    if (off >= SIM_REG_CONFIG) {
+        uint32_t c = off - SIM_REG_CONFIG, i;
+        s->config_writes++;
+        s->config_last_width = width;
+        if (s->version == 2 && !(s->status & SIM_S_FEATURES_OK))
+            sim_violation(s, "config write before FEATURES_OK");
+        if (s->backend == SIM_DEV_BLK) {
+            if (c != 32 || width != 1) {
+                sim_violation(s, "blk: write of read-only config at %u", c);
+                return;
+            }
+            if (!drv_has(s, SIM_BLK_F_CONFIG_WCE))
+                sim_violation(s, "blk: writeback written without VIRTIO_BLK_F_CONFIG_WCE");
+        }
+        for (i = 0; i < width; i++) s->config[c + i] = (uint8_t)(v >> (8 * i));
+        return;
+    }
+    switch (off) {
+    case SIM_REG_DEVICE_FEATURES_SEL:
+        s->dev_feat_sel = v;
+        s->dev_feat_sel_written = 1;
+        return;
+    case SIM_REG_DRIVER_FEATURES_SEL:
+        s->drv_feat_sel = v;
+        s->drv_feat_sel_written = 1;
+        return;
+    case SIM_REG_DRIVER_FEATURES: {
+        uint64_t offered = s->version == 1 ? (s->dev_features & 0xffffffffu) : s->dev_features;
+        uint32_t word = s->drv_feat_sel < 2 ? (uint32_t)(offered >> (32 * s->drv_feat_sel)) : 0;
+        if (!s->drv_feat_sel_written)
+            sim_violation(s, "DriverFeatures written before DriverFeaturesSel");
+        if (!(s->status & SIM_S_DRIVER)) sim_violation(s, "features written before DRIVER");
+        if (s->status & (SIM_S_FEATURES_OK | SIM_S_DRIVER_OK))
+            sim_violation(s, "features written after FEATURES_OK/DRIVER_OK");
+        if (v & ~word)
+            sim_violation(s, "driver accepted features 0x%x (word %u) not offered (0x%x)",
+                          v & ~word, s->drv_feat_sel, word);
+        if (s->drv_feat_sel == 0)
+            s->drv_features = (s->drv_features & ~0xffffffffull) | v;
+        else if (s->drv_feat_sel == 1)
+            s->drv_features = (s->drv_features & 0xffffffffull) | ((uint64_t)v << 32);
+        return;
+    }
+    case SIM_REG_GUEST_PAGE_SIZE:
+        if (!is_pow2(v)) sim_violation(s, "GuestPageSize %u is not a power of two", v);
+        s->guest_page_size = v;
+        return;
+    case SIM_REG_QUEUE_SEL: s->queue_sel = v; return;
+    case SIM_REG_QUEUE_NUM:
+        q = cur_queue(s);
+        if (!q || !q->num_max) {
+            sim_violation(s, "QueueNum written for queue %u, which does not exist", s->queue_sel);
+            return;
+        }
+        if (q->live) sim_violation(s, "QueueNum written while queue %u is live", s->queue_sel);
+        if (v > q->num_max || !is_pow2(v))
+            sim_violation(s, "QueueNum %u (QueueNumMax %u, must be a power of two)", v,
+                          q->num_max);
+        q->num = v;
+        return;
+    case SIM_REG_QUEUE_ALIGN:
+        q = cur_queue(s);
+        if (!is_pow2(v)) sim_violation(s, "QueueAlign %u is not a power of two", v);
+        if (q) q->align = v;
+        return;
+    case SIM_REG_QUEUE_PFN:
+        q = cur_queue(s);
+        if (!q || !q->num_max) {
+            sim_violation(s, "QueuePFN written for queue %u, which does not exist", s->queue_sel);
+            return;
+        }
+        q->pfn = v;
+        q->live = 0;
+        if (v == 0) return;
+        if (!q->num || !s->guest_page_size || !q->align) {
+            sim_violation(s, "QueuePFN before QueueNum/GuestPageSize/QueueAlign (%u/%u/%u)",
+                          q->num, s->guest_page_size, q->align);
+            return;
+        }
+        if (!(s->status & SIM_S_DRIVER)) sim_violation(s, "queue set up before DRIVER");
+        /* "Legacy Interfaces: A Note on Virtqueue Layout" */
+        q->desc = (uint64_t)v * s->guest_page_size;
+        q->driver = q->desc + 16u * q->num;
+        q->device = (q->driver + 6u + 2u * q->num + q->align - 1) & ~((uint64_t)q->align - 1);
+        queue_go_live(s, q);
+        return;
+    case SIM_REG_QUEUE_READY:
+        q = cur_queue(s);
+        if (!q || !q->num_max) {
+            sim_violation(s, "QueueReady written for queue %u, which does not exist",
+                          s->queue_sel);
+            return;
+        }
+        q->ready = v & 1u;
+        q->live = 0;
+        if (!q->ready) return;
+        if (!q->num) {
+            sim_violation(s, "QueueReady before QueueNum");
+            return;
+        }
+        if (!(s->status & SIM_S_FEATURES_OK)) sim_violation(s, "queue set up before FEATURES_OK");
+        queue_go_live(s, q);
+        return;
+    case SIM_REG_QUEUE_DESC_LOW:
+    case SIM_REG_QUEUE_DESC_HIGH:
+    case SIM_REG_QUEUE_DRIVER_LOW:
+    case SIM_REG_QUEUE_DRIVER_HIGH:
+    case SIM_REG_QUEUE_DEVICE_LOW:
+    case SIM_REG_QUEUE_DEVICE_HIGH: {
+        uint64_t *field;
+        q = cur_queue(s);
+        if (!q) {
+            sim_violation(s, "queue address written for queue %u, which does not exist",
+                          s->queue_sel);
+            return;
+        }
+        if (q->ready) sim_violation(s, "queue address written while QueueReady is 1");
+        field = off < SIM_REG_QUEUE_DRIVER_LOW ? &q->desc
+                : off < SIM_REG_QUEUE_DEVICE_LOW ? &q->driver
+                                                 : &q->device;
+        if (off & 4)
+            *field = (*field & 0xffffffffull) | ((uint64_t)v << 32);
+        else
+            *field = (*field & ~0xffffffffull) | v;
+        return;
+    }
+    case SIM_REG_QUEUE_NOTIFY:
+        if (v >= SIM_MAX_QUEUES || !s->q[v].live) {
+            sim_violation(s, "QueueNotify for queue %u, which is not live", v);
+            return;
+        }
+        if (!(s->status & SIM_S_DRIVER_OK)) sim_violation(s, "QueueNotify before DRIVER_OK");
+        s->q[v].notifies++;
+        if (!s->manual) process_queue(s, v);
+        return;
+    case SIM_REG_INTERRUPT_ACK: s->isr &= ~v; return;
+    case SIM_REG_STATUS: status_write(s, v); return;
+    default: sim_violation(s, "write of read-only or unknown register 0x%03x", off); return;
+    }
+}
+
+void sim_set_needs_reset(sim *s)
+{
+    s->status |= SIM_S_NEEDS_RESET;
+    s->isr |= 2; /* configuration change notification */
+}
+
+/* ---- Accessor callbacks -------------------------------------------------------------------- */
+static uint8_t cb_read8(void *u, unsigned region, uint32_t off)
+{
+    sim *s = (sim *)u;
+    if (region != VIRTIO_REGION_MMIO) sim_violation(s, "region %u", region);
+    return (uint8_t)reg_read(s, off, 1);
+}
+static uint16_t cb_read16(void *u, unsigned region, uint32_t off)
+{
+    sim *s = (sim *)u;
+    if (region != VIRTIO_REGION_MMIO) sim_violation(s, "region %u", region);
+    return (uint16_t)reg_read(s, off, 2);
+}
+static uint32_t cb_read32(void *u, unsigned region, uint32_t off)
+{
+    sim *s = (sim *)u;
+    if (region != VIRTIO_REGION_MMIO) sim_violation(s, "region %u", region);
+    return reg_read(s, off, 4);
+}
+static void cb_write8(void *u, unsigned region, uint32_t off, uint8_t v)
+{
+    sim *s = (sim *)u;
+    if (region != VIRTIO_REGION_MMIO) sim_violation(s, "region %u", region);
+    reg_write(s, off, v, 1);
+}
+static void cb_write16(void *u, unsigned region, uint32_t off, uint16_t v)
+{
+    sim *s = (sim *)u;
+    if (region != VIRTIO_REGION_MMIO) sim_violation(s, "region %u", region);
+    reg_write(s, off, v, 2);
+}
+static void cb_write32(void *u, unsigned region, uint32_t off, uint32_t v)
+{
+    sim *s = (sim *)u;
+    if (region != VIRTIO_REGION_MMIO) sim_violation(s, "region %u", region);
+    reg_write(s, off, v, 4);
+}
+
+static int cb_relax(void *u, uint32_t it)
+{
+    sim *s = (sim *)u;
+    s->relax_calls++;
+    if (it == 0) s->waits++;
+    if (it > s->relax_max_iter) s->relax_max_iter = it;
+    if (s->process_on_relax && it >= s->relax_delay) sim_process(s);
+    if (s->relax_giveup && it + 1 >= s->relax_giveup) return 1;
+    if (it >= SIM_RELAX_CAP) {
+        sim_violation(s, "a wait ran %u iterations: the library ignored its bound", it);
+        return 1;
+    }
+    return 0;
+}
+
+virtio_regs sim_regs(sim *s)
+{
+    virtio_regs r;
+    memset(&r, 0, sizeof r);
+    r.read8 = cb_read8;
+    r.read16 = cb_read16;
+    r.read32 = cb_read32;
+    r.write8 = cb_write8;
+    r.write16 = cb_write16;
+    r.write32 = cb_write32;
+    r.dma = sim_dma;
+    r.relax = cb_relax;
+    r.user = s;
+    return r;
+}
+
+/* ---- Inspection ---------------------------------------------------------------------------- */
+const sim_log *sim_last(const sim *s, unsigned back)
+{
+    if (back >= s->nlog || back >= SIM_LOG) return NULL;
+    return &s->log[(s->nlog - 1 - back) % SIM_LOG];
+}
+
+uint16_t sim_avail_idx(sim *s, unsigned q) { return g16(s, s->q[q].driver + 2); }
+uint16_t sim_avail_flags(sim *s, unsigned q) { return g16(s, s->q[q].driver); }
+uint16_t sim_used_idx(sim *s, unsigned q) { return g16(s, s->q[q].device + 2); }
+uint16_t sim_used_flags(sim *s, unsigned q) { return g16(s, s->q[q].device); }
+uint16_t sim_used_event(sim *s, unsigned q)
+{
+    return g16(s, s->q[q].driver + 4 + 2u * s->q[q].num);
+}
+
+/* ---- Counting accessor --------------------------------------------------------------------- */
+static uint8_t cn_read8(void *u, unsigned region, uint32_t off)
+{
+    sim_counter *c = (sim_counter *)u;
+    c->reads++;
+    return c->inner.read8(c->inner.user, region, off);
+}
+static uint16_t cn_read16(void *u, unsigned region, uint32_t off)
+{
+    sim_counter *c = (sim_counter *)u;
+    c->reads++;
+    return c->inner.read16(c->inner.user, region, off);
+}
+static uint32_t cn_read32(void *u, unsigned region, uint32_t off)
+{
+    sim_counter *c = (sim_counter *)u;
+    c->reads++;
+    return c->inner.read32(c->inner.user, region, off);
+}
+static void cn_write8(void *u, unsigned region, uint32_t off, uint8_t v)
+{
+    sim_counter *c = (sim_counter *)u;
+    c->writes++;
+    c->inner.write8(c->inner.user, region, off, v);
+}
+static void cn_write16(void *u, unsigned region, uint32_t off, uint16_t v)
+{
+    sim_counter *c = (sim_counter *)u;
+    c->writes++;
+    c->inner.write16(c->inner.user, region, off, v);
+}
+static void cn_write32(void *u, unsigned region, uint32_t off, uint32_t v)
+{
+    sim_counter *c = (sim_counter *)u;
+    c->writes++;
+    c->inner.write32(c->inner.user, region, off, v);
+}
+static uint64_t cn_dma(void *u, const void *p)
+{
+    sim_counter *c = (sim_counter *)u;
+    return c->inner.dma ? c->inner.dma(c->inner.user, p) : (uint64_t)(uintptr_t)p;
+}
+static int cn_relax(void *u, uint32_t it)
+{
+    sim_counter *c = (sim_counter *)u;
+    return c->inner.relax ? c->inner.relax(c->inner.user, it) : 0;
+}
+
+virtio_regs sim_counter_regs(sim_counter *c, const virtio_regs *inner)
+{
+    virtio_regs r;
+    c->inner = *inner;
+    c->reads = c->writes = 0;
+    r.read8 = cn_read8;
+    r.read16 = cn_read16;
+    r.read32 = cn_read32;
+    r.write8 = cn_write8;
+    r.write16 = cn_write16;
+    r.write32 = cn_write32;
+    r.dma = cn_dma;
+    r.relax = cn_relax;
+    r.user = c;
+    return r;
+}

@@ -1,0 +1,1366 @@
+/* test_blk.c - host tests of virtio_blk.h against the simulated RAM-disk virtio-blk device, for
+   virtio-mmio versions 1 and 2. */
+#define VIRTIO_SPIN_LIMIT 100000u
+#define VIRTIO_IMPLEMENTATION
+#include "../virtio.h"
+#define VIRTIO_BLK_IMPLEMENTATION
+#include "../virtio_blk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+#include "test.h"
+#include "fixture.h"
+
+#define CAP 2048u /* sectors: a 1 MiB RAM disk */
+
+static void setup_blk(fx *f)
+{
+    if (sim_init_blk(&f->s, &f->arena, f->ver, CAP)) T_FAIL("out of memory");
+}
+
+/* ---- Helpers ------------------------------------------------------------------------------- */
+static void blk_up_n(fx *f, virtio_blk *b, uint32_t qsize, unsigned nreqs)
+{
+    size_t qs = virtio_queue_mem_size(qsize, f->ver);
+    void *qm, *rm;
+    CHECK(qs != 0);
+    qm = fx_alloc(f, qs, virtio_queue_mem_align(f->ver));
+    rm = fx_alloc(f, VIRTIO_BLK_REQ_MEM(nreqs), 16);
+    CHECK_RC(virtio_blk_init(b, &f->regs, qm, qs, qsize, rm, VIRTIO_BLK_REQ_MEM(nreqs)),
+             VIRTIO_OK);
+}
+
+static void blk_up(fx *f, virtio_blk *b) { blk_up_n(f, b, 64, 8); }
+
+/* blk_up expecting one error; the failure message names the code. */
+static void blk_up_expect(fx *f, virtio_blk *b, uint32_t qsize, int want)
+{
+    size_t qs = virtio_queue_mem_size(qsize, f->ver);
+    void *qm = fx_alloc(f, qs, virtio_queue_mem_align(f->ver));
+    void *rm = fx_alloc(f, VIRTIO_BLK_REQ_MEM(8), 16);
+    CHECK_RC(virtio_blk_init(b, &f->regs, qm, qs, qsize, rm, VIRTIO_BLK_REQ_MEM(8)), want);
+}
+
+/* Buffer in guest memory. */
+static uint8_t *buf(fx *f, size_t n) { return (uint8_t *)fx_alloc(f, n, 16); }
+
+static void fill(uint8_t *p, size_t n, unsigned seed)
+{
+    size_t i;
+    for (i = 0; i < n; i++) p[i] = (uint8_t)(i * 31u + seed * 7u + (i >> 9));
+}
+
+/* The RAM disk still holds its initial pattern in [sector, sector + n). */
+static void check_disk_pattern(fx *f, uint64_t sector, uint64_t n)
+{
+    uint64_t i;
+    for (i = sector * 512u; i < (sector + n) * 512u; i++)
+        CHECK_MSG(f->s.disk[i] == sim_disk_pattern(i), "disk byte %llu changed",
+                  (unsigned long long)i);
+}
+
+static void check_pattern(const uint8_t *p, uint64_t sector, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++)
+        CHECK_MSG(p[i] == sim_disk_pattern(sector * 512u + i),
+                  "byte %zu read from sector %llu is 0x%02x, want 0x%02x", i,
+                  (unsigned long long)sector, p[i], sim_disk_pattern(sector * 512u + i));
+}
+
+static unsigned long nreq(const fx *f) { return f->s.nlog; }
+
+/* ---- Static -------------------------------------------------------------------------------- */
+static void t_layout(fx *f)
+{
+    (void)f;
+    /* struct virtio_blk_req header, struct virtio_blk_discard_write_zeroes, status */
+    CHECK_EQ(offsetof(virtio_blk_req, type), 0);
+    CHECK_EQ(offsetof(virtio_blk_req, reserved), 4);
+    CHECK_EQ(offsetof(virtio_blk_req, sector), 8);
+    CHECK_EQ(offsetof(virtio_blk_req, dwz_sector), 16);
+    CHECK_EQ(offsetof(virtio_blk_req, dwz_sectors), 24);
+    CHECK_EQ(offsetof(virtio_blk_req, dwz_flags), 28);
+    CHECK_EQ(offsetof(virtio_blk_req, status), 32);
+    CHECK_EQ(sizeof(virtio_blk_req) % 8, 0);
+    CHECK_EQ(VIRTIO_BLK_REQ_MEM(3), 3 * sizeof(virtio_blk_req));
+    /* struct virtio_blk_config */
+    CHECK_EQ(VIRTIO_BLK_CFG_CAPACITY, offsetof(struct sim_blk_config, capacity));
+    CHECK_EQ(VIRTIO_BLK_CFG_SIZE_MAX, offsetof(struct sim_blk_config, size_max));
+    CHECK_EQ(VIRTIO_BLK_CFG_SEG_MAX, offsetof(struct sim_blk_config, seg_max));
+    CHECK_EQ(VIRTIO_BLK_CFG_GEOMETRY_CYLINDERS, offsetof(struct sim_blk_config, cylinders));
+    CHECK_EQ(VIRTIO_BLK_CFG_GEOMETRY_HEADS, offsetof(struct sim_blk_config, heads));
+    CHECK_EQ(VIRTIO_BLK_CFG_GEOMETRY_SECTORS, offsetof(struct sim_blk_config, sectors));
+    CHECK_EQ(VIRTIO_BLK_CFG_BLK_SIZE, offsetof(struct sim_blk_config, blk_size));
+    CHECK_EQ(VIRTIO_BLK_CFG_PHYSICAL_BLOCK_EXP,
+             offsetof(struct sim_blk_config, physical_block_exp));
+    CHECK_EQ(VIRTIO_BLK_CFG_ALIGNMENT_OFFSET, offsetof(struct sim_blk_config, alignment_offset));
+    CHECK_EQ(VIRTIO_BLK_CFG_MIN_IO_SIZE, offsetof(struct sim_blk_config, min_io_size));
+    CHECK_EQ(VIRTIO_BLK_CFG_OPT_IO_SIZE, offsetof(struct sim_blk_config, opt_io_size));
+    CHECK_EQ(VIRTIO_BLK_CFG_WRITEBACK, offsetof(struct sim_blk_config, writeback));
+    CHECK_EQ(VIRTIO_BLK_CFG_NUM_QUEUES, offsetof(struct sim_blk_config, num_queues));
+    CHECK_EQ(VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS,
+             offsetof(struct sim_blk_config, max_discard_sectors));
+    CHECK_EQ(VIRTIO_BLK_CFG_MAX_DISCARD_SEG, offsetof(struct sim_blk_config, max_discard_seg));
+    CHECK_EQ(VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT,
+             offsetof(struct sim_blk_config, discard_sector_alignment));
+    CHECK_EQ(VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS,
+             offsetof(struct sim_blk_config, max_write_zeroes_sectors));
+    CHECK_EQ(VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG,
+             offsetof(struct sim_blk_config, max_write_zeroes_seg));
+    CHECK_EQ(VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP,
+             offsetof(struct sim_blk_config, write_zeroes_may_unmap));
+    CHECK_EQ(offsetof(struct sim_blk_config, max_secure_erase_sectors), 60);
+}
+
+static void t_constants(fx *f)
+{
+    (void)f;
+    CHECK_EQ(VIRTIO_BLK_T_IN, SIM_BLK_T_IN);
+    CHECK_EQ(VIRTIO_BLK_T_OUT, SIM_BLK_T_OUT);
+    CHECK_EQ(VIRTIO_BLK_T_FLUSH, SIM_BLK_T_FLUSH);
+    CHECK_EQ(VIRTIO_BLK_T_GET_ID, SIM_BLK_T_GET_ID);
+    CHECK_EQ(VIRTIO_BLK_T_DISCARD, SIM_BLK_T_DISCARD);
+    CHECK_EQ(VIRTIO_BLK_T_WRITE_ZEROES, SIM_BLK_T_WRITE_ZEROES);
+    CHECK_EQ(VIRTIO_BLK_S_OK, SIM_BLK_S_OK);
+    CHECK_EQ(VIRTIO_BLK_S_IOERR, SIM_BLK_S_IOERR);
+    CHECK_EQ(VIRTIO_BLK_S_UNSUPP, SIM_BLK_S_UNSUPP);
+    CHECK_EQ(VIRTIO_BLK_F_SIZE_MAX, SIM_BLK_F_SIZE_MAX);
+    CHECK_EQ(VIRTIO_BLK_F_SEG_MAX, SIM_BLK_F_SEG_MAX);
+    CHECK_EQ(VIRTIO_BLK_F_GEOMETRY, SIM_BLK_F_GEOMETRY);
+    CHECK_EQ(VIRTIO_BLK_F_RO, SIM_BLK_F_RO);
+    CHECK_EQ(VIRTIO_BLK_F_BLK_SIZE, SIM_BLK_F_BLK_SIZE);
+    CHECK_EQ(VIRTIO_BLK_F_FLUSH, SIM_BLK_F_FLUSH);
+    CHECK_EQ(VIRTIO_BLK_F_TOPOLOGY, SIM_BLK_F_TOPOLOGY);
+    CHECK_EQ(VIRTIO_BLK_F_CONFIG_WCE, SIM_BLK_F_CONFIG_WCE);
+    CHECK_EQ(VIRTIO_BLK_F_MQ, SIM_BLK_F_MQ);
+    CHECK_EQ(VIRTIO_BLK_F_DISCARD, SIM_BLK_F_DISCARD);
+    CHECK_EQ(VIRTIO_BLK_F_WRITE_ZEROES, SIM_BLK_F_WRITE_ZEROES);
+    CHECK_EQ(VIRTIO_BLK_F_LIFETIME, SIM_BLK_F_LIFETIME);
+    CHECK_EQ(VIRTIO_BLK_F_SECURE_ERASE, SIM_BLK_F_SECURE_ERASE);
+    CHECK_EQ(VIRTIO_BLK_SECTOR_SIZE, 512);
+    CHECK_EQ(VIRTIO_BLK_ID_BYTES, 20);
+}
+
+/* ---- Init ---------------------------------------------------------------------------------- */
+static void t_init(fx *f)
+{
+    virtio_blk b;
+    const virtio_blk_info *in;
+    uint64_t implemented = SIM_F(SIM_BLK_F_SIZE_MAX) | SIM_F(SIM_BLK_F_SEG_MAX) |
+                           SIM_F(SIM_BLK_F_GEOMETRY) | SIM_F(SIM_BLK_F_RO) |
+                           SIM_F(SIM_BLK_F_BLK_SIZE) | SIM_F(SIM_BLK_F_FLUSH) |
+                           SIM_F(SIM_BLK_F_TOPOLOGY) | SIM_F(SIM_BLK_F_CONFIG_WCE) |
+                           SIM_F(SIM_BLK_F_DISCARD) | SIM_F(SIM_BLK_F_WRITE_ZEROES) |
+                           SIM_F(SIM_F_EVENT_IDX) | SIM_F(SIM_F_VERSION_1) |
+                           SIM_F(SIM_F_ANY_LAYOUT);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_EQ(f->s.status & SIM_S_DRIVER_OK, SIM_S_DRIVER_OK);
+    CHECK_EQ(f->s.drv_features & ~implemented, 0);
+    CHECK(f->s.drv_features & SIM_F(SIM_BLK_F_FLUSH));
+    CHECK_EQ(!!(f->s.drv_features & SIM_F(SIM_F_EVENT_IDX)), f->eidx);
+    CHECK_EQ(virtio_blk_capacity(&b), CAP);
+    CHECK_EQ(virtio_blk_block_size(&b), 512);
+    CHECK_EQ(virtio_blk_read_only(&b), 0);
+    CHECK_EQ(virtio_blk_can_flush(&b), 1);
+    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+    CHECK_GE(virtio_blk_max_request(&b), 8);
+    in = virtio_blk_get_info(&b);
+    CHECK(in != NULL);
+    CHECK_EQ(in->capacity, CAP);
+    CHECK_EQ(in->blk_size, 512);
+    CHECK_EQ(in->size_max, 0);
+    CHECK_EQ(in->seg_max, 126);
+    CHECK_EQ(in->cylinders, 1024);
+    CHECK_EQ(in->heads, 16);
+    CHECK_EQ(in->sectors, 63);
+    CHECK_EQ(in->physical_block_exp, 3);
+    CHECK_EQ(in->alignment_offset, 0);
+    CHECK_EQ(in->min_io_size, 1);
+    CHECK_EQ(in->opt_io_size, 8);
+    CHECK_EQ(in->writeback, 1);
+    CHECK_EQ(in->max_discard_sectors, 0x3fffff);
+    CHECK_EQ(in->max_discard_seg, 1);
+    CHECK_EQ(in->discard_sector_alignment, 8);
+    CHECK_EQ(in->max_write_zeroes_sectors, 0x3fffff);
+    CHECK_EQ(in->max_write_zeroes_seg, 1);
+    CHECK_EQ(in->write_zeroes_may_unmap, 1);
+    CHECK_EQ(in->read_only, 0);
+    CHECK_EQ(b.queue.size, 64);
+}
+
+/* Features the driver does not implement are never accepted, however tempting. */
+static void t_init_extra_features(fx *f)
+{
+    virtio_blk b;
+    f->s.dev_features |= SIM_F(SIM_BLK_F_MQ) | SIM_F(SIM_BLK_F_LIFETIME) |
+                         SIM_F(SIM_BLK_F_SECURE_ERASE) | SIM_F(17) | SIM_F(SIM_F_BAD_FEATURE) |
+                         SIM_F(0) | SIM_F(7) | SIM_F(SIM_F_RING_PACKED) | SIM_F(35);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_EQ(f->s.drv_features & (SIM_F(SIM_BLK_F_MQ) | SIM_F(SIM_BLK_F_LIFETIME) |
+                                  SIM_F(SIM_BLK_F_SECURE_ERASE) | SIM_F(17) |
+                                  SIM_F(SIM_F_BAD_FEATURE) | SIM_F(0) | SIM_F(7) |
+                                  SIM_F(SIM_F_RING_PACKED) | SIM_F(35) |
+                                  SIM_F(SIM_F_INDIRECT_DESC) | SIM_F(SIM_F_RING_RESET)),
+             0);
+}
+
+/* A device that offers almost nothing: defaults, and the calls that need features refuse. */
+static void t_init_minimal_device(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    unsigned long n0;
+    f->s.dev_features &= ~(SIM_F(SIM_BLK_F_SEG_MAX) | SIM_F(SIM_BLK_F_GEOMETRY) |
+                           SIM_F(SIM_BLK_F_BLK_SIZE) | SIM_F(SIM_BLK_F_FLUSH) |
+                           SIM_F(SIM_BLK_F_TOPOLOGY) | SIM_F(SIM_BLK_F_CONFIG_WCE) |
+                           SIM_F(SIM_BLK_F_DISCARD) | SIM_F(SIM_BLK_F_WRITE_ZEROES));
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_BLK_SIZE, 4096); /* not offered: must be ignored */
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_EQ(virtio_blk_block_size(&b), 512);
+    CHECK_EQ(virtio_blk_can_flush(&b), 0);
+    CHECK_EQ(virtio_blk_get_info(&b)->cylinders, 0);
+    CHECK_EQ(virtio_blk_get_info(&b)->writeback, 0);
+    n0 = nreq(f);
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_ENOTSUP);
+    CHECK_RC(virtio_blk_discard(&b, 0, 8), VIRTIO_ENOTSUP);
+    CHECK_RC(virtio_blk_write_zeroes(&b, 0, 8, 0), VIRTIO_ENOTSUP);
+    CHECK_RC(virtio_blk_set_writeback(&b, 0), VIRTIO_ENOTSUP);
+    CHECK_EQ(nreq(f), n0);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_OK);
+    check_pattern(p, 0, 4096);
+}
+
+static void t_init_args(fx *f)
+{
+    virtio_blk b;
+    size_t qs = virtio_queue_mem_size(64, f->ver), al = virtio_queue_mem_align(f->ver);
+    uint8_t *qm = (uint8_t *)fx_alloc(f, qs + 4096, 4096);
+    uint8_t *rm = (uint8_t *)fx_alloc(f, VIRTIO_BLK_REQ_MEM(8) + 64, 16);
+    size_t rs = VIRTIO_BLK_REQ_MEM(8);
+    CHECK_RC(virtio_blk_init(NULL, &f->regs, qm, qs, 64, rm, rs), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, NULL, qm, qs, 64, rm, rs), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->regs, NULL, qs, 64, rm, rs), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, NULL, rs), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, rm, 0), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, rm, sizeof(virtio_blk_req) - 1),
+             VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, rm + 4, rs), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, rm + 1, rs), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->regs, qm + al / 2, qs, 64, rm, rs), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs - 1, 64, rm, rs), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 100, rm, rs), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 0, rm, rs), VIRTIO_EINVAL);
+    CHECK_EQ(f->s.writes, 0); /* a caller error changes nothing */
+    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, rm, rs), VIRTIO_OK);
+}
+
+static void t_init_not_blk(fx *f)
+{
+    virtio_blk b;
+    sim_destroy(&f->s);
+    sim_init_rng(&f->s, &f->arena, f->ver);
+    blk_up_expect(f, &b, 64, VIRTIO_ENODEV);
+    CHECK_OK();
+    CHECK_EQ(f->s.writes, 0);
+}
+
+static void t_init_empty_slot(fx *f)
+{
+    virtio_blk b;
+    f->s.device_id = 0;
+    blk_up_expect(f, &b, 64, VIRTIO_ENODEV);
+    CHECK_OK();
+    CHECK_EQ(f->s.writes, 0);
+}
+
+static void t_init_bad_magic(fx *f)
+{
+    virtio_blk b;
+    f->s.magic = 0x12345678;
+    blk_up_expect(f, &b, 64, VIRTIO_ENODEV);
+    CHECK_OK();
+    CHECK_EQ(f->s.writes, 0);
+}
+
+
+/* A configuration that makes no sense is a device fault: refused, FAILED, latched. */
+static void nonsense(fx *f, uint32_t off, uint32_t value)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 512);
+    f->s.dev_features |= SIM_F(SIM_BLK_F_SIZE_MAX);
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_SIZE_MAX, 65536);
+    sim_cfg_w32(&f->s, off, value);
+    blk_up_expect(f, &b, 64, VIRTIO_EDEVICE);
+    CHECK_OK();
+    CHECK(f->s.status & SIM_S_FAILED);
+    CHECK(!(f->s.status & SIM_S_DRIVER_OK));
+    CHECK_RC(virtio_blk_read(&b, 0, p, 512), VIRTIO_EDEVICE);
+    CHECK_EQ(nreq(f), 0);
+}
+static void t_cfg_blk_size_3(fx *f) { nonsense(f, VIRTIO_BLK_CFG_BLK_SIZE, 3); }
+static void t_cfg_blk_size_0(fx *f) { nonsense(f, VIRTIO_BLK_CFG_BLK_SIZE, 0); }
+static void t_cfg_blk_size_1000(fx *f) { nonsense(f, VIRTIO_BLK_CFG_BLK_SIZE, 1000); }
+static void t_cfg_size_max_100(fx *f) { nonsense(f, VIRTIO_BLK_CFG_SIZE_MAX, 100); }
+static void t_cfg_size_max_0(fx *f) { nonsense(f, VIRTIO_BLK_CFG_SIZE_MAX, 0); }
+
+/* A block size above 512 that is a power of two is fine: it is a hint. */
+static void t_cfg_blk_size_4096(fx *f)
+{
+    virtio_blk b;
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_BLK_SIZE, 4096);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_EQ(virtio_blk_block_size(&b), 4096);
+}
+
+static void t_init_features_ok_refused(fx *f)
+{
+    virtio_blk b;
+    f->s.refuse_features_ok = 1;
+    blk_up_expect(f, &b, 64, f->ver == 2 ? VIRTIO_EFEATURES : VIRTIO_OK);
+}
+
+static void t_init_no_version_1(fx *f)
+{
+    virtio_blk b;
+    f->s.dev_features &= ~SIM_F(SIM_F_VERSION_1);
+    blk_up_expect(f, &b, 64, f->ver == 2 ? VIRTIO_EFEATURES : VIRTIO_OK);
+}
+
+static void t_init_reset_stuck(fx *f)
+{
+    virtio_blk b;
+    f->s.reset_stuck = 1;
+    f->s.relax_giveup = 1000;
+    blk_up_expect(f, &b, 64, VIRTIO_ETIMEDOUT);
+}
+
+static void t_init_gen_forever(fx *f)
+{
+    virtio_blk b;
+    f->s.gen_churn = -1;
+    blk_up_expect(f, &b, 64, f->ver == 2 ? VIRTIO_EDEVICE : VIRTIO_OK);
+    CHECK_OK();
+    if (f->ver == 2) CHECK(f->s.status & SIM_S_FAILED);
+}
+
+/* The capacity changes under the driver's feet while it reads the configuration: it must
+   end with one consistent value (hi == lo here). */
+static void t_init_gen_retry(fx *f)
+{
+    virtio_blk b;
+    f->s.gen_churn = 3;
+    f->s.gen_tear_capacity = 1;
+    blk_up(f, &b);
+    CHECK_OK();
+    if (f->ver == 2) {
+        CHECK_EQ(virtio_blk_capacity(&b), sim_cfg_r(&f->s, 0, 8));
+        CHECK_EQ(virtio_blk_capacity(&b) >> 32, virtio_blk_capacity(&b) & 0xffffffffu);
+    } else {
+        CHECK_EQ(virtio_blk_capacity(&b), CAP);
+    }
+}
+
+static void t_init_queue_max_100(fx *f)
+{
+    virtio_blk b;
+    f->s.q[0].num_max = 100;
+    blk_up_n(f, &b, 128, 8);
+    CHECK_OK();
+    CHECK_EQ(b.queue.size, 64);
+}
+
+static void t_init_no_queue(fx *f)
+{
+    virtio_blk b;
+    f->s.q[0].num_max = 0;
+    blk_up_expect(f, &b, 64, VIRTIO_ENOQUEUE);
+    CHECK_OK();
+    CHECK(f->s.status & SIM_S_FAILED);
+}
+
+static void t_reinit_after_fault(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 512);
+    blk_up(f, &b);
+    CHECK_OK();
+    f->s.mis = SIM_MIS_USED_ID_OOR;
+    CHECK_RC(virtio_blk_read(&b, 0, p, 512), VIRTIO_EDEVICE);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 512), VIRTIO_EDEVICE);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 3, p, 512), VIRTIO_OK);
+    check_pattern(p, 3, 512);
+}
+
+/* ---- Blocking I/O -------------------------------------------------------------------------- */
+static void t_read(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 8192);
+    const sim_log *lg;
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_OK);
+    check_pattern(p, 0, 4096);
+    CHECK_OK();
+    lg = sim_last(&f->s, 0);
+    CHECK_EQ(lg->type, VIRTIO_BLK_T_IN);
+    CHECK_EQ(lg->sector, 0);
+    CHECK_EQ(lg->data_len, 4096);
+    CHECK_EQ(lg->status, 0);
+    CHECK_RC(virtio_blk_read(&b, 777, p + 1, 1024), VIRTIO_OK); /* unaligned buffer */
+    check_pattern(p + 1, 777, 1024);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, CAP - 16, p, 8192), VIRTIO_OK); /* the very end */
+    check_pattern(p, CAP - 16, 8192);
+    CHECK_OK();
+    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+}
+
+static void t_write(fx *f)
+{
+    virtio_blk b;
+    uint8_t *w = buf(f, 16384), *r = buf(f, 16384);
+    const sim_log *lg;
+    blk_up(f, &b);
+    CHECK_OK();
+    fill(w, 16384, 1);
+    CHECK_RC(virtio_blk_write(&b, 100, w, 16384), VIRTIO_OK);
+    CHECK_MEM(f->s.disk + 100 * 512, w, 16384);
+    check_disk_pattern(f, 0, 100);
+    CHECK_OK();
+    check_disk_pattern(f, 132, CAP - 132);
+    CHECK_OK();
+    lg = sim_last(&f->s, 0);
+    CHECK_EQ(lg->type, VIRTIO_BLK_T_OUT);
+    CHECK_RC(virtio_blk_read(&b, 100, r, 16384), VIRTIO_OK);
+    CHECK_MEM(r, w, 16384);
+    fill(w, 512, 9);
+    CHECK_RC(virtio_blk_write(&b, CAP - 1, w, 512), VIRTIO_OK);
+    CHECK_MEM(f->s.disk + (CAP - 1) * 512, w, 512);
+}
+
+static void t_range(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    unsigned long n0;
+    blk_up(f, &b);
+    CHECK_OK();
+    n0 = nreq(f);
+    CHECK_RC(virtio_blk_read(&b, CAP, p, 512), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_read(&b, CAP - 1, p, 1024), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_read(&b, UINT64_MAX, p, 512), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_read(&b, UINT64_MAX / 256, p, 4096), VIRTIO_ERANGE); /* *512 overflows */
+    CHECK_RC(virtio_blk_write(&b, CAP, p, 512), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_write(&b, CAP - 7, p, 4096), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_discard(&b, CAP - 1, 2), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_discard(&b, UINT64_MAX, 1), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_write_zeroes(&b, CAP, 1, 0), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_write_zeroes(&b, 1, UINT64_MAX, 0), VIRTIO_ERANGE);
+    CHECK_EQ(nreq(f), n0); /* nothing was sent */
+    CHECK_EQ(b.dev.error, 0);
+    CHECK_RC(virtio_blk_read(&b, CAP - 1, p, 512), VIRTIO_OK);
+}
+
+static void t_partial_sector(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    unsigned long n0;
+    blk_up(f, &b);
+    CHECK_OK();
+    n0 = nreq(f);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 100), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 511), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 513), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_write(&b, 0, p, 4095), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_read(&b, 0, NULL, 512), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_write(&b, 0, NULL, 512), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_get_id(&b, NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_read(NULL, 0, p, 512), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_write(NULL, 0, p, 512), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_flush(NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_discard(NULL, 0, 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_write_zeroes(NULL, 0, 1, 0), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_set_writeback(NULL, 1), VIRTIO_EINVAL);
+    CHECK_EQ(nreq(f), n0);
+    check_disk_pattern(f, 0, 16);
+}
+
+static void t_read_only(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    unsigned long n0;
+    unsigned id;
+    f->s.blk_ro = 1;
+    f->s.dev_features |= SIM_F(SIM_BLK_F_RO);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_EQ(virtio_blk_read_only(&b), 1);
+    CHECK(f->s.drv_features & SIM_F(SIM_BLK_F_RO)); /* "SHOULD accept VIRTIO_BLK_F_RO" */
+    fill(p, 4096, 3);
+    n0 = nreq(f);
+    CHECK_RC(virtio_blk_write(&b, 0, p, 4096), VIRTIO_EROFS);
+    CHECK_RC(virtio_blk_discard(&b, 0, 8), VIRTIO_EROFS);
+    CHECK_RC(virtio_blk_write_zeroes(&b, 0, 8, 1), VIRTIO_EROFS);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_OUT, 0, p, 512, &id), VIRTIO_EROFS);
+    CHECK_EQ(nreq(f), n0);
+    check_disk_pattern(f, 0, 16);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_OK);
+    check_pattern(p, 0, 4096);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_OK);
+    CHECK_EQ(b.dev.error, 0);
+}
+
+/* A drive that fails writes without saying it is read-only (QEMU answers IOERR). */
+static void t_read_only_unannounced(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    f->s.blk_ro = 1;
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_EQ(virtio_blk_read_only(&b), 0);
+    fill(p, 4096, 4);
+    CHECK_RC(virtio_blk_write(&b, 8, p, 4096), VIRTIO_EIO);
+    check_disk_pattern(f, 0, 32);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 8, p, 4096), VIRTIO_OK); /* not latched: a device answer */
+    check_pattern(p, 8, 4096);
+}
+
+static void t_ioerr(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    blk_up(f, &b);
+    CHECK_OK();
+    f->s.blk_fail_count = 1;
+    f->s.blk_fail_status = SIM_BLK_S_IOERR;
+    CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_EIO);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_OK);
+    check_pattern(p, 0, 4096);
+    CHECK_OK();
+    f->s.blk_fail_count = 1;
+    f->s.blk_fail_status = SIM_BLK_S_UNSUPP;
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_EUNSUPP);
+    f->s.blk_fail_count = 1;
+    f->s.blk_fail_status = SIM_BLK_S_IOERR;
+    fill(p, 512, 5);
+    CHECK_RC(virtio_blk_write(&b, 4, p, 512), VIRTIO_EIO);
+    CHECK_RC(virtio_blk_write(&b, 4, p, 512), VIRTIO_OK);
+    CHECK_MEM(f->s.disk + 4 * 512, p, 512);
+    CHECK_EQ(b.dev.error, 0);
+    CHECK_EQ(b.queue.error, 0);
+}
+
+/* A status byte that is none of OK, IOERR, UNSUPP: the device is broken. */
+static void t_bad_status_byte(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 512);
+    blk_up(f, &b);
+    CHECK_OK();
+    f->s.blk_fail_count = 1;
+    f->s.blk_fail_status = 0x77;
+    CHECK_RC(virtio_blk_read(&b, 0, p, 512), VIRTIO_EDEVICE);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 512), VIRTIO_EDEVICE);
+}
+
+static void t_flush(fx *f)
+{
+    virtio_blk b;
+    const sim_log *lg;
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_OK);
+    CHECK_EQ(f->s.blk_flushes, 1);
+    lg = sim_last(&f->s, 0);
+    CHECK_EQ(lg->type, VIRTIO_BLK_T_FLUSH);
+    CHECK_EQ(lg->sector, 0);
+    CHECK_EQ(lg->data_len, 0);
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_OK);
+    CHECK_EQ(f->s.blk_flushes, 2);
+}
+
+static void t_get_id(fx *f)
+{
+    virtio_blk b;
+    char *id = (char *)buf(f, 32);
+    blk_up(f, &b);
+    CHECK_OK();
+    memset(id, 'x', 32);
+    CHECK_RC(virtio_blk_get_id(&b, id), VIRTIO_OK);
+    CHECK_MEM(id, "SIMDISK-0123456789AB", 20); /* 20 long: no NUL */
+    CHECK_EQ(id[20], 'x');                     /* and nothing past the 20 bytes */
+    CHECK_EQ(sim_last(&f->s, 0)->data_len, 20);
+    CHECK_EQ(sim_last(&f->s, 0)->type, VIRTIO_BLK_T_GET_ID);
+    strcpy(f->s.blk_serial, "abc");
+    memset(id, 'x', 32);
+    CHECK_RC(virtio_blk_get_id(&b, id), VIRTIO_OK);
+    CHECK_MEM(id, "abc\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20);
+}
+
+static void t_discard(fx *f)
+{
+    virtio_blk b;
+    const sim_log *lg;
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_discard(&b, 16, 24), VIRTIO_OK);
+    lg = sim_last(&f->s, 0);
+    CHECK_EQ(lg->type, VIRTIO_BLK_T_DISCARD);
+    CHECK_EQ(lg->dwz_nseg, 1);
+    CHECK_EQ(lg->dwz_sector, 16);
+    CHECK_EQ(lg->dwz_num, 24);
+    CHECK_EQ(lg->dwz_flags, 0);
+    CHECK_EQ(lg->status, 0);
+    CHECK_EQ(lg->sector, 0); /* unused for discard: set to 0 */
+    check_disk_pattern(f, 0, 16);
+    CHECK_OK();
+    check_disk_pattern(f, 40, 8);
+}
+
+/* Larger than max_discard_sectors: split into requests the device accepts. */
+static void t_discard_split(fx *f)
+{
+    virtio_blk b;
+    unsigned long n0;
+    unsigned i;
+    uint64_t next = 100;
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, 16);
+    blk_up(f, &b);
+    CHECK_OK();
+    n0 = nreq(f);
+    CHECK_RC(virtio_blk_discard(&b, 100, 100), VIRTIO_OK);
+    CHECK_EQ(nreq(f) - n0, 7);
+    for (i = 0; i < 7; i++) {
+        const sim_log *lg = sim_last(&f->s, 6 - i);
+        CHECK_EQ(lg->dwz_sector, next);
+        CHECK_LE(lg->dwz_num, 16);
+        next += lg->dwz_num;
+    }
+    CHECK_EQ(next, 200);
+}
+
+static void t_write_zeroes(fx *f)
+{
+    virtio_blk b;
+    const sim_log *lg;
+    uint8_t *p = buf(f, 8192);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_write_zeroes(&b, 8, 8, 0), VIRTIO_OK);
+    lg = sim_last(&f->s, 0);
+    CHECK_EQ(lg->type, VIRTIO_BLK_T_WRITE_ZEROES);
+    CHECK_EQ(lg->dwz_sector, 8);
+    CHECK_EQ(lg->dwz_num, 8);
+    CHECK_EQ(lg->dwz_flags, 0);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 8192), VIRTIO_OK);
+    check_pattern(p, 0, 4096);
+    CHECK_OK();
+    {
+        size_t i;
+        for (i = 4096; i < 8192; i++) CHECK_EQ(p[i], 0);
+    }
+    check_disk_pattern(f, 16, 8);
+    CHECK_OK();
+    /* unmap: asked for, and the device says it may */
+    CHECK_RC(virtio_blk_write_zeroes(&b, 30, 2, 1), VIRTIO_OK);
+    CHECK_EQ(sim_last(&f->s, 0)->dwz_flags, 1);
+    /* the device says a write-zeroes never deallocates: unmap is pointless, but harmless */
+    sim_cfg_w8(&f->s, VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP, 0);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_write_zeroes(&b, 30, 2, 1), VIRTIO_OK);
+    CHECK_EQ(sim_last(&f->s, 0)->dwz_flags & ~1u, 0);
+}
+
+static void t_writeback(fx *f)
+{
+    virtio_blk b;
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_set_writeback(&b, 0), VIRTIO_OK);
+    CHECK_EQ(f->s.config[VIRTIO_BLK_CFG_WRITEBACK], 0);
+    CHECK_EQ(virtio_blk_get_info(&b)->writeback, 0);
+    CHECK_EQ(f->s.config_last_width, 1);
+    CHECK_RC(virtio_blk_set_writeback(&b, 5), VIRTIO_OK);
+    CHECK_EQ(f->s.config[VIRTIO_BLK_CFG_WRITEBACK], 1);
+    CHECK_EQ(virtio_blk_get_info(&b)->writeback, 1);
+}
+
+/* ---- Request splitting --------------------------------------------------------------------- */
+/* size_max 4096, seg_max 4: 16 KiB per request, 4 segments of at most 4 KiB each. */
+static void t_split_size_seg_max(fx *f)
+{
+    virtio_blk b;
+    uint8_t *w = buf(f, 100 * 1024), *r = buf(f, 100 * 1024);
+    unsigned long n0;
+    unsigned i;
+    uint64_t next = 10;
+    f->s.dev_features |= SIM_F(SIM_BLK_F_SIZE_MAX);
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_SIZE_MAX, 4096);
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_SEG_MAX, 4);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_EQ(virtio_blk_max_request(&b), 32);
+    n0 = nreq(f);
+    CHECK_RC(virtio_blk_read(&b, 10, r, 100 * 1024), VIRTIO_OK);
+    check_pattern(r, 10, 100 * 1024);
+    CHECK_OK();
+    CHECK_EQ(nreq(f) - n0, 7); /* 200 sectors, 32 at a time */
+    for (i = 0; i < 7; i++) {
+        const sim_log *lg = sim_last(&f->s, 6 - i);
+        CHECK_EQ(lg->type, VIRTIO_BLK_T_IN);
+        CHECK_EQ(lg->sector, next);
+        CHECK_LE(lg->ndata, 4);
+        CHECK_LE(lg->max_data_desc, 4096);
+        CHECK_EQ(lg->data_len, i < 6 ? 16384u : 4096u); /* 6 * 32 + 8 */
+        next += lg->data_len / 512;
+    }
+    fill(w, 100 * 1024, 7);
+    n0 = nreq(f);
+    CHECK_RC(virtio_blk_write(&b, 1000, w + 0, 100 * 1024), VIRTIO_OK);
+    CHECK_EQ(nreq(f) - n0, 7);
+    CHECK_MEM(f->s.disk + 1000 * 512, w, 100 * 1024);
+    CHECK_EQ(sim_last(&f->s, 1)->ndata, 4);
+    CHECK_EQ(sim_last(&f->s, 1)->max_data_desc, 4096);
+}
+
+/* size_max that is not a multiple of 512: segments of whole sectors below it. */
+static void t_split_size_max_odd(fx *f)
+{
+    virtio_blk b;
+    uint8_t *r = buf(f, 64 * 1024);
+    f->s.dev_features |= SIM_F(SIM_BLK_F_SIZE_MAX);
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_SIZE_MAX, 1000);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 0, r, 64 * 1024), VIRTIO_OK);
+    check_pattern(r, 0, 64 * 1024);
+    CHECK_OK();
+    CHECK_LE(sim_last(&f->s, 0)->max_data_desc, 1000);
+}
+
+/* No SEG_MAX and a queue of 8: a request can use at most 6 data descriptors. */
+static void t_split_queue_small(fx *f)
+{
+    virtio_blk b;
+    uint8_t *r = buf(f, 256 * 1024);
+    unsigned i;
+    f->s.dev_features &= ~SIM_F(SIM_BLK_F_SEG_MAX);
+    f->s.dev_features |= SIM_F(SIM_BLK_F_SIZE_MAX);
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_SIZE_MAX, 4096);
+    f->s.q[0].num_max = 8;
+    blk_up_n(f, &b, 64, 4);
+    CHECK_OK();
+    CHECK_EQ(b.queue.size, 8);
+    CHECK_LE(virtio_blk_max_request(&b), 6 * 8);
+    CHECK_RC(virtio_blk_read(&b, 3, r, 256 * 1024), VIRTIO_OK);
+    check_pattern(r, 3, 256 * 1024);
+    CHECK_OK();
+    for (i = 0; i < 5; i++) {
+        const sim_log *lg = sim_last(&f->s, i);
+        CHECK_LE(lg->ndesc, 8);
+        CHECK_LE(lg->max_data_desc, 4096);
+    }
+}
+
+/* A device with no limits: a whole-disk read in as few requests as the driver likes. */
+static void t_split_whole_disk(fx *f)
+{
+    virtio_blk b;
+    uint8_t *w = buf(f, CAP * 512), *r = buf(f, CAP * 512);
+    f->s.dev_features &= ~SIM_F(SIM_BLK_F_SEG_MAX);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 0, r, CAP * 512), VIRTIO_OK);
+    check_pattern(r, 0, CAP * 512);
+    CHECK_OK();
+    fill(w, CAP * 512, 11);
+    CHECK_RC(virtio_blk_write(&b, 0, w, CAP * 512), VIRTIO_OK);
+    CHECK_MEM(f->s.disk, w, CAP * 512);
+}
+
+/* ---- Non-blocking -------------------------------------------------------------------------- */
+static void t_submit_poll(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 16 * 512);
+    unsigned ids[17], id, i, seen = 0;
+    int res;
+    blk_up_n(f, &b, 64, 16);
+    CHECK_OK();
+    f->s.manual = 1;
+    for (i = 0; i < 16; i++) {
+        CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 100 + 3 * i, p + 512 * i, 512, &ids[i]),
+                 VIRTIO_OK);
+        CHECK_LE(ids[i], 15);
+        CHECK(!(seen & (1u << ids[i])));
+        seen |= 1u << ids[i];
+    }
+    CHECK_EQ(virtio_blk_in_flight(&b), 16);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 0, p, 512, &id), VIRTIO_ENOSPC);
+    CHECK_RC(virtio_blk_kick(&b), VIRTIO_OK);
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_EAGAIN);
+    CHECK_EQ(sim_process(&f->s), 16);
+    for (i = 0; i < 16; i++) {
+        unsigned k;
+        CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_OK);
+        CHECK_RC(res, VIRTIO_OK);
+        for (k = 0; k < 16 && ids[k] != id; k++) {
+        }
+        CHECK(k < 16);
+        ids[k] = 999;
+        check_pattern(p + 512 * k, 100 + 3 * k, 512);
+        CHECK_OK();
+    }
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_EAGAIN);
+    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+}
+
+/* Submits are batched: the device sees nothing until a kick or poll, then one notification. */
+static void t_submit_batch_notify(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4 * 512);
+    unsigned id, i;
+    int res;
+    blk_up(f, &b);
+    CHECK_OK();
+    for (i = 0; i < 4; i++)
+        CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, i, p + 512 * i, 512, &id), VIRTIO_OK);
+    CHECK_EQ(f->s.q[0].notifies, 0);
+    CHECK_EQ(nreq(f), 0);
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_OK);
+    CHECK_EQ(f->s.q[0].notifies, 1);
+    CHECK_EQ(nreq(f), 4);
+    for (i = 0; i < 3; i++) CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_OK);
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_EAGAIN);
+    check_pattern(p, 0, 4 * 512);
+}
+
+/* The queue fills before the request slots: 3 descriptors a request, 8 entries. */
+static void t_submit_queue_full(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    unsigned id;
+    int res, i;
+    f->s.q[0].num_max = 8;
+    blk_up_n(f, &b, 8, 16);
+    CHECK_OK();
+    f->s.manual = 1;
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 0, p, 512, &id), VIRTIO_OK);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 1, p + 512, 512, &id), VIRTIO_OK);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 2, p + 1024, 512, &id), VIRTIO_ENOSPC);
+    CHECK_EQ(virtio_blk_in_flight(&b), 2);
+    CHECK_RC(virtio_blk_kick(&b), VIRTIO_OK);
+    sim_process(&f->s);
+    for (i = 0; i < 2; i++) {
+        CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_OK);
+        CHECK_RC(res, VIRTIO_OK);
+    }
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 2, p + 1024, 512, &id), VIRTIO_OK);
+}
+
+static void t_submit_args(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 8192);
+    unsigned id;
+    uint32_t max;
+    int res;
+    f->s.dev_features |= SIM_F(SIM_BLK_F_SIZE_MAX);
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_SIZE_MAX, 4096);
+    blk_up(f, &b);
+    CHECK_OK();
+    max = virtio_blk_max_request(&b);
+    CHECK_LE(max + 1, CAP); /* so that max + 1 is refused for its size, not its range */
+    CHECK_RC(virtio_blk_submit(NULL, VIRTIO_BLK_T_IN, 0, p, 512, &id), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 0, p, 512, NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_submit(&b, 99, 0, p, 512, &id), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 0, NULL, 512, &id), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 0, p, 100, &id), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 0, p, (size_t)(max + 1) * 512, &id),
+             VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, CAP, p, 512, &id), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_OUT, CAP - 1, p, 1024, &id), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_DISCARD, CAP, NULL, 1, &id), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_GET_ID, 0, NULL, 20, &id), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_poll(NULL, &id, &res), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_kick(NULL), VIRTIO_EINVAL);
+    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_EAGAIN);
+    CHECK_EQ(nreq(f), 0);
+}
+
+/* Every request type through submit/poll. */
+static void t_submit_types(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    char *idb = (char *)buf(f, 20);
+    unsigned id[6], got;
+    int res, i, done = 0;
+    blk_up(f, &b);
+    CHECK_OK();
+    fill(p, 4096, 2);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_OUT, 40, p, 2048, &id[0]), VIRTIO_OK);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 60, p + 2048, 2048, &id[1]), VIRTIO_OK);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, &id[2]), VIRTIO_OK);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_GET_ID, 0, idb, 20, &id[3]), VIRTIO_OK);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_DISCARD, 200, NULL, 8, &id[4]), VIRTIO_OK);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_WRITE_ZEROES, 300, NULL, 4, &id[5]), VIRTIO_OK);
+    CHECK_EQ(virtio_blk_in_flight(&b), 6);
+    for (i = 0; i < 6; i++) {
+        CHECK_RC(virtio_blk_poll(&b, &got, &res), VIRTIO_OK);
+        CHECK_RC(res, VIRTIO_OK);
+        done++;
+    }
+    CHECK_EQ(done, 6);
+    CHECK_MEM(f->s.disk + 40 * 512, p, 2048);
+    check_pattern(p + 2048, 60, 2048);
+    CHECK_OK();
+    CHECK_MEM(idb, "SIMDISK-0123456789AB", 20);
+    CHECK_EQ(f->s.blk_flushes, 1);
+    CHECK_EQ(f->s.blk_by_type[VIRTIO_BLK_T_DISCARD], 1);
+    CHECK_EQ(f->s.blk_by_type[VIRTIO_BLK_T_WRITE_ZEROES], 1);
+    CHECK_EQ(f->s.disk[300 * 512 + 17], 0);
+}
+
+/* Per-request device errors come back in `result` of the right id, not as the call's result. */
+static void t_submit_errors(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 2048);
+    unsigned id[3], got, i;
+    int res[3] = {1, 1, 1}, r;
+    blk_up(f, &b);
+    CHECK_OK();
+    f->s.manual = 1;
+    for (i = 0; i < 3; i++)
+        CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, i, p + 512 * i, 512, &id[i]), VIRTIO_OK);
+    CHECK_RC(virtio_blk_kick(&b), VIRTIO_OK);
+    f->s.blk_fail_count = 1; /* the first one the device handles */
+    f->s.blk_fail_status = SIM_BLK_S_IOERR;
+    sim_process(&f->s);
+    for (i = 0; i < 3; i++) {
+        unsigned k;
+        CHECK_RC(virtio_blk_poll(&b, &got, &r), VIRTIO_OK);
+        for (k = 0; k < 3 && id[k] != got; k++) {
+        }
+        CHECK(k < 3);
+        res[k] = r;
+    }
+    CHECK_RC(res[0], VIRTIO_EIO);
+    CHECK_RC(res[1], VIRTIO_OK);
+    CHECK_RC(res[2], VIRTIO_OK);
+}
+
+/* A blocking call while non-blocking requests are in flight: it returns its own result, and
+   the others' completions wait for virtio_blk_poll. The device answers late and in reverse. */
+static void t_mix_blocking(fx *f)
+{
+    virtio_blk b;
+    uint8_t *w = buf(f, 3 * 4096), *r = buf(f, 4096);
+    unsigned id[3], got, i, seen = 0;
+    int res;
+    blk_up_n(f, &b, 64, 8);
+    CHECK_OK();
+    f->s.manual = 1;
+    f->s.process_on_relax = 1;
+    f->s.relax_delay = 3;
+    f->s.reverse = 1;
+    fill(w, 3 * 4096, 8);
+    for (i = 0; i < 3; i++)
+        CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_OUT, 500 + 8 * i, w + 4096 * i, 4096, &id[i]),
+                 VIRTIO_OK);
+    CHECK_RC(virtio_blk_read(&b, 50, r, 4096), VIRTIO_OK);
+    check_pattern(r, 50, 4096);
+    CHECK_OK();
+    CHECK_EQ(virtio_blk_in_flight(&b), 3);
+    CHECK_MEM(f->s.disk + 500 * 512, w, 3 * 4096); /* the writes were done meanwhile */
+    for (i = 0; i < 3; i++) {
+        CHECK_RC(virtio_blk_poll(&b, &got, &res), VIRTIO_OK);
+        CHECK_RC(res, VIRTIO_OK);
+        CHECK(got == id[0] || got == id[1] || got == id[2]);
+        CHECK(!(seen & (1u << got)));
+        seen |= 1u << got;
+    }
+    CHECK_RC(virtio_blk_poll(&b, &got, &res), VIRTIO_EAGAIN);
+    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+    /* and a blocking write with reads in flight, completed in order, one per relax: the
+       blocking call sees the others finish first and must keep waiting for its own */
+    f->s.reverse = 0;
+    f->s.max_per_pass = 1;
+    f->s.relax_delay = 0;
+    for (i = 0; i < 3; i++)
+        CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 700 + i, w + 512 * i, 512, &id[i]),
+                 VIRTIO_OK);
+    fill(r, 4096, 12);
+    CHECK_RC(virtio_blk_write(&b, 900, r, 4096), VIRTIO_OK);
+    CHECK_MEM(f->s.disk + 900 * 512, r, 4096);
+    CHECK_EQ(virtio_blk_in_flight(&b), 3);
+    seen = 0;
+    for (i = 0; i < 3; i++) {
+        CHECK_RC(virtio_blk_poll(&b, &got, &res), VIRTIO_OK);
+        CHECK_RC(res, VIRTIO_OK);
+        CHECK_MSG(got == id[0] || got == id[1] || got == id[2], "poll returned id %u", got);
+        CHECK(!(seen & (1u << got)));
+        seen |= 1u << got;
+    }
+    CHECK_RC(virtio_blk_poll(&b, &got, &res), VIRTIO_EAGAIN);
+    check_pattern(w, 700, 3 * 512);
+}
+
+/* Every request slot is taken by a non-blocking request: a blocking call lets the device
+   finish them, keeps their completions for virtio_blk_poll, and says ENOSPC (it cannot take a
+   slot the caller has not polled) instead of waiting forever. After polling, it works. */
+static void t_mix_slots_full(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 8 * 512), *r = buf(f, 512);
+    unsigned id, i;
+    int res;
+    blk_up_n(f, &b, 64, 4);
+    CHECK_OK();
+    f->s.manual = 1;
+    f->s.process_on_relax = 1;
+    for (i = 0; i < 4; i++)
+        CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, i, p + 512 * i, 512, &id), VIRTIO_OK);
+    CHECK_RC(virtio_blk_read(&b, 9, r, 512), VIRTIO_ENOSPC);
+    CHECK_EQ(virtio_blk_in_flight(&b), 4);
+    CHECK_EQ(b.dev.error, 0);
+    for (i = 0; i < 4; i++) {
+        CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_OK);
+        CHECK_RC(res, VIRTIO_OK);
+    }
+    check_pattern(p, 0, 4 * 512);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_blk_read(&b, 9, r, 512), VIRTIO_OK);
+    check_pattern(r, 9, 512);
+}
+
+/* Thousands of requests with up to 16 in flight, reads and writes mixed, completed in reverse
+   batches; every read is checked against a model of the disk, and the disk at the end. */
+static void t_many_in_flight(fx *f)
+{
+    enum { N = 5000, SLOTS = 16 };
+    virtio_blk b;
+    uint8_t *bufs = buf(f, SLOTS * 512);
+    uint8_t *model;
+    uint64_t sect[SLOTS];         /* by id */
+    int is_write[SLOTS], busy[SLOTS], bufof[SLOTS], buf_busy[SLOTS];
+    unsigned i, k, id, submitted = 0, completed = 0;
+    int res, r;
+    uint32_t rng = 12345;
+    blk_up_n(f, &b, 64, SLOTS);
+    CHECK_OK();
+    model = (uint8_t *)malloc(CAP * 512);
+    CHECK(model != NULL);
+    memcpy(model, f->s.disk, CAP * 512);
+    memset(busy, 0, sizeof busy);
+    memset(buf_busy, 0, sizeof buf_busy);
+    f->s.manual = 1;
+    f->s.reverse = 1;
+    while (completed < N && !T.failed) {
+        unsigned want;
+        rng = rng * 1103515245u + 12345u;
+        want = 1 + (rng >> 16) % SLOTS;
+        for (k = 0; k < want && submitted < N && !T.failed; k++) {
+            uint64_t sector;
+            int wr;
+            rng = rng * 1103515245u + 12345u;
+            sector = (rng >> 8) % CAP;
+            wr = (rng >> 4) & 1;
+            for (i = 0; i < SLOTS && !(busy[i] && sect[i] == sector); i++) {
+            }
+            if (i < SLOTS) continue; /* no two requests on one sector at once */
+            for (i = 0; i < SLOTS && buf_busy[i]; i++) {
+            }
+            if (i == SLOTS) break;
+            if (wr) memset(bufs + 512 * i, (int)(submitted & 0xff), 512);
+            r = virtio_blk_submit(&b, wr ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector,
+                                  bufs + 512 * i, 512, &id);
+            if (r == VIRTIO_ENOSPC) break;
+            if (r != VIRTIO_OK || id >= SLOTS || busy[id]) {
+                T_FAIL("submit -> %d (%s), id %u", r, t_rc_name(r), id);
+                break;
+            }
+            busy[id] = 1;
+            sect[id] = sector;
+            is_write[id] = wr;
+            bufof[id] = (int)i;
+            buf_busy[i] = 1;
+            if (wr) memset(model + sector * 512, (int)(submitted & 0xff), 512);
+            submitted++;
+        }
+        if (T.failed) break;
+        if (virtio_blk_kick(&b) != VIRTIO_OK) {
+            T_FAIL("kick");
+            break;
+        }
+        sim_process(&f->s);
+        for (;;) {
+            r = virtio_blk_poll(&b, &id, &res);
+            if (r == VIRTIO_EAGAIN) break;
+            if (r != VIRTIO_OK || res != VIRTIO_OK || id >= SLOTS || !busy[id]) {
+                T_FAIL("poll -> %d result %d id %u", r, res, id);
+                break;
+            }
+            if (!is_write[id] &&
+                memcmp(bufs + 512 * bufof[id], model + sect[id] * 512, 512) != 0) {
+                T_FAIL("read of sector %llu returned the wrong data",
+                       (unsigned long long)sect[id]);
+                break;
+            }
+            busy[id] = 0;
+            buf_busy[bufof[id]] = 0;
+            completed++;
+        }
+    }
+    if (!T.failed && memcmp(model, f->s.disk, CAP * 512) != 0) T_FAIL("disk differs from model");
+    free(model);
+    CHECK_OK();
+    CHECK_EQ(completed, N);
+    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+}
+
+/* 70000 blocking reads on a queue of 4 entries: the 16-bit ring indices wrap. */
+static void t_wrap(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 512);
+    uint32_t i;
+    f->s.q[0].num_max = 4;
+    blk_up_n(f, &b, 4, 2);
+    CHECK_OK();
+    CHECK_EQ(b.queue.size, 4);
+    for (i = 0; i < 70000; i++) {
+        uint64_t sector = (i * 7u) % CAP;
+        CHECK_RC(virtio_blk_read(&b, sector, p, 512), VIRTIO_OK);
+        if (i % 997 == 0) {
+            check_pattern(p, sector, 512);
+            CHECK_OK();
+        }
+    }
+    CHECK_EQ(f->s.q[0].chains, 70000);
+    CHECK_EQ(sim_used_idx(&f->s, 0), 70000u & 0xffffu);
+}
+
+/* ---- Device faults ------------------------------------------------------------------------- */
+static void blk_misbehave(fx *f, enum sim_used_mis mis)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    unsigned id;
+    int res, r;
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 0, p, 512), VIRTIO_OK);
+    f->s.mis = mis;
+    if (mis == SIM_MIS_USED_ID_REPEAT) {
+        /* two requests; the device returns the first one's head twice */
+        CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 1, p, 512, &id), VIRTIO_OK);
+        CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 2, p + 512, 512, &id), VIRTIO_OK);
+        CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_OK);
+        r = virtio_blk_poll(&b, &id, &res);
+    } else {
+        r = virtio_blk_read(&b, 1, p, 4096);
+    }
+    CHECK_RC(r, VIRTIO_EDEVICE);
+    CHECK_RC(virtio_blk_read(&b, 1, p, 512), VIRTIO_EDEVICE);
+    CHECK_RC(virtio_blk_write(&b, 1, p, 512), VIRTIO_EDEVICE);
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_EDEVICE);
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_EDEVICE);
+    CHECK_MSG(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 1, p, 512, &id) == VIRTIO_EDEVICE ||
+                  virtio_blk_kick(&b) == VIRTIO_EDEVICE,
+              "submit+kick on a broken device succeeded");
+    check_disk_pattern(f, 0, 16);
+}
+static void t_mis_id_oor(fx *f) { blk_misbehave(f, SIM_MIS_USED_ID_OOR); }
+static void t_mis_id_repeat(fx *f) { blk_misbehave(f, SIM_MIS_USED_ID_REPEAT); }
+static void t_mis_len_big(fx *f) { blk_misbehave(f, SIM_MIS_USED_LEN_BIG); }
+static void t_mis_idx_jump(fx *f) { blk_misbehave(f, SIM_MIS_USED_IDX_JUMP); }
+
+static void t_swallow(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    blk_up(f, &b);
+    CHECK_OK();
+    f->s.swallow = 1;
+    b.dev.spin_limit = 1000;
+    CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_ETIMEDOUT);
+    CHECK_LE(f->s.relax_max_iter, 1000);
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_ETIMEDOUT);
+}
+
+static void t_needs_reset(fx *f)
+{
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    blk_up(f, &b);
+    CHECK_OK();
+    sim_set_needs_reset(&f->s);
+    b.dev.spin_limit = 50000;
+    CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_ENEEDS_RESET);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_ENEEDS_RESET);
+    CHECK_RC(virtio_blk_write(&b, 0, p, 4096), VIRTIO_ENEEDS_RESET);
+}
+
+/* Two disks at once: no global state, each device object on its own. */
+static void t_two_disks(fx *f)
+{
+    virtio_blk b1, b2;
+    sim *s2 = fx_extra(f, 1);
+    virtio_regs r2;
+    size_t qs = virtio_queue_mem_size(16, f->ver);
+    void *qm = fx_alloc(f, qs, virtio_queue_mem_align(f->ver));
+    void *rm = fx_alloc(f, VIRTIO_BLK_REQ_MEM(4), 16);
+    uint8_t *w = buf(f, 4096), *r = buf(f, 4096);
+    int i;
+    CHECK_EQ(sim_init_blk(s2, &f->arena, f->ver, 64), 0);
+    memset(s2->disk, 0x3c, 64 * 512);
+    r2 = sim_regs(s2);
+    blk_up(f, &b1);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_init(&b2, &r2, qm, qs, 16, rm, VIRTIO_BLK_REQ_MEM(4)), VIRTIO_OK);
+    CHECK_EQ(virtio_blk_capacity(&b2), 64);
+    for (i = 0; i < 8; i++) {
+        fill(w, 4096, (unsigned)i);
+        CHECK_RC(virtio_blk_write(i & 1 ? &b2 : &b1, (uint64_t)i * 8, w, 4096), VIRTIO_OK);
+        CHECK_RC(virtio_blk_read(i & 1 ? &b1 : &b2, (uint64_t)i * 8, r, 4096), VIRTIO_OK);
+        if (i & 1)
+            check_pattern(r, (uint64_t)i * 8, 4096); /* b1 untouched there */
+        else
+            CHECK_EQ(r[100], 0x3c); /* b2 untouched there */
+        CHECK_OK();
+        CHECK_MEM((i & 1 ? s2->disk : f->s.disk) + i * 4096, w, 4096);
+    }
+}
+
+/* The queries tolerate NULL. */
+static void t_queries_null(fx *f)
+{
+    (void)f;
+    CHECK_EQ(virtio_blk_capacity(NULL), 0);
+    CHECK_EQ(virtio_blk_block_size(NULL), 0);
+    CHECK_EQ(virtio_blk_read_only(NULL), 0);
+    CHECK_EQ(virtio_blk_can_flush(NULL), 0);
+    CHECK_EQ(virtio_blk_max_request(NULL), 0);
+    CHECK(virtio_blk_get_info(NULL) == NULL);
+    CHECK_EQ(virtio_blk_in_flight(NULL), 0);
+}
+
+/* ---- Cost ---------------------------------------------------------------------------------- */
+/* Register accesses of one blocking 4 KiB read after init: the notification, and nothing else
+   on a device that answers at once. */
+static void t_register_cost(fx *f)
+{
+    virtio_blk b;
+    sim_counter c;
+    virtio_regs cr = sim_counter_regs(&c, &f->regs);
+    size_t qs = virtio_queue_mem_size(64, f->ver);
+    void *qm = fx_alloc(f, qs, virtio_queue_mem_align(f->ver));
+    void *rm = fx_alloc(f, VIRTIO_BLK_REQ_MEM(8), 16);
+    uint8_t *p = buf(f, 4096);
+    unsigned long n;
+    CHECK_RC(virtio_blk_init(&b, &cr, qm, qs, 64, rm, VIRTIO_BLK_REQ_MEM(8)), VIRTIO_OK);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_OK); /* warm */
+    c.reads = c.writes = 0;
+    CHECK_RC(virtio_blk_read(&b, 8, p, 4096), VIRTIO_OK);
+    n = c.reads + c.writes;
+    printf("INFO regs per 4KiB read (v%u, %s): %lu (%lu reads, %lu writes)\n", (unsigned)f->ver,
+           f->eidx ? "event_idx" : "no event_idx", n, c.reads, c.writes);
+    check_pattern(p, 8, 4096);
+    CHECK_OK();
+    CHECK_LE(n, 2);
+}
+
+static const tcase cases[] = {
+    {"virtio_blk_req and config layout match the spec", t_layout, RUN_ONCE},
+    {"request, status and feature constants match the spec", t_constants, RUN_ONCE},
+    {"init reads the configuration, negotiates what it implements", t_init,
+     RUN_BOTH | RUN_EIDX},
+    {"init accepts no unimplemented feature", t_init_extra_features, RUN_BOTH},
+    {"init on a device that offers nothing optional", t_init_minimal_device, RUN_BOTH},
+    {"init bad arguments -> EINVAL, nothing written", t_init_args, RUN_BOTH},
+    {"init on an rng device -> ENODEV", t_init_not_blk, RUN_BOTH},
+    {"init on an empty slot -> ENODEV", t_init_empty_slot, RUN_BOTH},
+    {"init on bad magic -> ENODEV", t_init_bad_magic, RUN_BOTH},
+    {"config blk_size 3 -> EDEVICE, FAILED, latched", t_cfg_blk_size_3, RUN_BOTH},
+    {"config blk_size 0 -> EDEVICE, FAILED, latched", t_cfg_blk_size_0, RUN_BOTH},
+    {"config blk_size 1000 -> EDEVICE, FAILED, latched", t_cfg_blk_size_1000, RUN_BOTH},
+    {"config size_max 100 -> EDEVICE, FAILED, latched", t_cfg_size_max_100, RUN_BOTH},
+    {"config size_max 0 (feature offered) -> EDEVICE, FAILED, latched", t_cfg_size_max_0,
+     RUN_BOTH},
+    {"config blk_size 4096 accepted", t_cfg_blk_size_4096, RUN_BOTH},
+    {"init FEATURES_OK refused", t_init_features_ok_refused, RUN_BOTH},
+    {"init device without VERSION_1", t_init_no_version_1, RUN_BOTH},
+    {"init status stuck after reset -> ETIMEDOUT", t_init_reset_stuck, RUN_BOTH},
+    {"init config generation changing forever", t_init_gen_forever, RUN_BOTH},
+    {"init config generation retry, consistent capacity", t_init_gen_retry, RUN_BOTH},
+    {"init QueueNumMax 100 -> queue of 64", t_init_queue_max_100, RUN_BOTH},
+    {"init QueueNumMax 0 -> ENOQUEUE", t_init_no_queue, RUN_BOTH},
+    {"init again after a latched fault", t_reinit_after_fault, RUN_BOTH},
+    {"read: data is the RAM disk's", t_read, RUN_BOTH | RUN_EIDX},
+    {"write: data lands in the RAM disk", t_write, RUN_BOTH | RUN_EIDX},
+    {"range past capacity -> ERANGE, nothing sent", t_range, RUN_BOTH},
+    {"partial sectors and NULLs -> EINVAL, nothing sent", t_partial_sector, RUN_BOTH},
+    {"read-only disk: writes -> EROFS, nothing sent", t_read_only, RUN_BOTH},
+    {"unannounced read-only drive: write -> EIO", t_read_only_unannounced, RUN_BOTH},
+    {"device IOERR / UNSUPP -> EIO / EUNSUPP, not latched", t_ioerr, RUN_BOTH},
+    {"status byte not OK/IOERR/UNSUPP -> EDEVICE latched", t_bad_status_byte, RUN_BOTH},
+    {"flush", t_flush, RUN_BOTH},
+    {"get_id: 20-byte serial, NUL padding", t_get_id, RUN_BOTH},
+    {"discard", t_discard, RUN_BOTH},
+    {"discard split by max_discard_sectors", t_discard_split, RUN_BOTH},
+    {"write_zeroes with and without unmap", t_write_zeroes, RUN_BOTH},
+    {"set_writeback", t_writeback, RUN_BOTH},
+    {"split by size_max 4096 / seg_max 4", t_split_size_seg_max, RUN_BOTH | RUN_EIDX},
+    {"split by size_max 1000 (not a sector multiple)", t_split_size_max_odd, RUN_BOTH},
+    {"split by a queue of 8 entries", t_split_queue_small, RUN_BOTH},
+    {"whole-disk read and write", t_split_whole_disk, RUN_BOTH},
+    {"submit 16, ENOSPC, poll 16", t_submit_poll, RUN_BOTH | RUN_EIDX},
+    {"submits are published in one notification", t_submit_batch_notify, RUN_BOTH},
+    {"submit: queue full before slots -> ENOSPC", t_submit_queue_full, RUN_BOTH},
+    {"submit bad arguments -> EINVAL/ERANGE, nothing sent", t_submit_args, RUN_BOTH},
+    {"submit every request type", t_submit_types, RUN_BOTH},
+    {"submit: per-request device error in result", t_submit_errors, RUN_BOTH},
+    {"blocking calls mixed with requests in flight", t_mix_blocking, RUN_BOTH | RUN_EIDX},
+    {"blocking call with every slot taken -> ENOSPC, no hang", t_mix_slots_full, RUN_BOTH},
+    {"5000 requests, 16 in flight, out of order", t_many_in_flight, RUN_BOTH | RUN_EIDX},
+    {"70000 reads on a 4-entry queue (wrap)", t_wrap, RUN_BOTH | RUN_EIDX},
+    {"used id out of range -> EDEVICE latched", t_mis_id_oor, RUN_BOTH},
+    {"used id repeated -> EDEVICE latched", t_mis_id_repeat, RUN_BOTH},
+    {"used len above writable part -> EDEVICE latched", t_mis_len_big, RUN_BOTH},
+    {"used idx jumps past outstanding -> EDEVICE latched", t_mis_idx_jump, RUN_BOTH},
+    {"device swallows requests -> ETIMEDOUT", t_swallow, RUN_BOTH},
+    {"NEEDS_RESET during a read -> ENEEDS_RESET", t_needs_reset, RUN_BOTH},
+    {"two disks at once", t_two_disks, RUN_BOTH},
+    {"queries with NULL", t_queries_null, RUN_ONCE},
+    {"register accesses per 4 KiB read <= 2", t_register_cost, RUN_BOTH | RUN_EIDX},
+};
+
+int main(void)
+{
+    run_table("blk", cases, sizeof cases / sizeof cases[0], setup_blk);
+    return t_summary("test_blk");
+}

@@ -1,0 +1,1721 @@
+/* test_core.c - host tests of the core of virtio.h (accessor, scan, device, configuration space,
+   split virtqueue) against the simulated device of sim.c, for virtio-mmio versions 1 and 2. */
+#define VIRTIO_SPIN_LIMIT 100000u /* the default bound, small so a missed bound shows quickly */
+#define VIRTIO_IMPLEMENTATION
+#include "../virtio.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+#include "test.h"
+#include "fixture.h"
+
+#define ECHO_ID 0x7eu /* the echo test device's ID (not a real device type) */
+
+static void setup_echo(fx *f) { sim_init_echo(&f->s, &f->arena, f->ver, ECHO_ID); }
+
+/* ---- Helpers ------------------------------------------------------------------------------- */
+static uint64_t offered(const fx *f)
+{
+    return f->ver == 1 ? (f->s.dev_features & 0xffffffffu) : f->s.dev_features;
+}
+
+/* init + negotiate; wanted always includes EVENT_IDX (the device decides by offering it). */
+static void dev_up(fx *f, virtio_dev *d)
+{
+    CHECK_RC(virtio_dev_init(d, &f->regs, 0), VIRTIO_OK);
+    CHECK_RC(virtio_dev_negotiate(d, VIRTIO_BIT(VIRTIO_F_EVENT_IDX), 0), VIRTIO_OK);
+}
+
+static void *qmem(fx *f, uint32_t size, size_t *sz)
+{
+    *sz = virtio_queue_mem_size(size, f->ver);
+    if (*sz == 0) return NULL;
+    return fx_alloc(f, *sz, virtio_queue_mem_align(f->ver));
+}
+
+static void queue_up(fx *f, virtio_dev *d, virtio_queue *q, uint16_t idx, uint32_t size)
+{
+    size_t sz;
+    void *mem = qmem(f, size, &sz);
+    CHECK_MSG(mem, "virtio_queue_mem_size(%u, %u) = 0", size, f->ver);
+    CHECK_RC(virtio_queue_init(q, d, idx, mem, sz, size), VIRTIO_OK);
+}
+
+/* Device with queue 0 of `size` entries, DRIVER_OK. */
+static void all_up(fx *f, virtio_dev *d, virtio_queue *q, uint32_t size)
+{
+    dev_up(f, d);
+    CHECK_OK();
+    queue_up(f, d, q, 0, size);
+    CHECK_OK();
+    CHECK_RC(virtio_dev_ready(d), VIRTIO_OK);
+}
+
+/* One request through the echo device: out bytes come back in `in`. */
+static void echo_once(fx *f, virtio_queue *q, uint8_t *out, uint8_t *in, uint32_t len, void *cookie)
+{
+    virtio_seg seg[2];
+    void *ck = NULL;
+    uint32_t got = 0;
+    (void)f;
+    seg[0].addr = out;
+    seg[0].len = len;
+    seg[1].addr = in;
+    seg[1].len = len;
+    CHECK_RC(virtio_queue_add(q, seg, 1, 1, cookie), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(q), VIRTIO_OK);
+    CHECK_RC(virtio_queue_wait(q, &ck, &got), VIRTIO_OK);
+    CHECK(ck == cookie);
+    CHECK_EQ(got, len);
+}
+
+/* ---- Static checks ------------------------------------------------------------------------- */
+static void t_layout(fx *f)
+{
+    (void)f;
+    /* "Virtqueues / The Virtqueue Descriptor Table" and "The Virtqueue Used Ring" */
+    CHECK_EQ(sizeof(virtio_virtq_desc), 16);
+    CHECK_EQ(offsetof(virtio_virtq_desc, addr), 0);
+    CHECK_EQ(offsetof(virtio_virtq_desc, len), 8);
+    CHECK_EQ(offsetof(virtio_virtq_desc, flags), 12);
+    CHECK_EQ(offsetof(virtio_virtq_desc, next), 14);
+    CHECK_EQ(sizeof(virtio_virtq_used_elem), 8);
+    CHECK_EQ(offsetof(virtio_virtq_used_elem, id), 0);
+    CHECK_EQ(offsetof(virtio_virtq_used_elem, len), 4);
+    CHECK_EQ(VIRTQ_DESC_F_NEXT, 1);
+    CHECK_EQ(VIRTQ_DESC_F_WRITE, 2);
+    CHECK_EQ(VIRTQ_DESC_F_INDIRECT, 4);
+    CHECK_EQ(VIRTQ_AVAIL_F_NO_INTERRUPT, 1);
+    CHECK_EQ(VIRTQ_USED_F_NO_NOTIFY, 1);
+    CHECK_EQ(VIRTIO_QUEUE_SIZE_MAX, 32768);
+}
+
+static void t_register_constants(fx *f)
+{
+    (void)f;
+    CHECK_EQ(VIRTIO_MMIO_MAGIC_VALUE, SIM_REG_MAGIC);
+    CHECK_EQ(VIRTIO_MMIO_VERSION, SIM_REG_VERSION);
+    CHECK_EQ(VIRTIO_MMIO_DEVICE_ID, SIM_REG_DEVICE_ID);
+    CHECK_EQ(VIRTIO_MMIO_VENDOR_ID, SIM_REG_VENDOR_ID);
+    CHECK_EQ(VIRTIO_MMIO_DEVICE_FEATURES, SIM_REG_DEVICE_FEATURES);
+    CHECK_EQ(VIRTIO_MMIO_DEVICE_FEATURES_SEL, SIM_REG_DEVICE_FEATURES_SEL);
+    CHECK_EQ(VIRTIO_MMIO_DRIVER_FEATURES, SIM_REG_DRIVER_FEATURES);
+    CHECK_EQ(VIRTIO_MMIO_DRIVER_FEATURES_SEL, SIM_REG_DRIVER_FEATURES_SEL);
+    CHECK_EQ(VIRTIO_MMIO_GUEST_PAGE_SIZE, SIM_REG_GUEST_PAGE_SIZE);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_SEL, SIM_REG_QUEUE_SEL);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_NUM_MAX, SIM_REG_QUEUE_NUM_MAX);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_NUM, SIM_REG_QUEUE_NUM);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_ALIGN, SIM_REG_QUEUE_ALIGN);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_PFN, SIM_REG_QUEUE_PFN);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_READY, SIM_REG_QUEUE_READY);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_NOTIFY, SIM_REG_QUEUE_NOTIFY);
+    CHECK_EQ(VIRTIO_MMIO_INTERRUPT_STATUS, SIM_REG_INTERRUPT_STATUS);
+    CHECK_EQ(VIRTIO_MMIO_INTERRUPT_ACK, SIM_REG_INTERRUPT_ACK);
+    CHECK_EQ(VIRTIO_MMIO_STATUS, SIM_REG_STATUS);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_DESC_LOW, SIM_REG_QUEUE_DESC_LOW);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_DESC_HIGH, SIM_REG_QUEUE_DESC_HIGH);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_DRIVER_LOW, SIM_REG_QUEUE_DRIVER_LOW);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, SIM_REG_QUEUE_DRIVER_HIGH);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_DEVICE_LOW, SIM_REG_QUEUE_DEVICE_LOW);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, SIM_REG_QUEUE_DEVICE_HIGH);
+    CHECK_EQ(VIRTIO_MMIO_SHM_SEL, SIM_REG_SHM_SEL);
+    CHECK_EQ(VIRTIO_MMIO_QUEUE_RESET, SIM_REG_QUEUE_RESET);
+    CHECK_EQ(VIRTIO_MMIO_CONFIG_GENERATION, SIM_REG_CONFIG_GENERATION);
+    CHECK_EQ(VIRTIO_MMIO_CONFIG, SIM_REG_CONFIG);
+    CHECK_EQ(VIRTIO_MMIO_MAGIC, SIM_MAGIC);
+}
+
+static void t_status_feature_constants(fx *f)
+{
+    (void)f;
+    CHECK_EQ(VIRTIO_STATUS_ACKNOWLEDGE, SIM_S_ACKNOWLEDGE);
+    CHECK_EQ(VIRTIO_STATUS_DRIVER, SIM_S_DRIVER);
+    CHECK_EQ(VIRTIO_STATUS_DRIVER_OK, SIM_S_DRIVER_OK);
+    CHECK_EQ(VIRTIO_STATUS_FEATURES_OK, SIM_S_FEATURES_OK);
+    CHECK_EQ(VIRTIO_STATUS_NEEDS_RESET, SIM_S_NEEDS_RESET);
+    CHECK_EQ(VIRTIO_STATUS_FAILED, SIM_S_FAILED);
+    CHECK_EQ(VIRTIO_F_INDIRECT_DESC, SIM_F_INDIRECT_DESC);
+    CHECK_EQ(VIRTIO_F_EVENT_IDX, SIM_F_EVENT_IDX);
+    CHECK_EQ(VIRTIO_F_VERSION_1, SIM_F_VERSION_1);
+    CHECK_EQ(VIRTIO_F_RING_PACKED, SIM_F_RING_PACKED);
+    CHECK_EQ(VIRTIO_F_RING_RESET, SIM_F_RING_RESET);
+    CHECK_EQ(VIRTIO_F_ANY_LAYOUT, SIM_F_ANY_LAYOUT);
+    CHECK_EQ(VIRTIO_ID_BLOCK, 2);
+    CHECK_EQ(VIRTIO_ID_RNG, 4);
+    CHECK_EQ(VIRTIO_BIT(40), 0x10000000000ull);
+}
+
+static void t_queue_mem_size(fx *f)
+{
+    uint32_t n;
+    (void)f;
+    CHECK_EQ(virtio_queue_mem_align(1), 4096);
+    CHECK_EQ(virtio_queue_mem_align(2), 16);
+    for (n = 1; n <= 32768; n *= 2) {
+        size_t v1 = virtio_queue_mem_size(n, 1), v2 = virtio_queue_mem_size(n, 2);
+        /* legacy: descriptor table and avail ring padded to 4096, then the used ring (the
+           spec's virtq_size() also pads the used ring to 4096, but the device never touches
+           that tail, so the shadow may live there) */
+        size_t leg = ((16u * n + 2u * (3u + n) + 4095u) & ~(size_t)4095u) + (2u * 3u + 8u * n);
+        size_t mod = 16u * n + (6u + 2u * n) + (6u + 8u * n);
+        CHECK_MSG(v1 >= leg + n * sizeof(virtio_queue_shadow),
+                  "mem_size(%u, 1) = %zu, rings alone need %zu", n, v1, leg);
+        CHECK_MSG(v2 >= mod + n * sizeof(virtio_queue_shadow),
+                  "mem_size(%u, 2) = %zu, rings alone need %zu", n, v2, mod);
+        CHECK_MSG(v1 <= VIRTIO_QUEUE_MEM(n) && v2 <= VIRTIO_QUEUE_MEM(n),
+                  "VIRTIO_QUEUE_MEM(%u) = %zu < mem_size %zu / %zu", n, VIRTIO_QUEUE_MEM(n), v1,
+                  v2);
+    }
+    CHECK_EQ(virtio_queue_mem_size(0, 1), 0);
+    CHECK_EQ(virtio_queue_mem_size(0, 2), 0);
+    CHECK_EQ(virtio_queue_mem_size(3, 2), 0);
+    CHECK_EQ(virtio_queue_mem_size(100, 1), 0);
+    CHECK_EQ(virtio_queue_mem_size(65536, 2), 0);
+    CHECK_EQ(virtio_queue_mem_size(0x80000000u, 2), 0);
+}
+
+static void t_result_str(fx *f)
+{
+    const char *seen[32];
+    int n = 0, i;
+    (void)f;
+#define T_RS(name, value, text)                                                                    \
+    do {                                                                                           \
+        const char *s_ = virtio_result_str(value);                                                 \
+        CHECK_MSG(s_ != NULL, "virtio_result_str(%d) is NULL", value);                             \
+        CHECK_MSG(strstr(s_, text) != NULL, "virtio_result_str(%s) = \"%s\"", #name, s_);      \
+        CHECK((int)name == (value));                                                               \
+        for (i = 0; i < n; i++) CHECK_MSG(strcmp(seen[i], s_), "duplicate string for %s", #name); \
+        seen[n++] = s_;                                                                            \
+    } while (0);
+    VIRTIO_RESULTS(T_RS)
+#undef T_RS
+    CHECK_EQ(n, 17);
+    CHECK(virtio_result_str(1) != NULL);
+    CHECK(virtio_result_str(-17) != NULL);
+    CHECK(virtio_result_str(-1000000) != NULL);
+    CHECK(virtio_result_str(0x7fffffff) != NULL);
+    CHECK(strcmp(virtio_result_str(-17), virtio_result_str(VIRTIO_EIO)) != 0);
+}
+
+/* The ready accessor on plain memory standing in for registers. */
+static void t_mmio_regs(fx *f)
+{
+    uint32_t mem[64];
+    virtio_regs r;
+    (void)f;
+    memset(mem, 0, sizeof mem);
+    r = virtio_mmio_regs(mem);
+    CHECK(r.user == (void *)mem);
+    CHECK(r.read8 && r.read16 && r.read32 && r.write8 && r.write16 && r.write32);
+    CHECK(r.dma == NULL || r.dma(r.user, mem + 3) == (uint64_t)(uintptr_t)(mem + 3));
+    mem[1] = 0x11223344u;
+    CHECK_EQ(r.read32(r.user, VIRTIO_REGION_MMIO, 4), 0x11223344u);
+    CHECK_EQ(r.read16(r.user, VIRTIO_REGION_MMIO, 6), 0x1122u);
+    CHECK_EQ(r.read8(r.user, VIRTIO_REGION_MMIO, 5), 0x33u);
+    r.write32(r.user, VIRTIO_REGION_MMIO, 0x10, 0xa5a5f00du);
+    CHECK_EQ(mem[4], 0xa5a5f00du);
+    r.write16(r.user, VIRTIO_REGION_MMIO, 0x20, 0xbeef);
+    CHECK_EQ(mem[8], 0xbeefu);
+    r.write8(r.user, VIRTIO_REGION_MMIO, 0x31, 0x7f);
+    CHECK_EQ(mem[12], 0x7f00u);
+}
+
+/* virtio_mmio_scan with the ready accessor over memory laid out like four slots. */
+static void t_scan_plain(fx *f)
+{
+    static uint32_t slots[4][128];
+    virtio_mmio_slot out[4];
+    int n;
+    (void)f;
+    memset(slots, 0, sizeof slots);
+    memset(out, 0, sizeof out);
+    slots[0][0] = SIM_MAGIC, slots[0][1] = 2, slots[0][2] = 0;               /* empty */
+    slots[1][0] = SIM_MAGIC, slots[1][1] = 2, slots[1][2] = 2, slots[1][3] = 0x99;
+    slots[2][0] = 0x12345678, slots[2][1] = 2, slots[2][2] = 4;              /* bad magic */
+    slots[3][0] = SIM_MAGIC, slots[3][1] = 1, slots[3][2] = 4, slots[3][3] = 7;
+    n = virtio_mmio_scan(NULL, slots, sizeof slots[0], 4, out, 4);
+    CHECK_EQ(n, 2);
+    CHECK(out[0].base == (void *)slots[1]);
+    CHECK_EQ(out[0].index, 1);
+    CHECK_EQ(out[0].version, 2);
+    CHECK_EQ(out[0].device_id, 2);
+    CHECK_EQ(out[0].vendor_id, 0x99);
+    CHECK(out[1].base == (void *)slots[3]);
+    CHECK_EQ(out[1].index, 3);
+    CHECK_EQ(out[1].version, 1);
+    CHECK_EQ(out[1].device_id, 4);
+    CHECK_EQ(out[1].vendor_id, 7);
+}
+
+/* virtio_mmio_scan over eight simulated slots, as on QEMU's virt machine. */
+static void t_scan_sim(fx *f)
+{
+    sim *s = fx_extra(f, 8);
+    virtio_mmio_slot out[8], one[2];
+    virtio_regs r = sim_regs(&s[0]);
+    unsigned i;
+    unsigned long writes = 0;
+    int n;
+    for (i = 0; i < 8; i++) sim_init_echo(&s[i], &f->arena, 2, 0); /* empty slots */
+    sim_init_blk(&s[7], &f->arena, f->ver, 64);                       /* first device on the line */
+    sim_init_rng(&s[5], &f->arena, f->ver);
+    s[3].device_id = 9;
+    s[3].magic = 0x12345678; /* bad magic: skipped */
+    sim_init_echo(&s[1], &f->arena, f->ver, ECHO_ID);
+    s[1].vendor_id = 0xabcd;
+    memset(out, 0xee, sizeof out);
+    n = virtio_mmio_scan(&r, s, sizeof(sim), 8, out, 8);
+    CHECK_EQ(n, 3);
+    CHECK(out[0].base == (void *)&s[1]);
+    CHECK_EQ(out[0].index, 1);
+    CHECK_EQ(out[0].device_id, ECHO_ID);
+    CHECK_EQ(out[0].vendor_id, 0xabcd);
+    CHECK_EQ(out[0].version, f->ver);
+    CHECK(out[1].base == (void *)&s[5]);
+    CHECK_EQ(out[1].index, 5);
+    CHECK_EQ(out[1].device_id, VIRTIO_ID_RNG);
+    CHECK(out[2].base == (void *)&s[7]);
+    CHECK_EQ(out[2].index, 7);
+    CHECK_EQ(out[2].device_id, VIRTIO_ID_BLOCK);
+    CHECK_EQ(out[2].vendor_id, SIM_VENDOR);
+    CHECK_EQ(out[3].index, 0xeeeeeeeeu); /* nothing stored past the devices found */
+    for (i = 0; i < 8; i++) writes += s[i].writes;
+    CHECK_EQ(writes, 0);
+    /* fewer entries than devices: the count still says how many there are */
+    memset(one, 0xee, sizeof one);
+    n = virtio_mmio_scan(&r, s, sizeof(sim), 8, one, 1);
+    CHECK_EQ(n, 3);
+    CHECK(one[0].base == (void *)&s[1]);
+    CHECK_EQ(one[1].index, 0xeeeeeeeeu);
+    n = virtio_mmio_scan(&r, s, sizeof(sim), 8, NULL, 0);
+    CHECK_EQ(n, 3);
+    n = virtio_mmio_scan(&r, s, sizeof(sim), 0, out, 8);
+    CHECK_EQ(n, 0);
+    n = virtio_mmio_scan(&r, s, sizeof(sim), 5, out, 8); /* slots 0..4 only */
+    CHECK_EQ(n, 1);
+    CHECK_RC(virtio_mmio_scan(&r, s, sizeof(sim), 8, NULL, 4), VIRTIO_EINVAL);
+}
+
+/* ---- Device -------------------------------------------------------------------------------- */
+static void t_dev_init(fx *f)
+{
+    virtio_dev d;
+    memset(&d, 0xcc, sizeof d);
+    f->s.status = SIM_S_ACKNOWLEDGE | SIM_S_DRIVER | SIM_S_DRIVER_OK; /* left over from before */
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
+    CHECK_EQ(d.version, f->ver);
+    CHECK_EQ(d.device_id, ECHO_ID);
+    CHECK_EQ(d.transport, VIRTIO_TRANSPORT_MMIO);
+    CHECK_EQ(d.error, 0);
+    CHECK(d.regs.user == (void *)&f->s);
+    /* reset, then ACKNOWLEDGE, then DRIVER ("Device Initialization") */
+    CHECK_EQ(f->s.resets, 1);
+    CHECK_EQ(f->s.status, SIM_S_ACKNOWLEDGE | SIM_S_DRIVER);
+    CHECK_GE(f->s.nstatus_hist, 2);
+    CHECK_EQ(f->s.status_hist[0], SIM_S_ACKNOWLEDGE);
+    CHECK_EQ(f->s.status_hist[f->s.nstatus_hist - 1], SIM_S_ACKNOWLEDGE | SIM_S_DRIVER);
+    /* matching expected id; and again on an initialized object */
+    CHECK_RC(virtio_dev_init(&d, &f->regs, ECHO_ID), VIRTIO_OK);
+    CHECK_EQ(f->s.resets, 2);
+}
+
+static void t_dev_init_args(fx *f)
+{
+    virtio_dev d;
+    virtio_regs r = f->regs;
+    CHECK_RC(virtio_dev_init(NULL, &f->regs, 0), VIRTIO_EINVAL);
+    CHECK_RC(virtio_dev_init(&d, NULL, 0), VIRTIO_EINVAL);
+    r.read32 = NULL;
+    CHECK_RC(virtio_dev_init(&d, &r, 0), VIRTIO_EINVAL);
+    r = f->regs;
+    r.write32 = NULL;
+    CHECK_RC(virtio_dev_init(&d, &r, 0), VIRTIO_EINVAL);
+    CHECK_EQ(f->s.reads + f->s.writes, 0);
+}
+
+static void t_dev_init_bad_magic(fx *f)
+{
+    virtio_dev d;
+    f->s.magic = 0x74726977;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_ENODEV);
+    CHECK_EQ(f->s.writes, 0);
+}
+
+static void t_dev_init_empty_slot(fx *f)
+{
+    virtio_dev d;
+    f->s.device_id = 0;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_ENODEV);
+    CHECK_EQ(f->s.writes, 0);
+}
+
+static void t_dev_init_bad_version(fx *f)
+{
+    virtio_dev d;
+    f->s.version = 3;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_EVERSION);
+    CHECK_EQ(f->s.writes, 0);
+    f->s.version = 0;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_EVERSION);
+    CHECK_EQ(f->s.writes, 0);
+}
+
+static void t_dev_init_wrong_type(fx *f)
+{
+    virtio_dev d;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, VIRTIO_ID_BLOCK), VIRTIO_ENODEV);
+    CHECK_EQ(f->s.writes, 0);
+}
+
+static void t_dev_init_reset_stuck(fx *f)
+{
+    virtio_dev d;
+    f->s.reset_stuck = 1;
+    f->s.relax_giveup = 500; /* the relax hook gives up the wait */
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_ETIMEDOUT);
+    CHECK_LE(f->s.relax_max_iter, 500);
+    CHECK_GE(f->s.waits, 1);
+    CHECK((f->s.status & SIM_S_DRIVER) == 0); /* it did not go on with the sequence */
+    CHECK_RC(virtio_dev_negotiate(&d, 0, 0), VIRTIO_ETIMEDOUT); /* latched */
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_ETIMEDOUT);
+}
+
+/* Without a relax hook the wait ends after VIRTIO_SPIN_LIMIT (100000 here) status reads. */
+static void t_dev_init_reset_stuck_spin(fx *f)
+{
+    virtio_dev d;
+    virtio_regs r = f->regs;
+    r.relax = NULL;
+    f->s.reset_stuck = 1;
+    CHECK_RC(virtio_dev_init(&d, &r, 0), VIRTIO_ETIMEDOUT);
+    CHECK_GE(f->s.reads, 1000);
+    CHECK_LE(f->s.reads, 100000 + 100);
+}
+
+static void t_negotiate(fx *f)
+{
+    virtio_dev d;
+    uint64_t want = VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
+                    VIRTIO_BIT(3) | VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
+    uint64_t expect;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
+    CHECK_RC(virtio_dev_negotiate(&d, want, 0), VIRTIO_OK);
+    expect = want & offered(f);
+    if (f->ver == 2) expect |= VIRTIO_BIT(VIRTIO_F_VERSION_1);
+    CHECK_EQ(d.offered, offered(f));
+    CHECK_EQ(d.features, expect);
+    CHECK_EQ(f->s.drv_features, expect);
+    CHECK_EQ(!!virtio_dev_has(&d, VIRTIO_F_EVENT_IDX), f->eidx);
+    CHECK_EQ(!!virtio_dev_has(&d, VIRTIO_F_VERSION_1), f->ver == 2);
+    CHECK(!virtio_dev_has(&d, VIRTIO_F_RING_PACKED));
+    CHECK(!virtio_dev_has(&d, VIRTIO_F_INDIRECT_DESC)); /* offered, not wanted */
+    CHECK(!virtio_dev_has(&d, 3));
+    CHECK(!virtio_dev_has(&d, 64));
+    CHECK(!virtio_dev_has(&d, 1000));
+    if (f->ver == 2)
+        CHECK_EQ(f->s.status, SIM_S_ACKNOWLEDGE | SIM_S_DRIVER | SIM_S_FEATURES_OK);
+    else
+        CHECK_EQ(f->s.status, SIM_S_ACKNOWLEDGE | SIM_S_DRIVER);
+}
+
+/* Everything wanted: still only what is offered, and VERSION_1 on modern devices. */
+static void t_negotiate_all(fx *f)
+{
+    virtio_dev d;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
+    CHECK_RC(virtio_dev_negotiate(&d, ~0ull, 0), VIRTIO_OK);
+    CHECK_EQ(d.features & ~offered(f), 0);
+    CHECK_EQ(f->s.drv_features, d.features);
+}
+
+static void t_negotiate_required_missing(fx *f)
+{
+    virtio_dev d;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
+    CHECK_RC(virtio_dev_negotiate(&d, VIRTIO_BIT(5), VIRTIO_BIT(5)), VIRTIO_EFEATURES);
+    CHECK(f->s.status & SIM_S_FAILED);
+    CHECK(!(f->s.status & SIM_S_FEATURES_OK));
+    CHECK_RC(d.error, VIRTIO_EFEATURES);
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_EFEATURES); /* latched */
+    CHECK(!(f->s.status & SIM_S_DRIVER_OK));
+}
+
+static void t_negotiate_required_ok(fx *f)
+{
+    virtio_dev d;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
+    CHECK_RC(virtio_dev_negotiate(&d, VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC),
+                                  VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC)),
+             VIRTIO_OK);
+    CHECK(virtio_dev_has(&d, VIRTIO_F_INDIRECT_DESC));
+}
+
+static void t_features_ok_refused(fx *f)
+{
+    virtio_dev d;
+    f->s.refuse_features_ok = 1;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
+    if (f->ver == 1) {
+        /* legacy devices have no FEATURES_OK: the driver never writes it */
+        CHECK_RC(virtio_dev_negotiate(&d, 0, 0), VIRTIO_OK);
+        return;
+    }
+    CHECK_RC(virtio_dev_negotiate(&d, 0, 0), VIRTIO_EFEATURES);
+    CHECK(f->s.status & SIM_S_FAILED);
+    CHECK_RC(d.error, VIRTIO_EFEATURES);
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_EFEATURES);
+}
+
+static void t_no_version_1(fx *f)
+{
+    virtio_dev d;
+    f->s.dev_features &= ~SIM_F(SIM_F_VERSION_1);
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
+    if (f->ver == 1) {
+        CHECK_RC(virtio_dev_negotiate(&d, 0, 0), VIRTIO_OK);
+        CHECK(!virtio_dev_has(&d, VIRTIO_F_VERSION_1));
+        return;
+    }
+    CHECK_RC(virtio_dev_negotiate(&d, 0, 0), VIRTIO_EFEATURES);
+    CHECK(f->s.status & SIM_S_FAILED);
+    CHECK(!(f->s.status & SIM_S_FEATURES_OK));
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_EFEATURES); /* latched */
+}
+
+/* A legacy device that (wrongly) shows bit 32 in a 32-bit register: nothing above 31 exists. */
+static void t_legacy_features_32bit(fx *f)
+{
+    virtio_dev d;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
+    CHECK_RC(virtio_dev_negotiate(&d, ~0ull, 0), VIRTIO_OK);
+    CHECK_EQ(d.offered >> 32, 0);
+    CHECK_EQ(d.features >> 32, 0);
+}
+
+static void t_dev_null_args(fx *f)
+{
+    (void)f;
+    CHECK_RC(virtio_dev_negotiate(NULL, 0, 0), VIRTIO_EINVAL);
+    CHECK_RC(virtio_dev_ready(NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_dev_check(NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_dev_reset(NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_dev_fail(NULL, VIRTIO_EIO), VIRTIO_EINVAL);
+    CHECK(!virtio_dev_has(NULL, 0));
+}
+
+/* A zeroed object that was never initialized: "VIRTIO_ESTATE: the object is not initialized". */
+static void t_dev_zeroed(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *mem = (uint8_t *)fx_alloc(f, 65536, 4096);
+    memset(&d, 0, sizeof d);
+    CHECK_RC(virtio_dev_negotiate(&d, 0, 0), VIRTIO_ESTATE);
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_ESTATE);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, 65536, 8), VIRTIO_ESTATE);
+    CHECK_RC(virtio_dev_check(&d), VIRTIO_ESTATE);
+    CHECK_EQ(f->s.reads + f->s.writes, 0);
+}
+
+/* Initialized but not negotiated: no queue, no DRIVER_OK. */
+static void t_dev_wrong_order(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *mem = (uint8_t *)fx_alloc(f, 65536, 4096);
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, 65536, 8), VIRTIO_ESTATE);
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_ESTATE);
+    CHECK(!(f->s.status & SIM_S_DRIVER_OK));
+    CHECK(!f->s.q[0].live);
+    CHECK_EQ(d.error, 0); /* a caller's mistake, not the device's */
+    CHECK_RC(virtio_dev_negotiate(&d, 0, 0), VIRTIO_OK);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, 65536, 8), VIRTIO_OK);
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
+    CHECK_RC(virtio_dev_negotiate(&d, 0, 0), VIRTIO_ESTATE); /* too late */
+}
+
+static void t_dev_ready(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    CHECK(f->s.status & SIM_S_DRIVER_OK);
+    CHECK_EQ(f->s.status, SIM_S_ACKNOWLEDGE | SIM_S_DRIVER | SIM_S_DRIVER_OK |
+                              (f->ver == 2 ? SIM_S_FEATURES_OK : 0));
+    CHECK_EQ(d.error, 0);
+}
+
+static void t_dev_fail(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    size_t sz;
+    void *mem;
+    dev_up(f, &d);
+    CHECK_OK();
+    mem = qmem(f, 8, &sz);
+    CHECK_RC(virtio_dev_fail(&d, VIRTIO_EDEVICE), VIRTIO_EDEVICE);
+    CHECK(f->s.status & SIM_S_FAILED);
+    CHECK_RC(d.error, VIRTIO_EDEVICE);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz, 8), VIRTIO_EDEVICE);
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_EDEVICE);
+    CHECK(!(f->s.status & SIM_S_DRIVER_OK));
+    /* a new init clears the latch */
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
+    CHECK_EQ(d.error, 0);
+    CHECK_EQ(f->s.status & SIM_S_FAILED, 0);
+}
+
+static void t_dev_check(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    sim_counter c;
+    virtio_regs cr = sim_counter_regs(&c, &f->regs);
+    CHECK_RC(virtio_dev_init(&d, &cr, 0), VIRTIO_OK);
+    CHECK_RC(virtio_dev_negotiate(&d, 0, 0), VIRTIO_OK);
+    queue_up(f, &d, &q, 0, 8);
+    CHECK_OK();
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
+    c.reads = c.writes = 0;
+    CHECK_RC(virtio_dev_check(&d), VIRTIO_OK);
+    CHECK_EQ(c.reads, 1);
+    CHECK_EQ(c.writes, 0);
+}
+
+static void t_dev_check_needs_reset(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg sg;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    sim_set_needs_reset(&f->s);
+    CHECK_RC(virtio_dev_check(&d), VIRTIO_ENEEDS_RESET);
+    CHECK_RC(d.error, VIRTIO_ENEEDS_RESET);
+    f->s.status &= ~SIM_S_NEEDS_RESET; /* even if it goes away, the latch stays */
+    CHECK_RC(virtio_dev_check(&d), VIRTIO_ENEEDS_RESET);
+    sg.addr = b;
+    sg.len = 64;
+    CHECK_RC(virtio_queue_add(&q, &sg, 0, 1, b), VIRTIO_ENEEDS_RESET);
+    CHECK_EQ(f->s.q[0].notifies, 0);
+}
+
+static void t_dev_check_self_reset(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    int rc;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->s.self_reset = 1; /* status reads 0 although the driver set DRIVER_OK */
+    rc = virtio_dev_check(&d);
+    CHECK_MSG(rc < 0, "virtio_dev_check = %d on a device that reset itself", rc);
+    CHECK_RC(d.error, rc);
+    CHECK_RC(virtio_dev_check(&d), rc);
+}
+
+static void t_dev_check_failed(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    int rc;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->s.status |= SIM_S_FAILED; /* as if another agent gave up on it */
+    rc = virtio_dev_check(&d);
+    CHECK_MSG(rc < 0, "virtio_dev_check = %d with FAILED set", rc);
+    CHECK_RC(virtio_dev_check(&d), rc);
+}
+
+static void t_dev_reset(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q, q2;
+    uint8_t *out = (uint8_t *)fx_alloc(f, 32, 16), *in = (uint8_t *)fx_alloc(f, 32, 16);
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    CHECK_RC(virtio_dev_reset(&d), VIRTIO_OK);
+    CHECK_EQ(f->s.status, 0);
+    CHECK_EQ(f->s.resets, 2);
+    CHECK_EQ(d.features, 0);
+    CHECK(!f->s.q[0].live);
+    /* and the whole sequence again, with a fresh queue */
+    all_up(f, &d, &q2, 8);
+    CHECK_OK();
+    memcpy(out, "after reset", 12);
+    echo_once(f, &q2, out, in, 12, out);
+    CHECK_OK();
+    CHECK_MEM(in, "after reset", 12);
+}
+
+static void t_dev_reset_stuck(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->s.reset_stuck = 1;
+    d.spin_limit = 300;
+    CHECK_RC(virtio_dev_reset(&d), VIRTIO_ETIMEDOUT);
+    CHECK_LE(f->s.relax_max_iter, 300);
+}
+
+/* After a device reset the old queue is gone on the device side: the library must not hand
+   buffers to it or notify it. */
+static void t_queue_after_reset(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 16, 16);
+    virtio_seg sg;
+    int rc;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    CHECK_RC(virtio_dev_reset(&d), VIRTIO_OK);
+    sg.addr = b;
+    sg.len = 16;
+    rc = virtio_queue_add(&q, &sg, 0, 1, b);
+    if (rc == VIRTIO_OK) rc = virtio_queue_kick(&q);
+    CHECK_MSG(rc < 0, "add+kick on a queue of a reset device returned 0");
+    CHECK_EQ(f->s.q[0].notifies, 0);
+}
+
+/* ---- Configuration space ------------------------------------------------------------------- */
+static void t_config_reads(fx *f)
+{
+    virtio_dev d;
+    uint32_t off;
+    unsigned long r0;
+    dev_up(f, &d);
+    CHECK_OK();
+    for (off = 0; off < 64; off++) {
+        CHECK_EQ(virtio_config_read8(&d, off), sim_cfg_r(&f->s, off, 1));
+        CHECK_EQ(f->s.config_last_width, 1);
+    }
+    for (off = 0; off < 64; off += 2) {
+        CHECK_EQ(virtio_config_read16(&d, off), sim_cfg_r(&f->s, off, 2));
+        CHECK_EQ(f->s.config_last_width, 2);
+    }
+    for (off = 0; off < 64; off += 4) {
+        CHECK_EQ(virtio_config_read32(&d, off), sim_cfg_r(&f->s, off, 4));
+        CHECK_EQ(f->s.config_last_width, 4);
+    }
+    for (off = 0; off < 64; off += 8) {
+        r0 = f->s.config_reads;
+        CHECK_EQ(virtio_config_read64(&d, off), sim_cfg_r(&f->s, off, 8));
+        CHECK_EQ(f->s.config_last_width, 4); /* two 32-bit reads */
+        CHECK_EQ(f->s.config_reads - r0, 2);
+    }
+    CHECK_EQ(virtio_config_read32(&d, 252), sim_cfg_r(&f->s, 252, 4)); /* last word */
+    if (f->ver == 2)
+        CHECK_GE(f->s.gen_reads, 16); /* read64 checks the generation around its reads */
+    else
+        CHECK_EQ(f->s.gen_reads, 0); /* legacy has no ConfigGeneration register */
+    CHECK_EQ(d.error, 0);
+}
+
+static void t_config_writes(fx *f)
+{
+    virtio_dev d;
+    dev_up(f, &d);
+    CHECK_OK();
+    virtio_config_write8(&d, 5, 0xa1);
+    CHECK_EQ(f->s.config_last_width, 1);
+    CHECK_EQ(f->s.config[5], 0xa1);
+    CHECK_EQ(f->s.config[4], 4 * 7 + 3);
+    CHECK_EQ(f->s.config[6], 6 * 7 + 3);
+    virtio_config_write16(&d, 10, 0xb2c3);
+    CHECK_EQ(f->s.config_last_width, 2);
+    CHECK_EQ(f->s.config[10], 0xc3);
+    CHECK_EQ(f->s.config[11], 0xb2);
+    virtio_config_write32(&d, 20, 0xd4e5f607u);
+    CHECK_EQ(f->s.config_last_width, 4);
+    CHECK_EQ(sim_cfg_r(&f->s, 20, 4), 0xd4e5f607u);
+    CHECK_EQ(virtio_config_read32(&d, 20), 0xd4e5f607u);
+    CHECK_EQ(f->s.config_writes, 3);
+}
+
+/* The generation changes three times, and each change rewrites the 64-bit field at 0 with
+   k * 0x100000001: a read that mixes two generations has hi != lo. */
+static void t_config_generation_retry(fx *f)
+{
+    virtio_dev d;
+    uint64_t v;
+    dev_up(f, &d);
+    CHECK_OK();
+    f->s.gen_churn = 3;
+    f->s.gen_tear_capacity = 1;
+    sim_cfg_w64(&f->s, 0, 0);
+    v = virtio_config_read64(&d, 0);
+    CHECK_EQ(d.error, 0);
+    CHECK_EQ(v >> 32, v & 0xffffffffu);
+    CHECK_EQ(v, sim_cfg_r(&f->s, 0, 8));
+    if (f->ver == 2) {
+        CHECK_EQ(f->s.gen_churn, 0);
+        CHECK_GE(f->s.gen_reads, 4);
+    } else {
+        CHECK_EQ(f->s.gen_reads, 0);
+    }
+}
+
+static void t_config_generation_forever(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    size_t sz;
+    void *mem;
+    dev_up(f, &d);
+    CHECK_OK();
+    mem = qmem(f, 8, &sz);
+    f->s.gen_churn = -1;
+    (void)virtio_config_read64(&d, 0);
+    if (f->ver == 1) { /* no generation on legacy: nothing to retry */
+        CHECK_EQ(d.error, 0);
+        return;
+    }
+    CHECK_RC(d.error, VIRTIO_EDEVICE);
+    CHECK_LE(f->s.gen_reads, 2 * VIRTIO_CONFIG_RETRIES + 2);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz, 8), VIRTIO_EDEVICE);
+}
+
+struct atomic_ctx {
+    int calls;
+    int ret;
+    uint32_t lo, hi;
+};
+
+static int read_both_halves(virtio_dev *d, void *vctx)
+{
+    struct atomic_ctx *c = (struct atomic_ctx *)vctx;
+    c->calls++;
+    c->lo = virtio_config_read32(d, 0);
+    c->hi = virtio_config_read32(d, 4);
+    return c->ret;
+}
+
+static void t_config_atomic(fx *f)
+{
+    virtio_dev d;
+    struct atomic_ctx c;
+    dev_up(f, &d);
+    CHECK_OK();
+    memset(&c, 0, sizeof c);
+    CHECK_RC(virtio_config_atomic(&d, read_both_halves, &c), VIRTIO_OK);
+    CHECK_EQ(c.calls, 1);
+    CHECK_EQ(c.lo, sim_cfg_r(&f->s, 0, 4));
+    /* torn reads: retried until the generation is stable */
+    f->s.gen_churn = 5;
+    f->s.gen_tear_capacity = 1;
+    memset(&c, 0, sizeof c);
+    CHECK_RC(virtio_config_atomic(&d, read_both_halves, &c), VIRTIO_OK);
+    if (f->ver == 2) {
+        CHECK_EQ(c.lo, c.hi);
+        CHECK_GE(c.calls, 2);
+    } else { /* no generation register: nothing tears, one call */
+        CHECK_EQ(c.lo, sim_cfg_r(&f->s, 0, 4));
+        CHECK_EQ(c.hi, sim_cfg_r(&f->s, 4, 4));
+        CHECK_EQ(c.calls, 1);
+    }
+    /* the reader's own error comes back */
+    memset(&c, 0, sizeof c);
+    c.ret = -42;
+    CHECK_EQ(virtio_config_atomic(&d, read_both_halves, &c), -42);
+    CHECK_RC(virtio_config_atomic(&d, NULL, &c), VIRTIO_EINVAL);
+    CHECK_EQ(d.error, 0);
+}
+
+static void t_config_atomic_forever(fx *f)
+{
+    virtio_dev d;
+    struct atomic_ctx c;
+    dev_up(f, &d);
+    CHECK_OK();
+    memset(&c, 0, sizeof c);
+    f->s.gen_churn = -1;
+    if (f->ver == 1) {
+        CHECK_RC(virtio_config_atomic(&d, read_both_halves, &c), VIRTIO_OK);
+        CHECK_EQ(c.calls, 1);
+        return;
+    }
+    CHECK_RC(virtio_config_atomic(&d, read_both_halves, &c), VIRTIO_EDEVICE);
+    CHECK_EQ(c.calls, VIRTIO_CONFIG_RETRIES);
+    CHECK_RC(d.error, VIRTIO_EDEVICE);
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_EDEVICE);
+}
+
+/* ---- Queue setup --------------------------------------------------------------------------- */
+static void t_queue_init(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    size_t sz;
+    uint8_t *mem;
+    sim_queue *sq = &f->s.q[0];
+    dev_up(f, &d);
+    CHECK_OK();
+    mem = (uint8_t *)qmem(f, 64, &sz);
+    memset(mem, 0xa5, sz); /* the library must clear what the device reads */
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz, 64), VIRTIO_OK);
+    CHECK_EQ(q.size, 64);
+    CHECK_EQ(q.index, 0);
+    CHECK(q.dev == &d);
+    CHECK_EQ(virtio_queue_free(&q), 64);
+    CHECK_EQ(virtio_queue_outstanding(&q), 0);
+    CHECK_EQ(q.error, 0);
+    CHECK_EQ(sq->num, 64);
+    CHECK(sq->live);
+    /* The device's idea of the rings is where the library put them. */
+    CHECK_EQ(sq->desc, sim_gpa(&f->s, (const void *)q.desc));
+    CHECK_EQ(sq->driver, sim_gpa(&f->s, (const void *)q.avail));
+    CHECK_EQ(sq->device, sim_gpa(&f->s, (const void *)q.used));
+    CHECK((uint8_t *)q.desc >= mem && (uint8_t *)q.desc < mem + sz);
+    CHECK((uint8_t *)q.used + 6 + 8 * 64 <= mem + sz);
+    CHECK((uint8_t *)q.shadow >= mem && (uint8_t *)(q.shadow + 64) <= mem + sz);
+    if (f->ver == 1) {
+        CHECK_EQ(f->s.guest_page_size, 4096);
+        CHECK_EQ(sq->align, 4096);
+        CHECK_EQ(sq->pfn, sim_gpa(&f->s, mem) / 4096);
+    } else {
+        CHECK_EQ(sq->ready, 1);
+    }
+    CHECK_EQ(sim_avail_idx(&f->s, 0), 0);
+    CHECK_EQ(sim_avail_flags(&f->s, 0) & ~1u, 0);
+    CHECK_EQ(sim_used_idx(&f->s, 0), 0);
+    CHECK_EQ(sim_used_flags(&f->s, 0), 0);
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
+}
+
+static void t_queue_init_args(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    size_t sz, al = virtio_queue_mem_align(f->ver);
+    uint8_t *mem;
+    unsigned long w0;
+    dev_up(f, &d);
+    CHECK_OK();
+    sz = virtio_queue_mem_size(16, f->ver);
+    mem = (uint8_t *)fx_alloc(f, sz + 8192, 4096);
+    w0 = f->s.writes;
+    CHECK_RC(virtio_queue_init(NULL, &d, 0, mem, sz, 16), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_init(&q, NULL, 0, mem, sz, 16), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, NULL, sz, 16), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem + al / 2, sz, 16), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem + 8, sz, 16), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz - 1, 16), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, 0, 16), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz, 0), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz, 12), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz + 8192, 65536), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz + 8192, 100000), VIRTIO_EINVAL);
+    CHECK_EQ(f->s.writes, w0); /* changed nothing */
+    CHECK(!f->s.q[0].live);
+    CHECK_EQ(d.error, 0);
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz, 16), VIRTIO_OK);
+}
+
+static void t_queue_clamp(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q0, q1;
+    f->s.q[0].num_max = 16;
+    f->s.q[1].num_max = 100; /* not a power of two: the library rounds down */
+    dev_up(f, &d);
+    CHECK_OK();
+    queue_up(f, &d, &q0, 0, 64);
+    CHECK_OK();
+    CHECK_EQ(q0.size, 16);
+    CHECK_EQ(f->s.q[0].num, 16);
+    CHECK_EQ(virtio_queue_free(&q0), 16);
+    queue_up(f, &d, &q1, 1, 256);
+    CHECK_OK();
+    CHECK_EQ(q1.size, 64);
+    CHECK_EQ(f->s.q[1].num, 64);
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
+}
+
+static void t_queue_missing(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    size_t sz;
+    void *mem;
+    f->s.q[1].num_max = 0;
+    dev_up(f, &d);
+    CHECK_OK();
+    mem = qmem(f, 8, &sz);
+    CHECK_RC(virtio_queue_init(&q, &d, 1, mem, sz, 8), VIRTIO_ENOQUEUE);
+    CHECK_RC(virtio_queue_init(&q, &d, 3, mem, sz, 8), VIRTIO_ENOQUEUE);
+    CHECK_RC(virtio_queue_init(&q, &d, 200, mem, sz, 8), VIRTIO_ENOQUEUE);
+    CHECK_EQ(d.error, 0); /* a missing queue is an answer, not a fault */
+    CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz, 8), VIRTIO_OK);
+}
+
+static void t_queue_twice(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q, q2;
+    size_t sz;
+    void *mem;
+    dev_up(f, &d);
+    CHECK_OK();
+    queue_up(f, &d, &q, 0, 8);
+    CHECK_OK();
+    mem = qmem(f, 8, &sz);
+    CHECK_RC(virtio_queue_init(&q2, &d, 0, mem, sz, 8), VIRTIO_ENOQUEUE);
+    CHECK(f->s.q[0].live);
+    CHECK_EQ(f->s.q[0].desc, sim_gpa(&f->s, (const void *)q.desc));
+}
+
+/* Legacy QueuePFN is 32 bits of 4 KiB pages: rings at or above 16 TiB cannot be given to a
+   legacy device, and must not be truncated; modern devices take 64-bit addresses. */
+static void t_queue_high_memory(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    size_t sz;
+    void *mem;
+    uint8_t *out, *in;
+    int rc;
+    dev_up(f, &d);
+    CHECK_OK();
+    mem = qmem(f, 8, &sz);
+    rc = virtio_queue_init(&q, &d, 0, mem, sz, 8);
+    if (f->ver == 1) {
+        CHECK_MSG(rc < 0, "legacy queue at 16 TiB accepted");
+        CHECK_EQ(f->s.q[0].pfn, 0);
+        return;
+    }
+    CHECK_RC(rc, VIRTIO_OK);
+    CHECK_EQ(f->s.q[0].desc >> 32, f->gpa >> 32);
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
+    out = (uint8_t *)fx_alloc(f, 8, 8);
+    in = (uint8_t *)fx_alloc(f, 8, 8);
+    memcpy(out, "highmem", 8);
+    echo_once(f, &q, out, in, 8, out);
+    CHECK_OK();
+    CHECK_MEM(in, "highmem", 8);
+}
+
+/* ---- Queue operation ----------------------------------------------------------------------- */
+static void t_queue_basic(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *out = (uint8_t *)fx_alloc(f, 100, 8), *in = (uint8_t *)fx_alloc(f, 300, 8);
+    virtio_seg seg[2];
+    void *ck = NULL;
+    uint32_t len = 0;
+    const sim_log *lg;
+    int i;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    for (i = 0; i < 100; i++) out[i] = (uint8_t)(i ^ 0x5a);
+    seg[0].addr = out;
+    seg[0].len = 100;
+    seg[1].addr = in;
+    seg[1].len = 300;
+    CHECK_RC(virtio_queue_poll(&q, &ck, &len), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_queue_add(&q, seg, 1, 1, &seg), VIRTIO_OK);
+    CHECK_EQ(virtio_queue_free(&q), 6);
+    CHECK_EQ(virtio_queue_outstanding(&q), 1);
+    CHECK_EQ(sim_avail_idx(&f->s, 0), 0); /* not published before the kick */
+    CHECK_EQ(f->s.chains_total, 0);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_EQ(sim_avail_idx(&f->s, 0), 1);
+    CHECK_EQ(f->s.q[0].notifies, 1);
+    CHECK_EQ(f->s.chains_total, 1);
+    lg = sim_last(&f->s, 0);
+    CHECK(lg != NULL);
+    CHECK_EQ(lg->ndesc, 2);
+    CHECK_EQ(lg->nread, 1);
+    CHECK_EQ(lg->len[0], 100);
+    CHECK_EQ(lg->len[1], 300);
+    CHECK_EQ(lg->addr[0], sim_gpa(&f->s, out));
+    CHECK_EQ(lg->addr[1], sim_gpa(&f->s, in));
+    CHECK_RC(virtio_queue_poll(&q, &ck, &len), VIRTIO_OK);
+    CHECK(ck == (void *)&seg);
+    CHECK_EQ(len, 100);
+    CHECK_MEM(in, out, 100);
+    CHECK_EQ(virtio_queue_free(&q), 8);
+    CHECK_EQ(virtio_queue_outstanding(&q), 0);
+    CHECK_RC(virtio_queue_poll(&q, &ck, &len), VIRTIO_EAGAIN);
+    /* cookie and len may be NULL */
+    CHECK_RC(virtio_queue_add(&q, seg, 1, 1, out), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_RC(virtio_queue_poll(&q, NULL, NULL), VIRTIO_OK);
+    CHECK_EQ(virtio_queue_outstanding(&q), 0);
+}
+
+static void t_queue_chain_shapes(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 4096, 16);
+    virtio_seg seg[6];
+    void *ck;
+    uint32_t len;
+    const sim_log *lg;
+    int i;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    for (i = 0; i < 6; i++) {
+        seg[i].addr = b + 512 * i;
+        seg[i].len = (uint32_t)(10 + i);
+    }
+    for (i = 0; i < 512 * 3; i++) b[i] = (uint8_t)i;
+    /* readable only */
+    CHECK_RC(virtio_queue_add(&q, seg, 3, 0, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+    CHECK_EQ(len, 0);
+    lg = sim_last(&f->s, 0);
+    CHECK_EQ(lg->ndesc, 3);
+    CHECK_EQ(lg->nread, 3);
+    CHECK_EQ(lg->rlen, 33);
+    /* writable only */
+    CHECK_RC(virtio_queue_add(&q, seg + 3, 0, 3, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+    lg = sim_last(&f->s, 0);
+    CHECK_EQ(lg->ndesc, 3);
+    CHECK_EQ(lg->nread, 0);
+    CHECK_EQ(lg->wlen, 13 + 14 + 15);
+    /* 3 + 3: the echo copies 33 bytes across segment boundaries */
+    memset(b + 1536, 0, 2048);
+    CHECK_RC(virtio_queue_add(&q, seg, 3, 3, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+    CHECK_EQ(len, 33);
+    lg = sim_last(&f->s, 0);
+    CHECK_EQ(lg->ndesc, 6);
+    CHECK_EQ(lg->nread, 3);
+    for (i = 0; i < 6; i++) {
+        CHECK_EQ(lg->len[i], 10 + i);
+        CHECK_EQ(lg->addr[i], sim_gpa(&f->s, b + 512 * i));
+    }
+    CHECK_MEM(b + 1536, b, 10);         /* in[0] (13 bytes) = out[0] (10) + out[1][0..2] */
+    CHECK_MEM(b + 1536 + 10, b + 512, 3);
+    /* a chain of the whole queue */
+    for (i = 0; i < 6; i++) seg[i].len = 1;
+    CHECK_EQ(virtio_queue_free(&q), 8);
+    {
+        virtio_seg big[8];
+        for (i = 0; i < 8; i++) {
+            big[i].addr = b + i;
+            big[i].len = 1;
+        }
+        CHECK_RC(virtio_queue_add(&q, big, 4, 4, b), VIRTIO_OK);
+        CHECK_EQ(virtio_queue_free(&q), 0);
+        CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+        CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+        CHECK_EQ(len, 4);
+        CHECK_EQ(sim_last(&f->s, 0)->ndesc, 8);
+    }
+}
+
+static void t_queue_add_args(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg[2];
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    seg[0].addr = b;
+    seg[0].len = 16;
+    seg[1].addr = b + 16;
+    seg[1].len = 16;
+    CHECK_RC(virtio_queue_add(NULL, seg, 1, 1, b), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_add(&q, NULL, 1, 1, b), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_add(&q, seg, 0, 0, b), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_add(&q, seg, 1, 1, NULL), VIRTIO_EINVAL);
+    seg[1].len = 0;
+    CHECK_RC(virtio_queue_add(&q, seg, 1, 1, b), VIRTIO_EINVAL);
+    seg[1].len = 16;
+    seg[0].addr = NULL;
+    CHECK_RC(virtio_queue_add(&q, seg, 1, 1, b), VIRTIO_EINVAL);
+    CHECK_EQ(virtio_queue_free(&q), 8);
+    CHECK_EQ(virtio_queue_outstanding(&q), 0);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK); /* nothing added: nothing to say */
+    CHECK_EQ(f->s.chains_total, 0);
+    CHECK_EQ(f->s.q[0].notifies, 0);
+    CHECK_EQ(sim_avail_idx(&f->s, 0), 0);
+    CHECK_RC(virtio_queue_poll(NULL, NULL, NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_wait(NULL, NULL, NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_queue_kick(NULL), VIRTIO_EINVAL);
+    CHECK_EQ(q.error, 0);
+}
+
+static void t_queue_uninitialized(fx *f)
+{
+    virtio_queue q;
+    uint8_t b[16];
+    virtio_seg sg;
+    (void)f;
+    memset(&q, 0, sizeof q);
+    sg.addr = b;
+    sg.len = 16;
+    CHECK_RC(virtio_queue_add(&q, &sg, 0, 1, b), VIRTIO_ESTATE);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_ESTATE);
+    CHECK_RC(virtio_queue_poll(&q, NULL, NULL), VIRTIO_ESTATE);
+    CHECK_RC(virtio_queue_wait(&q, NULL, NULL), VIRTIO_ESTATE);
+    CHECK_EQ(virtio_queue_free(&q), 0);
+    CHECK_EQ(virtio_queue_outstanding(&q), 0);
+}
+
+static void t_queue_full(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg[3];
+    int i, seen[8];
+    void *ck;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    for (i = 0; i < 3; i++) {
+        seg[i].addr = b + 8 * i;
+        seg[i].len = 8;
+    }
+    for (i = 0; i < 8; i++) CHECK_RC(virtio_queue_add(&q, seg, 0, 1, b + i), VIRTIO_OK);
+    CHECK_EQ(virtio_queue_free(&q), 0);
+    CHECK_EQ(virtio_queue_outstanding(&q), 8);
+    CHECK_RC(virtio_queue_add(&q, seg, 0, 1, b), VIRTIO_ENOSPC);
+    CHECK_EQ(q.error, 0);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    memset(seen, 0, sizeof seen);
+    for (i = 0; i < 8; i++) {
+        CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_OK);
+        CHECK((uint8_t *)ck >= b && (uint8_t *)ck < b + 8);
+        seen[(uint8_t *)ck - b]++;
+    }
+    for (i = 0; i < 8; i++) CHECK_EQ(seen[i], 1);
+    CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_EAGAIN);
+    CHECK_EQ(virtio_queue_free(&q), 8);
+    /* a 3-descriptor chain with 2 free */
+    for (i = 0; i < 6; i++) CHECK_RC(virtio_queue_add(&q, seg, 0, 1, b + i), VIRTIO_OK);
+    CHECK_RC(virtio_queue_add(&q, seg, 1, 2, b), VIRTIO_ENOSPC);
+    CHECK_EQ(virtio_queue_free(&q), 2);
+    CHECK_RC(virtio_queue_add(&q, seg, 1, 1, b + 6), VIRTIO_OK);
+    CHECK_EQ(virtio_queue_free(&q), 0);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    for (i = 0; i < 7; i++) CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_OK);
+    CHECK_EQ(virtio_queue_free(&q), 8);
+}
+
+static void t_queue_batch(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    int i;
+    void *ck;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    seg.addr = b;
+    seg.len = 8;
+    for (i = 0; i < 3; i++) CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + i), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_EQ(f->s.q[0].notifies, 1);
+    CHECK_EQ(f->s.chains_total, 3);
+    for (i = 0; i < 3; i++) {
+        CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_OK);
+        CHECK(ck == b + i); /* the device used them in order */
+    }
+}
+
+/* The device uses a batch in reverse order: each completion must find its own cookie. */
+static void t_queue_out_of_order(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 1024, 16);
+    virtio_seg seg[2];
+    int i, round;
+    void *ck;
+    uint32_t len;
+    all_up(f, &d, &q, 16);
+    CHECK_OK();
+    f->s.reverse = 1;
+    for (round = 0; round < 5; round++) {
+        for (i = 0; i < 8; i++) {
+            seg[0].addr = b + 64 * i;
+            seg[0].len = (uint32_t)(i + 1 + round);
+            seg[1].addr = b + 512 + 64 * i;
+            seg[1].len = 64;
+            CHECK_RC(virtio_queue_add(&q, seg, 1, 1, b + i), VIRTIO_OK);
+        }
+        CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+        for (i = 7; i >= 0; i--) {
+            CHECK_RC(virtio_queue_poll(&q, &ck, &len), VIRTIO_OK);
+            CHECK(ck == b + i);
+            CHECK_EQ(len, i + 1 + round);
+        }
+        CHECK_EQ(virtio_queue_free(&q), 16);
+    }
+}
+
+/* Far more requests than entries: the 16-bit ring indices wrap. */
+static void t_queue_wrap(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *out = (uint8_t *)fx_alloc(f, 16, 16), *in = (uint8_t *)fx_alloc(f, 16, 16);
+    virtio_seg seg[2];
+    uint32_t i, len;
+    void *ck;
+    f->s.q[0].num_max = 4;
+    all_up(f, &d, &q, 4);
+    CHECK_OK();
+    CHECK_EQ(q.size, 4);
+    seg[0].addr = out;
+    seg[0].len = 4;
+    seg[1].addr = in;
+    seg[1].len = 16;
+    for (i = 0; i < 70000; i++) {
+        memcpy(out, &i, 4);
+        CHECK_RC(virtio_queue_add(&q, seg, 1, 1, (void *)(uintptr_t)(i + 1)), VIRTIO_OK);
+        CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+        CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+        CHECK((uintptr_t)ck == i + 1);
+        CHECK_EQ(len, 4);
+        CHECK_MEM(in, &i, 4);
+    }
+    CHECK_EQ(f->s.chains_total, 70000);
+    CHECK_EQ(f->s.q[0].notifies, 70000); /* the device asked for every one */
+    CHECK_EQ(f->s.q[0].interrupts, 0);   /* a polling driver asks for no used notifications */
+    CHECK_EQ(sim_used_idx(&f->s, 0), 70000u & 0xffffu);
+    CHECK_EQ(sim_avail_idx(&f->s, 0), 70000u & 0xffffu);
+    CHECK_EQ(virtio_queue_free(&q), 4);
+}
+
+/* Wrapping with the queue full every time and completions in reverse. */
+static void t_queue_wrap_batches(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    uint32_t i, k;
+    void *ck;
+    f->s.q[0].num_max = 8;
+    f->s.reverse = 1;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    seg.addr = b;
+    seg.len = 8;
+    for (i = 0; i < 70000 / 8; i++) {
+        for (k = 0; k < 8; k++) CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + k), VIRTIO_OK);
+        CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+        for (k = 0; k < 8; k++) {
+            CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_OK);
+            CHECK(ck == b + 7 - k);
+        }
+        CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_EAGAIN);
+    }
+    CHECK_EQ(f->s.chains_total, 70000);
+    CHECK_EQ(f->s.q[0].notifies, 70000 / 8);
+    CHECK_EQ(f->s.q[0].interrupts, 0);
+}
+
+/* Notification suppression by the device: VIRTQ_USED_F_NO_NOTIFY without EVENT_IDX,
+   avail_event with it. */
+static void t_queue_notify_suppression(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    void *ck;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    seg.addr = b;
+    seg.len = 8;
+    if (f->eidx)
+        f->s.avail_event = SIM_AE_NEVER;
+    else
+        f->s.no_notify = 1;
+    sim_process(&f->s); /* the device publishes its wish */
+    if (!f->eidx) CHECK_EQ(sim_used_flags(&f->s, 0), VIRTQ_USED_F_NO_NOTIFY);
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_EQ(f->s.q[0].notifies, 0);
+    CHECK_EQ(sim_avail_idx(&f->s, 0), 1); /* published all the same */
+    CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_EAGAIN);
+    CHECK_EQ(sim_process(&f->s), 1); /* a polling device finds it */
+    CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_OK);
+    /* and notifications are back on */
+    f->s.avail_event = SIM_AE_NEXT;
+    f->s.no_notify = 0;
+    sim_process(&f->s);
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_EQ(f->s.q[0].notifies, 1);
+    CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_OK);
+}
+
+/* With EVENT_IDX the driver notifies only when avail.idx crosses avail_event: a device that has
+   not looked at the ring since the last notification is not notified again; without EVENT_IDX
+   (flags 0) every kick that published something notifies. */
+static void t_queue_event_idx_kicks(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    int i;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    CHECK_EQ(!!virtio_dev_has(&d, VIRTIO_F_EVENT_IDX), f->eidx);
+    CHECK_EQ(q.event_idx != 0, f->eidx);
+    f->s.manual = 1;
+    seg.addr = b;
+    seg.len = 8;
+    for (i = 0; i < 3; i++) {
+        CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + i), VIRTIO_OK);
+        CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    }
+    CHECK_EQ(f->s.q[0].notifies, f->eidx ? 1 : 3);
+    CHECK_EQ(sim_process(&f->s), 3);
+    for (i = 0; i < 3; i++) CHECK_RC(virtio_queue_poll(&q, NULL, NULL), VIRTIO_OK);
+    /* the device has caught up and asked for the next one */
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_EQ(f->s.q[0].notifies, f->eidx ? 2 : 4);
+}
+
+static void t_queue_two_queues(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q0, q1;
+    uint8_t *o = (uint8_t *)fx_alloc(f, 64, 16), *in = (uint8_t *)fx_alloc(f, 64, 16);
+    int i;
+    dev_up(f, &d);
+    CHECK_OK();
+    queue_up(f, &d, &q0, 0, 8);
+    CHECK_OK();
+    queue_up(f, &d, &q1, 1, 16);
+    CHECK_OK();
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
+    for (i = 0; i < 20; i++) {
+        virtio_queue *q = (i & 1) ? &q1 : &q0;
+        o[0] = (uint8_t)i;
+        echo_once(f, q, o, in, 1, o + 1);
+        CHECK_OK();
+        CHECK_EQ(in[0], i);
+    }
+    CHECK_EQ(f->s.q[0].notifies, 10);
+    CHECK_EQ(f->s.q[1].notifies, 10);
+    CHECK_EQ(f->s.q[1].chains, 10);
+}
+
+/* ---- Device faults on the used ring -------------------------------------------------------- */
+static void misbehave(fx *f, enum sim_used_mis mis)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    void *ck;
+    uint32_t len;
+    int rc, i;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    seg.addr = b;
+    seg.len = 16;
+    /* two healthy round trips first */
+    for (i = 0; i < 2; i++) {
+        CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + i), VIRTIO_OK);
+        CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+        CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+    }
+    f->s.mis = mis;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + 2), VIRTIO_OK);
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + 3), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    rc = virtio_queue_poll(&q, &ck, &len);
+    if (mis == SIM_MIS_USED_ID_REPEAT) { /* the first copy is fine, the second is not */
+        CHECK_RC(rc, VIRTIO_OK);
+        CHECK(ck == b + 2);
+        rc = virtio_queue_poll(&q, &ck, &len);
+    }
+    CHECK_RC(rc, VIRTIO_EDEVICE);
+    CHECK_RC(q.error, VIRTIO_EDEVICE);
+    /* latched: every later call fails the same way, and nothing reaches the device */
+    CHECK_RC(virtio_queue_poll(&q, &ck, &len), VIRTIO_EDEVICE);
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_EDEVICE);
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_EDEVICE);
+    i = (int)f->s.q[0].notifies;
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_EDEVICE);
+    CHECK_EQ(f->s.q[0].notifies, (unsigned long)i);
+}
+
+static void t_mis_used_id_oor(fx *f) { misbehave(f, SIM_MIS_USED_ID_OOR); }
+static void t_mis_used_id_high(fx *f) { misbehave(f, SIM_MIS_USED_ID_HIGH); }
+static void t_mis_used_id_repeat(fx *f) { misbehave(f, SIM_MIS_USED_ID_REPEAT); }
+static void t_mis_used_len_big(fx *f) { misbehave(f, SIM_MIS_USED_LEN_BIG); }
+static void t_mis_used_idx_jump(fx *f) { misbehave(f, SIM_MIS_USED_IDX_JUMP); }
+
+/* A used id that is in range but names a descriptor that is not the head of an outstanding
+   chain (here: the second descriptor of a chain). */
+static void t_mis_used_id_not_head(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg[2];
+    uint16_t head, second;
+    uint64_t used;
+    uint8_t *u;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->s.manual = 1;
+    seg[0].addr = b;
+    seg[0].len = 8;
+    seg[1].addr = b + 8;
+    seg[1].len = 8;
+    CHECK_RC(virtio_queue_add(&q, seg, 1, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    /* play the device by hand */
+    head = (uint16_t)(((uint8_t *)sim_mem(&f->s, f->s.q[0].driver + 4, 2))[0]);
+    second = q.desc[head].next;
+    used = f->s.q[0].device;
+    u = (uint8_t *)sim_mem(&f->s, used, 4 + 8 * 8);
+    u[4] = (uint8_t)second;
+    u[8] = 8;
+    u[2] = 1;
+    CHECK_RC(virtio_queue_poll(&q, NULL, NULL), VIRTIO_EDEVICE);
+    CHECK_RC(q.error, VIRTIO_EDEVICE);
+}
+
+/* ---- Waits --------------------------------------------------------------------------------- */
+static void t_wait_timeout(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    unsigned long w0;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->s.swallow = 1;
+    d.spin_limit = 1000;
+    seg.addr = b;
+    seg.len = 8;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_EQ(f->s.chains_total, 0);
+    CHECK_EQ(f->s.nlog, 1); /* the device took it */
+    w0 = f->s.waits;
+    f->s.relax_max_iter = 0;
+    CHECK_RC(virtio_queue_wait(&q, NULL, NULL), VIRTIO_ETIMEDOUT);
+    CHECK_GE(f->s.relax_max_iter, 500);
+    CHECK_LE(f->s.relax_max_iter, 1000);
+    CHECK_EQ(f->s.waits - w0, 1);
+    /* a second wait starts counting at 0 again */
+    CHECK_RC(virtio_queue_wait(&q, NULL, NULL), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.waits - w0, 2);
+    CHECK_EQ(virtio_queue_outstanding(&q), 1);
+}
+
+static void t_wait_relax_gives_up(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->s.swallow = 1;
+    f->s.relax_giveup = 5;
+    seg.addr = b;
+    seg.len = 8;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    f->s.relax_calls = 0;
+    CHECK_RC(virtio_queue_wait(&q, NULL, NULL), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.relax_calls, 5);
+}
+
+/* The device answers late (while the driver polls); the wait gets it. */
+static void t_wait_late_device(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    void *ck = NULL;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->s.manual = 1;
+    f->s.process_on_relax = 1;
+    f->s.relax_delay = 50;
+    seg.addr = b;
+    seg.len = 8;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_RC(virtio_queue_wait(&q, &ck, NULL), VIRTIO_OK);
+    CHECK(ck == b);
+    CHECK_GE(f->s.relax_max_iter, 50);
+}
+
+static void t_wait_needs_reset(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    d.spin_limit = 3000000; /* far more than it should take to notice */
+    seg.addr = b;
+    seg.len = 8;
+    f->s.manual = 1;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    sim_set_needs_reset(&f->s); /* the device stops working and says so */
+    CHECK_RC(virtio_queue_wait(&q, NULL, NULL), VIRTIO_ENEEDS_RESET);
+    CHECK_LE(f->s.relax_max_iter, 200000); /* noticed while waiting, not only at the end */
+    CHECK_RC(virtio_queue_wait(&q, NULL, NULL), VIRTIO_ENEEDS_RESET);
+    CHECK_RC(virtio_dev_check(&d), VIRTIO_ENEEDS_RESET);
+}
+
+/* Device order of shared-memory fields: little-endian (modern) or the guest's (legacy); on
+   this little-endian host both are the identity, and each is its own inverse. */
+static void t_dev_order(fx *f)
+{
+    virtio_dev d;
+    uint8_t le[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+    uint16_t v16;
+    uint32_t v32;
+    uint64_t v64;
+    dev_up(f, &d);
+    CHECK_OK();
+    memcpy(&v16, le, 2);
+    memcpy(&v32, le, 4);
+    memcpy(&v64, le, 8);
+    CHECK_EQ(virtio_dev_order16(&d, v16), 0x2301);
+    CHECK_EQ(virtio_dev_order32(&d, v32), 0x67452301u);
+    CHECK_EQ(virtio_dev_order64(&d, v64), 0xefcdab8967452301ull);
+    CHECK_EQ(virtio_dev_order16(&d, virtio_dev_order16(&d, 0xbeef)), 0xbeef);
+    CHECK_EQ(virtio_dev_order32(&d, virtio_dev_order32(&d, 0xdeadbeefu)), 0xdeadbeefu);
+    CHECK_EQ(virtio_dev_order64(&d, virtio_dev_order64(&d, 0x0123456789abcdefull)),
+             0x0123456789abcdefull);
+}
+
+/* The simulator itself: a buffer outside guest memory is caught, loudly, and not touched. */
+static void t_sim_catches_wild_buffer(fx *f)
+{
+    virtio_dev d;
+    virtio_queue q;
+    static uint8_t outside[64];
+    virtio_seg seg;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->allow_violations = 1;
+    memset(outside, 0x5a, sizeof outside);
+    seg.addr = outside;
+    seg.len = sizeof outside;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, outside), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_GE(f->s.violations, 1);
+    CHECK(strstr(f->s.violation, "outside guest memory") != NULL);
+    CHECK_EQ(outside[0], 0x5a);
+    CHECK_EQ(f->s.chains_total, 0);
+}
+
+static const tcase cases[] = {
+    {"ring struct layout matches the spec", t_layout, RUN_ONCE},
+    {"register offsets match the spec", t_register_constants, RUN_ONCE},
+    {"status and feature constants match the spec", t_status_feature_constants, RUN_ONCE},
+    {"virtio_queue_mem_size/_align and VIRTIO_QUEUE_MEM", t_queue_mem_size, RUN_ONCE},
+    {"virtio_result_str for every code", t_result_str, RUN_ONCE},
+    {"virtio_mmio_regs accesses plain memory", t_mmio_regs, RUN_ONCE},
+    {"virtio_mmio_scan with the plain accessor", t_scan_plain, RUN_ONCE},
+    {"virtio_mmio_scan over 8 slots (empty, bad magic, devices)", t_scan_sim, RUN_BOTH},
+    {"dev_init resets then sets ACKNOWLEDGE, DRIVER", t_dev_init, RUN_BOTH},
+    {"dev_init null arguments -> EINVAL, no register access", t_dev_init_args, RUN_BOTH},
+    {"dev_init bad magic -> ENODEV", t_dev_init_bad_magic, RUN_BOTH},
+    {"dev_init device id 0 -> ENODEV, untouched", t_dev_init_empty_slot, RUN_BOTH},
+    {"dev_init version 3 / 0 -> EVERSION", t_dev_init_bad_version, RUN_BOTH},
+    {"dev_init wrong device type -> ENODEV", t_dev_init_wrong_type, RUN_BOTH},
+    {"dev_init status stuck after reset -> ETIMEDOUT (relax bound)", t_dev_init_reset_stuck,
+     RUN_BOTH},
+    {"dev_init status stuck after reset -> ETIMEDOUT (VIRTIO_SPIN_LIMIT)",
+     t_dev_init_reset_stuck_spin, RUN_BOTH},
+    {"negotiate accepts wanted & offered (+VERSION_1)", t_negotiate, RUN_BOTH | RUN_EIDX},
+    {"negotiate everything wanted -> only offered", t_negotiate_all, RUN_BOTH},
+    {"negotiate required bit missing -> EFEATURES, FAILED, latched",
+     t_negotiate_required_missing, RUN_BOTH},
+    {"negotiate required bit offered", t_negotiate_required_ok, RUN_BOTH},
+    {"FEATURES_OK refused by the device", t_features_ok_refused, RUN_BOTH},
+    {"device without VIRTIO_F_VERSION_1", t_no_version_1, RUN_BOTH},
+    {"legacy features are 32 bits", t_legacy_features_32bit, RUN_V1},
+    {"device calls with NULL -> EINVAL", t_dev_null_args, RUN_ONCE},
+    {"calls on a never-initialized (zeroed) device -> ESTATE", t_dev_zeroed, RUN_BOTH},
+    {"calls out of order -> ESTATE, not latched", t_dev_wrong_order, RUN_BOTH},
+    {"dev_ready sets DRIVER_OK", t_dev_ready, RUN_BOTH},
+    {"dev_fail sets FAILED and latches", t_dev_fail, RUN_BOTH},
+    {"dev_check healthy costs one register read", t_dev_check, RUN_BOTH},
+    {"dev_check NEEDS_RESET -> ENEEDS_RESET, latched", t_dev_check_needs_reset, RUN_BOTH},
+    {"dev_check device reset itself -> error, latched", t_dev_check_self_reset, RUN_BOTH},
+    {"dev_check FAILED set -> error", t_dev_check_failed, RUN_BOTH},
+    {"dev_reset then full re-init works", t_dev_reset, RUN_BOTH},
+    {"dev_order16/32/64", t_dev_order, RUN_BOTH},
+    {"dev_reset status stuck -> ETIMEDOUT (spin_limit)", t_dev_reset_stuck, RUN_BOTH},
+    {"queue of a reset device is not used", t_queue_after_reset, RUN_BOTH},
+    {"config read8/16/32/64 widths and values", t_config_reads, RUN_BOTH},
+    {"config write8/16/32", t_config_writes, RUN_BOTH},
+    {"config read64 retries a changing generation", t_config_generation_retry, RUN_BOTH},
+    {"config generation changing forever -> EDEVICE latched", t_config_generation_forever,
+     RUN_BOTH},
+    {"config_atomic consistent snapshot and reader result", t_config_atomic, RUN_BOTH},
+    {"config_atomic generation forever -> EDEVICE latched", t_config_atomic_forever, RUN_BOTH},
+    {"queue_init layout, registers, cleared rings", t_queue_init, RUN_BOTH | RUN_EIDX},
+    {"queue_init bad arguments -> EINVAL, nothing written", t_queue_init_args, RUN_BOTH},
+    {"queue_init clamps to QueueNumMax 16 and 100", t_queue_clamp, RUN_BOTH},
+    {"queue_init QueueNumMax 0 -> ENOQUEUE", t_queue_missing, RUN_BOTH},
+    {"queue_init queue already live -> ENOQUEUE", t_queue_twice, RUN_BOTH},
+    {"queue in memory at 16 TiB", t_queue_high_memory, RUN_BOTH | RUN_HIGH},
+    {"queue add/kick/poll round trip", t_queue_basic, RUN_BOTH | RUN_EIDX},
+    {"queue chains: readable only, writable only, mixed, whole queue", t_queue_chain_shapes,
+     RUN_BOTH},
+    {"queue_add bad arguments -> EINVAL, nothing changed", t_queue_add_args,
+     RUN_BOTH | RUN_EIDX},
+    {"queue calls on an uninitialized queue -> ESTATE", t_queue_uninitialized, RUN_BOTH},
+    {"queue full -> ENOSPC", t_queue_full, RUN_BOTH},
+    {"queue batch: one kick for three chains", t_queue_batch, RUN_BOTH | RUN_EIDX},
+    {"queue completions out of order", t_queue_out_of_order, RUN_BOTH | RUN_EIDX},
+    {"queue wraps past 65536 (size 4, 70000 requests)", t_queue_wrap, RUN_BOTH | RUN_EIDX},
+    {"queue wraps past 65536 in full batches", t_queue_wrap_batches, RUN_BOTH | RUN_EIDX},
+    {"device suppresses notifications", t_queue_notify_suppression, RUN_BOTH | RUN_EIDX},
+    {"kicks while the device is not looking", t_queue_event_idx_kicks, RUN_BOTH | RUN_EIDX},
+    {"two queues of one device", t_queue_two_queues, RUN_BOTH},
+    {"used id out of range -> EDEVICE latched", t_mis_used_id_oor, RUN_BOTH | RUN_EIDX},
+    {"used id 0x10000+head -> EDEVICE latched", t_mis_used_id_high, RUN_BOTH},
+    {"used id repeated -> EDEVICE latched", t_mis_used_id_repeat, RUN_BOTH | RUN_EIDX},
+    {"used len above writable part -> EDEVICE latched", t_mis_used_len_big, RUN_BOTH | RUN_EIDX},
+    {"used idx jumps past outstanding -> EDEVICE latched", t_mis_used_idx_jump,
+     RUN_BOTH | RUN_EIDX},
+    {"used id not a chain head -> EDEVICE", t_mis_used_id_not_head, RUN_BOTH},
+    {"wait on a device that swallows requests -> ETIMEDOUT", t_wait_timeout, RUN_BOTH},
+    {"wait ends when relax gives up", t_wait_relax_gives_up, RUN_BOTH},
+    {"wait gets a late completion", t_wait_late_device, RUN_BOTH},
+    {"wait on NEEDS_RESET -> ENEEDS_RESET", t_wait_needs_reset, RUN_BOTH},
+    {"simulator catches a buffer outside guest memory", t_sim_catches_wild_buffer, RUN_BOTH},
+};
+
+int main(void)
+{
+    run_table("core", cases, sizeof cases / sizeof cases[0], setup_echo);
+    return t_summary("test_core");
+}
