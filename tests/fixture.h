@@ -7,16 +7,16 @@
 #include <stdlib.h>
 
 #define FX_ARENA_SIZE (8u << 20)
-#define FX_GPA 0x80000000ull /* where guest memory starts for the device (like riscv virt) */
+#define FX_GPA        0x80000000ull /* where guest memory starts for the device (like riscv virt) */
 
 typedef struct fx {
-    uint32_t ver;         /* virtio-mmio version of the simulated device: 1 legacy, 2 modern */
-    int eidx;             /* the device offers VIRTIO_F_EVENT_IDX */
-    uint64_t gpa;         /* device address of the arena */
+    uint32_t ver; /* virtio-mmio version of the simulated device: 1 legacy, 2 modern */
+    int eidx;     /* the device offers VIRTIO_F_EVENT_IDX */
+    uint64_t gpa; /* device address of the arena */
     sim_arena arena;
     sim s;
-    virtio_regs regs;     /* sim_regs(&s) */
-    sim *extra;           /* more devices (scan tests); checked for violations too */
+    virtio_regs regs; /* sim_regs(&s) */
+    sim *extra;       /* more devices (scan tests); checked for violations too */
     unsigned nextra;
     int allow_violations; /* the case provokes the simulator's checks on purpose */
 } fx;
@@ -24,11 +24,12 @@ typedef struct fx {
 typedef void (*fx_case)(fx *f);
 typedef void (*fx_setup)(fx *f);
 
-static inline void *fx_alloc(fx *f, size_t size, size_t align) { return sim_alloc(&f->arena, size, align); }
+static inline void *fx_alloc(fx *f, size_t size, size_t align) {
+    return sim_alloc(&f->arena, size, align);
+}
 
 /* Allocates `n` more simulated devices sharing the arena (freed by the runner). */
-static inline sim *fx_extra(fx *f, unsigned n)
-{
+static inline sim *fx_extra(fx *f, unsigned n) {
     f->extra = (sim *)calloc(n, sizeof(sim));
     if (!f->extra) abort();
     f->nextra = n;
@@ -36,8 +37,7 @@ static inline sim *fx_extra(fx *f, unsigned n)
 }
 
 static inline void fx_run(const char *group, const char *variant, const char *name, fx_case fn,
-                   uint32_t ver, int eidx, fx_setup setup, uint64_t gpa)
-{
+                          uint32_t ver, int eidx, fx_setup setup, uint64_t gpa) {
     fx *f = (fx *)calloc(1, sizeof *f);
     unsigned i;
     if (ver)
@@ -67,7 +67,8 @@ static inline void fx_run(const char *group, const char *variant, const char *na
                        f->extra[i].violations, f->extra[i].violation);
     }
     t_end();
-    for (i = 0; i < f->nextra; i++) sim_destroy(&f->extra[i]);
+    for (i = 0; i < f->nextra; i++)
+        sim_destroy(&f->extra[i]);
     free(f->extra);
     sim_destroy(&f->s);
     sim_arena_free(&f->arena);
@@ -75,8 +76,8 @@ static inline void fx_run(const char *group, const char *variant, const char *na
 }
 
 /* Case tables: which versions and event-index variants a case runs in. */
-#define RUN_V1 1u
-#define RUN_V2 2u
+#define RUN_V1   1u
+#define RUN_V2   2u
 #define RUN_BOTH 3u
 #define RUN_EIDX 4u  /* once with and once without VIRTIO_F_EVENT_IDX offered */
 #define RUN_ONCE 8u  /* version independent */
@@ -88,8 +89,7 @@ typedef struct tcase {
     unsigned runs;
 } tcase;
 
-static inline void run_table(const char *group, const tcase *cases, size_t n, fx_setup setup)
-{
+static inline void run_table(const char *group, const tcase *cases, size_t n, fx_setup setup) {
     size_t i;
     uint32_t v;
     for (i = 0; i < n; i++) {

@@ -28,8 +28,7 @@ typedef struct rng_dev {
 /* Brings the device up: the spec's initialization sequence, no features, queue 0 of
    `queue_size` entries in `queue_mem`, DRIVER_OK. Returns 0 or a virtio_result. */
 static inline int rng_init(rng_dev *r, const virtio_regs *regs, void *queue_mem,
-                           size_t queue_mem_size, uint32_t queue_size)
-{
+                           size_t queue_mem_size, uint32_t queue_size) {
     int rc;
     if (!r) return VIRTIO_EINVAL;
     r->chunk = 0;
@@ -46,8 +45,7 @@ static inline int rng_init(rng_dev *r, const virtio_regs *regs, void *queue_mem,
 /* Fills buf[0..len) with random bytes, blocking (bounded by the device's spin limit). buf must
    be reachable by the device. Posts one device-writable buffer at a time and keeps going until
    the device has written len bytes in all. A device that answers with 0 bytes is broken. */
-static inline int rng_read(rng_dev *r, void *buf, size_t len)
-{
+static inline int rng_read(rng_dev *r, void *buf, size_t len) {
     uint8_t *p = (uint8_t *)buf;
     if (!r || (!buf && len)) return VIRTIO_EINVAL;
     while (len > 0) {

@@ -31,78 +31,78 @@
 #include "../virtio.h"
 
 /* ---- Register offsets, written down again from the spec's tables --------------------------- */
-#define SIM_REG_MAGIC 0x000
-#define SIM_REG_VERSION 0x004
-#define SIM_REG_DEVICE_ID 0x008
-#define SIM_REG_VENDOR_ID 0x00c
-#define SIM_REG_DEVICE_FEATURES 0x010
+#define SIM_REG_MAGIC               0x000
+#define SIM_REG_VERSION             0x004
+#define SIM_REG_DEVICE_ID           0x008
+#define SIM_REG_VENDOR_ID           0x00c
+#define SIM_REG_DEVICE_FEATURES     0x010
 #define SIM_REG_DEVICE_FEATURES_SEL 0x014
-#define SIM_REG_DRIVER_FEATURES 0x020
+#define SIM_REG_DRIVER_FEATURES     0x020
 #define SIM_REG_DRIVER_FEATURES_SEL 0x024
-#define SIM_REG_GUEST_PAGE_SIZE 0x028 /* legacy */
-#define SIM_REG_QUEUE_SEL 0x030
-#define SIM_REG_QUEUE_NUM_MAX 0x034
-#define SIM_REG_QUEUE_NUM 0x038
-#define SIM_REG_QUEUE_ALIGN 0x03c /* legacy */
-#define SIM_REG_QUEUE_PFN 0x040   /* legacy */
-#define SIM_REG_QUEUE_READY 0x044
-#define SIM_REG_QUEUE_NOTIFY 0x050
-#define SIM_REG_INTERRUPT_STATUS 0x060
-#define SIM_REG_INTERRUPT_ACK 0x064
-#define SIM_REG_STATUS 0x070
-#define SIM_REG_QUEUE_DESC_LOW 0x080
-#define SIM_REG_QUEUE_DESC_HIGH 0x084
-#define SIM_REG_QUEUE_DRIVER_LOW 0x090
-#define SIM_REG_QUEUE_DRIVER_HIGH 0x094
-#define SIM_REG_QUEUE_DEVICE_LOW 0x0a0
-#define SIM_REG_QUEUE_DEVICE_HIGH 0x0a4
-#define SIM_REG_SHM_SEL 0x0ac
-#define SIM_REG_QUEUE_RESET 0x0c0
-#define SIM_REG_CONFIG_GENERATION 0x0fc
-#define SIM_REG_CONFIG 0x100
-#define SIM_MAGIC 0x74726976u
-#define SIM_VENDOR 0x554d4551u /* "QEMU" */
+#define SIM_REG_GUEST_PAGE_SIZE     0x028 /* legacy */
+#define SIM_REG_QUEUE_SEL           0x030
+#define SIM_REG_QUEUE_NUM_MAX       0x034
+#define SIM_REG_QUEUE_NUM           0x038
+#define SIM_REG_QUEUE_ALIGN         0x03c /* legacy */
+#define SIM_REG_QUEUE_PFN           0x040 /* legacy */
+#define SIM_REG_QUEUE_READY         0x044
+#define SIM_REG_QUEUE_NOTIFY        0x050
+#define SIM_REG_INTERRUPT_STATUS    0x060
+#define SIM_REG_INTERRUPT_ACK       0x064
+#define SIM_REG_STATUS              0x070
+#define SIM_REG_QUEUE_DESC_LOW      0x080
+#define SIM_REG_QUEUE_DESC_HIGH     0x084
+#define SIM_REG_QUEUE_DRIVER_LOW    0x090
+#define SIM_REG_QUEUE_DRIVER_HIGH   0x094
+#define SIM_REG_QUEUE_DEVICE_LOW    0x0a0
+#define SIM_REG_QUEUE_DEVICE_HIGH   0x0a4
+#define SIM_REG_SHM_SEL             0x0ac
+#define SIM_REG_QUEUE_RESET         0x0c0
+#define SIM_REG_CONFIG_GENERATION   0x0fc
+#define SIM_REG_CONFIG              0x100
+#define SIM_MAGIC                   0x74726976u
+#define SIM_VENDOR                  0x554d4551u /* "QEMU" */
 
 /* Device status bits and feature bits the simulator acts on. */
-#define SIM_S_ACKNOWLEDGE 1u
-#define SIM_S_DRIVER 2u
-#define SIM_S_DRIVER_OK 4u
-#define SIM_S_FEATURES_OK 8u
-#define SIM_S_NEEDS_RESET 64u
-#define SIM_S_FAILED 128u
-#define SIM_F(n) ((uint64_t)1 << (n))
+#define SIM_S_ACKNOWLEDGE     1u
+#define SIM_S_DRIVER          2u
+#define SIM_S_DRIVER_OK       4u
+#define SIM_S_FEATURES_OK     8u
+#define SIM_S_NEEDS_RESET     64u
+#define SIM_S_FAILED          128u
+#define SIM_F(n)              ((uint64_t)1 << (n))
 #define SIM_F_NOTIFY_ON_EMPTY 24
-#define SIM_F_ANY_LAYOUT 27
-#define SIM_F_INDIRECT_DESC 28
-#define SIM_F_EVENT_IDX 29
-#define SIM_F_BAD_FEATURE 30
-#define SIM_F_VERSION_1 32
-#define SIM_F_RING_PACKED 34
-#define SIM_F_RING_RESET 40
+#define SIM_F_ANY_LAYOUT      27
+#define SIM_F_INDIRECT_DESC   28
+#define SIM_F_EVENT_IDX       29
+#define SIM_F_BAD_FEATURE     30
+#define SIM_F_VERSION_1       32
+#define SIM_F_RING_PACKED     34
+#define SIM_F_RING_RESET      40
 
 /* ---- virtio-blk, from "Device Types / Block Device" --------------------------------------- */
-#define SIM_BLK_F_SIZE_MAX 1
-#define SIM_BLK_F_SEG_MAX 2
-#define SIM_BLK_F_GEOMETRY 4
-#define SIM_BLK_F_RO 5
-#define SIM_BLK_F_BLK_SIZE 6
-#define SIM_BLK_F_FLUSH 9
-#define SIM_BLK_F_TOPOLOGY 10
-#define SIM_BLK_F_CONFIG_WCE 11
-#define SIM_BLK_F_MQ 12
-#define SIM_BLK_F_DISCARD 13
+#define SIM_BLK_F_SIZE_MAX     1
+#define SIM_BLK_F_SEG_MAX      2
+#define SIM_BLK_F_GEOMETRY     4
+#define SIM_BLK_F_RO           5
+#define SIM_BLK_F_BLK_SIZE     6
+#define SIM_BLK_F_FLUSH        9
+#define SIM_BLK_F_TOPOLOGY     10
+#define SIM_BLK_F_CONFIG_WCE   11
+#define SIM_BLK_F_MQ           12
+#define SIM_BLK_F_DISCARD      13
 #define SIM_BLK_F_WRITE_ZEROES 14
-#define SIM_BLK_F_LIFETIME 15
+#define SIM_BLK_F_LIFETIME     15
 #define SIM_BLK_F_SECURE_ERASE 16
-#define SIM_BLK_T_IN 0
-#define SIM_BLK_T_OUT 1
-#define SIM_BLK_T_FLUSH 4
-#define SIM_BLK_T_GET_ID 8
-#define SIM_BLK_T_DISCARD 11
+#define SIM_BLK_T_IN           0
+#define SIM_BLK_T_OUT          1
+#define SIM_BLK_T_FLUSH        4
+#define SIM_BLK_T_GET_ID       8
+#define SIM_BLK_T_DISCARD      11
 #define SIM_BLK_T_WRITE_ZEROES 13
-#define SIM_BLK_S_OK 0
-#define SIM_BLK_S_IOERR 1
-#define SIM_BLK_S_UNSUPP 2
+#define SIM_BLK_S_OK           0
+#define SIM_BLK_S_IOERR        1
+#define SIM_BLK_S_UNSUPP       2
 
 /* struct virtio_blk_config as the spec prints it (little-endian fields on the x86 host). */
 struct sim_blk_config {
@@ -136,8 +136,8 @@ struct sim_blk_config {
 typedef struct sim_arena {
     uint8_t *base; /* host address, 4096-aligned */
     size_t size;
-    size_t used;   /* bump allocator */
-    uint64_t gpa;  /* device address of base */
+    size_t used;  /* bump allocator */
+    uint64_t gpa; /* device address of base */
 } sim_arena;
 
 /* Allocates (zeroed, 4096-aligned) and frees an arena. Returns 0 on success. */
@@ -147,22 +147,22 @@ void sim_arena_free(sim_arena *a);
 void *sim_alloc(sim_arena *a, size_t size, size_t align);
 
 /* ---- The device ---------------------------------------------------------------------------- */
-#define SIM_MAX_QUEUES 4
+#define SIM_MAX_QUEUES  4
 #define SIM_CONFIG_SIZE 256
-#define SIM_MAX_CHAIN 1024
-#define SIM_LOG 256
+#define SIM_MAX_CHAIN   1024
+#define SIM_LOG         256
 
 enum sim_backend { SIM_DEV_ECHO, SIM_DEV_BLK, SIM_DEV_RNG };
 
 /* One-shot misbehaviours of the used ring, applied to the next chain the device uses. */
 enum sim_used_mis {
     SIM_MIS_NONE,
-    SIM_MIS_USED_ID_OOR,   /* used.id = queue size + 3 */
-    SIM_MIS_USED_ID_HIGH,  /* used.id = 0x10000 + head: out of range, but its low 16 bits
-                              name the real head (catches a driver that truncates first) */
+    SIM_MIS_USED_ID_OOR,    /* used.id = queue size + 3 */
+    SIM_MIS_USED_ID_HIGH,   /* used.id = 0x10000 + head: out of range, but its low 16 bits
+                               name the real head (catches a driver that truncates first) */
     SIM_MIS_USED_ID_REPEAT, /* the chain's head is returned again instead of the next one's */
-    SIM_MIS_USED_LEN_BIG,  /* used.len = writable bytes posted + 1 */
-    SIM_MIS_USED_IDX_JUMP  /* used.idx moves 40 past the element written */
+    SIM_MIS_USED_LEN_BIG,   /* used.len = writable bytes posted + 1 */
+    SIM_MIS_USED_IDX_JUMP   /* used.idx moves 40 past the element written */
 };
 
 /* How the device sets avail_event (with VIRTIO_F_EVENT_IDX). */
@@ -172,31 +172,31 @@ enum sim_avail_event {
 };
 
 typedef struct sim_queue {
-    uint32_t num_max; /* QueueNumMax the device reports (0 = no such queue) */
-    uint32_t num;     /* QueueNum the driver wrote */
-    uint32_t ready;   /* modern QueueReady */
-    uint32_t align;   /* legacy QueueAlign */
-    uint32_t pfn;     /* legacy QueuePFN */
+    uint32_t num_max;              /* QueueNumMax the device reports (0 = no such queue) */
+    uint32_t num;                  /* QueueNum the driver wrote */
+    uint32_t ready;                /* modern QueueReady */
+    uint32_t align;                /* legacy QueueAlign */
+    uint32_t pfn;                  /* legacy QueuePFN */
     uint64_t desc, driver, device; /* guest addresses: descriptor table, avail ring, used ring */
-    int live;         /* configured (ready / PFN) */
-    uint16_t last_avail; /* next avail ring entry the device reads */
-    uint16_t used_idx;   /* device's used.idx */
-    unsigned long notifies; /* QueueNotify writes for this queue */
-    unsigned long chains;   /* chains used */
-    unsigned long interrupts; /* used buffer notifications the device would send */
+    int live;                      /* configured (ready / PFN) */
+    uint16_t last_avail;           /* next avail ring entry the device reads */
+    uint16_t used_idx;             /* device's used.idx */
+    unsigned long notifies;        /* QueueNotify writes for this queue */
+    unsigned long chains;          /* chains used */
+    unsigned long interrupts;      /* used buffer notifications the device would send */
 } sim_queue;
 
 /* What the device saw of one chain (kept for the last SIM_LOG chains). */
 typedef struct sim_log {
-    uint16_t queue, head, ndesc, nread;  /* nread: readable descriptors (they come first) */
-    uint32_t rlen, wlen;                 /* readable / writable bytes */
-    uint32_t len[8];                     /* first descriptor lengths */
-    uint64_t addr[8];                    /* and device addresses */
+    uint16_t queue, head, ndesc, nread; /* nread: readable descriptors (they come first) */
+    uint32_t rlen, wlen;                /* readable / writable bytes */
+    uint32_t len[8];                    /* first descriptor lengths */
+    uint64_t addr[8];                   /* and device addresses */
     /* block requests */
     uint32_t type;
     uint64_t sector;
-    uint32_t data_len;  /* data bytes (IN/OUT/GET_ID) or segment bytes (DISCARD/WZ) */
-    uint32_t ndata;     /* data descriptors (all but header and status) */
+    uint32_t data_len;      /* data bytes (IN/OUT/GET_ID) or segment bytes (DISCARD/WZ) */
+    uint32_t ndata;         /* data descriptors (all but header and status) */
     uint32_t max_data_desc; /* largest data descriptor */
     uint8_t status;
     uint64_t dwz_sector;
@@ -207,7 +207,7 @@ typedef struct sim sim;
 struct sim {
     /* identity (set by sim_init_*; a test may change them) */
     uint32_t magic, version, device_id, vendor_id;
-    uint64_t dev_features;    /* offered (legacy presents the low 32 bits) */
+    uint64_t dev_features; /* offered (legacy presents the low 32 bits) */
     enum sim_backend backend;
     sim_arena *arena;
 
@@ -222,57 +222,58 @@ struct sim {
     uint32_t status;
     uint32_t config_gen;
     uint8_t config[SIM_CONFIG_SIZE];
-    uint32_t config_len;      /* bytes of config space that exist */
+    uint32_t config_len; /* bytes of config space that exist */
 
     /* behaviour switches */
-    int manual;               /* QueueNotify does not process: sim_process() or relax does */
-    int process_on_relax;     /* the relax hook processes pending buffers */
-    uint32_t relax_delay;     /* ... once the wait's iteration reaches this */
-    uint32_t relax_giveup;    /* nonzero: relax returns 1 at this iteration (caller gave up) */
-    int reverse;              /* use the chains of one processing pass in reverse order */
-    uint32_t max_per_pass;    /* nonzero: take at most this many chains per processing pass */
-    int swallow;              /* consume chains and never use them */
-    int no_notify;            /* device sets VIRTQ_USED_F_NO_NOTIFY (without EVENT_IDX) */
+    int manual;            /* QueueNotify does not process: sim_process() or relax does */
+    int process_on_relax;  /* the relax hook processes pending buffers */
+    uint32_t relax_delay;  /* ... once the wait's iteration reaches this */
+    uint32_t relax_giveup; /* nonzero: relax returns 1 at this iteration (caller gave up) */
+    int reverse;           /* use the chains of one processing pass in reverse order */
+    uint32_t max_per_pass; /* nonzero: take at most this many chains per processing pass */
+    uint32_t shuffle;      /* nonzero: seed; use the chains of a pass in a random order */
+    int swallow;           /* consume chains and never use them */
+    int no_notify;         /* device sets VIRTQ_USED_F_NO_NOTIFY (without EVENT_IDX) */
     enum sim_avail_event avail_event;
-    enum sim_used_mis mis;    /* one-shot */
-    int repeat_armed;         /* SIM_MIS_USED_ID_REPEAT: the next chain gets repeat_id */
+    enum sim_used_mis mis; /* one-shot */
+    int repeat_armed;      /* SIM_MIS_USED_ID_REPEAT: the next chain gets repeat_id */
     uint32_t repeat_id;
-    int refuse_features_ok;   /* clears FEATURES_OK on the read-back */
-    int reset_stuck;          /* status never reads 0 after a reset */
-    int self_reset;           /* status reads 0 from now on (device reset itself) */
-    long gen_churn;           /* ConfigGeneration changes on each read: this many more times,
-                                 -1 forever */
-    int gen_tear_capacity;    /* with churn: each change also rewrites config bytes 0..7 with
-                                 k * 0x100000001 (hi == lo in a consistent read) */
-    uint32_t rng_max_fill;    /* entropy: fill at most this many bytes per chain (0 = all) */
-    int rng_zero;             /* entropy: use buffers with 0 bytes written (broken device) */
+    int refuse_features_ok; /* clears FEATURES_OK on the read-back */
+    int reset_stuck;        /* status never reads 0 after a reset */
+    int self_reset;         /* status reads 0 from now on (device reset itself) */
+    long gen_churn;         /* ConfigGeneration changes on each read: this many more times,
+                               -1 forever */
+    int gen_tear_capacity;  /* with churn: each change also rewrites config bytes 0..7 with
+                               k * 0x100000001 (hi == lo in a consistent read) */
+    uint32_t rng_max_fill;  /* entropy: fill at most this many bytes per chain (0 = all) */
+    int rng_zero;           /* entropy: use buffers with 0 bytes written (broken device) */
 
     /* block backend */
     uint8_t *disk;
-    uint64_t capacity;        /* sectors */
-    int blk_ro;               /* device read-only: writes get IOERR (QEMU) */
-    int blk_fail_count;       /* the next this many block requests fail with blk_fail_status */
+    uint64_t capacity;  /* sectors */
+    int blk_ro;         /* device read-only: writes get IOERR (QEMU) */
+    int blk_fail_count; /* the next this many block requests fail with blk_fail_status */
     uint8_t blk_fail_status;
     char blk_serial[21];
     unsigned long blk_flushes;
     unsigned long blk_by_type[16];
 
     /* entropy backend */
-    uint64_t rng_pos;         /* bytes produced so far */
+    uint64_t rng_pos; /* bytes produced so far */
 
     /* accounting */
-    unsigned long reads, writes;       /* register accesses */
+    unsigned long reads, writes; /* register accesses */
     unsigned long config_reads, config_writes, gen_reads;
-    unsigned config_last_width;        /* width of the last config access, bytes */
+    unsigned config_last_width; /* width of the last config access, bytes */
     unsigned long status_writes;
-    uint32_t status_hist[16];          /* first status values written since the last reset */
+    uint32_t status_hist[16]; /* first status values written since the last reset */
     unsigned nstatus_hist;
-    unsigned long relax_calls, waits;  /* waits: relax calls with iteration 0 */
+    unsigned long relax_calls, waits; /* waits: relax calls with iteration 0 */
     uint32_t relax_max_iter;
     unsigned long chains_total;
     unsigned long resets;
     sim_log log[SIM_LOG];
-    unsigned long nlog;                /* chains logged (index = nlog % SIM_LOG) */
+    unsigned long nlog; /* chains logged (index = nlog % SIM_LOG) */
 
     /* protocol violations by the driver, or test bugs the simulator caught */
     unsigned long violations;

@@ -16,27 +16,23 @@
 static void setup_echo(fx *f) { sim_init_echo(&f->s, &f->arena, f->ver, ECHO_ID); }
 
 /* ---- Helpers ------------------------------------------------------------------------------- */
-static uint64_t offered(const fx *f)
-{
+static uint64_t offered(const fx *f) {
     return f->ver == 1 ? (f->s.dev_features & 0xffffffffu) : f->s.dev_features;
 }
 
 /* init + negotiate; wanted always includes EVENT_IDX (the device decides by offering it). */
-static void dev_up(fx *f, virtio_dev *d)
-{
+static void dev_up(fx *f, virtio_dev *d) {
     CHECK_RC(virtio_dev_init(d, &f->regs, 0), VIRTIO_OK);
     CHECK_RC(virtio_dev_negotiate(d, VIRTIO_BIT(VIRTIO_F_EVENT_IDX), 0), VIRTIO_OK);
 }
 
-static void *qmem(fx *f, uint32_t size, size_t *sz)
-{
+static void *qmem(fx *f, uint32_t size, size_t *sz) {
     *sz = virtio_queue_mem_size(size, f->ver);
     if (*sz == 0) return NULL;
     return fx_alloc(f, *sz, virtio_queue_mem_align(f->ver));
 }
 
-static void queue_up(fx *f, virtio_dev *d, virtio_queue *q, uint16_t idx, uint32_t size)
-{
+static void queue_up(fx *f, virtio_dev *d, virtio_queue *q, uint16_t idx, uint32_t size) {
     size_t sz;
     void *mem = qmem(f, size, &sz);
     CHECK_MSG(mem, "virtio_queue_mem_size(%u, %u) = 0", size, f->ver);
@@ -44,8 +40,7 @@ static void queue_up(fx *f, virtio_dev *d, virtio_queue *q, uint16_t idx, uint32
 }
 
 /* Device with queue 0 of `size` entries, DRIVER_OK. */
-static void all_up(fx *f, virtio_dev *d, virtio_queue *q, uint32_t size)
-{
+static void all_up(fx *f, virtio_dev *d, virtio_queue *q, uint32_t size) {
     dev_up(f, d);
     CHECK_OK();
     queue_up(f, d, q, 0, size);
@@ -54,8 +49,8 @@ static void all_up(fx *f, virtio_dev *d, virtio_queue *q, uint32_t size)
 }
 
 /* One request through the echo device: out bytes come back in `in`. */
-static void echo_once(fx *f, virtio_queue *q, uint8_t *out, uint8_t *in, uint32_t len, void *cookie)
-{
+static void echo_once(fx *f, virtio_queue *q, uint8_t *out, uint8_t *in, uint32_t len,
+                      void *cookie) {
     virtio_seg seg[2];
     void *ck = NULL;
     uint32_t got = 0;
@@ -72,8 +67,7 @@ static void echo_once(fx *f, virtio_queue *q, uint8_t *out, uint8_t *in, uint32_
 }
 
 /* ---- Static checks ------------------------------------------------------------------------- */
-static void t_layout(fx *f)
-{
+static void t_layout(fx *f) {
     (void)f;
     /* "Virtqueues / The Virtqueue Descriptor Table" and "The Virtqueue Used Ring" */
     CHECK_EQ(sizeof(virtio_virtq_desc), 16);
@@ -92,8 +86,7 @@ static void t_layout(fx *f)
     CHECK_EQ(VIRTIO_QUEUE_SIZE_MAX, 32768);
 }
 
-static void t_register_constants(fx *f)
-{
+static void t_register_constants(fx *f) {
     (void)f;
     CHECK_EQ(VIRTIO_MMIO_MAGIC_VALUE, SIM_REG_MAGIC);
     CHECK_EQ(VIRTIO_MMIO_VERSION, SIM_REG_VERSION);
@@ -127,8 +120,7 @@ static void t_register_constants(fx *f)
     CHECK_EQ(VIRTIO_MMIO_MAGIC, SIM_MAGIC);
 }
 
-static void t_status_feature_constants(fx *f)
-{
+static void t_status_feature_constants(fx *f) {
     (void)f;
     CHECK_EQ(VIRTIO_STATUS_ACKNOWLEDGE, SIM_S_ACKNOWLEDGE);
     CHECK_EQ(VIRTIO_STATUS_DRIVER, SIM_S_DRIVER);
@@ -147,8 +139,7 @@ static void t_status_feature_constants(fx *f)
     CHECK_EQ(VIRTIO_BIT(40), 0x10000000000ull);
 }
 
-static void t_queue_mem_size(fx *f)
-{
+static void t_queue_mem_size(fx *f) {
     uint32_t n;
     (void)f;
     CHECK_EQ(virtio_queue_mem_align(1), 4096);
@@ -176,8 +167,7 @@ static void t_queue_mem_size(fx *f)
     CHECK_EQ(virtio_queue_mem_size(0x80000000u, 2), 0);
 }
 
-static void t_result_str(fx *f)
-{
+static void t_result_str(fx *f) {
     const char *seen[32];
     int n = 0, i;
     (void)f;
@@ -185,9 +175,10 @@ static void t_result_str(fx *f)
     do {                                                                                           \
         const char *s_ = virtio_result_str(value);                                                 \
         CHECK_MSG(s_ != NULL, "virtio_result_str(%d) is NULL", value);                             \
-        CHECK_MSG(strstr(s_, text) != NULL, "virtio_result_str(%s) = \"%s\"", #name, s_);      \
+        CHECK_MSG(strstr(s_, text) != NULL, "virtio_result_str(%s) = \"%s\"", #name, s_);          \
         CHECK((int)name == (value));                                                               \
-        for (i = 0; i < n; i++) CHECK_MSG(strcmp(seen[i], s_), "duplicate string for %s", #name); \
+        for (i = 0; i < n; i++)                                                                    \
+            CHECK_MSG(strcmp(seen[i], s_), "duplicate string for %s", #name);                      \
         seen[n++] = s_;                                                                            \
     } while (0);
     VIRTIO_RESULTS(T_RS)
@@ -201,8 +192,7 @@ static void t_result_str(fx *f)
 }
 
 /* The ready accessor on plain memory standing in for registers. */
-static void t_mmio_regs(fx *f)
-{
+static void t_mmio_regs(fx *f) {
     uint32_t mem[64];
     virtio_regs r;
     (void)f;
@@ -224,17 +214,16 @@ static void t_mmio_regs(fx *f)
 }
 
 /* virtio_mmio_scan with the ready accessor over memory laid out like four slots. */
-static void t_scan_plain(fx *f)
-{
+static void t_scan_plain(fx *f) {
     static uint32_t slots[4][128];
     virtio_mmio_slot out[4];
     int n;
     (void)f;
     memset(slots, 0, sizeof slots);
     memset(out, 0, sizeof out);
-    slots[0][0] = SIM_MAGIC, slots[0][1] = 2, slots[0][2] = 0;               /* empty */
+    slots[0][0] = SIM_MAGIC, slots[0][1] = 2, slots[0][2] = 0; /* empty */
     slots[1][0] = SIM_MAGIC, slots[1][1] = 2, slots[1][2] = 2, slots[1][3] = 0x99;
-    slots[2][0] = 0x12345678, slots[2][1] = 2, slots[2][2] = 4;              /* bad magic */
+    slots[2][0] = 0x12345678, slots[2][1] = 2, slots[2][2] = 4; /* bad magic */
     slots[3][0] = SIM_MAGIC, slots[3][1] = 1, slots[3][2] = 4, slots[3][3] = 7;
     n = virtio_mmio_scan(NULL, slots, sizeof slots[0], 4, out, 4);
     CHECK_EQ(n, 2);
@@ -251,16 +240,16 @@ static void t_scan_plain(fx *f)
 }
 
 /* virtio_mmio_scan over eight simulated slots, as on QEMU's virt machine. */
-static void t_scan_sim(fx *f)
-{
+static void t_scan_sim(fx *f) {
     sim *s = fx_extra(f, 8);
     virtio_mmio_slot out[8], one[2];
     virtio_regs r = sim_regs(&s[0]);
     unsigned i;
     unsigned long writes = 0;
     int n;
-    for (i = 0; i < 8; i++) sim_init_echo(&s[i], &f->arena, 2, 0); /* empty slots */
-    sim_init_blk(&s[7], &f->arena, f->ver, 64);                       /* first device on the line */
+    for (i = 0; i < 8; i++)
+        sim_init_echo(&s[i], &f->arena, 2, 0);  /* empty slots */
+    sim_init_blk(&s[7], &f->arena, f->ver, 64); /* first device on the line */
     sim_init_rng(&s[5], &f->arena, f->ver);
     s[3].device_id = 9;
     s[3].magic = 0x12345678; /* bad magic: skipped */
@@ -282,7 +271,8 @@ static void t_scan_sim(fx *f)
     CHECK_EQ(out[2].device_id, VIRTIO_ID_BLOCK);
     CHECK_EQ(out[2].vendor_id, SIM_VENDOR);
     CHECK_EQ(out[3].index, 0xeeeeeeeeu); /* nothing stored past the devices found */
-    for (i = 0; i < 8; i++) writes += s[i].writes;
+    for (i = 0; i < 8; i++)
+        writes += s[i].writes;
     CHECK_EQ(writes, 0);
     /* fewer entries than devices: the count still says how many there are */
     memset(one, 0xee, sizeof one);
@@ -300,8 +290,7 @@ static void t_scan_sim(fx *f)
 }
 
 /* ---- Device -------------------------------------------------------------------------------- */
-static void t_dev_init(fx *f)
-{
+static void t_dev_init(fx *f) {
     virtio_dev d;
     memset(&d, 0xcc, sizeof d);
     f->s.status = SIM_S_ACKNOWLEDGE | SIM_S_DRIVER | SIM_S_DRIVER_OK; /* left over from before */
@@ -322,8 +311,7 @@ static void t_dev_init(fx *f)
     CHECK_EQ(f->s.resets, 2);
 }
 
-static void t_dev_init_args(fx *f)
-{
+static void t_dev_init_args(fx *f) {
     virtio_dev d;
     virtio_regs r = f->regs;
     CHECK_RC(virtio_dev_init(NULL, &f->regs, 0), VIRTIO_EINVAL);
@@ -336,24 +324,21 @@ static void t_dev_init_args(fx *f)
     CHECK_EQ(f->s.reads + f->s.writes, 0);
 }
 
-static void t_dev_init_bad_magic(fx *f)
-{
+static void t_dev_init_bad_magic(fx *f) {
     virtio_dev d;
     f->s.magic = 0x74726977;
     CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_ENODEV);
     CHECK_EQ(f->s.writes, 0);
 }
 
-static void t_dev_init_empty_slot(fx *f)
-{
+static void t_dev_init_empty_slot(fx *f) {
     virtio_dev d;
     f->s.device_id = 0;
     CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_ENODEV);
     CHECK_EQ(f->s.writes, 0);
 }
 
-static void t_dev_init_bad_version(fx *f)
-{
+static void t_dev_init_bad_version(fx *f) {
     virtio_dev d;
     f->s.version = 3;
     CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_EVERSION);
@@ -363,15 +348,13 @@ static void t_dev_init_bad_version(fx *f)
     CHECK_EQ(f->s.writes, 0);
 }
 
-static void t_dev_init_wrong_type(fx *f)
-{
+static void t_dev_init_wrong_type(fx *f) {
     virtio_dev d;
     CHECK_RC(virtio_dev_init(&d, &f->regs, VIRTIO_ID_BLOCK), VIRTIO_ENODEV);
     CHECK_EQ(f->s.writes, 0);
 }
 
-static void t_dev_init_reset_stuck(fx *f)
-{
+static void t_dev_init_reset_stuck(fx *f) {
     virtio_dev d;
     f->s.reset_stuck = 1;
     f->s.relax_giveup = 500; /* the relax hook gives up the wait */
@@ -384,8 +367,7 @@ static void t_dev_init_reset_stuck(fx *f)
 }
 
 /* Without a relax hook the wait ends after VIRTIO_SPIN_LIMIT (100000 here) status reads. */
-static void t_dev_init_reset_stuck_spin(fx *f)
-{
+static void t_dev_init_reset_stuck_spin(fx *f) {
     virtio_dev d;
     virtio_regs r = f->regs;
     r.relax = NULL;
@@ -395,8 +377,7 @@ static void t_dev_init_reset_stuck_spin(fx *f)
     CHECK_LE(f->s.reads, 100000 + 100);
 }
 
-static void t_negotiate(fx *f)
-{
+static void t_negotiate(fx *f) {
     virtio_dev d;
     uint64_t want = VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
                     VIRTIO_BIT(3) | VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
@@ -422,8 +403,7 @@ static void t_negotiate(fx *f)
 }
 
 /* Everything wanted: still only what is offered, and VERSION_1 on modern devices. */
-static void t_negotiate_all(fx *f)
-{
+static void t_negotiate_all(fx *f) {
     virtio_dev d;
     CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
     CHECK_RC(virtio_dev_negotiate(&d, ~0ull, 0), VIRTIO_OK);
@@ -431,8 +411,7 @@ static void t_negotiate_all(fx *f)
     CHECK_EQ(f->s.drv_features, d.features);
 }
 
-static void t_negotiate_required_missing(fx *f)
-{
+static void t_negotiate_required_missing(fx *f) {
     virtio_dev d;
     CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
     CHECK_RC(virtio_dev_negotiate(&d, VIRTIO_BIT(5), VIRTIO_BIT(5)), VIRTIO_EFEATURES);
@@ -443,8 +422,7 @@ static void t_negotiate_required_missing(fx *f)
     CHECK(!(f->s.status & SIM_S_DRIVER_OK));
 }
 
-static void t_negotiate_required_ok(fx *f)
-{
+static void t_negotiate_required_ok(fx *f) {
     virtio_dev d;
     CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
     CHECK_RC(virtio_dev_negotiate(&d, VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC),
@@ -453,8 +431,7 @@ static void t_negotiate_required_ok(fx *f)
     CHECK(virtio_dev_has(&d, VIRTIO_F_INDIRECT_DESC));
 }
 
-static void t_features_ok_refused(fx *f)
-{
+static void t_features_ok_refused(fx *f) {
     virtio_dev d;
     f->s.refuse_features_ok = 1;
     CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
@@ -469,8 +446,7 @@ static void t_features_ok_refused(fx *f)
     CHECK_RC(virtio_dev_ready(&d), VIRTIO_EFEATURES);
 }
 
-static void t_no_version_1(fx *f)
-{
+static void t_no_version_1(fx *f) {
     virtio_dev d;
     f->s.dev_features &= ~SIM_F(SIM_F_VERSION_1);
     CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
@@ -486,8 +462,7 @@ static void t_no_version_1(fx *f)
 }
 
 /* A legacy device that (wrongly) shows bit 32 in a 32-bit register: nothing above 31 exists. */
-static void t_legacy_features_32bit(fx *f)
-{
+static void t_legacy_features_32bit(fx *f) {
     virtio_dev d;
     CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
     CHECK_RC(virtio_dev_negotiate(&d, ~0ull, 0), VIRTIO_OK);
@@ -495,8 +470,7 @@ static void t_legacy_features_32bit(fx *f)
     CHECK_EQ(d.features >> 32, 0);
 }
 
-static void t_dev_null_args(fx *f)
-{
+static void t_dev_null_args(fx *f) {
     (void)f;
     CHECK_RC(virtio_dev_negotiate(NULL, 0, 0), VIRTIO_EINVAL);
     CHECK_RC(virtio_dev_ready(NULL), VIRTIO_EINVAL);
@@ -507,8 +481,7 @@ static void t_dev_null_args(fx *f)
 }
 
 /* A zeroed object that was never initialized: "VIRTIO_ESTATE: the object is not initialized". */
-static void t_dev_zeroed(fx *f)
-{
+static void t_dev_zeroed(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *mem = (uint8_t *)fx_alloc(f, 65536, 4096);
@@ -521,8 +494,7 @@ static void t_dev_zeroed(fx *f)
 }
 
 /* Initialized but not negotiated: no queue, no DRIVER_OK. */
-static void t_dev_wrong_order(fx *f)
-{
+static void t_dev_wrong_order(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *mem = (uint8_t *)fx_alloc(f, 65536, 4096);
@@ -538,8 +510,7 @@ static void t_dev_wrong_order(fx *f)
     CHECK_RC(virtio_dev_negotiate(&d, 0, 0), VIRTIO_ESTATE); /* too late */
 }
 
-static void t_dev_ready(fx *f)
-{
+static void t_dev_ready(fx *f) {
     virtio_dev d;
     virtio_queue q;
     all_up(f, &d, &q, 8);
@@ -550,8 +521,7 @@ static void t_dev_ready(fx *f)
     CHECK_EQ(d.error, 0);
 }
 
-static void t_dev_fail(fx *f)
-{
+static void t_dev_fail(fx *f) {
     virtio_dev d;
     virtio_queue q;
     size_t sz;
@@ -571,8 +541,7 @@ static void t_dev_fail(fx *f)
     CHECK_EQ(f->s.status & SIM_S_FAILED, 0);
 }
 
-static void t_dev_check(fx *f)
-{
+static void t_dev_check(fx *f) {
     virtio_dev d;
     virtio_queue q;
     sim_counter c;
@@ -588,8 +557,7 @@ static void t_dev_check(fx *f)
     CHECK_EQ(c.writes, 0);
 }
 
-static void t_dev_check_needs_reset(fx *f)
-{
+static void t_dev_check_needs_reset(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -607,8 +575,7 @@ static void t_dev_check_needs_reset(fx *f)
     CHECK_EQ(f->s.q[0].notifies, 0);
 }
 
-static void t_dev_check_self_reset(fx *f)
-{
+static void t_dev_check_self_reset(fx *f) {
     virtio_dev d;
     virtio_queue q;
     int rc;
@@ -621,8 +588,7 @@ static void t_dev_check_self_reset(fx *f)
     CHECK_RC(virtio_dev_check(&d), rc);
 }
 
-static void t_dev_check_failed(fx *f)
-{
+static void t_dev_check_failed(fx *f) {
     virtio_dev d;
     virtio_queue q;
     int rc;
@@ -634,8 +600,7 @@ static void t_dev_check_failed(fx *f)
     CHECK_RC(virtio_dev_check(&d), rc);
 }
 
-static void t_dev_reset(fx *f)
-{
+static void t_dev_reset(fx *f) {
     virtio_dev d;
     virtio_queue q, q2;
     uint8_t *out = (uint8_t *)fx_alloc(f, 32, 16), *in = (uint8_t *)fx_alloc(f, 32, 16);
@@ -655,8 +620,7 @@ static void t_dev_reset(fx *f)
     CHECK_MEM(in, "after reset", 12);
 }
 
-static void t_dev_reset_stuck(fx *f)
-{
+static void t_dev_reset_stuck(fx *f) {
     virtio_dev d;
     virtio_queue q;
     all_up(f, &d, &q, 8);
@@ -669,8 +633,7 @@ static void t_dev_reset_stuck(fx *f)
 
 /* After a device reset the old queue is gone on the device side: the library must not hand
    buffers to it or notify it. */
-static void t_queue_after_reset(fx *f)
-{
+static void t_queue_after_reset(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 16, 16);
@@ -688,8 +651,7 @@ static void t_queue_after_reset(fx *f)
 }
 
 /* ---- Configuration space ------------------------------------------------------------------- */
-static void t_config_reads(fx *f)
-{
+static void t_config_reads(fx *f) {
     virtio_dev d;
     uint32_t off;
     unsigned long r0;
@@ -721,8 +683,7 @@ static void t_config_reads(fx *f)
     CHECK_EQ(d.error, 0);
 }
 
-static void t_config_writes(fx *f)
-{
+static void t_config_writes(fx *f) {
     virtio_dev d;
     dev_up(f, &d);
     CHECK_OK();
@@ -744,8 +705,7 @@ static void t_config_writes(fx *f)
 
 /* The generation changes three times, and each change rewrites the 64-bit field at 0 with
    k * 0x100000001: a read that mixes two generations has hi != lo. */
-static void t_config_generation_retry(fx *f)
-{
+static void t_config_generation_retry(fx *f) {
     virtio_dev d;
     uint64_t v;
     dev_up(f, &d);
@@ -765,8 +725,7 @@ static void t_config_generation_retry(fx *f)
     }
 }
 
-static void t_config_generation_forever(fx *f)
-{
+static void t_config_generation_forever(fx *f) {
     virtio_dev d;
     virtio_queue q;
     size_t sz;
@@ -791,8 +750,7 @@ struct atomic_ctx {
     uint32_t lo, hi;
 };
 
-static int read_both_halves(virtio_dev *d, void *vctx)
-{
+static int read_both_halves(virtio_dev *d, void *vctx) {
     struct atomic_ctx *c = (struct atomic_ctx *)vctx;
     c->calls++;
     c->lo = virtio_config_read32(d, 0);
@@ -800,8 +758,7 @@ static int read_both_halves(virtio_dev *d, void *vctx)
     return c->ret;
 }
 
-static void t_config_atomic(fx *f)
-{
+static void t_config_atomic(fx *f) {
     virtio_dev d;
     struct atomic_ctx c;
     dev_up(f, &d);
@@ -831,8 +788,7 @@ static void t_config_atomic(fx *f)
     CHECK_EQ(d.error, 0);
 }
 
-static void t_config_atomic_forever(fx *f)
-{
+static void t_config_atomic_forever(fx *f) {
     virtio_dev d;
     struct atomic_ctx c;
     dev_up(f, &d);
@@ -851,8 +807,7 @@ static void t_config_atomic_forever(fx *f)
 }
 
 /* ---- Queue setup --------------------------------------------------------------------------- */
-static void t_queue_init(fx *f)
-{
+static void t_queue_init(fx *f) {
     virtio_dev d;
     virtio_queue q;
     size_t sz;
@@ -892,8 +847,7 @@ static void t_queue_init(fx *f)
     CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
 }
 
-static void t_queue_init_args(fx *f)
-{
+static void t_queue_init_args(fx *f) {
     virtio_dev d;
     virtio_queue q;
     size_t sz, al = virtio_queue_mem_align(f->ver);
@@ -921,8 +875,7 @@ static void t_queue_init_args(fx *f)
     CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz, 16), VIRTIO_OK);
 }
 
-static void t_queue_clamp(fx *f)
-{
+static void t_queue_clamp(fx *f) {
     virtio_dev d;
     virtio_queue q0, q1;
     f->s.q[0].num_max = 16;
@@ -941,8 +894,7 @@ static void t_queue_clamp(fx *f)
     CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
 }
 
-static void t_queue_missing(fx *f)
-{
+static void t_queue_missing(fx *f) {
     virtio_dev d;
     virtio_queue q;
     size_t sz;
@@ -958,8 +910,7 @@ static void t_queue_missing(fx *f)
     CHECK_RC(virtio_queue_init(&q, &d, 0, mem, sz, 8), VIRTIO_OK);
 }
 
-static void t_queue_twice(fx *f)
-{
+static void t_queue_twice(fx *f) {
     virtio_dev d;
     virtio_queue q, q2;
     size_t sz;
@@ -976,8 +927,7 @@ static void t_queue_twice(fx *f)
 
 /* Legacy QueuePFN is 32 bits of 4 KiB pages: rings at or above 16 TiB cannot be given to a
    legacy device, and must not be truncated; modern devices take 64-bit addresses. */
-static void t_queue_high_memory(fx *f)
-{
+static void t_queue_high_memory(fx *f) {
     virtio_dev d;
     virtio_queue q;
     size_t sz;
@@ -1005,8 +955,7 @@ static void t_queue_high_memory(fx *f)
 }
 
 /* ---- Queue operation ----------------------------------------------------------------------- */
-static void t_queue_basic(fx *f)
-{
+static void t_queue_basic(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *out = (uint8_t *)fx_alloc(f, 100, 8), *in = (uint8_t *)fx_alloc(f, 300, 8);
@@ -1017,7 +966,8 @@ static void t_queue_basic(fx *f)
     int i;
     all_up(f, &d, &q, 8);
     CHECK_OK();
-    for (i = 0; i < 100; i++) out[i] = (uint8_t)(i ^ 0x5a);
+    for (i = 0; i < 100; i++)
+        out[i] = (uint8_t)(i ^ 0x5a);
     seg[0].addr = out;
     seg[0].len = 100;
     seg[1].addr = in;
@@ -1054,8 +1004,7 @@ static void t_queue_basic(fx *f)
     CHECK_EQ(virtio_queue_outstanding(&q), 0);
 }
 
-static void t_queue_chain_shapes(fx *f)
-{
+static void t_queue_chain_shapes(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 4096, 16);
@@ -1070,7 +1019,8 @@ static void t_queue_chain_shapes(fx *f)
         seg[i].addr = b + 512 * i;
         seg[i].len = (uint32_t)(10 + i);
     }
-    for (i = 0; i < 512 * 3; i++) b[i] = (uint8_t)i;
+    for (i = 0; i < 512 * 3; i++)
+        b[i] = (uint8_t)i;
     /* readable only */
     CHECK_RC(virtio_queue_add(&q, seg, 3, 0, b), VIRTIO_OK);
     CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
@@ -1101,10 +1051,11 @@ static void t_queue_chain_shapes(fx *f)
         CHECK_EQ(lg->len[i], 10 + i);
         CHECK_EQ(lg->addr[i], sim_gpa(&f->s, b + 512 * i));
     }
-    CHECK_MEM(b + 1536, b, 10);         /* in[0] (13 bytes) = out[0] (10) + out[1][0..2] */
+    CHECK_MEM(b + 1536, b, 10); /* in[0] (13 bytes) = out[0] (10) + out[1][0..2] */
     CHECK_MEM(b + 1536 + 10, b + 512, 3);
     /* a chain of the whole queue */
-    for (i = 0; i < 6; i++) seg[i].len = 1;
+    for (i = 0; i < 6; i++)
+        seg[i].len = 1;
     CHECK_EQ(virtio_queue_free(&q), 8);
     {
         virtio_seg big[8];
@@ -1121,8 +1072,7 @@ static void t_queue_chain_shapes(fx *f)
     }
 }
 
-static void t_queue_add_args(fx *f)
-{
+static void t_queue_add_args(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1154,8 +1104,7 @@ static void t_queue_add_args(fx *f)
     CHECK_EQ(q.error, 0);
 }
 
-static void t_queue_uninitialized(fx *f)
-{
+static void t_queue_uninitialized(fx *f) {
     virtio_queue q;
     uint8_t b[16];
     virtio_seg sg;
@@ -1171,8 +1120,7 @@ static void t_queue_uninitialized(fx *f)
     CHECK_EQ(virtio_queue_outstanding(&q), 0);
 }
 
-static void t_queue_full(fx *f)
-{
+static void t_queue_full(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1185,7 +1133,8 @@ static void t_queue_full(fx *f)
         seg[i].addr = b + 8 * i;
         seg[i].len = 8;
     }
-    for (i = 0; i < 8; i++) CHECK_RC(virtio_queue_add(&q, seg, 0, 1, b + i), VIRTIO_OK);
+    for (i = 0; i < 8; i++)
+        CHECK_RC(virtio_queue_add(&q, seg, 0, 1, b + i), VIRTIO_OK);
     CHECK_EQ(virtio_queue_free(&q), 0);
     CHECK_EQ(virtio_queue_outstanding(&q), 8);
     CHECK_RC(virtio_queue_add(&q, seg, 0, 1, b), VIRTIO_ENOSPC);
@@ -1197,22 +1146,24 @@ static void t_queue_full(fx *f)
         CHECK((uint8_t *)ck >= b && (uint8_t *)ck < b + 8);
         seen[(uint8_t *)ck - b]++;
     }
-    for (i = 0; i < 8; i++) CHECK_EQ(seen[i], 1);
+    for (i = 0; i < 8; i++)
+        CHECK_EQ(seen[i], 1);
     CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_EAGAIN);
     CHECK_EQ(virtio_queue_free(&q), 8);
     /* a 3-descriptor chain with 2 free */
-    for (i = 0; i < 6; i++) CHECK_RC(virtio_queue_add(&q, seg, 0, 1, b + i), VIRTIO_OK);
+    for (i = 0; i < 6; i++)
+        CHECK_RC(virtio_queue_add(&q, seg, 0, 1, b + i), VIRTIO_OK);
     CHECK_RC(virtio_queue_add(&q, seg, 1, 2, b), VIRTIO_ENOSPC);
     CHECK_EQ(virtio_queue_free(&q), 2);
     CHECK_RC(virtio_queue_add(&q, seg, 1, 1, b + 6), VIRTIO_OK);
     CHECK_EQ(virtio_queue_free(&q), 0);
     CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
-    for (i = 0; i < 7; i++) CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_OK);
+    for (i = 0; i < 7; i++)
+        CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_OK);
     CHECK_EQ(virtio_queue_free(&q), 8);
 }
 
-static void t_queue_batch(fx *f)
-{
+static void t_queue_batch(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1223,7 +1174,8 @@ static void t_queue_batch(fx *f)
     CHECK_OK();
     seg.addr = b;
     seg.len = 8;
-    for (i = 0; i < 3; i++) CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + i), VIRTIO_OK);
+    for (i = 0; i < 3; i++)
+        CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + i), VIRTIO_OK);
     CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
     CHECK_EQ(f->s.q[0].notifies, 1);
     CHECK_EQ(f->s.chains_total, 3);
@@ -1234,8 +1186,7 @@ static void t_queue_batch(fx *f)
 }
 
 /* The device uses a batch in reverse order: each completion must find its own cookie. */
-static void t_queue_out_of_order(fx *f)
-{
+static void t_queue_out_of_order(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 1024, 16);
@@ -1264,9 +1215,78 @@ static void t_queue_out_of_order(fx *f)
     }
 }
 
+/* Chains of random shapes, completed in random order, partly processed: the free list gets
+   thoroughly mixed, and every chain must still reach the device as it was added. */
+static void t_queue_random_chains(fx *f) {
+    enum { QS = 16, ROUNDS = 3000 };
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *mem = (uint8_t *)fx_alloc(f, QS * 2 * 64, 16);
+    struct {
+        int live;
+        uint32_t olen, wlen;
+        uint8_t expect[64];
+    } ck[QS];
+    uint32_t rng = 99, round;
+    unsigned long added = 0, done = 0;
+    all_up(f, &d, &q, QS);
+    CHECK_OK();
+    memset(ck, 0, sizeof ck);
+    f->s.manual = 1;
+    f->s.shuffle = 7;
+    for (round = 0; round < ROUNDS; round++) {
+        unsigned slot;
+        void *cookie;
+        uint32_t len;
+        /* add a few chains */
+        for (slot = 0; slot < QS; slot++) {
+            virtio_seg seg[8];
+            unsigned n_out, n_in, k;
+            uint32_t olen = 0;
+            uint8_t *o = mem + slot * 128, *in = o + 64;
+            if (ck[slot].live) continue;
+            rng = rng * 1103515245u + 12345u;
+            if ((rng >> 20) & 1) continue;
+            n_out = 1 + (rng >> 8) % 4;
+            n_in = 1 + (rng >> 12) % 4;
+            if (n_out + n_in > virtio_queue_free(&q)) continue;
+            for (k = 0; k < n_out; k++) { /* out: up to 4 segments of 1..16 bytes in o[] */
+                seg[k].addr = o + 16 * k;
+                seg[k].len = 1 + (rng >> (k * 4)) % 16;
+                memset(o + 16 * k, (int)(slot * 16 + k), seg[k].len);
+                memset(ck[slot].expect + olen, (int)(slot * 16 + k), seg[k].len);
+                olen += seg[k].len;
+            }
+            for (k = 0; k < n_in; k++) { /* in: 4 segments of 16 bytes in in[] */
+                seg[n_out + k].addr = in + 16 * k;
+                seg[n_out + k].len = 16;
+            }
+            memset(in, 0xee, 64);
+            CHECK_RC(virtio_queue_add(&q, seg, n_out, n_in, &ck[slot]), VIRTIO_OK);
+            ck[slot].live = 1;
+            ck[slot].olen = olen;
+            ck[slot].wlen = 16 * n_in;
+            added++;
+        }
+        CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+        f->s.max_per_pass = 1 + (rng >> 24) % 8;
+        sim_process(&f->s);
+        while (virtio_queue_poll(&q, &cookie, &len) == VIRTIO_OK) {
+            unsigned sl = (unsigned)((uintptr_t)cookie - (uintptr_t)ck) / (unsigned)sizeof ck[0];
+            CHECK(sl < QS && (void *)&ck[sl] == cookie && ck[sl].live);
+            CHECK_EQ(len, ck[sl].olen < ck[sl].wlen ? ck[sl].olen : ck[sl].wlen);
+            CHECK_MEM(mem + sl * 128 + 64, ck[sl].expect, len); /* the echo of its own data */
+            ck[sl].live = 0;
+            done++;
+        }
+        CHECK_EQ(q.error, 0);
+    }
+    CHECK_EQ(virtio_queue_outstanding(&q), added - done);
+    CHECK_GE(done, ROUNDS);
+}
+
 /* Far more requests than entries: the 16-bit ring indices wrap. */
-static void t_queue_wrap(fx *f)
-{
+static void t_queue_wrap(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *out = (uint8_t *)fx_alloc(f, 16, 16), *in = (uint8_t *)fx_alloc(f, 16, 16);
@@ -1299,8 +1319,7 @@ static void t_queue_wrap(fx *f)
 }
 
 /* Wrapping with the queue full every time and completions in reverse. */
-static void t_queue_wrap_batches(fx *f)
-{
+static void t_queue_wrap_batches(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1314,7 +1333,8 @@ static void t_queue_wrap_batches(fx *f)
     seg.addr = b;
     seg.len = 8;
     for (i = 0; i < 70000 / 8; i++) {
-        for (k = 0; k < 8; k++) CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + k), VIRTIO_OK);
+        for (k = 0; k < 8; k++)
+            CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + k), VIRTIO_OK);
         CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
         for (k = 0; k < 8; k++) {
             CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_OK);
@@ -1329,8 +1349,7 @@ static void t_queue_wrap_batches(fx *f)
 
 /* Notification suppression by the device: VIRTQ_USED_F_NO_NOTIFY without EVENT_IDX,
    avail_event with it. */
-static void t_queue_notify_suppression(fx *f)
-{
+static void t_queue_notify_suppression(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1366,8 +1385,7 @@ static void t_queue_notify_suppression(fx *f)
 /* With EVENT_IDX the driver notifies only when avail.idx crosses avail_event: a device that has
    not looked at the ring since the last notification is not notified again; without EVENT_IDX
    (flags 0) every kick that published something notifies. */
-static void t_queue_event_idx_kicks(fx *f)
-{
+static void t_queue_event_idx_kicks(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1386,15 +1404,15 @@ static void t_queue_event_idx_kicks(fx *f)
     }
     CHECK_EQ(f->s.q[0].notifies, f->eidx ? 1 : 3);
     CHECK_EQ(sim_process(&f->s), 3);
-    for (i = 0; i < 3; i++) CHECK_RC(virtio_queue_poll(&q, NULL, NULL), VIRTIO_OK);
+    for (i = 0; i < 3; i++)
+        CHECK_RC(virtio_queue_poll(&q, NULL, NULL), VIRTIO_OK);
     /* the device has caught up and asked for the next one */
     CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
     CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
     CHECK_EQ(f->s.q[0].notifies, f->eidx ? 2 : 4);
 }
 
-static void t_queue_two_queues(fx *f)
-{
+static void t_queue_two_queues(fx *f) {
     virtio_dev d;
     virtio_queue q0, q1;
     uint8_t *o = (uint8_t *)fx_alloc(f, 64, 16), *in = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1419,8 +1437,7 @@ static void t_queue_two_queues(fx *f)
 }
 
 /* ---- Device faults on the used ring -------------------------------------------------------- */
-static void misbehave(fx *f, enum sim_used_mis mis)
-{
+static void misbehave(fx *f, enum sim_used_mis mis) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1467,8 +1484,7 @@ static void t_mis_used_idx_jump(fx *f) { misbehave(f, SIM_MIS_USED_IDX_JUMP); }
 
 /* A used id that is in range but names a descriptor that is not the head of an outstanding
    chain (here: the second descriptor of a chain). */
-static void t_mis_used_id_not_head(fx *f)
-{
+static void t_mis_used_id_not_head(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1498,8 +1514,7 @@ static void t_mis_used_id_not_head(fx *f)
 }
 
 /* ---- Waits --------------------------------------------------------------------------------- */
-static void t_wait_timeout(fx *f)
-{
+static void t_wait_timeout(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1527,8 +1542,27 @@ static void t_wait_timeout(fx *f)
     CHECK_EQ(virtio_queue_outstanding(&q), 1);
 }
 
-static void t_wait_relax_gives_up(fx *f)
-{
+/* spin_limit 0 means VIRTIO_SPIN_LIMIT (100000 in this program). */
+static void t_wait_default_limit(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->s.swallow = 1;
+    d.spin_limit = 0;
+    seg.addr = b;
+    seg.len = 8;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    f->s.relax_max_iter = 0;
+    CHECK_RC(virtio_queue_wait(&q, NULL, NULL), VIRTIO_ETIMEDOUT);
+    CHECK_GE(f->s.relax_max_iter, 50000);
+    CHECK_LE(f->s.relax_max_iter, 100000);
+}
+
+static void t_wait_relax_gives_up(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1547,8 +1581,7 @@ static void t_wait_relax_gives_up(fx *f)
 }
 
 /* The device answers late (while the driver polls); the wait gets it. */
-static void t_wait_late_device(fx *f)
-{
+static void t_wait_late_device(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1568,8 +1601,7 @@ static void t_wait_late_device(fx *f)
     CHECK_GE(f->s.relax_max_iter, 50);
 }
 
-static void t_wait_needs_reset(fx *f)
-{
+static void t_wait_needs_reset(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
@@ -1591,8 +1623,7 @@ static void t_wait_needs_reset(fx *f)
 
 /* Device order of shared-memory fields: little-endian (modern) or the guest's (legacy); on
    this little-endian host both are the identity, and each is its own inverse. */
-static void t_dev_order(fx *f)
-{
+static void t_dev_order(fx *f) {
     virtio_dev d;
     uint8_t le[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
     uint16_t v16;
@@ -1613,8 +1644,7 @@ static void t_dev_order(fx *f)
 }
 
 /* The simulator itself: a buffer outside guest memory is caught, loudly, and not touched. */
-static void t_sim_catches_wild_buffer(fx *f)
-{
+static void t_sim_catches_wild_buffer(fx *f) {
     virtio_dev d;
     virtio_queue q;
     static uint8_t outside[64];
@@ -1654,8 +1684,8 @@ static const tcase cases[] = {
      t_dev_init_reset_stuck_spin, RUN_BOTH},
     {"negotiate accepts wanted & offered (+VERSION_1)", t_negotiate, RUN_BOTH | RUN_EIDX},
     {"negotiate everything wanted -> only offered", t_negotiate_all, RUN_BOTH},
-    {"negotiate required bit missing -> EFEATURES, FAILED, latched",
-     t_negotiate_required_missing, RUN_BOTH},
+    {"negotiate required bit missing -> EFEATURES, FAILED, latched", t_negotiate_required_missing,
+     RUN_BOTH},
     {"negotiate required bit offered", t_negotiate_required_ok, RUN_BOTH},
     {"FEATURES_OK refused by the device", t_features_ok_refused, RUN_BOTH},
     {"device without VIRTIO_F_VERSION_1", t_no_version_1, RUN_BOTH},
@@ -1689,12 +1719,12 @@ static const tcase cases[] = {
     {"queue add/kick/poll round trip", t_queue_basic, RUN_BOTH | RUN_EIDX},
     {"queue chains: readable only, writable only, mixed, whole queue", t_queue_chain_shapes,
      RUN_BOTH},
-    {"queue_add bad arguments -> EINVAL, nothing changed", t_queue_add_args,
-     RUN_BOTH | RUN_EIDX},
+    {"queue_add bad arguments -> EINVAL, nothing changed", t_queue_add_args, RUN_BOTH | RUN_EIDX},
     {"queue calls on an uninitialized queue -> ESTATE", t_queue_uninitialized, RUN_BOTH},
     {"queue full -> ENOSPC", t_queue_full, RUN_BOTH},
     {"queue batch: one kick for three chains", t_queue_batch, RUN_BOTH | RUN_EIDX},
     {"queue completions out of order", t_queue_out_of_order, RUN_BOTH | RUN_EIDX},
+    {"queue random chains, random completion order", t_queue_random_chains, RUN_BOTH | RUN_EIDX},
     {"queue wraps past 65536 (size 4, 70000 requests)", t_queue_wrap, RUN_BOTH | RUN_EIDX},
     {"queue wraps past 65536 in full batches", t_queue_wrap_batches, RUN_BOTH | RUN_EIDX},
     {"device suppresses notifications", t_queue_notify_suppression, RUN_BOTH | RUN_EIDX},
@@ -1708,14 +1738,14 @@ static const tcase cases[] = {
      RUN_BOTH | RUN_EIDX},
     {"used id not a chain head -> EDEVICE", t_mis_used_id_not_head, RUN_BOTH},
     {"wait on a device that swallows requests -> ETIMEDOUT", t_wait_timeout, RUN_BOTH},
+    {"wait with spin_limit 0 uses VIRTIO_SPIN_LIMIT", t_wait_default_limit, RUN_BOTH},
     {"wait ends when relax gives up", t_wait_relax_gives_up, RUN_BOTH},
     {"wait gets a late completion", t_wait_late_device, RUN_BOTH},
     {"wait on NEEDS_RESET -> ENEEDS_RESET", t_wait_needs_reset, RUN_BOTH},
     {"simulator catches a buffer outside guest memory", t_sim_catches_wild_buffer, RUN_BOTH},
 };
 
-int main(void)
-{
+int main(void) {
     run_table("core", cases, sizeof cases / sizeof cases[0], setup_echo);
     return t_summary("test_core");
 }

@@ -14,8 +14,7 @@
 
 static void setup_rng(fx *f) { sim_init_rng(&f->s, &f->arena, f->ver); }
 
-static void rng_up(fx *f, rng_dev *r, uint32_t qsize)
-{
+static void rng_up(fx *f, rng_dev *r, uint32_t qsize) {
     size_t sz = virtio_queue_mem_size(qsize, f->ver);
     void *mem;
     CHECK(sz != 0);
@@ -24,16 +23,14 @@ static void rng_up(fx *f, rng_dev *r, uint32_t qsize)
 }
 
 /* The bytes the device produced, in order, are what the driver returned. */
-static void check_stream(const uint8_t *buf, size_t len, uint64_t first)
-{
+static void check_stream(const uint8_t *buf, size_t len, uint64_t first) {
     size_t i;
     for (i = 0; i < len; i++)
         CHECK_MSG(buf[i] == sim_rng_byte(first + i), "byte %zu: 0x%02x want 0x%02x", i, buf[i],
                   sim_rng_byte(first + i));
 }
 
-static void t_read(fx *f)
-{
+static void t_read(fx *f) {
     rng_dev r;
     uint8_t *buf = (uint8_t *)fx_alloc(f, 1000, 1);
     rng_up(f, &r, 8);
@@ -54,8 +51,7 @@ static void t_read(fx *f)
 }
 
 /* "The device MAY use less than the entire buffer length": the driver keeps asking. */
-static void t_partial(fx *f)
-{
+static void t_partial(fx *f) {
     rng_dev r;
     uint8_t *buf = (uint8_t *)fx_alloc(f, 1000, 1);
     f->s.rng_max_fill = 7;
@@ -68,8 +64,7 @@ static void t_partial(fx *f)
 }
 
 /* One byte per buffer on a 2-entry queue, 70000 times: the ring indices wrap. */
-static void t_wrap(fx *f)
-{
+static void t_wrap(fx *f) {
     rng_dev r;
     uint8_t *buf = (uint8_t *)fx_alloc(f, 70000, 1);
     f->s.q[0].num_max = 2;
@@ -84,8 +79,7 @@ static void t_wrap(fx *f)
     CHECK_EQ(sim_used_idx(&f->s, 0), 70000u & 0xffffu);
 }
 
-static void t_wrong_device(fx *f)
-{
+static void t_wrong_device(fx *f) {
     rng_dev r;
     uint8_t *mem = (uint8_t *)fx_alloc(f, 65536, 4096);
     sim_destroy(&f->s);
@@ -94,8 +88,7 @@ static void t_wrong_device(fx *f)
     CHECK_EQ(f->s.writes, 0);
 }
 
-static void t_no_queue(fx *f)
-{
+static void t_no_queue(fx *f) {
     rng_dev r;
     uint8_t *mem = (uint8_t *)fx_alloc(f, 65536, 4096);
     f->s.q[0].num_max = 0;
@@ -104,8 +97,7 @@ static void t_no_queue(fx *f)
     CHECK(!(f->s.status & SIM_S_DRIVER_OK));
 }
 
-static void t_swallow(fx *f)
-{
+static void t_swallow(fx *f) {
     rng_dev r;
     uint8_t *buf = (uint8_t *)fx_alloc(f, 16, 1);
     rng_up(f, &r, 8);
@@ -116,8 +108,7 @@ static void t_swallow(fx *f)
     CHECK_LE(f->s.relax_max_iter, 2000);
 }
 
-static void t_zero_bytes(fx *f)
-{
+static void t_zero_bytes(fx *f) {
     rng_dev r;
     uint8_t *buf = (uint8_t *)fx_alloc(f, 16, 1);
     rng_up(f, &r, 8);
@@ -129,8 +120,7 @@ static void t_zero_bytes(fx *f)
     CHECK_MSG(rng_read(&r, buf, 16) != VIRTIO_OK, "a failed device keeps working");
 }
 
-static void t_len_too_big(fx *f)
-{
+static void t_len_too_big(fx *f) {
     rng_dev r;
     uint8_t *buf = (uint8_t *)fx_alloc(f, 32, 1);
     rng_up(f, &r, 8);
@@ -140,8 +130,7 @@ static void t_len_too_big(fx *f)
     CHECK_RC(rng_read(&r, buf, 16), VIRTIO_EDEVICE);
 }
 
-static void t_needs_reset(fx *f)
-{
+static void t_needs_reset(fx *f) {
     rng_dev r;
     uint8_t *buf = (uint8_t *)fx_alloc(f, 32, 1);
     rng_up(f, &r, 8);
@@ -151,8 +140,7 @@ static void t_needs_reset(fx *f)
     CHECK_RC(rng_read(&r, buf, 16), VIRTIO_ENEEDS_RESET);
 }
 
-static void t_args(fx *f)
-{
+static void t_args(fx *f) {
     rng_dev r;
     uint8_t *mem = (uint8_t *)fx_alloc(f, 65536, 4096);
     CHECK_RC(rng_init(NULL, &f->regs, mem, 65536, 8), VIRTIO_EINVAL);
@@ -177,8 +165,7 @@ static const tcase cases[] = {
     {"bad arguments -> EINVAL", t_args, RUN_BOTH},
 };
 
-int main(void)
-{
+int main(void) {
     run_table("rng", cases, sizeof cases / sizeof cases[0], setup_rng);
     return t_summary("test_rng");
 }

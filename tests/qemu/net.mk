@@ -1,0 +1,39 @@
+# tests/qemu/net.mk - QEMU tests and benchmark of virtio_net.h (examples/net.c on a loopback peer).
+# Included by the top-level Makefile (after examples/*.mk, whose EX_* variables it uses).
+#
+#   make qemu-net-tests   tests/qemu/net_test.py: legacy and modern, mrg_rxbuf on/off, queue
+#                         and buffer sizes, MTUs; ARP, ICMP and 1000 UDP echoes per configuration
+#   make bench-net        tests/qemu/net_bench.py: frames per second (60 and 1514 bytes) and
+#                         register accesses per frame; writes $(BUILD)/bench-net.json
+#
+# The peer talks to QEMU's `-netdev dgram` on 127.0.0.1 only. Python 3 standard library only.
+
+BUILD ?= build
+PYTHON ?= python3
+NET_IP ?= 10,0,2,15
+
+.PHONY: qemu-net-tests bench-net
+
+qemu-tests: qemu-net-tests
+bench: bench-net
+
+# Variants of the example the tests boot, built with other settings.
+NET_VARIANT_DIR := $(BUILD)/net-variants
+NET_VARIANTS := smallq smallbuf smallbufq ip
+NET_VARIANT_ELFS := $(NET_VARIANTS:%=$(NET_VARIANT_DIR)/net-%.elf)
+NET_DEFS_smallq := -DNET_RX_QUEUE=4u -DNET_TX_QUEUE=2u -DNET_RX_BUFS=8u
+NET_DEFS_smallbuf := -DNET_RX_BUF_SIZE=256u -DNET_RX_BUFS=256u
+NET_DEFS_smallbufq := -DNET_RX_BUF_SIZE=256u -DNET_RX_BUFS=32u -DNET_RX_QUEUE=16u \
+	-DNET_TX_QUEUE=4u
+NET_DEFS_ip := -UNET_IP -DNET_IP=192,168,7,2
+
+$(NET_VARIANT_DIR)/net-%.elf: examples/net.c virtio.h virtio_net.h $(EX_DEPS) tests/qemu/net.mk
+	@mkdir -p $(@D)
+	$(EX_CC) $(EX_ARCH64) $(EX_CFLAGS) -DNET_IP=$(NET_IP) $(NET_DEFS_$*) $(EX_LDFLAGS) -o $@ \
+		$(EX_PLATFORM) $< $(EX_LIBGCC64)
+
+qemu-net-tests: $(BUILD)/riscv64/net.elf $(BUILD)/riscv32/net.elf $(NET_VARIANT_ELFS)
+	$(PYTHON) tests/qemu/net_test.py --build $(BUILD) --no-build
+
+bench-net: $(BUILD)/riscv64/net.elf
+	$(PYTHON) tests/qemu/net_bench.py --build $(BUILD) --no-build
