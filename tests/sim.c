@@ -184,6 +184,14 @@ void sim_init_echo(sim *s, sim_arena *a, uint32_t version, uint32_t device_id) {
         s->config[i] = (uint8_t)(i * 7u + 3u);
 }
 
+void sim_init_custom(sim *s, sim_arena *a, uint32_t version, uint32_t device_id,
+                     const sim_backend_ops *ops, void *ctx) {
+    sim_base(s, a, version, device_id);
+    s->backend = SIM_DEV_CUSTOM;
+    s->ops = ops;
+    s->ctx = ctx;
+}
+
 void sim_init_rng(sim *s, sim_arena *a, uint32_t version) {
     sim_base(s, a, version, 4);
     s->backend = SIM_DEV_RNG;
@@ -257,6 +265,7 @@ static void queue_go_live(sim *s, sim_queue *q) {
 static void device_reset(sim *s) {
     unsigned i;
     s->resets++;
+    if (s->backend == SIM_DEV_CUSTOM && s->ops->reset) s->ops->reset(s);
     s->status = s->reset_stuck ? SIM_S_ACKNOWLEDGE : 0;
     s->drv_features = 0;
     s->dev_feat_sel = s->drv_feat_sel = 0;
@@ -278,18 +287,6 @@ static void device_reset(sim *s) {
 }
 
 /* ---- Chains -------------------------------------------------------------------------------- */
-typedef struct sim_seg {
-    uint8_t *p;
-    uint32_t len;
-    int w;
-    uint64_t addr;
-} sim_seg;
-
-typedef struct sim_chain {
-    unsigned n, nread;
-    uint64_t rlen, wlen;
-    sim_seg seg[SIM_MAX_CHAIN];
-} sim_chain;
 
 /* Walks the chain at `head`. 0 on success; -1 (violation recorded) if it is malformed. */
 static int walk_chain(sim *s, sim_queue *q, unsigned qi, uint16_t head, sim_chain *c) {
@@ -385,6 +382,10 @@ static uint64_t chain_copy(sim_chain *c, int w, uint64_t off, uint8_t *buf, uint
         off = 0;
     }
     return done;
+}
+
+uint64_t sim_chain_copy(sim_chain *c, int w, uint64_t off, void *buf, uint64_t len, int to_chain) {
+    return chain_copy(c, w, off, (uint8_t *)buf, len, to_chain);
 }
 
 /* ---- Backends ------------------------------------------------------------------------------ */
@@ -707,13 +708,27 @@ static unsigned long process_queue(sim *s, unsigned qi) {
         case SIM_DEV_ECHO: len = be_echo(s, &chain); break;
         case SIM_DEV_RNG: len = be_rng(s, &chain); break;
         case SIM_DEV_BLK: len = be_blk(s, lg, &chain); break;
+        case SIM_DEV_CUSTOM: len = s->ops->chain(s, qi, head, &chain); break;
         }
         done++;
+        if (s->backend == SIM_DEV_CUSTOM && len == SIM_DEFER) continue;
         if (s->swallow) continue;
         push_used(s, q, head, len, (uint32_t)chain.wlen);
     }
     write_suppression(s, q);
     return done;
+}
+
+void sim_complete(sim *s, unsigned queue, uint16_t head, uint32_t len, uint32_t wlen) {
+    sim_queue *q;
+    if (queue >= SIM_MAX_QUEUES || !s->q[queue].live) {
+        sim_violation(s, "sim_complete on queue %u, which is not live", queue);
+        return;
+    }
+    q = &s->q[queue];
+    if (s->swallow) return;
+    push_used(s, q, head, len, wlen);
+    write_suppression(s, q);
 }
 
 unsigned long sim_process(sim *s) {
@@ -861,6 +876,10 @@ static void reg_write(sim *s, uint32_t off, uint32_t v, unsigned width) {
             }
             if (!drv_has(s, SIM_BLK_F_CONFIG_WCE))
                 sim_violation(s, "blk: writeback written without VIRTIO_BLK_F_CONFIG_WCE");
+        }
+        if (s->backend == SIM_DEV_CUSTOM && s->ops->config_write) {
+            s->ops->config_write(s, c, v, width);
+            return;
         }
         for (i = 0; i < width; i++)
             s->config[c + i] = (uint8_t)(v >> (8 * i));

@@ -147,12 +147,44 @@ void sim_arena_free(sim_arena *a);
 void *sim_alloc(sim_arena *a, size_t size, size_t align);
 
 /* ---- The device ---------------------------------------------------------------------------- */
-#define SIM_MAX_QUEUES  4
+#define SIM_MAX_QUEUES 16
 #define SIM_CONFIG_SIZE 256
 #define SIM_MAX_CHAIN   1024
 #define SIM_LOG         256
 
-enum sim_backend { SIM_DEV_ECHO, SIM_DEV_BLK, SIM_DEV_RNG };
+enum sim_backend { SIM_DEV_ECHO, SIM_DEV_BLK, SIM_DEV_RNG, SIM_DEV_CUSTOM };
+
+/* One chain as the device sees it: its segments, readable ones first. */
+typedef struct sim_seg {
+    uint8_t *p;    /* host pointer to the buffer (checked against the arena) */
+    uint32_t len;
+    int w;         /* device-writable */
+    uint64_t addr; /* device address */
+} sim_seg;
+
+typedef struct sim_chain {
+    unsigned n, nread;
+    uint64_t rlen, wlen;
+    sim_seg seg[SIM_MAX_CHAIN];
+} sim_chain;
+
+typedef struct sim sim;
+
+/* ---- Extra backends ------------------------------------------------------------------------ */
+/* A device type the simulator does not know (console, net, ...) lives in its own file,
+   tests/sim_<device>.c, behind these callbacks. The simulator does the register file, the
+   rings and every check; the backend only sees chains and configuration writes. */
+#define SIM_DEFER 0xffffffffu /* chain(): the backend keeps the chain and completes it later */
+typedef struct sim_backend_ops {
+    /* A chain the driver made available on `queue`. Return the bytes written into its
+       writable part (the used length), or SIM_DEFER to hold it: copy what you need (head,
+       segment pointers) since `c` is reused, and later call sim_complete. */
+    uint32_t (*chain)(sim *s, unsigned queue, uint16_t head, sim_chain *c);
+    /* A write into configuration space at `off` (NULL: the bytes are stored as written). */
+    void (*config_write)(sim *s, uint32_t off, uint32_t value, unsigned width);
+    /* The device was reset (status 0 written): forget held chains. May be NULL. */
+    void (*reset)(sim *s);
+} sim_backend_ops;
 
 /* One-shot misbehaviours of the used ring, applied to the next chain the device uses. */
 enum sim_used_mis {
@@ -203,12 +235,13 @@ typedef struct sim_log {
     uint32_t dwz_num, dwz_flags, dwz_nseg;
 } sim_log;
 
-typedef struct sim sim;
 struct sim {
     /* identity (set by sim_init_*; a test may change them) */
     uint32_t magic, version, device_id, vendor_id;
     uint64_t dev_features; /* offered (legacy presents the low 32 bits) */
     enum sim_backend backend;
+    const sim_backend_ops *ops; /* SIM_DEV_CUSTOM */
+    void *ctx;                  /* the custom backend's state */
     sim_arena *arena;
 
     /* registers */
@@ -287,6 +320,16 @@ void sim_init_rng(sim *s, sim_arena *a, uint32_t version);
    config and features: SEG_MAX, GEOMETRY, BLK_SIZE, FLUSH, TOPOLOGY, CONFIG_WCE, DISCARD,
    WRITE_ZEROES, plus the ring features. Returns 0, or -1 if malloc failed. */
 int sim_init_blk(sim *s, sim_arena *a, uint32_t version, uint64_t capacity);
+/* A device of type `device_id` handled by `ops` (see sim_backend_ops); only queue 0 exists,
+   with QueueNumMax 256: set s->q[i].num_max, s->config and s->config_len after this call. */
+void sim_init_custom(sim *s, sim_arena *a, uint32_t version, uint32_t device_id,
+                     const sim_backend_ops *ops, void *ctx);
+/* Copies between byte `off` of the readable (w = 0) or writable (w = 1) part of a chain and
+   `buf`; to_chain: from buf into the chain. Returns the bytes copied. */
+uint64_t sim_chain_copy(sim_chain *c, int w, uint64_t off, void *buf, uint64_t len, int to_chain);
+/* Puts a held chain (SIM_DEFER) on the used ring of `queue` with used length `len`; `wlen` is
+   the writable bytes it was posted with (for the misbehaviour switches). */
+void sim_complete(sim *s, unsigned queue, uint16_t head, uint32_t len, uint32_t wlen);
 /* Frees what the backend allocated. */
 void sim_destroy(sim *s);
 
