@@ -150,8 +150,8 @@ extern "C" {
 #define VIRTIO_MMIO_DRIVER_FEATURES_SEL 0x024 /* legacy: GuestFeaturesSel */
 #define VIRTIO_MMIO_GUEST_PAGE_SIZE 0x028     /* legacy only */
 #define VIRTIO_MMIO_QUEUE_SEL 0x030
-#define VIRTIO_MMIO_QUEUE_NUM_MAX 0x034       /* spec name QueueSizeMax */
-#define VIRTIO_MMIO_QUEUE_NUM 0x038           /* spec name QueueSize */
+#define VIRTIO_MMIO_QUEUE_SIZE_MAX 0x034      /* Linux and QEMU call it QueueSizeMax */
+#define VIRTIO_MMIO_QUEUE_SIZE 0x038          /* Linux and QEMU call it QueueNum */
 #define VIRTIO_MMIO_QUEUE_ALIGN 0x03c         /* legacy only */
 #define VIRTIO_MMIO_QUEUE_PFN 0x040           /* legacy only */
 #define VIRTIO_MMIO_QUEUE_READY 0x044         /* modern only */
@@ -173,6 +173,11 @@ extern "C" {
 #define VIRTIO_MMIO_QUEUE_RESET 0x0c0
 #define VIRTIO_MMIO_CONFIG_GENERATION 0x0fc
 #define VIRTIO_MMIO_CONFIG 0x100
+/* The legacy interface's own names for the feature registers (same offsets). */
+#define VIRTIO_MMIO_HOST_FEATURES VIRTIO_MMIO_DEVICE_FEATURES
+#define VIRTIO_MMIO_HOST_FEATURES_SEL VIRTIO_MMIO_DEVICE_FEATURES_SEL
+#define VIRTIO_MMIO_GUEST_FEATURES VIRTIO_MMIO_DRIVER_FEATURES
+#define VIRTIO_MMIO_GUEST_FEATURES_SEL VIRTIO_MMIO_DRIVER_FEATURES_SEL
 #define VIRTIO_MMIO_MAGIC 0x74726976u          /* "virt", little-endian */
 #define VIRTIO_MMIO_LEGACY_PAGE_SIZE 4096u     /* what we write to GuestPageSize and QueueAlign */
 
@@ -280,13 +285,16 @@ typedef struct virtio_dev {
 
 /* Starts the spec's initialization sequence: checks magic, version and device ID, resets the
    device (waiting, bounded, for status to read 0), then sets ACKNOWLEDGE and DRIVER.
-   expected_id: the device type required, or 0 for any. */
+   expected_id: the device type required, or 0 for any. It sets dev->spin_limit to
+   VIRTIO_SPIN_LIMIT, which bounds its own reset wait (with the relax hook); change the field
+   afterwards to bound later waits differently. */
 VIRTIO_API int virtio_dev_init(virtio_dev *dev, const virtio_regs *regs, uint32_t expected_id);
 
 /* Negotiates features: accepts `wanted & offered`, plus VIRTIO_F_VERSION_1 whenever offered
    (a modern device that does not offer it is refused with VIRTIO_EFEATURES). On modern devices
    sets FEATURES_OK and reads it back: a device that clears it refused the set, VIRTIO_EFEATURES.
-   `required` bits must be offered too, or VIRTIO_EFEATURES. Sets FAILED on error. */
+   `required` bits are taken like wanted ones, and a device that does not offer every one of
+   them is refused with VIRTIO_EFEATURES. Sets FAILED on error. */
 VIRTIO_API int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t required);
 
 /* Nonzero if feature bit `bit` was negotiated. */
@@ -393,10 +401,10 @@ VIRTIO_API size_t virtio_queue_mem_align(uint32_t version);
      (((size_t)(size)*8u + 6u + 4095u) & ~(size_t)4095u) + (size_t)(size) * sizeof(virtio_queue_shadow))
 
 /* Sets up queue `index` in `mem`: `size` is the wanted number of entries (a power of two),
-   clamped down to the device's QueueNumMax (rounded down to a power of two). Call between
+   clamped down to the device's QueueSizeMax (rounded down to a power of two). Call between
    virtio_dev_negotiate and virtio_dev_ready. Refuses memory that is NULL, misaligned or smaller
    than virtio_queue_mem_size(size, version) with VIRTIO_EINVAL, and a queue the device lacks
-   (QueueNumMax 0) or already has live with VIRTIO_ENOQUEUE. */
+   (QueueSizeMax 0) or already has live with VIRTIO_ENOQUEUE. */
 VIRTIO_API int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint16_t index, void *mem,
                                  size_t mem_size, uint32_t size);
 
@@ -634,7 +642,7 @@ static int virtio__mmio_queue_live(virtio_dev *dev) {
 
 static int virtio__mmio_queue_enable(virtio_dev *dev, uint32_t size, uint64_t desc, uint64_t driver,
                                      uint64_t device) {
-    virtio__wr32(dev, VIRTIO_MMIO_QUEUE_NUM, size);
+    virtio__wr32(dev, VIRTIO_MMIO_QUEUE_SIZE, size);
 #ifndef VIRTIO_NO_LEGACY
     if (VIRTIO__LEGACY(dev)) {
         (void)driver;
@@ -765,7 +773,7 @@ VIRTIO__DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t 
        modern device modern: always take it, and refuse a modern device that lacks it ("the
        driver MUST ignore a device with Version 0x2 that does not offer VIRTIO_F_VERSION_1" is
        how we read "Legacy Interface: Device Initialization"). Bit 30 is never taken. */
-    accept = wanted & offered & ~VIRTIO_BIT(VIRTIO_F_UNUSED);
+    accept = (wanted | required) & offered & ~VIRTIO_BIT(VIRTIO_F_UNUSED);
     if (offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)) accept |= VIRTIO_BIT(VIRTIO_F_VERSION_1);
     if (!VIRTIO__LEGACY(dev) && !(offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
         return virtio_dev_fail(dev, VIRTIO_EFEATURES);
@@ -918,7 +926,9 @@ static int virtio__layout(uint32_t size, uint32_t version, size_t *used_off, siz
     avail_end = 16u * (size_t)size + 6u + 2u * (size_t)size;
     *used_off = virtio__align(avail_end, version == 1 ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 4u);
     used_end = *used_off + 6u + 8u * (size_t)size;
-    *shadow_off = virtio__align(used_end, 16u);
+    /* Legacy: "MUST allocate the total number of bytes for the virtqueue" by the spec's formula,
+       which pads the used ring to QueueAlign too; the shadow goes after that. */
+    *shadow_off = virtio__align(used_end, version == 1 ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 16u);
     *total = *shadow_off + (size_t)size * sizeof(virtio_queue_shadow);
     return 1;
 }
@@ -951,11 +961,11 @@ VIRTIO__DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint16_t ind
     if (!dev->negotiated || (dev->status & VIRTIO_STATUS_DRIVER_OK) != 0) return VIRTIO_ESTATE;
 
     /* "Select the queue ... Check if the queue is not already in use ... Read maximum queue
-       size (number of elements) from QueueNumMax. If the returned value is zero (0x0) the
+       size (number of elements) from QueueSizeMax. If the returned value is zero (0x0) the
        queue is not available." (MMIO "Virtqueue Configuration") */
     virtio__wr32(dev, VIRTIO_MMIO_QUEUE_SEL, index);
     if (virtio__mmio_queue_live(dev)) return VIRTIO_ENOQUEUE;
-    max = virtio__rd32(dev, VIRTIO_MMIO_QUEUE_NUM_MAX);
+    max = virtio__rd32(dev, VIRTIO_MMIO_QUEUE_SIZE_MAX);
     if (max == 0) return VIRTIO_ENOQUEUE;
     if (max > VIRTIO_QUEUE_SIZE_MAX) max = VIRTIO_QUEUE_SIZE_MAX;
     /* Split rings are a power of two long; shrink to what the device can take. The layout for

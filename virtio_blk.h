@@ -35,7 +35,8 @@ ERRORS
    As virtio.h, plus: VIRTIO_EROFS for a write, discard or write-zeroes on a read-only disk,
    VIRTIO_ERANGE for a range past the capacity, VIRTIO_EINVAL for a start or length that is not
    a whole number of logical blocks, VIRTIO_ENOTSUP for flush/discard/write-zeroes the device
-   did not offer,
+   did not offer, VIRTIO_ENOSPC from a blocking call when every request slot is taken by
+   finished non-blocking requests not yet collected with virtio_blk_poll,
    VIRTIO_EIO and VIRTIO_EUNSUPP for the device's status byte. Nothing is sent on a caller error.
 
 CONCURRENCY
@@ -180,7 +181,9 @@ VIRTIO_API uint32_t virtio_blk_max_request(const virtio_blk *blk); /* sectors in
 VIRTIO_API const virtio_blk_info *virtio_blk_get_info(const virtio_blk *blk);
 
 /* Blocking calls: each returns when the device has answered, or with an error. Reads and
-   writes of any length (whole logical blocks) are split to the device's limits. */
+   writes of any length (whole logical blocks) are split to the device's limits. When every
+   request slot holds a finished non-blocking request not yet collected by virtio_blk_poll,
+   they return VIRTIO_ENOSPC. */
 VIRTIO_API int virtio_blk_read(virtio_blk *blk, uint64_t sector, void *buf, size_t len);
 VIRTIO_API int virtio_blk_write(virtio_blk *blk, uint64_t sector, const void *buf, size_t len);
 VIRTIO_API int virtio_blk_flush(virtio_blk *blk);
