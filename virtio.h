@@ -283,6 +283,12 @@ typedef struct virtio_dev {
 
 #define VIRTIO_TRANSPORT_MMIO 1u
 
+/* Checks magic, version and device ID and fills `dev` without writing any register: the device
+   is left exactly as it was (for instance by firmware). virtio_dev_init does this first; use it
+   alone to look at a device, or to use what needs no initialization (a console's emergency
+   write after firmware negotiated it). dev->spin_limit is set to VIRTIO_SPIN_LIMIT. */
+VIRTIO_API int virtio_dev_attach(virtio_dev *dev, const virtio_regs *regs, uint32_t expected_id);
+
 /* Starts the spec's initialization sequence: checks magic, version and device ID, resets the
    device (waiting, bounded, for status to read 0), then sets ACKNOWLEDGE and DRIVER.
    expected_id: the device type required, or 0 for any. It sets dev->spin_limit to
@@ -310,6 +316,13 @@ VIRTIO_API int virtio_dev_fail(virtio_dev *dev, int error);
 /* Reads the device status register and reports NEEDS_RESET, FAILED or a device that reset
    itself as an error (latched). 0 if the device is healthy. Costs one register read. */
 VIRTIO_API int virtio_dev_check(virtio_dev *dev);
+
+/* One idle iteration of a bounded wait, for drivers that poll something of their own: call
+   it with iteration = 0, 1, 2, ... each time there was nothing to take. Returns 0 to go on
+   waiting; VIRTIO_ETIMEDOUT when the device's spin limit is reached or the relax hook says
+   stop; a device error (latched) when a status check, made now and then and at the end, finds
+   NEEDS_RESET or a device that reset itself. virtio_queue_wait is built on it. */
+VIRTIO_API int virtio_dev_spin(virtio_dev *dev, uint32_t iteration);
 
 /* Resets the device (status 0, bounded wait) and forgets the negotiated features. Every queue
    of the device must be initialized again, as must the device. */
@@ -387,6 +400,7 @@ typedef struct virtio_queue {
     uint16_t avail_pub;                        /* avail.idx the device has seen */
     uint16_t last_used;                        /* next used.idx we will consume */
     uint16_t event_idx;                        /* VIRTIO_F_EVENT_IDX negotiated */
+    uint16_t ignore_len;                       /* caller may set after init: see poll */
     int error;                                 /* latched fault (0 = healthy) */
 } virtio_queue;
 
@@ -422,7 +436,9 @@ VIRTIO_API int virtio_queue_kick(virtio_queue *q);
 /* Takes one used buffer if there is one: its cookie and the bytes the device wrote.
    VIRTIO_EAGAIN if none yet; VIRTIO_EDEVICE (latched) if the device returned an id that is out of
    range or not outstanding, a length above what was posted writable, or moved used.idx past
-   what is outstanding. cookie and len may be NULL. */
+   what is outstanding. cookie and len may be NULL. A driver that does not use the length
+   (legacy transmit queues, where "the driver SHOULD ignore the len value") sets
+   q->ignore_len = 1 after init: a length above what was posted is then clamped, not a fault. */
 VIRTIO_API int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len);
 
 /* virtio_queue_poll, waiting up to the device's spin limit (and relax hook) for a used buffer:
@@ -691,9 +707,8 @@ VIRTIO__DEF int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t str
 }
 
 /* ---- Device initialization: virtio 1.4 "Device Initialization" -------------------------------- */
-VIRTIO__DEF int virtio_dev_init(virtio_dev *dev, const virtio_regs *regs, uint32_t expected_id) {
+VIRTIO__DEF int virtio_dev_attach(virtio_dev *dev, const virtio_regs *regs, uint32_t expected_id) {
     uint32_t version, id;
-    int r;
     if (!dev || !regs || !regs->read8 || !regs->read16 || !regs->read32 || !regs->write8 ||
         !regs->write16 || !regs->write32)
         return VIRTIO_EINVAL;
@@ -730,6 +745,12 @@ VIRTIO__DEF int virtio_dev_init(virtio_dev *dev, const virtio_regs *regs, uint32
     dev->error = 0;
     dev->status = 0;
     dev->negotiated = 0;
+    return VIRTIO_OK;
+}
+
+VIRTIO__DEF int virtio_dev_init(virtio_dev *dev, const virtio_regs *regs, uint32_t expected_id) {
+    int r = virtio_dev_attach(dev, regs, expected_id);
+    if (r) return r;
 
     /* 1. Reset the device, and wait for it to finish: status reads back 0. */
     virtio__set_status(dev, 0);
@@ -826,6 +847,20 @@ VIRTIO__DEF int virtio_dev_ready(virtio_dev *dev) {
     /* 8. DRIVER_OK: "At this point the device is live". Queues are set up by now. */
     virtio__set_status(dev, dev->status | VIRTIO_STATUS_DRIVER_OK);
     return virtio_dev_check(dev);
+}
+
+VIRTIO__DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
+    uint32_t limit;
+    int r;
+    if (!dev) return VIRTIO_EINVAL;
+    limit = dev->spin_limit ? dev->spin_limit : VIRTIO_SPIN_LIMIT;
+    if (iteration >= limit || (dev->regs.relax && dev->regs.relax(dev->regs.user, iteration))) {
+        /* One last look at the status, so a device that asked for a reset says so. */
+        r = virtio_dev_check(dev);
+        return r ? r : VIRTIO_ETIMEDOUT;
+    }
+    if ((iteration & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK) return virtio_dev_check(dev);
+    return VIRTIO_OK;
 }
 
 VIRTIO__DEF int virtio_dev_reset(virtio_dev *dev) {
@@ -990,6 +1025,7 @@ VIRTIO__DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint16_t ind
     q->avail_pub = 0;
     q->last_used = 0;
     q->event_idx = (uint16_t)virtio_dev_has(dev, VIRTIO_F_EVENT_IDX);
+    q->ignore_len = 0;
     q->error = 0;
     for (i = 0; i < n; i++) {
         q->shadow[i].cookie = 0;
@@ -1115,7 +1151,11 @@ VIRTIO__DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len)
     if (id >= q->size) return virtio__queue_fault(q);
     id16 = (uint16_t)id;
     h = &q->shadow[id16];
-    if (h->count == 0 || ulen > h->wlen) return virtio__queue_fault(q);
+    if (h->count == 0) return virtio__queue_fault(q);
+    if (ulen > h->wlen) {
+        if (!q->ignore_len) return virtio__queue_fault(q);
+        ulen = h->wlen;
+    }
 
     /* Give the chain back to the free list, walking our own links. */
     last = id16;
@@ -1134,24 +1174,16 @@ VIRTIO__DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len)
 }
 
 VIRTIO__DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) {
-    uint32_t i, limit;
+    uint32_t i;
     int r;
     if (!q) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
-    limit = q->dev->spin_limit ? q->dev->spin_limit : VIRTIO_SPIN_LIMIT;
     for (i = 0;; i++) {
         r = virtio_queue_poll(q, cookie, len);
         if (r != VIRTIO_EAGAIN) return r;
-        if (i >= limit) break;
-        if (q->dev->regs.relax && q->dev->regs.relax(q->dev->regs.user, i)) break;
-        if ((i & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK) {
-            r = virtio_dev_check(q->dev);
-            if (r) return r;
-        }
+        r = virtio_dev_spin(q->dev, i);
+        if (r) return r;
     }
-    /* One last look at the status, so a device that asked for a reset says so. */
-    r = virtio_dev_check(q->dev);
-    return r ? r : VIRTIO_ETIMEDOUT;
 }
 
 VIRTIO__DEF uint32_t virtio_queue_free(const virtio_queue *q) { return q ? q->num_free : 0u; }

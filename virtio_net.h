@@ -651,6 +651,7 @@ VIRTIO_NET__DEF int virtio_net_init(virtio_net *net, const virtio_regs *regs,
     r = virtio_queue_init(&net->txq, &net->dev, VIRTIO_NET_TX_QUEUE, p->tx_queue_mem,
                           p->tx_queue_mem_size, p->tx_queue_size);
     if (r) return virtio_dev_fail(&net->dev, r);
+    if (net->dev.version == 1) net->txq.ignore_len = 1; /* see virtio_net_send_poll */
     per_buf = net->split_hdr ? 2u : 1u;
     /* A device that shrank a queue below one frame's worth leaves nothing to work with. */
     if (net->rxq.size < per_buf || net->txq.size < 2u) return virtio_net__fault(net);
@@ -808,24 +809,16 @@ VIRTIO_NET__DEF int virtio_net_recv(virtio_net *net, virtio_net_frame *frame) {
 }
 
 VIRTIO_NET__DEF int virtio_net_recv_wait(virtio_net *net, virtio_net_frame *frame) {
-    uint32_t i, limit;
+    uint32_t i;
     int r;
     r = virtio_net__ready(net);
     if (r) return r;
-    limit = net->dev.spin_limit; /* virtio_dev_init set it */
     for (i = 0;; i++) {
         r = virtio_net_recv(net, frame);
         if (r != VIRTIO_EAGAIN) return r;
-        if (i >= limit) break;
-        if (net->dev.regs.relax && net->dev.regs.relax(net->dev.regs.user, i)) break;
-        /* Now and then, the device status: a device that asks for a reset says so. */
-        if ((i & 0xffffu) == 0xffffu) {
-            r = virtio_dev_check(&net->dev);
-            if (r) return r;
-        }
+        r = virtio_dev_spin(&net->dev, i); /* bounded; notices NEEDS_RESET */
+        if (r) return r;
     }
-    r = virtio_dev_check(&net->dev);
-    return r ? r : VIRTIO_ETIMEDOUT;
 }
 
 VIRTIO_NET__DEF int virtio_net_release(virtio_net *net, const virtio_net_frame *frame) {
@@ -874,10 +867,9 @@ VIRTIO_NET__DEF int virtio_net_send(virtio_net *net, const void *frame, size_t l
     return virtio_queue_kick(&net->txq);
 }
 
-/* The used length of a transmit buffer is 0 (nothing is writable), which the core checks;
-   "When using the legacy interface, the driver SHOULD ignore the used length for the transmit
-   queues" cannot be honoured on top of the core, which refuses any length above what was
-   posted writable: a legacy device that reports the descriptor length there is refused. */
+/* The used length of a transmit buffer is 0 (nothing is writable), which the core checks on
+   modern devices. "When using the legacy interface, the driver SHOULD ignore the used length
+   for the transmit queues": on legacy ones the queue is set to ignore it (init). */
 VIRTIO_NET__DEF int virtio_net_send_poll(virtio_net *net, const void **frame) {
     void *cookie = 0;
     int r = virtio_net__ready(net);

@@ -1663,6 +1663,97 @@ static void t_sim_catches_wild_buffer(fx *f) {
     CHECK_EQ(f->s.chains_total, 0);
 }
 
+
+/* ---- attach, spin, ignore_len --------------------------------------------------------------- */
+/* virtio_dev_attach fills the object and writes nothing: a device left running by firmware
+   keeps its status and its queues. */
+static void t_dev_attach(fx *f) {
+    virtio_dev d;
+    memset(&d, 0xcc, sizeof d);
+    f->s.status = SIM_S_ACKNOWLEDGE | SIM_S_DRIVER | SIM_S_FEATURES_OK | SIM_S_DRIVER_OK;
+    CHECK_RC(virtio_dev_attach(&d, &f->regs, ECHO_ID), VIRTIO_OK);
+    CHECK_EQ(f->s.writes, 0);
+    CHECK_EQ(f->s.resets, 0);
+    CHECK_EQ(f->s.status, SIM_S_ACKNOWLEDGE | SIM_S_DRIVER | SIM_S_FEATURES_OK | SIM_S_DRIVER_OK);
+    CHECK_EQ(d.version, f->ver);
+    CHECK_EQ(d.device_id, ECHO_ID);
+    CHECK_EQ(d.error, 0);
+    CHECK_EQ(d.spin_limit, VIRTIO_SPIN_LIMIT);
+    CHECK(d.regs.user == (void *)&f->s);
+    /* the same refusals as init, still without a write */
+    CHECK_RC(virtio_dev_attach(&d, &f->regs, VIRTIO_ID_BLOCK), VIRTIO_ENODEV);
+    CHECK_RC(virtio_dev_attach(NULL, &f->regs, 0), VIRTIO_EINVAL);
+    CHECK_RC(virtio_dev_attach(&d, NULL, 0), VIRTIO_EINVAL);
+    f->s.magic = 0x12345678;
+    CHECK_RC(virtio_dev_attach(&d, &f->regs, 0), VIRTIO_ENODEV);
+    CHECK_EQ(f->s.writes, 0);
+    /* an attached device can still be initialized from scratch */
+    f->s.magic = SIM_MAGIC;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, ECHO_ID), VIRTIO_OK);
+    CHECK_EQ(f->s.resets, 1);
+}
+
+/* virtio_dev_spin: 0 while within the bound, ETIMEDOUT at it, the relax hook can end it, and the
+   periodic status check reports NEEDS_RESET. */
+static void t_dev_spin(fx *f) {
+    virtio_dev d;
+    uint32_t i;
+    unsigned long reads;
+    dev_up(f, &d);
+    CHECK_OK();
+    d.spin_limit = 1000;
+    reads = f->s.reads;
+    for (i = 0; i < 1000; i++)
+        if (virtio_dev_spin(&d, i) != VIRTIO_OK) break;
+    CHECK_EQ(i, 1000u);
+    CHECK_EQ(f->s.reads, reads); /* no status read below VIRTIO_STATUS_CHECK_MASK iterations */
+    CHECK_RC(virtio_dev_spin(&d, 1000), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.reads, reads + 1); /* one last status look */
+    CHECK_RC(d.error, 0);            /* a timeout is not latched */
+    /* the relax hook says stop at iteration 7 (the simulator counts giveup from 1) */
+    d.spin_limit = 0; /* 0 = VIRTIO_SPIN_LIMIT */
+    f->s.relax_giveup = 8;
+    CHECK_RC(virtio_dev_spin(&d, 6), VIRTIO_OK);
+    CHECK_RC(virtio_dev_spin(&d, 7), VIRTIO_ETIMEDOUT);
+    f->s.relax_giveup = 0;
+    /* the periodic check */
+    CHECK_RC(virtio_dev_spin(&d, VIRTIO_STATUS_CHECK_MASK), VIRTIO_OK);
+    sim_set_needs_reset(&f->s);
+    CHECK_RC(virtio_dev_spin(&d, 5), VIRTIO_OK); /* not looked at yet */
+    CHECK_RC(virtio_dev_spin(&d, VIRTIO_STATUS_CHECK_MASK), VIRTIO_ENEEDS_RESET);
+    CHECK_RC(d.error, VIRTIO_ENEEDS_RESET);
+    CHECK_RC(virtio_dev_spin(NULL, 0), VIRTIO_EINVAL);
+}
+
+/* A used length above the writable part: a fault, unless the queue was told to ignore lengths
+   (legacy transmit queues); then it is clamped to what was posted. */
+static void t_queue_ignore_len(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    void *ck = NULL;
+    uint32_t len = 0;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    CHECK_EQ(q.ignore_len, 0);
+    q.ignore_len = 1;
+    seg.addr = b;
+    seg.len = 16;
+    f->s.mis = SIM_MIS_USED_LEN_BIG;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+    CHECK(ck == b);
+    CHECK_EQ(len, 16u);
+    CHECK_RC(q.error, 0);
+    /* the id checks still hold */
+    f->s.mis = SIM_MIS_USED_ID_OOR;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_EDEVICE);
+}
+
 static const tcase cases[] = {
     {"ring struct layout matches the spec", t_layout, RUN_ONCE},
     {"register offsets match the spec", t_register_constants, RUN_ONCE},
@@ -1673,6 +1764,9 @@ static const tcase cases[] = {
     {"virtio_mmio_scan with the plain accessor", t_scan_plain, RUN_ONCE},
     {"virtio_mmio_scan over 8 slots (empty, bad magic, devices)", t_scan_sim, RUN_BOTH},
     {"dev_init resets then sets ACKNOWLEDGE, DRIVER", t_dev_init, RUN_BOTH},
+    {"dev_attach probes and writes nothing", t_dev_attach, RUN_BOTH},
+    {"dev_spin: bound, relax hook, periodic status check", t_dev_spin, RUN_BOTH},
+    {"queue ignore_len: oversize used length clamped, ids still checked", t_queue_ignore_len, RUN_BOTH},
     {"dev_init null arguments -> EINVAL, no register access", t_dev_init_args, RUN_BOTH},
     {"dev_init bad magic -> ENODEV", t_dev_init_bad_magic, RUN_BOTH},
     {"dev_init device id 0 -> ENODEV, untouched", t_dev_init_empty_slot, RUN_BOTH},
