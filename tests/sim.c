@@ -867,7 +867,8 @@ static void reg_write(sim *s, uint32_t off, uint32_t v, unsigned width) {
         uint32_t c = off - SIM_REG_CONFIG, i;
         s->config_writes++;
         s->config_last_width = width;
-        if (s->version == 2 && !(s->status & SIM_S_FEATURES_OK))
+        if (s->version == 2 && !(s->status & SIM_S_FEATURES_OK) &&
+            !(c >= s->config_early_off && c + width <= s->config_early_off + s->config_early_len))
             sim_violation(s, "config write before FEATURES_OK");
         if (s->backend == SIM_DEV_BLK) {
             if (c != 32 || width != 1) {

@@ -256,6 +256,10 @@ struct sim {
     uint32_t config_gen;
     uint8_t config[SIM_CONFIG_SIZE];
     uint32_t config_len; /* bytes of config space that exist */
+    /* Config bytes [config_early_off, +config_early_len) the driver may write at any time, even
+       before FEATURES_OK (the console's emerg_wr: "The device MUST allow a write to emerg_wr,
+       even on an unconfigured device"). 0 = none. */
+    uint32_t config_early_off, config_early_len;
 
     /* behaviour switches */
     int manual;            /* QueueNotify does not process: sim_process() or relax does */

@@ -49,14 +49,16 @@ def run(build, version):
     except subprocess.TimeoutExpired:
         return None, "QEMU timed out after %d s" % TIMEOUT
     if p.returncode != 0:
-        return None, "QEMU exit status %d: %s" % (p.returncode, p.stderr.decode(errors="replace")[-300:])
+        err = p.stderr.decode(errors="replace")[-300:]
+        return None, "QEMU exit status %d: %s" % (p.returncode, err)
     text = uart.read_bytes()
     port0_bytes = port0.stat().st_size if port0.exists() else 0
     port0.unlink(missing_ok=True)  # megabytes of payload, counted: no need to keep them
 
     m = re.search(rb"BENCH uart payload begins\r?\n(.*?)\r?\nBENCH uart payload ends", text, re.S)
     u = re.search(rb"BENCH uart bytes=(\d+) us=(\d+)", text)
-    cons = re.findall(rb"BENCH console buf=(\d+) bytes=(\d+) us=(\d+) reads=(\d+) writes=(\d+)", text)
+    cons = re.findall(rb"BENCH console buf=(\d+) bytes=(\d+) us=(\d+) reads=(\d+) writes=(\d+)",
+                      text)
     init = re.search(rb"BENCH transport version=(\d+) init_reads=(\d+) init_writes=(\d+)", text)
     if not (m and u and cons and init and b"BENCH done" in text):
         return None, "incomplete report on the UART: %r" % text[-300:]
@@ -76,8 +78,9 @@ def run(build, version):
                  "register_accesses_per_kib": UART_REGS_PER_BYTE * 1024},
         "console": [],
     }
-    for buf, nbytes, us, reads, writes in cons:
-        buf, nbytes, us, reads, writes = int(buf), int(nbytes), max(1, int(us)), int(reads), int(writes)
+    for c in cons:
+        buf, nbytes, us, reads, writes = (int(x) for x in c)
+        us = max(1, us)
         res["console"].append({
             "buffer": buf, "bytes": nbytes, "us": us,
             "bytes_per_s": round(nbytes * 1e6 / us),
@@ -94,7 +97,8 @@ def main():
     args = ap.parse_args()
     build = (ROOT / args.build).resolve()
     if not (build / "riscv64" / "console_bench.elf").exists():
-        print("FAIL bench-console: %s missing (make examples)" % (build / "riscv64" / "console_bench.elf"))
+        print("FAIL bench-console: %s missing (make examples)"
+              % (build / "riscv64" / "console_bench.elf"))
         return 1
     results, failed = {}, 0
     for version in ("legacy", "modern"):
@@ -109,8 +113,9 @@ def main():
             version, u["bytes_per_s"], u["bytes"], u["us"], u["register_accesses_per_kib"]))
         for c in res["console"]:
             print("INFO bench-console/%s: port 0, %6d-byte buffers: %11d B/s = %8.1f x UART, "
-                  "%8.3f register accesses/KiB" % (version, c["buffer"], c["bytes_per_s"],
-                                                   c["ratio_to_uart"], c["register_accesses_per_kib"]))
+                  "%8.3f register accesses/KiB" % (
+                      version, c["buffer"], c["bytes_per_s"], c["ratio_to_uart"],
+                      c["register_accesses_per_kib"]))
     out = build / "bench-console.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print("INFO bench-console: wrote %s" % os.path.relpath(out, ROOT))

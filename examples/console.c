@@ -1,0 +1,155 @@
+/* console.c - virtio_console.h on QEMU's riscv `virt` machine: the first output of a boot, then
+   an echo on port 0.
+
+   Run (legacy or modern, the device in any slot):
+     qemu-system-riscv64 -M virt -bios none -nographic -kernel build/riscv64/console.elf \
+         -device virtio-serial-device -device virtconsole,chardev=c0 \
+         -chardev socket,id=c0,path=console.sock,server=on,wait=on
+   and talk to it with e.g. `socat - UNIX-CONNECT:console.sock`. tests/qemu/console_test.py
+   drives it with a MiB of random bytes in both directions.
+
+   What it does:
+   1. scans the eight virtio-mmio slots for a console (device ID 3);
+   2. prints a line through the emergency write register (VIRTIO_CONSOLE_F_EMERG_WRITE): no
+      reset, no queue, no memory, nothing negotiated (skipped, with a note on the UART, when the
+      device does not offer it: -device virtio-serial-device,emergency-write=off);
+   3. sets up port 0 (one port, so no multiport: the device opens port 0 at DRIVER_OK);
+   4. echoes every byte it receives on port 0 back on port 0, a received buffer at a time and
+      without copying (virtio_console_peek / write / consume), until a byte 0x04 arrives; that
+      byte is not echoed;
+   5. prints a summary on the UART and powers off with status 0.
+   Any failure prints "FAIL: ..." on the UART and exits nonzero; 60 s without input is one. */
+
+#define VIRTIO_IMPLEMENTATION
+#include "virtio.h"
+#define VIRTIO_CONSOLE_IMPLEMENTATION
+#include "virtio_console.h"
+
+#include "platform/platform.h"
+
+#define RX_BUFS 8u
+#define RX_BUF_SIZE 4096u
+#define IDLE_LIMIT_S 60u
+#define END_BYTE 0x04u
+
+/* Legacy virtio-mmio wants page-aligned rings; 4096 suits both versions. */
+static uint8_t mem[VIRTIO_CONSOLE_MEM(1, RX_BUFS, RX_BUF_SIZE, 0)] __attribute__((aligned(4096)));
+static virtio_console con;
+
+/* The host looks for exactly this line first on the console. The NUL in it checks that a zero
+   byte gets through too (QEMU ignores a write of 0 to emerg_wr; the driver writes 0x100). */
+static const char emerg_line[] = "virtio.h console example: emergency write, before any setup\0\n";
+
+static void fail(const char *what, int r)
+{
+    plat_puts("FAIL: ");
+    plat_puts(what);
+    if (r != 0) {
+        plat_puts(": ");
+        plat_puts(virtio_result_str(r));
+        plat_puts(" (");
+        plat_put_sdec(r);
+        plat_putc(')');
+    }
+    plat_putc('\n');
+    plat_exit(1);
+}
+
+int main(void)
+{
+    plat_puts("virtio.h console example\n");
+
+    /* 1. Find the console. */
+    virtio_mmio_slot slots[PLAT_VIRTIO_MMIO_SLOTS];
+    int n = virtio_mmio_scan(NULL, (void *)PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
+                             PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
+    if (n < 0)
+        fail("virtio_mmio_scan", n);
+    const virtio_mmio_slot *slot = NULL;
+    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS && slot == NULL; i++) {
+        if (slots[i].device_id == VIRTIO_ID_CONSOLE)
+            slot = &slots[i];
+    }
+    if (slot == NULL)
+        fail("no virtio console in any slot", 0);
+    virtio_regs regs = virtio_mmio_regs(slot->base);
+
+    /* 2. The first output: the emergency write register, nothing set up. */
+    virtio_dev early;
+    int r = virtio_console_emerg_init(&early, &regs);
+    if (r == VIRTIO_ENOTSUP) {
+        plat_puts("emergency write not offered by the device: skipped");
+    } else {
+        if (r != 0)
+            fail("virtio_console_emerg_init", r);
+        r = virtio_console_emerg_write(&early, emerg_line, sizeof emerg_line - 1u);
+        if (r != 0)
+            fail("virtio_console_emerg_write", r);
+        plat_puts("emergency line written");
+    }
+    plat_puts("; console in slot ");
+    plat_put_dec(slot->index);
+    plat_puts(early.version == 1 ? ", legacy (version 1)\n" : ", modern (version 2)\n");
+
+    /* 3. Port 0. */
+    virtio_console_params p = {1, RX_BUFS, RX_BUF_SIZE, 0};
+    r = virtio_console_init(&con, &regs, &p, mem, sizeof mem);
+    if (r != 0)
+        fail("virtio_console_init", r);
+    plat_puts("features offered ");
+    plat_put_hex(con.dev.offered);
+    plat_puts(", negotiated ");
+    plat_put_hex(con.dev.features);
+    plat_puts(", receive queue ");
+    plat_put_dec(con.ports[0].rx.size);
+    plat_puts(" entries\n");
+    if (con.dev.features & VIRTIO_BIT(VIRTIO_CONSOLE_F_MULTIPORT))
+        fail("multiport negotiated for a single port", 0);
+
+    /* 4. Echo until END_BYTE. */
+    uint64_t t0 = plat_ticks(), idle = t0, bytes = 0, buffers = 0;
+    for (;;) {
+        const void *data;
+        size_t len;
+        r = virtio_console_peek(&con, 0, &data, &len);
+        if (r == VIRTIO_EAGAIN) {
+            if (plat_ticks() - idle > (uint64_t)IDLE_LIMIT_S * PLAT_TIMEBASE_HZ)
+                fail("no input for 60 s", 0);
+            continue;
+        }
+        if (r != 0)
+            fail("virtio_console_peek", r);
+        idle = plat_ticks();
+        const uint8_t *d = (const uint8_t *)data;
+        size_t k = 0;
+        while (k < len && d[k] != END_BYTE)
+            k++;
+        if (k > 0) {
+            r = virtio_console_write(&con, 0, d, k);
+            if (r != 0)
+                fail("virtio_console_write", r);
+            bytes += k;
+            buffers++;
+        }
+        int end = k < len;
+        r = virtio_console_consume(&con, 0, end ? k + 1 : k);
+        if (r != 0)
+            fail("virtio_console_consume", r);
+        if (end)
+            break;
+    }
+
+    /* 5. Done. */
+    uint64_t us = plat_ticks_to_us(plat_ticks() - t0);
+    r = virtio_dev_check(&con.dev);
+    if (r != 0)
+        fail("device status at the end", r);
+    plat_puts("echoed ");
+    plat_put_dec(bytes);
+    plat_puts(" bytes in ");
+    plat_put_dec(buffers);
+    plat_puts(" buffers, ");
+    plat_put_dec(us / 1000u);
+    plat_puts(" ms\nPASS\n");
+    return 0;
+}

@@ -1,0 +1,27 @@
+# examples/console.mk - the virtio_console.h examples, built by the pattern rules of
+# examples/examples.mk into $(BUILD)/riscv64/NAME.elf and $(BUILD)/riscv32/NAME.elf:
+#
+#   console.elf        emergency write, then an echo on port 0 until a byte 0x04
+#   console_multi.elf  multiport: named ports found by name, data on each, a port refused
+#   console_bench.elf  virtio-console port 0 against the ns16550 UART (make bench)
+#
+#   make console-demo  boots console.elf with port 0 on this terminal (type, then Ctrl-D)
+
+CONSOLE_EX_NAMES := console console_multi console_bench
+CONSOLE_EX_ELF := $(CONSOLE_EX_NAMES:%=$(BUILD)/riscv64/%.elf) \
+	$(CONSOLE_EX_NAMES:%=$(BUILD)/riscv32/%.elf)
+
+examples: $(CONSOLE_EX_ELF)
+
+# The pattern rule does not know these headers; an extra prerequisite is all it needs.
+$(CONSOLE_EX_ELF): virtio_console.h examples/console.mk
+
+.PHONY: console-demo
+# Port 0 on stdio (raw terminal: Ctrl-D is the byte 0x04 that ends the echo); the UART goes to
+# $(BUILD)/console-demo.uart.
+console-demo: $(BUILD)/riscv64/console.elf
+	timeout 300 $(EX_QEMU64) -M virt -bios none -display none -monitor none -no-reboot \
+		-global virtio-mmio.force-legacy=false -serial file:$(BUILD)/console-demo.uart \
+		-device virtio-serial-device -device virtconsole,chardev=c0 \
+		-chardev stdio,id=c0,signal=off -kernel $<; \
+	status=$$?; echo; cat $(BUILD)/console-demo.uart; exit $$status

@@ -1,0 +1,126 @@
+/* console_bench.c - output throughput: virtio-console port 0 against the ns16550 UART, in one
+   QEMU run, and the register accesses each costs. tests/qemu/console_bench.py runs it with both
+   outputs going to files and turns the report into build/bench-console.json.
+
+   Run:
+     qemu-system-riscv64 -M virt -bios none -display none -monitor none \
+         -serial file:uart.out -kernel build/riscv64/console_bench.elf \
+         -device virtio-serial-device -device virtconsole,chardev=c0 \
+         -chardev file,id=c0,path=port0.out
+
+   The UART gets UART_BYTES of printable payload between two marker lines, a byte at a time as
+   any polled UART driver sends it (wait for THRE, write THR). Port 0 gets 256 KiB to 8 MiB for
+   each buffer size in sizes[], one virtio_console_write per buffer (one notification each),
+   through a counting register accessor. The times are the guest's `time` CSR (10 MHz). Report
+   lines on the UART, after the payload:
+     BENCH uart bytes=N us=T
+     BENCH console buf=S bytes=N us=T reads=R writes=W
+     BENCH done
+   The file chardev never pushes back, so nothing is dropped and the host can count bytes. */
+
+#define VIRTIO_IMPLEMENTATION
+#include "virtio.h"
+#define VIRTIO_CONSOLE_IMPLEMENTATION
+#include "virtio_console.h"
+
+#include "platform/count_regs.h"
+#include "platform/platform.h"
+
+#define UART_BYTES (128u * 1024u)
+#define CONSOLE_BYTES (2u * 1024u * 1024u)
+#define PAYLOAD_SIZE 65536u
+
+static uint8_t mem[VIRTIO_CONSOLE_MEM(1, 2, 64, 0)] __attribute__((aligned(4096)));
+static uint8_t payload[PAYLOAD_SIZE];
+static virtio_console con;
+static count_regs counter;
+
+static const uint32_t sizes[] = {16, 64, 512, 4096, 65536};
+
+static void fail(const char *what, int r)
+{
+    plat_puts("FAIL: ");
+    plat_puts(what);
+    if (r != 0) {
+        plat_puts(": ");
+        plat_puts(virtio_result_str(r));
+    }
+    plat_putc('\n');
+    plat_exit(1);
+}
+
+int main(void)
+{
+    /* Printable, no newline: the UART sends exactly these bytes (plat_putc only expands '\n'). */
+    for (uint32_t i = 0; i < PAYLOAD_SIZE; i++)
+        payload[i] = (uint8_t)('!' + (i * 7u) % 94u);
+
+    virtio_mmio_slot slots[PLAT_VIRTIO_MMIO_SLOTS];
+    int n = virtio_mmio_scan(NULL, (void *)PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
+                             PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
+    const virtio_mmio_slot *slot = NULL;
+    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS && slot == NULL; i++) {
+        if (slots[i].device_id == VIRTIO_ID_CONSOLE)
+            slot = &slots[i];
+    }
+    if (slot == NULL)
+        fail("no virtio console in any slot", 0);
+    virtio_regs plain = virtio_mmio_regs(slot->base);
+    virtio_regs regs = count_regs_wrap(&counter, &plain);
+    virtio_console_params p = {1, 2, 64, 0};
+    int r = virtio_console_init(&con, &regs, &p, mem, sizeof mem);
+    if (r != 0)
+        fail("virtio_console_init", r);
+    plat_puts("BENCH transport version=");
+    plat_put_dec(con.dev.version);
+    plat_puts(" init_reads=");
+    plat_put_dec(counter.reads);
+    plat_puts(" init_writes=");
+    plat_put_dec(counter.writes);
+    plat_putc('\n');
+
+    /* The UART: a byte at a time. */
+    plat_puts("BENCH uart payload begins\n");
+    uint64_t t0 = plat_ticks();
+    for (uint32_t i = 0; i < UART_BYTES; i++)
+        plat_putc((char)payload[i % PAYLOAD_SIZE]);
+    uint64_t uart_us = plat_ticks_to_us(plat_ticks() - t0);
+    plat_puts("\nBENCH uart payload ends\n");
+    plat_puts("BENCH uart bytes=");
+    plat_put_dec(UART_BYTES);
+    plat_puts(" us=");
+    plat_put_dec(uart_us);
+    plat_putc('\n');
+
+    /* Port 0: a buffer per write. */
+    for (unsigned s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        uint32_t size = sizes[s];
+        /* Small buffers take long: send less of them; big ones fast: more, to time them. */
+        uint32_t total = size < 512u ? CONSOLE_BYTES / 8u
+                                     : size >= 4096u ? CONSOLE_BYTES * 4u : CONSOLE_BYTES;
+        counter.reads = counter.writes = 0;
+        t0 = plat_ticks();
+        for (uint32_t sent = 0; sent < total; sent += size) {
+            r = virtio_console_write(&con, 0, payload + (sent % PAYLOAD_SIZE), size);
+            if (r != 0)
+                fail("virtio_console_write", r);
+        }
+        uint64_t us = plat_ticks_to_us(plat_ticks() - t0);
+        plat_puts("BENCH console buf=");
+        plat_put_dec(size);
+        plat_puts(" bytes=");
+        plat_put_dec(total);
+        plat_puts(" us=");
+        plat_put_dec(us);
+        plat_puts(" reads=");
+        plat_put_dec(counter.reads);
+        plat_puts(" writes=");
+        plat_put_dec(counter.writes);
+        plat_putc('\n');
+    }
+    r = virtio_dev_check(&con.dev);
+    if (r != 0)
+        fail("device status at the end", r);
+    plat_puts("BENCH done\n");
+    return 0;
+}
