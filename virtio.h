@@ -303,6 +303,12 @@ VIRTIO_API int virtio_dev_init(virtio_dev *dev, const virtio_regs *regs, uint32_
    them is refused with VIRTIO_EFEATURES. Sets FAILED on error. */
 VIRTIO_API int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t required);
 
+/* Reads the feature bits the device offers (64 on modern devices, 32 on legacy) into
+   *offered and dev->offered, without negotiating: it selects feature words, which changes
+   nothing in the device. A driver may use it to check the offer (or, with the configuration,
+   its fit) before virtio_dev_negotiate, which reads the offer again itself. */
+VIRTIO_API int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered);
+
 /* Nonzero if feature bit `bit` was negotiated. */
 VIRTIO_API int virtio_dev_has(const virtio_dev *dev, unsigned bit);
 
@@ -452,6 +458,8 @@ VIRTIO_API uint32_t virtio_queue_outstanding(const virtio_queue *q);
 
 /* ---- Misc ------------------------------------------------------------------------------------- */
 VIRTIO_API const char *virtio_result_str(int result);
+/* Zeroes n bytes (VIRTIO_MEMSET; by default a loop that never turns into a memset call). */
+VIRTIO_API void virtio_zero(void *p, size_t n);
 
 #ifdef __cplusplus
 }
@@ -775,20 +783,30 @@ VIRTIO__DEF int virtio_dev_fail(virtio_dev *dev, int error) {
     return dev->error;
 }
 
+VIRTIO__DEF int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered) {
+    uint64_t v;
+    if (!dev || !offered) return VIRTIO_EINVAL;
+    if (!dev->regs.read32) return VIRTIO_ESTATE;
+    /* Two 32-bit words on modern devices, one on legacy (virtio-mmio DeviceFeaturesSel). */
+    virtio__wr32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    v = virtio__rd32(dev, VIRTIO_MMIO_DEVICE_FEATURES);
+    if (!VIRTIO__LEGACY(dev)) {
+        virtio__wr32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+        v |= (uint64_t)virtio__rd32(dev, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+    }
+    dev->offered = v;
+    *offered = v;
+    return VIRTIO_OK;
+}
+
 VIRTIO__DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t required) {
     uint64_t offered, accept;
     if (!dev) return VIRTIO_EINVAL;
     if (dev->error) return dev->error;
     if (dev->status != (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER)) return VIRTIO_ESTATE;
 
-    /* 4. Read the device feature bits (two 32-bit words on modern devices, one on legacy). */
-    virtio__wr32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    offered = virtio__rd32(dev, VIRTIO_MMIO_DEVICE_FEATURES);
-    if (!VIRTIO__LEGACY(dev)) {
-        virtio__wr32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-        offered |= (uint64_t)virtio__rd32(dev, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-    }
-    dev->offered = offered;
+    /* 4. Read the device feature bits. */
+    virtio_dev_read_offer(dev, &offered);
 
     /* Take only what the driver implements and the device offers. VERSION_1 is what makes a
        modern device modern: always take it, and refuse a modern device that lacks it ("the
@@ -1190,6 +1208,10 @@ VIRTIO__DEF uint32_t virtio_queue_free(const virtio_queue *q) { return q ? q->nu
 
 VIRTIO__DEF uint32_t virtio_queue_outstanding(const virtio_queue *q) {
     return q ? (uint16_t)(q->avail_idx - q->last_used) : 0u;
+}
+
+VIRTIO__DEF void virtio_zero(void *p, size_t n) {
+    if (p) VIRTIO_MEMSET(p, 0, n);
 }
 
 /* ---- Result strings ----------------------------------------------------------------------------- */

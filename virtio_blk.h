@@ -291,11 +291,6 @@ static int virtio_blk__read_config(virtio_dev *dev, void *ctx) {
     return VIRTIO_OK;
 }
 
-static void virtio_blk__zero(void *p, size_t n) {
-    volatile unsigned char *b = (volatile unsigned char *)p;
-    while (n--) *b++ = 0;
-}
-
 VIRTIO_BLK__DEF int virtio_blk_init(virtio_blk *blk, const virtio_regs *regs, void *queue_mem,
                                     size_t queue_mem_size, uint32_t queue_size, void *req_mem,
                                     size_t req_mem_size) {
@@ -315,12 +310,12 @@ VIRTIO_BLK__DEF int virtio_blk_init(virtio_blk *blk, const virtio_regs *regs, vo
             ((uintptr_t)queue_mem & (virtio_queue_mem_align(slot.version) - 1u)) != 0)
             return VIRTIO_EINVAL;
     }
-    virtio_blk__zero(blk, sizeof *blk);
+    virtio_zero(blk, sizeof *blk);
     if (nreqs > 0xffffu) nreqs = 0xffffu;
     blk->reqs = (virtio_blk_req *)req_mem;
     blk->nreqs = (uint16_t)nreqs;
     for (i = 0; i < nreqs; i++) {
-        virtio_blk__zero(&blk->reqs[i], sizeof blk->reqs[i]);
+        virtio_zero(&blk->reqs[i], sizeof blk->reqs[i]);
         blk->reqs[i].id = (uint16_t)i;
     }
 
@@ -457,7 +452,7 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
     } else if (type == VIRTIO_BLK_T_GET_ID) {
         /* The spec calls the ID NUL-padded, but QEMU writes only the string and one NUL:
            clear the buffer so the caller never sees what it held before. */
-        virtio_blk__zero(buf, VIRTIO_BLK_ID_BYTES);
+        virtio_zero(buf, VIRTIO_BLK_ID_BYTES);
         data = 1;
         segs[1].addr = buf;
         segs[1].len = VIRTIO_BLK_ID_BYTES;

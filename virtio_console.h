@@ -340,12 +340,6 @@ VIRTIO_API int virtio_console_consume(virtio_console *con, uint32_t port, size_t
 #define VIRTIO_CONSOLE__NEED_READY 0x100u     /* DEVICE_ADD taken, PORT_READY 1 not yet sent */
 #define VIRTIO_CONSOLE__NEED_OPEN  0x200u     /* CONSOLE_PORT taken, PORT_OPEN 1 not yet sent */
 #define VIRTIO_CONSOLE__CHUNK      (1u << 30) /* largest transmit buffer we post */
-#define VIRTIO_CONSOLE__CHECK_MASK 0xffffu    /* status read every this many idle poll iterations */
-#ifdef VIRTIO_SPIN_LIMIT
-#define VIRTIO_CONSOLE__SPIN_LIMIT VIRTIO_SPIN_LIMIT
-#else
-#define VIRTIO_CONSOLE__SPIN_LIMIT 200000000u /* virtio.h's default (dev_init sets spin_limit) */
-#endif
 
 /* ---- Memory plan ------------------------------------------------------------------------------
  */
@@ -427,12 +421,6 @@ VIRTIO_CONSOLE__DEF size_t virtio_console_mem_size(const virtio_console_params *
 
 /* ---- Small helpers ----------------------------------------------------------------------------
  */
-static void virtio_console__zero(void *p, size_t n) {
-    volatile unsigned char *b = (volatile unsigned char *)p; /* volatile: never becomes memset() */
-    while (n--)
-        *b++ = 0;
-}
-
 /* Fields of a control message in device order, from / to bytes (any alignment). */
 static uint32_t virtio_console__get32(const virtio_dev *dev, const uint8_t *b) {
     uint32_t v = 0;
@@ -469,41 +457,14 @@ static int virtio_console__post(virtio_queue *q, void *buf, uint32_t len) {
 /* ---- Emergency write --------------------------------------------------------------------------
  */
 VIRTIO_CONSOLE__DEF int virtio_console_emerg_init(virtio_dev *dev, const virtio_regs *regs) {
-    virtio_mmio_slot slot;
-    if (!dev || !regs || !regs->read8 || !regs->read16 || !regs->read32 || !regs->write8 ||
-        !regs->write16 || !regs->write32)
-        return VIRTIO_EINVAL;
-    /* Probe with reads only (the scan writes no register). */
-    if (virtio_mmio_scan(regs, regs->user, 0, 1, &slot, 1) != 1) return VIRTIO_ENODEV;
-#ifdef VIRTIO_NO_LEGACY
-    if (slot.version != 2) return VIRTIO_EVERSION;
-#else
-    if (slot.version != 1 && slot.version != 2) return VIRTIO_EVERSION;
-#endif
-    if (slot.device_id != VIRTIO_ID_CONSOLE) return VIRTIO_ENODEV;
-    /* What virtio_dev_init fills, minus the reset and the status writes: the device stays as it
-       is. Field by field: a struct copy may call memcpy. */
-    dev->regs.read8 = regs->read8;
-    dev->regs.read16 = regs->read16;
-    dev->regs.read32 = regs->read32;
-    dev->regs.write8 = regs->write8;
-    dev->regs.write16 = regs->write16;
-    dev->regs.write32 = regs->write32;
-    dev->regs.dma = regs->dma;
-    dev->regs.relax = regs->relax;
-    dev->regs.user = regs->user;
-    dev->transport = VIRTIO_TRANSPORT_MMIO;
-    dev->version = slot.version;
-    dev->device_id = slot.device_id;
-    dev->spin_limit = 0;
-    dev->features = 0;
-    dev->error = 0;
-    dev->status = 0;
-    /* The offer's low word: selecting a feature word changes nothing in the device. (The core
-       has no call that reads the offer without negotiating; this is its transport's register.) */
-    regs->write32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    dev->offered = regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_DEVICE_FEATURES);
-    return (dev->offered & VIRTIO_BIT(VIRTIO_CONSOLE_F_EMERG_WRITE)) ? VIRTIO_OK : VIRTIO_ENOTSUP;
+    uint64_t offered;
+    /* Probe with reads only, then read the offer: selecting a feature word changes nothing in
+       the device, so it stays as it is (no reset, no status bit). */
+    int r = virtio_dev_attach(dev, regs, VIRTIO_ID_CONSOLE);
+    if (r) return r;
+    r = virtio_dev_read_offer(dev, &offered);
+    if (r) return r;
+    return (offered & VIRTIO_BIT(VIRTIO_CONSOLE_F_EMERG_WRITE)) ? VIRTIO_OK : VIRTIO_ENOTSUP;
 }
 
 VIRTIO_CONSOLE__DEF int virtio_console_emerg_write(virtio_dev *dev, const void *buf, size_t len) {
@@ -749,8 +710,8 @@ VIRTIO_CONSOLE__DEF int virtio_console_init(virtio_console *con, const virtio_re
     if (!virtio_console__make_plan(params, slot.version, &L)) return VIRTIO_EINVAL;
     if (mem_size < L.total || ((uintptr_t)mem & (L.qalign - 1u)) != 0) return VIRTIO_EINVAL;
 
-    virtio_console__zero(con, sizeof *con);
-    virtio_console__zero(m + L.ports_off, (size_t)L.p.ports * sizeof(virtio_console_port));
+    virtio_zero(con, sizeof *con);
+    virtio_zero(m + L.ports_off, (size_t)L.p.ports * sizeof(virtio_console_port));
     con->ports = (virtio_console_port *)(void *)(m + L.ports_off);
     con->rx_buf_size = L.p.rx_buf_size;
 
@@ -788,6 +749,9 @@ VIRTIO_CONSOLE__DEF int virtio_console_init(virtio_console *con, const virtio_re
             break;
         }
         if (r) return virtio_dev_fail(&con->dev, r);
+        /* "When using the legacy interface, the driver SHOULD ignore the used length values for
+           the transmit queues and the control transmitq." */
+        p->tx.ignore_len = (uint16_t)(con->dev.version == 1);
         p->rx_mem = (uint8_t *)(m + L.rx_off + (size_t)k * L.p.rx_bufs * L.p.rx_buf_size);
         p->rx_bufs = L.p.rx_bufs < p->rx.size ? L.p.rx_bufs : p->rx.size;
     }
@@ -799,6 +763,7 @@ VIRTIO_CONSOLE__DEF int virtio_console_init(virtio_console *con, const virtio_re
             r = virtio_queue_init(&con->ctrl_tx, &con->dev, 3, q + L.ctrlq_bytes, L.ctrltxq_bytes,
                                   VIRTIO_CONSOLE_TX_QUEUE_SIZE);
         if (r) return virtio_dev_fail(&con->dev, r);
+        con->ctrl_tx.ignore_len = (uint16_t)(con->dev.version == 1);
         con->ctrl_mem = (uint8_t *)(m + L.ctrl_off);
         con->ctrl_msg = (virtio_console_ctrl *)(void *)(m + L.msg_off);
         con->nctrl = L.p.ctrl_bufs < con->ctrl_rx.size ? L.p.ctrl_bufs : con->ctrl_rx.size;
@@ -1106,31 +1071,22 @@ VIRTIO_CONSOLE__DEF int virtio_console_read(virtio_console *con, uint32_t port, 
 VIRTIO_CONSOLE__DEF int virtio_console_read_wait(virtio_console *con, uint32_t port, void *buf,
                                                  size_t len, size_t *got) {
     virtio_console_port *p;
-    uint32_t i, limit;
+    uint32_t i;
     int r = virtio_console__port(con, port, &p);
     if (r) return r;
     if (!got || (!buf && len)) return VIRTIO_EINVAL;
-    limit = con->dev.spin_limit ? con->dev.spin_limit : VIRTIO_CONSOLE__SPIN_LIMIT;
     for (i = 0;; i++) {
         r = virtio_console_read(con, port, buf, len, got);
         if (r != VIRTIO_EAGAIN || len == 0) return r;
-        if (i >= limit) break;
-        if (con->dev.regs.relax && con->dev.regs.relax(con->dev.regs.user, i)) break;
-        if ((i & VIRTIO_CONSOLE__CHECK_MASK) == VIRTIO_CONSOLE__CHECK_MASK) {
-            r = virtio_dev_check(&con->dev);
-            if (r) return r;
-        }
+        r = virtio_dev_spin(&con->dev, i); /* bounded; notices NEEDS_RESET */
+        if (r) return r;
     }
-    r = virtio_dev_check(&con->dev);
-    return r ? r : VIRTIO_ETIMEDOUT;
 }
 
 #undef VIRTIO_CONSOLE__DEF
 #undef VIRTIO_CONSOLE__NEED_READY
 #undef VIRTIO_CONSOLE__NEED_OPEN
 #undef VIRTIO_CONSOLE__CHUNK
-#undef VIRTIO_CONSOLE__CHECK_MASK
-#undef VIRTIO_CONSOLE__SPIN_LIMIT
 #endif /* VIRTIO_CONSOLE_IMPLEMENTATION */
 
 /*

@@ -341,11 +341,6 @@ typedef char virtio_net__hdr_size_check[sizeof(virtio_net_hdr) == VIRTIO_NET_HDR
 
 static const uint8_t virtio_net__default_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 
-static void virtio_net__zero(void *p, size_t n) {
-    volatile unsigned char *b = (volatile unsigned char *)p; /* volatile: never becomes memset() */
-    while (n--) *b++ = 0;
-}
-
 static void virtio_net__copy(void *dst, const void *src, size_t n) {
 #ifdef VIRTIO_MEMCPY
     VIRTIO_MEMCPY(dst, src, n);
@@ -570,7 +565,7 @@ VIRTIO_NET__DEF int virtio_net_init(virtio_net *net, const virtio_regs *regs,
             return VIRTIO_EINVAL;
     }
 
-    virtio_net__zero(net, sizeof *net);
+    virtio_zero(net, sizeof *net);
     m = (uint8_t *)p->rx_mem;
     net->tx_hdr = m;
     net->rx_state = m + 16;
@@ -579,7 +574,7 @@ VIRTIO_NET__DEF int virtio_net_init(virtio_net *net, const virtio_regs *regs,
     net->rx_count = count;
     net->frame_mem = (uint8_t *)p->frame_mem;
     net->frame_mem_size = p->frame_mem ? (uint32_t)p->frame_mem_size : 0u;
-    virtio_net__zero(m, 16u + state_bytes);
+    virtio_zero(m, 16u + state_bytes);
 
     /* Negotiation, again (after a reset) while the frame the device states does not fit: "If
        the driver negotiates VIRTIO_NET_F_MTU, it MUST supply enough receive buffers to receive

@@ -1754,6 +1754,38 @@ static void t_queue_ignore_len(fx *f) {
     CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_EDEVICE);
 }
 
+
+/* virtio_dev_read_offer: the offer without negotiating (feature selectors only). */
+static void t_dev_read_offer(fx *f) {
+    virtio_dev d;
+    uint64_t off = 0;
+    unsigned long status_writes;
+    CHECK_RC(virtio_dev_init(&d, &f->regs, 0), VIRTIO_OK);
+    status_writes = f->s.status_writes;
+    CHECK_RC(virtio_dev_read_offer(&d, &off), VIRTIO_OK);
+    CHECK_EQ(off, offered(f));
+    CHECK_EQ(d.offered, offered(f));
+    CHECK_EQ(f->s.status_writes, status_writes);
+    CHECK_EQ(f->s.drv_features, 0); /* nothing accepted */
+    CHECK_RC(virtio_dev_read_offer(NULL, &off), VIRTIO_EINVAL);
+    CHECK_RC(virtio_dev_read_offer(&d, NULL), VIRTIO_EINVAL);
+    /* negotiation afterwards is unaffected */
+    CHECK_RC(virtio_dev_negotiate(&d, VIRTIO_BIT(VIRTIO_F_EVENT_IDX), 0), VIRTIO_OK);
+}
+
+/* virtio_zero: exactly n bytes, NULL tolerated. */
+static void t_zero(fx *f) {
+    uint8_t b[32];
+    (void)f;
+    memset(b, 0xaa, sizeof b);
+    virtio_zero(b + 4, 20);
+    CHECK_EQ(b[3], 0xaa);
+    CHECK_EQ(b[4], 0);
+    CHECK_EQ(b[23], 0);
+    CHECK_EQ(b[24], 0xaa);
+    virtio_zero(NULL, 8);
+}
+
 static const tcase cases[] = {
     {"ring struct layout matches the spec", t_layout, RUN_ONCE},
     {"register offsets match the spec", t_register_constants, RUN_ONCE},
@@ -1765,6 +1797,8 @@ static const tcase cases[] = {
     {"virtio_mmio_scan over 8 slots (empty, bad magic, devices)", t_scan_sim, RUN_BOTH},
     {"dev_init resets then sets ACKNOWLEDGE, DRIVER", t_dev_init, RUN_BOTH},
     {"dev_attach probes and writes nothing", t_dev_attach, RUN_BOTH},
+    {"dev_read_offer reads the offer, accepts nothing", t_dev_read_offer, RUN_BOTH},
+    {"virtio_zero", t_zero, RUN_ONCE},
     {"dev_spin: bound, relax hook, periodic status check", t_dev_spin, RUN_BOTH},
     {"queue ignore_len: oversize used length clamped, ids still checked", t_queue_ignore_len, RUN_BOTH},
     {"dev_init null arguments -> EINVAL, no register access", t_dev_init_args, RUN_BOTH},
