@@ -22,6 +22,7 @@
 
 #include "platform/count_regs.h"
 #include "platform/platform.h"
+#include "example.h"
 
 #define QUEUE_SIZE 256u
 #define NREQS 64u              /* in flight in the throughput phase (3 descriptors each) */
@@ -37,16 +38,6 @@ static uint8_t rmem[VIRTIO_BLK_REQ_MEM(NREQS)] __attribute__((aligned(16)));
 static uint8_t bufs[NREQS][REQ_BYTES] __attribute__((aligned(4096)));
 static virtio_blk blk;
 static count_regs counter;
-
-static void fail(const char *what, int r)
-{
-    plat_puts("FAIL: ");
-    plat_puts(what);
-    plat_puts(": ");
-    plat_puts(virtio_result_str(r));
-    plat_putc('\n');
-    plat_exit(1);
-}
 
 /* Consecutive 4 KiB blocks, wrapping inside the span. */
 static uint64_t block_sector(uint32_t i)
@@ -82,14 +73,14 @@ static void bench_qd1(void)
     for (i = 0; i < WARMUP; i++) {
         int r = virtio_blk_read(&blk, block_sector(i), bufs[0], REQ_BYTES);
         if (r != 0)
-            fail("warm-up read", r);
+            ex_fail("warm-up read", r);
     }
     counter.reads = counter.writes = 0;
     uint64_t t0 = plat_ticks(), t = t0;
     for (i = 0; i < QD1_REQUESTS && t - t0 < BUDGET_TICKS; i++) {
         int r = virtio_blk_read(&blk, block_sector(i), bufs[0], REQ_BYTES);
         if (r != 0)
-            fail("read", r);
+            ex_fail("read", r);
         t = plat_ticks();
     }
     report("qd1", i, t - t0, 1);
@@ -119,7 +110,7 @@ static void bench_qdn(void)
             if (r == VIRTIO_ENOSPC)
                 break;
             if (r != 0)
-                fail("submit", r);
+                ex_fail("submit", r);
             id_of[b] = id;
             busy[b] = 1;
             nfree--;
@@ -132,16 +123,16 @@ static void bench_qdn(void)
         int result, r = virtio_blk_poll(&blk, &id, &result);
         if (r == VIRTIO_EAGAIN) {
             if (plat_ticks() - t0 > 4u * BUDGET_TICKS)
-                fail("no completion", VIRTIO_ETIMEDOUT);
+                ex_fail("no completion", VIRTIO_ETIMEDOUT);
             continue;
         }
         if (r != 0 || result != 0)
-            fail("poll", r != 0 ? r : result);
+            ex_fail("poll", r != 0 ? r : result);
         unsigned b = 0;
         while (b < NREQS && !(busy[b] && id_of[b] == id))
             b++;
         if (b == NREQS)
-            fail("poll returned an id that was not in flight", VIRTIO_EDEVICE);
+            ex_fail("poll returned an id that was not in flight", VIRTIO_EDEVICE);
         busy[b] = 0;
         free_bufs[nfree++] = b;
         completed++;
@@ -154,26 +145,17 @@ static void bench_qdn(void)
 
 int main(void)
 {
-    virtio_mmio_slot slots[PLAT_VIRTIO_MMIO_SLOTS];
-    int n = virtio_mmio_scan(NULL, (void *)PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
-                             PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
-    const virtio_mmio_slot *disk = NULL;
-    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS; i++) {
-        if (slots[i].device_id == VIRTIO_ID_BLOCK) {
-            disk = &slots[i];
-            break;
-        }
-    }
+    const virtio_mmio_slot *disk = ex_find(VIRTIO_ID_BLOCK);
     if (disk == NULL)
-        fail("no block device", VIRTIO_ENODEV);
+        ex_fail("no block device", VIRTIO_ENODEV);
 
     virtio_regs mmio = virtio_mmio_regs(disk->base);
     virtio_regs regs = count_regs_wrap(&counter, &mmio);
     int r = virtio_blk_init(&blk, &regs, qmem, sizeof qmem, QUEUE_SIZE, rmem, sizeof rmem);
     if (r != 0)
-        fail("virtio_blk_init", r);
+        ex_fail("virtio_blk_init", r);
     if (virtio_blk_capacity(&blk) < SPAN_SECTORS)
-        fail("the benchmark needs a disk of at least 4 MiB", VIRTIO_ERANGE);
+        ex_fail("the benchmark needs a disk of at least 4 MiB", VIRTIO_ERANGE);
 
     plat_puts("BENCH device transport=");
     plat_puts(blk.dev.version == 1 ? "legacy" : "modern");

@@ -33,6 +33,7 @@
 #include "virtio_blk.h"
 
 #include "platform/platform.h"
+#include "example.h"
 
 /* ---- Memory: everything the driver uses is static, sized here -------------------------------- */
 #define QUEUE_SIZE 1024u     /* what we ask for; the driver clamps to the device's maximum */
@@ -56,21 +57,6 @@ static virtio_blk blk;
 #define FINAL_SEED 0x66696e6cu /* "finl" */
 
 /* ---- Reporting ------------------------------------------------------------------------------- */
-static void fail(const char *what, int r)
-{
-    plat_puts("FAIL: ");
-    plat_puts(what);
-    if (r != 0) {
-        plat_puts(": ");
-        plat_puts(virtio_result_str(r));
-        plat_puts(" (");
-        plat_put_sdec(r);
-        plat_putc(')');
-    }
-    plat_putc('\n');
-    plat_exit(1);
-}
-
 /* Fails unless r == want. */
 static void expect(int r, int want, const char *what)
 {
@@ -83,7 +69,7 @@ static void expect(int r, int want, const char *what)
             plat_putc('\n');
             plat_exit(1);
         }
-        fail(what, r);
+        ex_fail(what, r);
     }
 }
 
@@ -235,7 +221,7 @@ static void track(unsigned id, unsigned index)
 {
     for (unsigned i = 0; i < NREQS; i++) {
         if (outstanding[i].used && outstanding[i].id == id)
-            fail("virtio_blk_submit returned an id that is still outstanding", 0);
+            ex_fail("virtio_blk_submit returned an id that is still outstanding", 0);
     }
     for (unsigned i = 0; i < NREQS; i++) {
         if (!outstanding[i].used) {
@@ -245,7 +231,7 @@ static void track(unsigned id, unsigned index)
             return;
         }
     }
-    fail("more requests in flight than request slots", 0);
+    ex_fail("more requests in flight than request slots", 0);
 }
 
 static unsigned untrack(unsigned id)
@@ -256,7 +242,7 @@ static unsigned untrack(unsigned id)
             return outstanding[i].index;
         }
     }
-    fail("virtio_blk_poll returned an id that was not outstanding", 0);
+    ex_fail("virtio_blk_poll returned an id that was not outstanding", 0);
     return 0;
 }
 
@@ -270,13 +256,13 @@ static unsigned poll_one(const char *what)
         int r = virtio_blk_poll(&blk, &id, &result);
         if (r == 0) {
             if (result != 0)
-                fail(what, result);
+                ex_fail(what, result);
             return untrack(id);
         }
         if (r != VIRTIO_EAGAIN)
-            fail(what, r);
+            ex_fail(what, r);
         if (plat_ticks() - start > 5u * PLAT_TIMEBASE_HZ)
-            fail("no completion within 5 s", 0);
+            ex_fail("no completion within 5 s", 0);
     }
 }
 
@@ -288,7 +274,7 @@ static void submit_one(uint32_t type, uint64_t sector, void *buf, size_t len, un
     int r;
     while ((r = virtio_blk_submit(&blk, type, sector, buf, len, &id)) == VIRTIO_ENOSPC) {
         if (virtio_blk_in_flight(&blk) == 0)
-            fail("virtio_blk_submit: ENOSPC with nothing in flight", 0);
+            ex_fail("virtio_blk_submit: ENOSPC with nothing in flight", 0);
         poll_one(what);
         --*pending;
     }
@@ -313,11 +299,11 @@ static uint32_t run_batch(uint32_t type, uint64_t first, uint8_t *buf, uint32_t 
                                       buf + (size_t)next * per * SECTOR, (size_t)per * SECTOR, &id);
             if (r == VIRTIO_ENOSPC) {
                 if (virtio_blk_in_flight(&blk) == 0)
-                    fail("virtio_blk_submit: ENOSPC with nothing in flight", 0);
+                    ex_fail("virtio_blk_submit: ENOSPC with nothing in flight", 0);
                 break;
             }
             if (r != 0)
-                fail(what, r);
+                ex_fail(what, r);
             track(id, next);
             next++;
         }
@@ -327,7 +313,7 @@ static uint32_t run_batch(uint32_t type, uint64_t first, uint8_t *buf, uint32_t 
         done++;
     }
     if (virtio_blk_in_flight(&blk) != 0)
-        fail("virtio_blk_in_flight is not 0 after the batch", 0);
+        ex_fail("virtio_blk_in_flight is not 0 after the batch", 0);
     unsigned id;
     int result;
     expect(virtio_blk_poll(&blk, &id, &result), VIRTIO_EAGAIN, "virtio_blk_poll when idle");
@@ -457,7 +443,7 @@ static void check_read_only(void)
     if (r != VIRTIO_EROFS && r != VIRTIO_ENOTSUP)
         expect(r, VIRTIO_EROFS, "write-zeroes on read-only");
     if (virtio_blk_in_flight(&blk) != 0)
-        fail("a refused write left a request in flight", 0);
+        ex_fail("a refused write left a request in flight", 0);
     say("read-only: write, submit, discard and write-zeroes refused with EROFS, ok\n");
 }
 
@@ -526,7 +512,7 @@ static void check_batches(void)
 {
     uint32_t per = virtio_blk_max_request(&blk);
     if (per < unit)
-        fail("virtio_blk_max_request is less than one block", 0);
+        ex_fail("virtio_blk_max_request is less than one block", 0);
     per = per < 8u ? per : 8u;
     per = per < unit ? unit : per / unit * unit;
     unsigned count = BUF_SECTORS / per;
@@ -588,7 +574,7 @@ static void check_batches(void)
     expect_same(rbuf, wbuf, 3 * block, "mixed batch reads");
     if (r == 0 && first_diff((const uint8_t *)id_async, (const uint8_t *)id_blocking,
                              VIRTIO_BLK_ID_BYTES) >= 0)
-        fail("GET_ID through submit differs from virtio_blk_get_id", 0);
+        ex_fail("GET_ID through submit differs from virtio_blk_get_id", 0);
     if (!quiet)
         say("mixed: read, GET_ID, flush and a blocking read together, ok\n");
 }
@@ -610,11 +596,11 @@ static void check_queue_sizes(uint32_t first_size)
         int r = virtio_blk_init(&blk, &disk_regs, qmem + shift, sizeof qmem - shift, sizes[i],
                                 rmem, sizeof rmem);
         if (r != 0)
-            fail("virtio_blk_init again, smaller queue", r);
+            ex_fail("virtio_blk_init again, smaller queue", r);
         if (blk.queue.size != want)
-            fail("the queue does not have the size asked for", 0);
+            ex_fail("the queue does not have the size asked for", 0);
         if (blk.dev.features != features || virtio_blk_capacity(&blk) != cap)
-            fail("a second initialization negotiated something else", 0);
+            ex_fail("a second initialization negotiated something else", 0);
         quiet = 1;
         check_batches();
         quiet = 0;
@@ -651,7 +637,7 @@ int main(void)
     int n = virtio_mmio_scan(NULL, (void *)PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
                              PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
     if (n < 0)
-        fail("virtio_mmio_scan", n);
+        ex_fail("virtio_mmio_scan", n);
     const virtio_mmio_slot *disk = NULL;
     for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS; i++) {
         say_dec("slot ", slots[i].index);
@@ -663,7 +649,7 @@ int main(void)
             disk = &slots[i];
     }
     if (disk == NULL)
-        fail("no virtio block device in any slot", 0);
+        ex_fail("no virtio block device in any slot", 0);
 
     /* The driver must refuse a device of another type without touching it. */
     for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS; i++) {
@@ -683,7 +669,7 @@ int main(void)
     disk_regs.relax = relax_2s;
     int r = virtio_blk_init(&blk, &disk_regs, qmem, sizeof qmem, QUEUE_SIZE, rmem, sizeof rmem);
     if (r != 0)
-        fail("virtio_blk_init", r);
+        ex_fail("virtio_blk_init", r);
     const virtio_blk_info *info = virtio_blk_get_info(&blk);
     cap = virtio_blk_capacity(&blk);
     ro = virtio_blk_read_only(&blk);
@@ -709,21 +695,21 @@ int main(void)
     /* What the driver negotiated must make sense: a subset of the offer, VERSION_1 on a modern
        device, and no packed ring (this driver implements split queues only). */
     if (blk.dev.features & ~blk.dev.offered)
-        fail("negotiated a feature the device did not offer", 0);
+        ex_fail("negotiated a feature the device did not offer", 0);
     if (blk.dev.version == 2 && !virtio_dev_has(&blk.dev, VIRTIO_F_VERSION_1))
-        fail("modern device without VIRTIO_F_VERSION_1 negotiated", 0);
+        ex_fail("modern device without VIRTIO_F_VERSION_1 negotiated", 0);
     if (virtio_dev_has(&blk.dev, VIRTIO_F_RING_PACKED))
-        fail("negotiated VIRTIO_F_RING_PACKED", 0);
+        ex_fail("negotiated VIRTIO_F_RING_PACKED", 0);
     if (blk.queue.size == 0 || (blk.queue.size & (blk.queue.size - 1u)) != 0 ||
         blk.queue.size > QUEUE_SIZE)
-        fail("queue size is not a power of two within what we asked", 0);
+        ex_fail("queue size is not a power of two within what we asked", 0);
     if (ro != ((blk.dev.features & VIRTIO_BIT(VIRTIO_BLK_F_RO)) != 0))
-        fail("virtio_blk_read_only disagrees with VIRTIO_BLK_F_RO", 0);
+        ex_fail("virtio_blk_read_only disagrees with VIRTIO_BLK_F_RO", 0);
     if (cap < 2048u)
-        fail("this example needs a disk of at least 1 MiB", 0);
+        ex_fail("this example needs a disk of at least 1 MiB", 0);
     unit = virtio_blk_block_size(&blk) / SECTOR;
     if (unit == 0 || unit > 64u)
-        fail("this example handles logical blocks of 512 bytes to 32 KiB", 0);
+        ex_fail("this example handles logical blocks of 512 bytes to 32 KiB", 0);
     mark_at = cap / unit * unit - unit;
     scratch = mark_at - SCRATCH_SECTORS;
 
@@ -738,7 +724,7 @@ int main(void)
     } else if (r == VIRTIO_EUNSUPP) {
         say("serial: GET_ID unsupported by the device\n");
     } else {
-        fail("virtio_blk_get_id", r);
+        ex_fail("virtio_blk_get_id", r);
     }
 
     /* 4. Sector 0: its checksum, so the host can compare with what it put there. */
@@ -775,7 +761,7 @@ int main(void)
 
     r = virtio_dev_check(&blk.dev);
     if (r != 0)
-        fail("device status at the end", r);
+        ex_fail("device status at the end", r);
     say_dec("the driver waited in ", relax_calls);
     say(" poll iterations (relax hook calls)\n");
     say_dec("all checks passed in ", plat_ticks_to_us(plat_ticks() - t0) / 1000u);

@@ -26,6 +26,7 @@
 #include "virtio_console.h"
 
 #include "platform/platform.h"
+#include "example.h"
 
 #define RX_BUFS 8u
 #define RX_BUF_SIZE 4096u
@@ -40,38 +41,14 @@ static virtio_console con;
    byte gets through too (QEMU ignores a write of 0 to emerg_wr; the driver writes 0x100). */
 static const char emerg_line[] = "virtio.h console example: emergency write, before any setup\0\n";
 
-static void fail(const char *what, int r)
-{
-    plat_puts("FAIL: ");
-    plat_puts(what);
-    if (r != 0) {
-        plat_puts(": ");
-        plat_puts(virtio_result_str(r));
-        plat_puts(" (");
-        plat_put_sdec(r);
-        plat_putc(')');
-    }
-    plat_putc('\n');
-    plat_exit(1);
-}
-
 int main(void)
 {
     plat_puts("virtio.h console example\n");
 
     /* 1. Find the console. */
-    virtio_mmio_slot slots[PLAT_VIRTIO_MMIO_SLOTS];
-    int n = virtio_mmio_scan(NULL, (void *)PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
-                             PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
-    if (n < 0)
-        fail("virtio_mmio_scan", n);
-    const virtio_mmio_slot *slot = NULL;
-    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS && slot == NULL; i++) {
-        if (slots[i].device_id == VIRTIO_ID_CONSOLE)
-            slot = &slots[i];
-    }
+    const virtio_mmio_slot *slot = ex_find(VIRTIO_ID_CONSOLE);
     if (slot == NULL)
-        fail("no virtio console in any slot", 0);
+        ex_fail("no virtio console in any slot", 0);
     virtio_regs regs = virtio_mmio_regs(slot->base);
 
     /* 2. The first output: the emergency write register, nothing set up. */
@@ -81,10 +58,10 @@ int main(void)
         plat_puts("emergency write not offered by the device: skipped");
     } else {
         if (r != 0)
-            fail("virtio_console_emerg_init", r);
+            ex_fail("virtio_console_emerg_init", r);
         r = virtio_console_emerg_write(&early, emerg_line, sizeof emerg_line - 1u);
         if (r != 0)
-            fail("virtio_console_emerg_write", r);
+            ex_fail("virtio_console_emerg_write", r);
         plat_puts("emergency line written");
     }
     plat_puts("; console in slot ");
@@ -95,7 +72,7 @@ int main(void)
     virtio_console_params p = {1, RX_BUFS, RX_BUF_SIZE, 0};
     r = virtio_console_init(&con, &regs, &p, mem, sizeof mem);
     if (r != 0)
-        fail("virtio_console_init", r);
+        ex_fail("virtio_console_init", r);
     plat_puts("features offered ");
     plat_put_hex(con.dev.offered);
     plat_puts(", negotiated ");
@@ -104,7 +81,7 @@ int main(void)
     plat_put_dec(con.ports[0].rx.size);
     plat_puts(" entries\n");
     if (con.dev.features & VIRTIO_BIT(VIRTIO_CONSOLE_F_MULTIPORT))
-        fail("multiport negotiated for a single port", 0);
+        ex_fail("multiport negotiated for a single port", 0);
 
     /* 4. Echo until END_BYTE. */
     uint64_t t0 = plat_ticks(), idle = t0, bytes = 0, buffers = 0;
@@ -114,11 +91,11 @@ int main(void)
         r = virtio_console_peek(&con, 0, &data, &len);
         if (r == VIRTIO_EAGAIN) {
             if (plat_ticks() - idle > (uint64_t)IDLE_LIMIT_S * PLAT_TIMEBASE_HZ)
-                fail("no input for 60 s", 0);
+                ex_fail("no input for 60 s", 0);
             continue;
         }
         if (r != 0)
-            fail("virtio_console_peek", r);
+            ex_fail("virtio_console_peek", r);
         idle = plat_ticks();
         const uint8_t *d = (const uint8_t *)data;
         size_t k = 0;
@@ -127,14 +104,14 @@ int main(void)
         if (k > 0) {
             r = virtio_console_write(&con, 0, d, k);
             if (r != 0)
-                fail("virtio_console_write", r);
+                ex_fail("virtio_console_write", r);
             bytes += k;
             buffers++;
         }
         int end = k < len;
         r = virtio_console_consume(&con, 0, end ? k + 1 : k);
         if (r != 0)
-            fail("virtio_console_consume", r);
+            ex_fail("virtio_console_consume", r);
         if (end)
             break;
     }
@@ -143,7 +120,7 @@ int main(void)
     uint64_t us = plat_ticks_to_us(plat_ticks() - t0);
     r = virtio_dev_check(&con.dev);
     if (r != 0)
-        fail("device status at the end", r);
+        ex_fail("device status at the end", r);
     plat_puts("echoed ");
     plat_put_dec(bytes);
     plat_puts(" bytes in ");

@@ -25,6 +25,7 @@
 
 #include "platform/count_regs.h"
 #include "platform/platform.h"
+#include "example.h"
 
 #define UART_BYTES (128u * 1024u)
 #define CONSOLE_BYTES (2u * 1024u * 1024u)
@@ -37,40 +38,21 @@ static count_regs counter;
 
 static const uint32_t sizes[] = {16, 64, 512, 4096, 65536};
 
-static void fail(const char *what, int r)
-{
-    plat_puts("FAIL: ");
-    plat_puts(what);
-    if (r != 0) {
-        plat_puts(": ");
-        plat_puts(virtio_result_str(r));
-    }
-    plat_putc('\n');
-    plat_exit(1);
-}
-
 int main(void)
 {
     /* Printable, no newline: the UART sends exactly these bytes (plat_putc only expands '\n'). */
     for (uint32_t i = 0; i < PAYLOAD_SIZE; i++)
         payload[i] = (uint8_t)('!' + (i * 7u) % 94u);
 
-    virtio_mmio_slot slots[PLAT_VIRTIO_MMIO_SLOTS];
-    int n = virtio_mmio_scan(NULL, (void *)PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
-                             PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
-    const virtio_mmio_slot *slot = NULL;
-    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS && slot == NULL; i++) {
-        if (slots[i].device_id == VIRTIO_ID_CONSOLE)
-            slot = &slots[i];
-    }
+    const virtio_mmio_slot *slot = ex_find(VIRTIO_ID_CONSOLE);
     if (slot == NULL)
-        fail("no virtio console in any slot", 0);
+        ex_fail("no virtio console in any slot", 0);
     virtio_regs plain = virtio_mmio_regs(slot->base);
     virtio_regs regs = count_regs_wrap(&counter, &plain);
     virtio_console_params p = {1, 2, 64, 0};
     int r = virtio_console_init(&con, &regs, &p, mem, sizeof mem);
     if (r != 0)
-        fail("virtio_console_init", r);
+        ex_fail("virtio_console_init", r);
     plat_puts("BENCH transport version=");
     plat_put_dec(con.dev.version);
     plat_puts(" init_reads=");
@@ -103,7 +85,7 @@ int main(void)
         for (uint32_t sent = 0; sent < total; sent += size) {
             r = virtio_console_write(&con, 0, payload + (sent % PAYLOAD_SIZE), size);
             if (r != 0)
-                fail("virtio_console_write", r);
+                ex_fail("virtio_console_write", r);
         }
         uint64_t us = plat_ticks_to_us(plat_ticks() - t0);
         plat_puts("BENCH console buf=");
@@ -120,7 +102,7 @@ int main(void)
     }
     r = virtio_dev_check(&con.dev);
     if (r != 0)
-        fail("device status at the end", r);
+        ex_fail("device status at the end", r);
     plat_puts("BENCH done\n");
     return 0;
 }

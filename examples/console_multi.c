@@ -29,6 +29,7 @@
 #include "virtio_console.h"
 
 #include "platform/platform.h"
+#include "example.h"
 
 #define PORTS 4u
 #define RX_BUFS 8u
@@ -42,21 +43,6 @@ static uint8_t mem[VIRTIO_CONSOLE_MEM(PORTS, RX_BUFS, RX_BUF_SIZE, CTRL_BUFS)]
 static virtio_console con;
 
 static const char *const names[2] = {"org.virtio-h.alpha", "org.virtio-h.beta"};
-
-static void fail(const char *what, int r)
-{
-    plat_puts("FAIL: ");
-    plat_puts(what);
-    if (r != 0) {
-        plat_puts(": ");
-        plat_puts(virtio_result_str(r));
-        plat_puts(" (");
-        plat_put_sdec(r);
-        plat_putc(')');
-    }
-    plat_putc('\n');
-    plat_exit(1);
-}
 
 static size_t length(const char *s)
 {
@@ -94,7 +80,7 @@ static void send_line(uint32_t port, const line *l, const char *what)
 {
     int r = virtio_console_write(&con, port, l->buf, l->len);
     if (r != 0)
-        fail(what, r);
+        ex_fail(what, r);
 }
 
 static int deadline_passed(uint64_t start)
@@ -129,24 +115,17 @@ int main(void)
 {
     plat_puts("virtio.h multiport console example\n");
 
-    virtio_mmio_slot slots[PLAT_VIRTIO_MMIO_SLOTS];
-    int n = virtio_mmio_scan(NULL, (void *)PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
-                             PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
-    const virtio_mmio_slot *slot = NULL;
-    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS && slot == NULL; i++) {
-        if (slots[i].device_id == VIRTIO_ID_CONSOLE)
-            slot = &slots[i];
-    }
+    const virtio_mmio_slot *slot = ex_find(VIRTIO_ID_CONSOLE);
     if (slot == NULL)
-        fail("no virtio console in any slot", 0);
+        ex_fail("no virtio console in any slot", 0);
     virtio_regs regs = virtio_mmio_regs(slot->base);
 
     virtio_console_params p = {PORTS, RX_BUFS, RX_BUF_SIZE, CTRL_BUFS};
     int r = virtio_console_init(&con, &regs, &p, mem, sizeof mem);
     if (r != 0)
-        fail("virtio_console_init", r);
+        ex_fail("virtio_console_init", r);
     if (!con.multiport)
-        fail("the device did not offer VIRTIO_CONSOLE_F_MULTIPORT", 0);
+        ex_fail("the device did not offer VIRTIO_CONSOLE_F_MULTIPORT", 0);
     plat_puts(con.dev.version == 1 ? "legacy" : "modern");
     plat_puts(" device in slot ");
     plat_put_dec(slot->index);
@@ -167,21 +146,21 @@ int main(void)
     for (unsigned i = 0; i < 2; i++) {
         while ((r = virtio_console_find(&con, names[i], &id[i])) == VIRTIO_EAGAIN) {
             if (deadline_passed(t0))
-                fail("a named port never appeared", 0);
+                ex_fail("a named port never appeared", 0);
         }
         if (r != 0)
-            fail("virtio_console_find", r);
+            ex_fail("virtio_console_find", r);
         r = virtio_console_open(&con, id[i]);
         if (r != 0)
-            fail("virtio_console_open", r);
+            ex_fail("virtio_console_open", r);
     }
     for (unsigned i = 0; i < 2; i++) {
         while (!(virtio_console_port_state(&con, id[i]) & VIRTIO_CONSOLE_STATE_HOST_OPEN)) {
             r = virtio_console_service(&con);
             if (r != 0)
-                fail("virtio_console_service", r);
+                ex_fail("virtio_console_service", r);
             if (deadline_passed(t0))
-                fail("the host side of a port never opened", 0);
+                ex_fail("the host side of a port never opened", 0);
         }
     }
     show_ports();
@@ -211,7 +190,7 @@ int main(void)
             if (r == VIRTIO_EAGAIN)
                 continue;
             if (r != 0)
-                fail("virtio_console_peek", r);
+                ex_fail("virtio_console_peek", r);
             const uint8_t *d = (const uint8_t *)data;
             size_t k = 0;
             while (k < len && d[k] != END_BYTE)
@@ -219,24 +198,24 @@ int main(void)
             if (k > 0) {
                 r = virtio_console_write(&con, id[i], d, k);
                 if (r != 0)
-                    fail("virtio_console_write", r);
+                    ex_fail("virtio_console_write", r);
                 bytes[i] += k;
             }
             done[i] = k < len;
             r = virtio_console_consume(&con, id[i], done[i] ? k + 1 : k);
             if (r != 0)
-                fail("virtio_console_consume", r);
+                ex_fail("virtio_console_consume", r);
             moved = 1;
         }
         if (moved)
             idle = plat_ticks();
         else if (deadline_passed(idle))
-            fail("no input for 30 s", 0);
+            ex_fail("no input for 30 s", 0);
     }
 
     /* 4. Summary on the console port, then the host closes alpha. */
     if (!(virtio_console_port_state(&con, 0) & VIRTIO_CONSOLE_STATE_CONSOLE))
-        fail("port 0 was not nominated a console port", 0);
+        ex_fail("port 0 was not nominated a console port", 0);
     line l = {{0}, 0};
     add_str(&l, "multi: alpha ");
     add_dec(&l, bytes[0]);
@@ -254,24 +233,24 @@ int main(void)
     while (virtio_console_port_state(&con, id[0]) & VIRTIO_CONSOLE_STATE_HOST_OPEN) {
         r = virtio_console_service(&con);
         if (r != 0)
-            fail("virtio_console_service", r);
+            ex_fail("virtio_console_service", r);
         if (deadline_passed(t0))
-            fail("the host never closed alpha", 0);
+            ex_fail("the host never closed alpha", 0);
     }
     /* Writing to a port whose host side is closed would lose the data: refused. */
     r = virtio_console_write(&con, id[0], "x", 1);
     if (r != VIRTIO_ESTATE)
-        fail("a write to a port closed by the host was not refused with ESTATE", r);
+        ex_fail("a write to a port closed by the host was not refused with ESTATE", r);
     static const char closed[] = "multi: alpha closed by the host\n";
     r = virtio_console_write(&con, 0, closed, length(closed));
     if (r != 0)
-        fail("write on port 0", r);
+        ex_fail("write on port 0", r);
     r = virtio_console_close(&con, id[1]);
     if (r != 0)
-        fail("virtio_console_close", r);
+        ex_fail("virtio_console_close", r);
     r = virtio_dev_check(&con.dev);
     if (r != 0)
-        fail("device status at the end", r);
+        ex_fail("device status at the end", r);
     show_ports();
     plat_puts("PASS\n");
     return 0;

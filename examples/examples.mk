@@ -25,7 +25,7 @@ EX_CFLAGS := -std=c99 -mcmodel=medany -ffreestanding -nostdlib -Os -g \
 	-Wall -Wextra -Werror -ffunction-sections -fdata-sections -I. -Iexamples
 EX_LDFLAGS := -T examples/platform/link.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 EX_PLATFORM := examples/platform/start.S examples/platform/platform.c
-EX_DEPS := $(EX_PLATFORM) examples/platform/platform.h examples/platform/count_regs.h \
+EX_DEPS := $(EX_PLATFORM) examples/platform/platform.h examples/platform/count_regs.h examples/example.h \
 	examples/platform/link.ld virtio.h virtio_blk.h examples/examples.mk
 
 EX_ELF64 := $(EX_NAMES:%=$(BUILD)/riscv64/%.elf)

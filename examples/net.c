@@ -42,6 +42,7 @@
 
 #include "platform/count_regs.h"
 #include "platform/platform.h"
+#include "example.h"
 
 /* ---- Settings ----------------------------------------------------------------------------------- */
 #ifndef NET_IP
@@ -94,21 +95,6 @@ static const uint8_t my_ip[4] = {NET_IP};
 static uint32_t n_arp, n_icmp, n_udp, n_ignored;
 
 /* ---- Reporting ---------------------------------------------------------------------------------- */
-static void fail(const char *what, int r)
-{
-    plat_puts("FAIL: ");
-    plat_puts(what);
-    if (r != 0) {
-        plat_puts(": ");
-        plat_puts(virtio_result_str(r));
-        plat_puts(" (");
-        plat_put_sdec(r);
-        plat_putc(')');
-    }
-    plat_putc('\n');
-    plat_exit(1);
-}
-
 static void put_mac(const uint8_t *m)
 {
     for (int i = 0; i < 6; i++) {
@@ -177,7 +163,7 @@ static void tx_reclaim(void)
     while ((r = virtio_net_send_poll(&net, &p)) == 0)
         tx_free[tx_nfree++] = (uint8_t *)(uintptr_t)p;
     if (r != VIRTIO_EAGAIN)
-        fail("virtio_net_send_poll", r);
+        ex_fail("virtio_net_send_poll", r);
 }
 
 /* A free transmit buffer, waiting (bounded) for the device to finish one if need be. */
@@ -187,7 +173,7 @@ static uint8_t *tx_get(void)
         const void *p;
         int r = virtio_net_send_wait(&net, &p);
         if (r != 0)
-            fail("virtio_net_send_wait (no transmit buffer free)", r);
+            ex_fail("virtio_net_send_wait (no transmit buffer free)", r);
         tx_free[tx_nfree++] = (uint8_t *)(uintptr_t)p;
     }
     return tx_free[--tx_nfree];
@@ -201,11 +187,11 @@ static void tx_send(uint8_t *buf, size_t len)
         const void *p;
         r = virtio_net_send_wait(&net, &p);
         if (r != 0)
-            fail("virtio_net_send_wait (transmit queue full)", r);
+            ex_fail("virtio_net_send_wait (transmit queue full)", r);
         tx_free[tx_nfree++] = (uint8_t *)(uintptr_t)p;
     }
     if (r != 0)
-        fail("virtio_net_send", r);
+        ex_fail("virtio_net_send", r);
 }
 
 /* ---- Protocols -------------------------------------------------------------------------------- */
@@ -383,18 +369,9 @@ int main(void)
     plat_puts("virtio.h net example\n");
 
     /* 1. Find the first network device. */
-    virtio_mmio_slot slots[PLAT_VIRTIO_MMIO_SLOTS];
-    int n = virtio_mmio_scan(NULL, (void *)PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
-                             PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
-    if (n < 0)
-        fail("virtio_mmio_scan", n);
-    const virtio_mmio_slot *nic = NULL;
-    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS; i++) {
-        if (nic == NULL && slots[i].device_id == VIRTIO_ID_NET)
-            nic = &slots[i];
-    }
+    const virtio_mmio_slot *nic = ex_find(VIRTIO_ID_NET);
     if (nic == NULL)
-        fail("no virtio network device in any slot", 0);
+        ex_fail("no virtio network device in any slot", 0);
 
     /* 2. Initialize it, through a counting accessor (register accesses are the expensive part
           of a frame, and the bench asks for them). */
@@ -418,7 +395,7 @@ int main(void)
     int r = virtio_net_init(&net, &regs, &p);
     if (r != 0) {
         say_features("features offered    ", net.dev.offered);
-        fail("virtio_net_init", r);
+        ex_fail("virtio_net_init", r);
     }
     uint32_t init_reads = counter.reads, init_writes = counter.writes;
     for (unsigned i = 0; i < NET_TX_BUFS; i++)
@@ -435,7 +412,7 @@ int main(void)
     plat_puts(net.mac_from_device ? " (from the device)\n" : " (ours: the device has none)\n");
     r = virtio_net_link_up(&net);
     if (r < 0)
-        fail("virtio_net_link_up", r);
+        ex_fail("virtio_net_link_up", r);
     plat_puts(r ? "link up" : "link down");
     plat_puts(virtio_dev_has(&net.dev, VIRTIO_NET_F_STATUS) ? " (device status)\n"
                                                             : " (assumed: no status field)\n");
@@ -477,11 +454,11 @@ int main(void)
         if (r == VIRTIO_EAGAIN)
             continue;
         if (r != 0)
-            fail("virtio_net_recv", r);
+            ex_fail("virtio_net_recv", r);
         int stop = handle(f.data, f.len);
         r = virtio_net_release(&net, &f);
         if (r != 0)
-            fail("virtio_net_release", r);
+            ex_fail("virtio_net_release", r);
         if (stop)
             break;
     }
@@ -491,11 +468,11 @@ int main(void)
         const void *p2;
         r = virtio_net_send_wait(&net, &p2);
         if (r != 0)
-            fail("virtio_net_send_wait (draining)", r);
+            ex_fail("virtio_net_send_wait (draining)", r);
     }
     r = virtio_dev_check(&net.dev);
     if (r != 0)
-        fail("device status at the end", r);
+        ex_fail("device status at the end", r);
     plat_puts("frames: rx ");
     plat_put_dec(net.stats.rx_frames);
     plat_puts(" tx ");
