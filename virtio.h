@@ -42,13 +42,19 @@ MEMORY
 CONFIGURATION (define before including; * = must be the same in every file)
    VIRTIO_STATIC          * make every function static (for one translation unit)
    VIRTIO_API             * decoration of public declarations (default: extern or static)
-   VIRTIO_ASSERT(x)         caller-bug checks in debug builds (default: nothing)
    VIRTIO_MB() / VIRTIO_RMB() / VIRTIO_WMB()
                             memory barriers for shared rings (default: compiler builtins)
+   VIRTIO_MMIO_BEFORE_WRITE() / VIRTIO_MMIO_AFTER_READ()
+                            I/O ordering in virtio_mmio_regs (default: fence w,o / fence i,r on
+                            RISC-V, dmb on Arm64, a compiler barrier on x86)
    VIRTIO_SPIN_LIMIT        default bound of every wait, in poll iterations (default 200000000)
+   VIRTIO_STATUS_CHECK_MASK a wait reads the status register every this + 1 idle iterations to
+                            notice NEEDS_RESET (default 0xffff; a power of two minus one)
+   VIRTIO_CONFIG_RETRIES    tries of a configuration read whose generation moves (default 16)
+   VIRTIO_MEMSET(p, c, n)   zeroing (default: a byte loop, no libc symbol)
    VIRTIO_NO_LEGACY         leave out the legacy (version 1) virtio-mmio code
    VIRTIO_NO_STRINGS        virtio_result_str() returns "" (saves the strings)
-   Only VIRTIO_STATIC and VIRTIO_API matter outside the file with the implementation.
+   Only the starred ones matter outside the file with the implementation.
 
 ERRORS
    Every function that can fail returns 0 or a negative virtio_result (virtio_result_str names
@@ -472,10 +478,6 @@ VIRTIO_API void virtio_zero(void *p, size_t n);
 /* ============================================================================================== */
 #if defined(VIRTIO_IMPLEMENTATION) && !defined(VIRTIO__IMPL_DONE)
 #define VIRTIO__IMPL_DONE
-
-#ifndef VIRTIO_ASSERT
-#define VIRTIO_ASSERT(x) ((void)0)
-#endif
 
 #ifndef VIRTIO_SPIN_LIMIT
 #define VIRTIO_SPIN_LIMIT 200000000u
