@@ -66,6 +66,15 @@ static void echo_once(fx *f, virtio_queue *q, uint8_t *out, uint8_t *in, uint32_
     CHECK_EQ(got, len);
 }
 
+/* One writable buffer of `len` bytes at b (its own cookie), made available to the device. */
+static void post_one(virtio_queue *q, uint8_t *b, uint32_t len) {
+    virtio_seg seg;
+    seg.addr = b;
+    seg.len = len;
+    CHECK_RC(virtio_queue_add(q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(q), VIRTIO_OK);
+}
+
 /* ---- Static checks ------------------------------------------------------------------------- */
 static void t_layout(fx *f) {
     (void)f;
@@ -1518,16 +1527,12 @@ static void t_wait_timeout(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
-    virtio_seg seg;
     unsigned long w0;
     all_up(f, &d, &q, 8);
     CHECK_OK();
     f->s.swallow = 1;
     d.spin_limit = 1000;
-    seg.addr = b;
-    seg.len = 8;
-    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
-    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    post_one(&q, b, 8);
     CHECK_EQ(f->s.chains_total, 0);
     CHECK_EQ(f->s.nlog, 1); /* the device took it */
     w0 = f->s.waits;
@@ -1547,15 +1552,11 @@ static void t_wait_default_limit(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
-    virtio_seg seg;
     all_up(f, &d, &q, 8);
     CHECK_OK();
     f->s.swallow = 1;
     d.spin_limit = 0;
-    seg.addr = b;
-    seg.len = 8;
-    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
-    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    post_one(&q, b, 8);
     f->s.relax_max_iter = 0;
     CHECK_RC(virtio_queue_wait(&q, NULL, NULL), VIRTIO_ETIMEDOUT);
     CHECK_GE(f->s.relax_max_iter, 50000);
@@ -1566,15 +1567,11 @@ static void t_wait_relax_gives_up(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
-    virtio_seg seg;
     all_up(f, &d, &q, 8);
     CHECK_OK();
     f->s.swallow = 1;
     f->s.relax_giveup = 5;
-    seg.addr = b;
-    seg.len = 8;
-    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
-    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    post_one(&q, b, 8);
     f->s.relax_calls = 0;
     CHECK_RC(virtio_queue_wait(&q, NULL, NULL), VIRTIO_ETIMEDOUT);
     CHECK_EQ(f->s.relax_calls, 5);
@@ -1585,17 +1582,13 @@ static void t_wait_late_device(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
-    virtio_seg seg;
     void *ck = NULL;
     all_up(f, &d, &q, 8);
     CHECK_OK();
     f->s.manual = 1;
     f->s.process_on_relax = 1;
     f->s.relax_delay = 50;
-    seg.addr = b;
-    seg.len = 8;
-    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
-    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    post_one(&q, b, 8);
     CHECK_RC(virtio_queue_wait(&q, &ck, NULL), VIRTIO_OK);
     CHECK(ck == b);
     CHECK_GE(f->s.relax_max_iter, 50);
@@ -1605,15 +1598,11 @@ static void t_wait_needs_reset(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
-    virtio_seg seg;
     all_up(f, &d, &q, 8);
     CHECK_OK();
     d.spin_limit = 3000000; /* far more than it should take to notice */
-    seg.addr = b;
-    seg.len = 8;
     f->s.manual = 1;
-    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
-    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    post_one(&q, b, 8);
     sim_set_needs_reset(&f->s); /* the device stops working and says so */
     CHECK_RC(virtio_queue_wait(&q, NULL, NULL), VIRTIO_ENEEDS_RESET);
     CHECK_LE(f->s.relax_max_iter, 200000); /* noticed while waiting, not only at the end */
@@ -1731,26 +1720,21 @@ static void t_queue_ignore_len(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
-    virtio_seg seg;
     void *ck = NULL;
     uint32_t len = 0;
     all_up(f, &d, &q, 8);
     CHECK_OK();
     CHECK_EQ(q.ignore_len, 0);
     q.ignore_len = 1;
-    seg.addr = b;
-    seg.len = 16;
     f->s.mis = SIM_MIS_USED_LEN_BIG;
-    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
-    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    post_one(&q, b, 16);
     CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
     CHECK(ck == b);
     CHECK_EQ(len, 16u);
     CHECK_RC(q.error, 0);
     /* the id checks still hold */
     f->s.mis = SIM_MIS_USED_ID_OOR;
-    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
-    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    post_one(&q, b, 16);
     CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_EDEVICE);
 }
 
