@@ -1,68 +1,98 @@
-/* virtio.h - v0.1.0 - polled VirtIO core (virtio-mmio transport, split virtqueues)
-   MIT licensed, see the end of the file. https://github.com/ - single-file, no libc.
+/* virtio.h - v0.2.0 - polled VirtIO core (transports, device initialization, split virtqueues)
+   MIT licensed, see the end of the file. Single file, no libc, no allocation.
 
-   The core of virtio.h: transport, device initialization, feature negotiation, configuration
-   space and the split virtqueue. Device headers (virtio_blk.h, ...) are built on its public API
-   only, and so can yours: see tests/rng_driver.h for an entropy driver written against it.
+   The core of virtio.h: the transport interface (virtio-mmio versions 1 and 2 ship with it),
+   the spec's device initialization and feature negotiation, configuration space, and the split
+   virtqueue. Device headers (virtio_blk.h, virtio_net.h, virtio_console.h, virtio_rng.h) use
+   only its public API, and so can a driver of yours: virtio_rng.h is the short example.
 
 QUICK START
 
        #define VIRTIO_IMPLEMENTATION        // in exactly one C file
        #include "virtio.h"
-       #define VIRTIO_BLK_IMPLEMENTATION
-       #include "virtio_blk.h"
+       #define VIRTIO_RNG_IMPLEMENTATION
+       #include "virtio_rng.h"
 
-       static uint8_t qmem[VIRTIO_QUEUE_MEM(64)] __attribute__((aligned(4096)));
-       static uint8_t rmem[VIRTIO_BLK_REQ_MEM(16)] __attribute__((aligned(16)));
-       static uint8_t sector[512] __attribute__((aligned(16)));
+       // Find the device: QEMU's riscv `virt` machine has 8 virtio-mmio slots, filled from the
+       // top, so never assume a slot.
+       virtio_mmio_slot slots[8];
+       int n = virtio_mmio_scan(NULL, (void *)0x10001000, 0x1000, 8, slots, 8);
+       virtio_regs regs = virtio_mmio_regs(slots[0].base);     // plain MMIO: no callback
+       virtio_transport t;
+       int r = virtio_mmio_transport(&t, &regs);               // read-only probe
 
-       virtio_regs regs = virtio_mmio_regs((void *)0x10008000);   // plain MMIO, no callback
-       virtio_blk blk;
-       int r = virtio_blk_init(&blk, &regs, qmem, sizeof qmem, 64, rmem, sizeof rmem);
-       if (r == 0) r = virtio_blk_read(&blk, 0, sector, sizeof sector);
+       static uint8_t mem[VIRTIO_RNG_MEM(8)] __attribute__((aligned(4096)));
+       virtio_rng_params p = {0};                              // zero fields: defaults
+       virtio_rng rng;                                         // must not move after init
+       if (r == 0) r = virtio_rng_init(&rng, &t, &p, mem, sizeof mem);
+       if (r == 0) r = virtio_rng_read(&rng, seed, sizeof seed);
        if (r != 0) print(virtio_result_str(r));
-
-   virtio_mmio_scan() finds the devices in a range of virtio-mmio slots (QEMU's riscv `virt`
-   machine has eight at 0x10001000 + 0x1000*i, filled from the top).
 
 DOES NOT
    allocate, take interrupts, enumerate PCI (yet), lock, or call any C library function.
-   It never waits without a bound: every wait ends with VIRTIO_ETIMEDOUT.
+   It never waits without a bound: every wait ends with an error instead of hanging.
+
+LAYERS
+   platform  virtio_regs: register access (8/16/32 bits at an offset of a region), DMA address
+             translation, a relax hook for waits. virtio_mmio_regs() is ready for plain MMIO.
+   transport virtio_transport: status, features, configuration, queue setup, notification.
+             virtio_mmio_transport() probes a virtio-mmio device into one; a transport of your
+             own fills in virtio_transport_ops. Nothing above this layer knows a register.
+   device    virtio_dev and virtio_queue: initialization, negotiation, configuration reads with
+             the generation check, split rings. Device headers are built on this layer only.
 
 MEMORY
-   The caller gives every byte the library uses. A virtio_dev, virtio_queue or device object is
-   a plain struct the caller owns; it must not move after init (queues point at their device).
-   Queue memory (rings and the driver's private shadow) comes from one block:
-     virtio_queue_mem_size(size, version) bytes, aligned to virtio_queue_mem_align(version)
-     (4096 for legacy virtio-mmio, 16 for modern). VIRTIO_QUEUE_MEM(size) is a compile-time
-     upper bound that fits both versions. The rings must be reachable by the device (DMA);
-     legacy devices also need them below 16 TiB (a 32-bit page frame number).
-   Buffers passed to a queue must be contiguous in the device's address space.
+   The caller gives every byte. A virtio_transport, virtio_dev, virtio_queue or device object is
+   a plain struct the caller owns; the dev and queue objects and every device object must not
+   move after init (queues point at their device). A queue takes two pieces of memory:
+     rings   virtio_queue_ring_size(t, size) bytes aligned to virtio_queue_ring_align(t)
+             (4096 for a legacy transport, 16 for a modern one), reachable by the device (DMA);
+             legacy devices also need them below 16 TiB (a 32-bit page frame number);
+     shadow  virtio_queue_shadow_size(size) bytes aligned to 8, the driver's private record of
+             what it posted; the device never sees it. It may follow the rings in one block
+             (virtio_queue_mem_size) or live anywhere else.
+   VIRTIO_QUEUE_MEM(size) is a compile-time bound of rings + shadow that fits every transport.
+   Device headers carve everything (rings, shadows, request headers, receive buffers) from one
+   block the caller gives to virtio_X_init, sized by virtio_X_mem_size / VIRTIO_X_MEM.
+
+BUFFER OWNERSHIP (virtio 1.4 "Device Cleanup")
+   A buffer given to the device is the device's until the device has used it or has been
+   reset. The library keeps that rule for you: a blocking call that fails while the device may
+   still hold a buffer (a timeout, NEEDS_RESET, a device fault) resets the device before it
+   returns, so the buffer is yours again and the device must be initialized again; if even the
+   reset does not complete, the call returns VIRTIO_EBUSY: the device may still write those
+   buffers, so leave them alone (or keep trying virtio_X_reset until it returns 0). A device
+   init resets the device before it writes any byte of its memory.
 
 CONFIGURATION (define before including; * = must be the same in every file)
    VIRTIO_STATIC          * make every function static (for one translation unit)
    VIRTIO_API             * decoration of public declarations (default: extern or static)
    VIRTIO_MB() / VIRTIO_RMB() / VIRTIO_WMB()
-                            memory barriers for shared rings (default: compiler builtins)
+                          * memory barriers for shared rings (default: compiler builtins);
+                            define all three or none
    VIRTIO_MMIO_BEFORE_WRITE() / VIRTIO_MMIO_AFTER_READ()
-                            I/O ordering in virtio_mmio_regs (default: fence w,o / fence i,r on
-                            RISC-V, dmb on Arm64, a compiler barrier on x86)
-   VIRTIO_SPIN_LIMIT        default bound of every wait, in poll iterations (default 200000000)
+                          * I/O ordering around register accesses, used by virtio_mmio_regs and
+                            public for accessors of your own (default: fence w,o / fence i,r on
+                            RISC-V, dmb on Arm64, a compiler barrier on x86); both or none
+   VIRTIO_SPIN_LIMIT        default bound of every wait, in poll iterations (default 200000000;
+                            per accessor: virtio_regs.spin_limit)
    VIRTIO_STATUS_CHECK_MASK a wait reads the status register every this + 1 idle iterations to
                             notice NEEDS_RESET (default 0xffff; a power of two minus one)
    VIRTIO_CONFIG_RETRIES    tries of a configuration read whose generation moves (default 16)
-   VIRTIO_MEMSET(p, c, n)   zeroing (default: a byte loop, no libc symbol)
-   VIRTIO_NO_LEGACY         leave out the legacy (version 1) virtio-mmio code
+   VIRTIO_MEMSET(p, c, n)   zeroing (default: a loop, no libc symbol)
+   VIRTIO_MEMCPY(d, s, n)   copying (default: a loop, no libc symbol)
+   VIRTIO_NO_LEGACY         leave out legacy (version 1) virtio-mmio
+   VIRTIO_NO_EVENT_IDX      never negotiate VIRTIO_F_EVENT_IDX
    VIRTIO_NO_STRINGS        virtio_result_str() returns "" (saves the strings)
-   Only the starred ones matter outside the file with the implementation.
 
 ERRORS
    Every function that can fail returns 0 or a negative virtio_result (virtio_result_str names
    each). A caller bug (null pointer, misaligned or too-small memory, bad size) returns
-   VIRTIO_EINVAL and changes nothing. A device fault (a used id that is not outstanding, a used
-   length above what was posted, an index jump, a nonsense config value, NEEDS_RESET) returns an
-   error and latches the queue or device as broken: every later call fails with the same code
-   until the device is initialized again.
+   VIRTIO_EINVAL and changes nothing, in the device or in memory. An object that was never
+   initialized gives VIRTIO_ESTATE everywhere. A device fault (a used id that is not
+   outstanding, a used length above what was posted, an index jump, a nonsense config value,
+   NEEDS_RESET) returns an error and latches the queue or device as broken: every later call
+   fails with the same code until the device is initialized again.
 
 TRUST MODEL
    The device is untrusted. Everything it writes (used ring, configuration, status) is checked
@@ -76,9 +106,9 @@ CONCURRENCY
 SPEC (virtio 1.4, section titles)
    "Basic Facilities of a Virtio Device" (status, feature bits, configuration space, reset),
    "Virtqueues / Split Virtqueues" (descriptor table, available and used rings, notification
-   suppression, event index), "Device Initialization" (modern and legacy),
-   "Virtio Transport Options / Virtio Over MMIO" (version 2 and its legacy interface),
-   "Reserved Feature Bits".
+   suppression, event index), "General Initialization And Device Operation" (initialization,
+   device cleanup), "Virtio Transport Options / Virtio Over MMIO" (version 2 and its legacy
+   interface), "Reserved Feature Bits".
 */
 
 #ifndef VIRTIO_H
@@ -88,15 +118,66 @@ SPEC (virtio 1.4, section titles)
 #include <stdint.h>
 
 #define VIRTIO_VERSION_MAJOR 0
-#define VIRTIO_VERSION_MINOR 1
+#define VIRTIO_VERSION_MINOR 2
 #define VIRTIO_VERSION_PATCH 0
 
+/* ---- Linkage, shared by every header of the library -------------------------------------- */
 #ifndef VIRTIO_API
 #ifdef VIRTIO_STATIC
 #define VIRTIO_API static
 #else
 #define VIRTIO_API extern
 #endif
+#endif
+/* VIRTIO_DEF: how an implementation block (this one or a device header's) defines a public
+   function. With VIRTIO_STATIC a program may use only part of the API: no unused warnings. */
+#ifdef VIRTIO_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define VIRTIO_DEF static __attribute__((unused))
+#else
+#define VIRTIO_DEF static
+#endif
+#else
+#define VIRTIO_DEF
+#endif
+
+/* ---- Barriers: defined here (not in the implementation) so custom accessors can use them -- */
+/* Shared rings live in normal cacheable memory. MB orders everything before everything; RMB
+   orders earlier loads before later loads and stores; WMB orders earlier loads and stores
+   before later stores. */
+#if defined(VIRTIO_MB) || defined(VIRTIO_RMB) || defined(VIRTIO_WMB)
+#if !defined(VIRTIO_MB) || !defined(VIRTIO_RMB) || !defined(VIRTIO_WMB)
+#error "virtio.h: define all of VIRTIO_MB, VIRTIO_RMB and VIRTIO_WMB, or none"
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+#define VIRTIO_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTIO_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIRTIO_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
+#else
+#error "virtio.h: define VIRTIO_MB, VIRTIO_RMB and VIRTIO_WMB for this compiler"
+#endif
+
+/* Ordering of register accesses against memory: a register write must come after the ring
+   writes it announces, and a register read before the memory reads that depend on it. On
+   RISC-V and Arm a plain memory fence does not order device I/O; x86 keeps uncached accesses
+   in order. An accessor of your own calls BEFORE_WRITE before each register write and
+   AFTER_READ after each register read, as virtio_mmio_regs does. */
+#if defined(VIRTIO_MMIO_BEFORE_WRITE) || defined(VIRTIO_MMIO_AFTER_READ)
+#if !defined(VIRTIO_MMIO_BEFORE_WRITE) || !defined(VIRTIO_MMIO_AFTER_READ)
+#error "virtio.h: define both VIRTIO_MMIO_BEFORE_WRITE and VIRTIO_MMIO_AFTER_READ, or neither"
+#endif
+#elif defined(__riscv)
+#define VIRTIO_MMIO_BEFORE_WRITE() __asm__ __volatile__("fence w,o" ::: "memory")
+#define VIRTIO_MMIO_AFTER_READ() __asm__ __volatile__("fence i,r" ::: "memory")
+#elif defined(__aarch64__)
+#define VIRTIO_MMIO_BEFORE_WRITE() __asm__ __volatile__("dmb oshst" ::: "memory")
+#define VIRTIO_MMIO_AFTER_READ() __asm__ __volatile__("dmb oshld" ::: "memory")
+#elif defined(__x86_64__) || defined(__i386__)
+#define VIRTIO_MMIO_BEFORE_WRITE() __asm__ __volatile__("" ::: "memory")
+#define VIRTIO_MMIO_AFTER_READ() __asm__ __volatile__("" ::: "memory")
+#else
+#define VIRTIO_MMIO_BEFORE_WRITE() VIRTIO_MB()
+#define VIRTIO_MMIO_AFTER_READ() VIRTIO_MB()
 #endif
 
 #ifdef __cplusplus
@@ -146,6 +227,7 @@ extern "C" {
 #define VIRTIO_ID_FS 26
 
 /* ---- virtio-mmio registers: virtio 1.4 "Virtio Over MMIO / MMIO Device Register Layout" ------ */
+/* Only the transport section of the implementation uses these. */
 #define VIRTIO_MMIO_MAGIC_VALUE 0x000         /* "virt" = 0x74726976 */
 #define VIRTIO_MMIO_VERSION 0x004             /* 2 = modern, 1 = legacy */
 #define VIRTIO_MMIO_DEVICE_ID 0x008           /* 0 = empty slot */
@@ -156,7 +238,7 @@ extern "C" {
 #define VIRTIO_MMIO_DRIVER_FEATURES_SEL 0x024 /* legacy: GuestFeaturesSel */
 #define VIRTIO_MMIO_GUEST_PAGE_SIZE 0x028     /* legacy only */
 #define VIRTIO_MMIO_QUEUE_SEL 0x030
-#define VIRTIO_MMIO_QUEUE_SIZE_MAX 0x034      /* Linux and QEMU call it QueueSizeMax */
+#define VIRTIO_MMIO_QUEUE_SIZE_MAX 0x034      /* Linux and QEMU call it QueueNumMax */
 #define VIRTIO_MMIO_QUEUE_SIZE 0x038          /* Linux and QEMU call it QueueNum */
 #define VIRTIO_MMIO_QUEUE_ALIGN 0x03c         /* legacy only */
 #define VIRTIO_MMIO_QUEUE_PFN 0x040           /* legacy only */
@@ -206,7 +288,7 @@ extern "C" {
     X(VIRTIO_ETIMEDOUT, -5, "the device did not answer within the wait bound")                    \
     X(VIRTIO_EDEVICE, -6, "the device misbehaved; device or queue is broken until reset")          \
     X(VIRTIO_ENEEDS_RESET, -7, "the device set NEEDS_RESET")                                       \
-    X(VIRTIO_EAGAIN, -8, "nothing has completed yet")                                              \
+    X(VIRTIO_EAGAIN, -8, "nothing to take yet (or nothing pending to wait for)")                   \
     X(VIRTIO_ENOSPC, -9, "the queue has no room; poll for completions and retry")                  \
     X(VIRTIO_ENOQUEUE, -10, "the device has no such queue, or it is already in use")               \
     X(VIRTIO_ESTATE, -11, "the object is not initialized or not in the right state")               \
@@ -214,31 +296,36 @@ extern "C" {
     X(VIRTIO_EUNSUPP, -13, "the device reported the request as unsupported")                       \
     X(VIRTIO_EROFS, -14, "the device is read-only")                                                \
     X(VIRTIO_ERANGE, -15, "the range is past the end of the device")                               \
-    X(VIRTIO_ENOTSUP, -16, "the device did not offer the feature this call needs")
+    X(VIRTIO_ENOTSUP, -16, "the device did not offer the feature this call needs")                 \
+    X(VIRTIO_EBUSY, -17, "the device could not be reset: it may still write buffers it was given")
 
 typedef enum virtio_result {
 #define VIRTIO__ENUM(name, value, text) name = value,
     VIRTIO_RESULTS(VIRTIO__ENUM)
 #undef VIRTIO__ENUM
-        VIRTIO__RESULT_MIN = -16
+        VIRTIO__RESULT_MIN = -17
 } virtio_result;
 
-/* ---- Register accessor ------------------------------------------------------------------------ */
-/* How the library touches device registers. One accessor per device; most users take the ready
-   one from virtio_mmio_regs(base), which needs no callback at all.
+/* ---- Register accessor (the platform layer) --------------------------------------------------- */
+/* How the library touches device registers, translates addresses and waits. Most users take
+   the ready one from virtio_mmio_regs(base), which needs no callback at all.
 
    Contract of each callback:
-   - read/write one register of exactly 8, 16 or 32 bits at byte offset `off` of region `region`
-     (virtio-mmio has one region, VIRTIO_REGION_MMIO; PCI will name its capability windows);
+   - read/write one register of exactly 8, 16 or 32 bits at byte offset `off` of region
+     `region` (virtio-mmio has one region, VIRTIO_REGION_MMIO; PCI will name its windows);
+     `user` is passed back unchanged (NULL is fine: the library never looks at it);
    - values are in CPU order: the accessor converts from the transport's byte order (virtio-mmio
      registers are little-endian), so on a little-endian CPU it is a plain load or store;
    - it never fails, and returns whatever the device returns;
    - a write is ordered after every earlier memory write of this CPU, and a read before every
-     later memory read (on RISC-V and Arm a plain fence does not order MMIO: the accessor must);
+     later memory read (on RISC-V and Arm a plain fence does not order MMIO: the accessor must;
+     VIRTIO_MMIO_BEFORE_WRITE / VIRTIO_MMIO_AFTER_READ do it);
    - dma (optional, NULL = identity): the device's address of a CPU pointer into driver memory;
-   - relax (optional): called once per poll iteration, with the iteration number starting at 0
-     for each wait; return nonzero to give up the wait now (it then ends with VIRTIO_ETIMEDOUT),
-     so a caller with a clock can bound waits in time rather than in iterations. */
+   - relax (optional): called once per idle poll iteration with relax_user and the iteration
+     number, starting at 0 for each wait. Return nonzero to end the wait now.
+   Every wait ends at whichever bound comes first: spin_limit iterations (0 = VIRTIO_SPIN_LIMIT)
+   or the relax hook saying stop. A caller who bounds waits by a clock in relax sets spin_limit
+   to 0xffffffff so that only the clock decides. */
 #define VIRTIO_REGION_MMIO 0u
 
 typedef struct virtio_regs {
@@ -248,17 +335,87 @@ typedef struct virtio_regs {
     void (*write8)(void *user, unsigned region, uint32_t off, uint8_t value);
     void (*write16)(void *user, unsigned region, uint32_t off, uint16_t value);
     void (*write32)(void *user, unsigned region, uint32_t off, uint32_t value);
-    uint64_t (*dma)(void *user, const void *ptr); /* NULL: the address is the pointer */
-    int (*relax)(void *user, uint32_t iteration); /* NULL: spin */
     void *user;                                   /* for virtio_mmio_regs: the register base */
+    uint64_t (*dma)(void *user, const void *ptr); /* NULL: the address is the pointer */
+    int (*relax)(void *relax_user, uint32_t iteration); /* NULL: spin */
+    void *relax_user;                             /* passed to relax */
+    uint32_t spin_limit;                          /* wait bound in iterations; 0 = default */
 } virtio_regs;
 
-/* The ready accessor for memory-mapped registers at `base` (width-matched volatile accesses). */
+/* The ready accessor for memory-mapped registers at `base` (width-matched volatile accesses,
+   with VIRTIO_MMIO_BEFORE_WRITE / _AFTER_READ). dma, relax, relax_user and spin_limit are
+   NULL / 0: set them in the returned struct if you need them. */
 VIRTIO_API virtio_regs virtio_mmio_regs(void *base);
 
-/* ---- Scan ------------------------------------------------------------------------------------- */
+/* ---- Transport interface: virtio 1.4 "Virtio Transport Options" ------------------------------- */
+/* What every transport provides: the spec's transport-independent operations. A transport is
+   a virtio_transport whose `ops` implement these for one device. virtio_mmio_transport fills one
+   for virtio-mmio; write your own (a test double, another transport) by filling ops, regs and
+   the identity fields. Contract: values are in CPU order; nothing here fails (the core checks
+   what comes back); every function gets the transport it was called through. */
+typedef struct virtio_transport virtio_transport;
+
+typedef struct virtio_transport_ops {
+    /* Device status (virtio 1.4 "Device Status Field"). Writing 0 starts a reset; the reset is
+       complete once get_status reads 0. */
+    uint32_t (*get_status)(virtio_transport *t);
+    void (*set_status)(virtio_transport *t, uint32_t status);
+    /* Feature bits 32 at a time: word 0 is bits 0..31, word 1 bits 32..63. A legacy
+       transport has word 0 only (reads of word 1 give 0, writes are dropped). */
+    uint32_t (*get_features)(virtio_transport *t, uint32_t word);
+    void (*set_features)(virtio_transport *t, uint32_t word, uint32_t value);
+    /* Device-specific configuration: `width` (1, 2 or 4) bytes at byte offset `off`, the field's
+       value in CPU order (the transport knows the device's byte order). Generation: a counter
+       that changes when the device changes the configuration (0 on legacy transports). */
+    uint32_t (*config_read)(virtio_transport *t, uint32_t off, unsigned width);
+    void (*config_write)(virtio_transport *t, uint32_t off, unsigned width, uint32_t value);
+    uint32_t (*config_generation)(virtio_transport *t);
+    /* Queue `index`: its largest size (QueueSizeMax), or 0 if it does not exist or is already
+       live (in use). Called before queue_enable. */
+    uint32_t (*queue_max)(virtio_transport *t, uint32_t index);
+    /* Makes queue `index` live with `size` entries and the device addresses of its descriptor
+       table, driver (available) area and device (used) area; stores in *notify the value that
+       notify() needs for this queue. Legacy transports take one block laid out as the legacy
+       interface requires (driver and device follow from desc). Returns 0 or VIRTIO_ENOQUEUE. */
+    int (*queue_enable)(virtio_transport *t, uint32_t index, uint32_t size, uint64_t desc,
+                        uint64_t driver, uint64_t device, uint32_t *notify);
+    /* Available buffer notification for a queue, with the value queue_enable stored. */
+    void (*notify)(virtio_transport *t, uint32_t index, uint32_t notify);
+    /* Reads the interrupt status (bit 0: used buffer, bit 1: configuration change) and
+       acknowledges what it read. */
+    uint32_t (*interrupt_ack)(virtio_transport *t);
+} virtio_transport_ops;
+
+#define VIRTIO_TRANSPORT_MMIO 1u  /* virtio-mmio */
+#define VIRTIO_TRANSPORT_OTHER 0u /* one of your own */
+
+struct virtio_transport {
+    const virtio_transport_ops *ops;
+    virtio_regs regs;   /* the accessor: register access, dma, relax, spin limit */
+    uint32_t kind;      /* VIRTIO_TRANSPORT_* */
+    uint32_t device_id; /* VIRTIO_ID_*: what the probe found */
+    uint32_t vendor_id;
+    uint32_t legacy;    /* 1: the legacy interface (guest-order fields, no FEATURES_OK, rings in
+                           one block with the used ring page-aligned, a 32-bit page number) */
+    uint32_t version;   /* transport's own version (virtio-mmio: 1 or 2) */
+    uint32_t sel;       /* transport-private: cached queue selector (~0: unknown) */
+    void *priv;         /* for a transport of your own */
+};
+
+/* Read-only probe of a virtio-mmio device behind `regs`: checks MagicValue, Version and
+   DeviceID (virtio 1.4 "MMIO Device Register Layout": a driver "MUST ignore" a bad magic, an
+   unknown version or DeviceID 0) and fills `t`. It writes no register, so a device running for
+   an earlier boot stage is left as it was. VIRTIO_ENODEV (no device, empty slot),
+   VIRTIO_EVERSION (a version this build does not drive), VIRTIO_EINVAL (NULL, missing
+   callbacks). */
+VIRTIO_API int virtio_mmio_transport(virtio_transport *t, const virtio_regs *regs);
+
+/* 1 if the transport uses the legacy interface (0 for a modern one, or NULL). */
+VIRTIO_API int virtio_transport_legacy(const virtio_transport *t);
+
+/* ---- virtio-mmio scan ------------------------------------------------------------------------- */
 typedef struct virtio_mmio_slot {
-    void *base;         /* base + index*stride: pass to virtio_mmio_regs, or as regs.user */
+    void *base;         /* base + index*stride: pass to virtio_mmio_regs */
     unsigned index;     /* slot number */
     uint32_t version;   /* 1 legacy, 2 modern */
     uint32_t device_id; /* VIRTIO_ID_* */
@@ -267,78 +424,92 @@ typedef struct virtio_mmio_slot {
 
 /* Reads MagicValue, Version and DeviceID of `count` slots at base + i*stride (read-only: it
    writes no register) and stores each slot that holds a device, lowest index first, into
-   out[0..max). Slots with a bad magic or device ID 0 are skipped. `regs` is the accessor to use
-   with its `user` replaced by each slot's base, or NULL for plain MMIO. Returns how many
+   out[0..max). Slots with a bad magic or device ID 0 are skipped. `regs` is NULL for plain
+   MMIO, or an accessor whose `user` the scan replaces with each slot's base. Returns how many
    devices were found (which may exceed max), or VIRTIO_EINVAL. */
 VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stride, unsigned count,
                                 virtio_mmio_slot *out, unsigned max);
 
 /* ---- Device ----------------------------------------------------------------------------------- */
+/* A device in the spec's initialization sequence. Fields are the library's: use the functions. */
 typedef struct virtio_dev {
-    virtio_regs regs;         /* copy of the caller's accessor */
-    uint32_t transport;       /* VIRTIO_TRANSPORT_* */
-    uint32_t version;         /* virtio-mmio Version: 1 legacy, 2 modern */
-    uint32_t device_id;       /* VIRTIO_ID_* */
-    uint32_t spin_limit;      /* bound of every wait, in poll iterations; 0 = VIRTIO_SPIN_LIMIT */
-    uint64_t offered;         /* feature bits the device offered */
-    uint64_t features;        /* feature bits negotiated */
-    int error;                /* latched device fault (0 = healthy) */
-    uint32_t status;          /* last status the driver wrote */
-    uint32_t negotiated;      /* features were negotiated (legacy devices have no FEATURES_OK) */
+    virtio_transport t;  /* copy of the probed transport */
+    uint32_t spin_limit; /* bound of every wait, in poll iterations */
+    uint32_t status;     /* last status the driver wrote */
+    uint64_t offered;    /* feature bits the device offered */
+    uint64_t features;   /* feature bits negotiated */
+    int error;           /* latched device fault (0 = healthy) */
+    uint32_t negotiated; /* features were negotiated (legacy devices have no FEATURES_OK) */
 } virtio_dev;
 
-#define VIRTIO_TRANSPORT_MMIO 1u
+/* Fills `dev` from a probed transport without touching the device (no register access):
+   VIRTIO_ENODEV if expected_id is nonzero and the device is of another type. virtio_dev_init
+   does this first; alone it serves what needs no initialization (a console's emergency
+   write to a device an earlier boot stage set up). */
+VIRTIO_API int virtio_dev_attach(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id);
 
-/* Checks magic, version and device ID and fills `dev` without writing any register: the device
-   is left exactly as it was (for instance by firmware). virtio_dev_init does this first; use it
-   alone to look at a device, or to use what needs no initialization (a console's emergency
-   write after firmware negotiated it). dev->spin_limit is set to VIRTIO_SPIN_LIMIT. */
-VIRTIO_API int virtio_dev_attach(virtio_dev *dev, const virtio_regs *regs, uint32_t expected_id);
+/* Starts the spec's initialization sequence (virtio 1.4 "Device Initialization" steps 1-3):
+   attach, reset the device and wait (bounded) for status 0, then ACKNOWLEDGE and DRIVER.
+   expected_id: the device type required, or 0 for any. If the reset does not complete it
+   returns VIRTIO_EBUSY: the device may still be using memory an earlier driver gave it. */
+VIRTIO_API int virtio_dev_init(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id);
 
-/* Starts the spec's initialization sequence: checks magic, version and device ID, resets the
-   device (waiting, bounded, for status to read 0), then sets ACKNOWLEDGE and DRIVER.
-   expected_id: the device type required, or 0 for any. It sets dev->spin_limit to
-   VIRTIO_SPIN_LIMIT, which bounds its own reset wait (with the relax hook); change the field
-   afterwards to bound later waits differently. */
-VIRTIO_API int virtio_dev_init(virtio_dev *dev, const virtio_regs *regs, uint32_t expected_id);
-
-/* Negotiates features: accepts `wanted & offered`, plus VIRTIO_F_VERSION_1 whenever offered
-   (a modern device that does not offer it is refused with VIRTIO_EFEATURES). On modern devices
-   sets FEATURES_OK and reads it back: a device that clears it refused the set, VIRTIO_EFEATURES.
-   `required` bits are taken like wanted ones, and a device that does not offer every one of
-   them is refused with VIRTIO_EFEATURES. Sets FAILED on error. */
-VIRTIO_API int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t required);
-
-/* Reads the feature bits the device offers (64 on modern devices, 32 on legacy) into
-   *offered and dev->offered, without negotiating: it selects feature words, which changes
-   nothing in the device. A driver may use it to check the offer (or, with the configuration,
-   its fit) before virtio_dev_negotiate, which reads the offer again itself. */
+/* Reads the feature bits the device offers (64 on modern transports, 32 on legacy) without
+   negotiating: selecting feature words changes nothing in the device. */
 VIRTIO_API int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered);
 
-/* Nonzero if feature bit `bit` was negotiated. */
-VIRTIO_API int virtio_dev_has(const virtio_dev *dev, unsigned bit);
+/* Negotiates features (steps 4-6): accepts `(wanted | required) & offered`, plus the ring
+   features the core implements whenever offered (VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX):
+   device drivers ask only for their own bits. A modern device that does not offer VERSION_1 is
+   refused with VIRTIO_EFEATURES, as is one that lacks a `required` bit or clears FEATURES_OK
+   on the read-back. Sets FAILED on error. */
+VIRTIO_API int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t required);
 
-/* Sets DRIVER_OK: call after every queue is set up. */
+/* Nonzero if feature bit `bit` was negotiated / was offered (after read_offer or negotiate). */
+VIRTIO_API int virtio_dev_has(const virtio_dev *dev, unsigned bit);
+VIRTIO_API int virtio_dev_offers(const virtio_dev *dev, unsigned bit);
+/* 1 if the device uses the legacy interface. */
+VIRTIO_API int virtio_dev_legacy(const virtio_dev *dev);
+/* 0 if the device is initialized and healthy; VIRTIO_ESTATE if it was never set up (a zeroed
+   object), else its latched error. The one "usable" check for drivers. */
+VIRTIO_API int virtio_dev_usable(const virtio_dev *dev);
+/* The wait bound of this device in poll iterations (from the accessor's spin_limit). */
+VIRTIO_API uint32_t virtio_dev_spin_limit(const virtio_dev *dev);
+
+/* Sets DRIVER_OK (step 8): call after every queue is set up. */
 VIRTIO_API int virtio_dev_ready(virtio_dev *dev);
 
 /* Marks initialization failed: sets FAILED in the device and latches `error` (pass the error
    that made you give up; it is returned). Use it when a device driver's own checks fail. */
 VIRTIO_API int virtio_dev_fail(virtio_dev *dev, int error);
 
-/* Reads the device status register and reports NEEDS_RESET, FAILED or a device that reset
-   itself as an error (latched). 0 if the device is healthy. Costs one register read. */
+/* Reads the device status and reports NEEDS_RESET, FAILED or a device that reset itself as an
+   error (latched). 0 if the device is healthy. Costs one register read. */
 VIRTIO_API int virtio_dev_check(virtio_dev *dev);
 
 /* One idle iteration of a bounded wait, for drivers that poll something of their own: call
    it with iteration = 0, 1, 2, ... each time there was nothing to take. Returns 0 to go on
-   waiting; VIRTIO_ETIMEDOUT when the device's spin limit is reached or the relax hook says
-   stop; a device error (latched) when a status check, made now and then and at the end, finds
+   waiting; VIRTIO_ETIMEDOUT when the spin limit is reached or the relax hook says stop; a
+   device error (latched) when a status check, made now and then and at the end, finds
    NEEDS_RESET or a device that reset itself. virtio_queue_wait is built on it. */
 VIRTIO_API int virtio_dev_spin(virtio_dev *dev, uint32_t iteration);
 
-/* Resets the device (status 0, bounded wait) and forgets the negotiated features. Every queue
-   of the device must be initialized again, as must the device. */
+/* Resets the device (status 0, bounded wait for it to read back 0) and forgets the negotiated
+   features; the device and its queues must be initialized again. Returns 0 once the device
+   has reset: from then on it touches no memory it was given. VIRTIO_EBUSY (latched) if it did
+   not reset within the bound. */
 VIRTIO_API int virtio_dev_reset(virtio_dev *dev);
+
+/* For a driver's blocking call whose wait failed with `error` (a timeout, NEEDS_RESET, a
+   device fault) while the device may still hold the caller's buffers: resets the device, so
+   that they are the caller's again (virtio 1.4 "Device Cleanup"), and latches `error`: the
+   device must be initialized again. Returns `error`, or VIRTIO_EBUSY if the reset did not
+   complete (the device may still write those buffers). */
+VIRTIO_API int virtio_dev_abandon(virtio_dev *dev, int error);
+
+/* Reads and acknowledges the interrupt status: bit 0 used buffers, bit 1 configuration
+   change. A polled driver needs it only to notice configuration changes. */
+VIRTIO_API uint32_t virtio_dev_interrupt_ack(virtio_dev *dev);
 
 /* Converts between CPU order and the device's order for fields of device-specific structures
    in shared memory (request headers and the like): little-endian on modern devices, the
@@ -348,9 +519,9 @@ VIRTIO_API uint32_t virtio_dev_order32(const virtio_dev *dev, uint32_t v);
 VIRTIO_API uint64_t virtio_dev_order64(const virtio_dev *dev, uint64_t v);
 
 /* ---- Device configuration space: virtio 1.4 "Device Configuration Space" ----------------------- */
-/* Single-field reads at byte offset `off` of the device-specific configuration. Modern devices
-   are little-endian, legacy ones guest-endian; the value comes back in CPU order either way.
-   A 64-bit read is two 32-bit reads checked against the configuration generation. */
+/* Single-field reads at byte offset `off` of the device-specific configuration, in CPU order.
+   A 64-bit read is two 32-bit reads checked against the configuration generation (a device
+   whose generation never settles is latched as broken and the read gives 0). */
 VIRTIO_API uint8_t virtio_config_read8(virtio_dev *dev, uint32_t off);
 VIRTIO_API uint16_t virtio_config_read16(virtio_dev *dev, uint32_t off);
 VIRTIO_API uint32_t virtio_config_read32(virtio_dev *dev, uint32_t off);
@@ -370,8 +541,8 @@ typedef int (*virtio_config_reader)(virtio_dev *dev, void *ctx);
 VIRTIO_API int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read, void *ctx);
 
 /* ---- Split virtqueue: virtio 1.4 "Virtqueues / Split Virtqueues" ----------------------------- */
-/* Shared-memory layouts, spec names (struct virtq_desc, virtq_avail, virtq_used_elem, virtq_used).
-   Shown for documentation and layout checks; the driver touches them only through the queue. */
+/* Shared-memory layouts, spec names (struct virtq_desc, virtq_used_elem). Shown for
+   documentation and layout checks; the driver touches them only through the queue. */
 typedef struct virtio_virtq_desc {
     uint64_t addr;  /* le64: device address of the buffer */
     uint32_t len;   /* le32: its length in bytes */
@@ -397,6 +568,7 @@ typedef struct virtio_queue_shadow {
     uint16_t count; /* descriptors in the chain (0 = not an outstanding head) */
 } virtio_queue_shadow;
 
+/* A queue. Its fields are private to the core (the ring format may change): use the functions. */
 typedef struct virtio_queue {
     virtio_dev *dev;
     volatile virtio_virtq_desc *desc;          /* descriptor table */
@@ -404,6 +576,7 @@ typedef struct virtio_queue {
     volatile uint16_t *used;                   /* flags, idx, then the elements, avail_event */
     volatile virtio_virtq_used_elem *used_ring;
     virtio_queue_shadow *shadow;               /* size entries, driver-private */
+    uint32_t notify;                           /* the transport's notify value */
     uint16_t index;                            /* queue number */
     uint16_t size;                             /* entries, a power of two */
     uint16_t num_free;                         /* free descriptors */
@@ -412,27 +585,48 @@ typedef struct virtio_queue {
     uint16_t avail_pub;                        /* avail.idx the device has seen */
     uint16_t last_used;                        /* next used.idx we will consume */
     uint16_t event_idx;                        /* VIRTIO_F_EVENT_IDX negotiated */
-    uint16_t ignore_len;                       /* caller may set after init: see poll */
+    uint16_t legacy;                           /* the device uses guest order */
+    uint16_t flags;                            /* VIRTIO_QUEUE_F_* */
     int error;                                 /* latched fault (0 = healthy) */
 } virtio_queue;
 
-/* Bytes of queue memory for a queue of `size` entries on transport `version` (1 or 2),
-   rings and shadow together; 0 if size is not a power of two in 1..32768. */
-VIRTIO_API size_t virtio_queue_mem_size(uint32_t size, uint32_t version);
-/* Required alignment of that memory: 4096 for legacy, 16 for modern. */
-VIRTIO_API size_t virtio_queue_mem_align(uint32_t version);
-/* Compile-time bound of virtio_queue_mem_size(size, either version), size a power of two. */
-#define VIRTIO_QUEUE_MEM(size)                                                                     \
-    ((((size_t)(size)*16u + 6u + 2u * (size_t)(size) + 4095u) & ~(size_t)4095u) +                  \
-     (((size_t)(size)*8u + 6u + 4095u) & ~(size_t)4095u) + (size_t)(size) * sizeof(virtio_queue_shadow))
+/* Queue flags (virtio_queue_params.flags). */
+#define VIRTIO_QUEUE_F_IGNORE_LEN 1u /* the driver does not use used lengths (a legacy transmit
+                                        queue, where "the driver SHOULD ignore the len value"):
+                                        a length above what was posted is clamped, not a fault */
 
-/* Sets up queue `index` in `mem`: `size` is the wanted number of entries (a power of two),
-   clamped down to the device's QueueSizeMax (rounded down to a power of two). Call between
-   virtio_dev_negotiate and virtio_dev_ready. Refuses memory that is NULL, misaligned or smaller
-   than virtio_queue_mem_size(size, version) with VIRTIO_EINVAL, and a queue the device lacks
-   (QueueSizeMax 0) or already has live with VIRTIO_ENOQUEUE. */
-VIRTIO_API int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint16_t index, void *mem,
-                                 size_t mem_size, uint32_t size);
+typedef struct virtio_queue_params {
+    uint32_t size;      /* entries wanted: a power of two, 1..32768; clamped down to the
+                           device's QueueSizeMax (rounded down to a power of two) */
+    uint32_t flags;     /* VIRTIO_QUEUE_F_* */
+    void *ring;         /* device-visible rings: virtio_queue_ring_size(t, size) bytes aligned
+                           to virtio_queue_ring_align(t) */
+    size_t ring_size;
+    void *shadow;       /* driver-private: virtio_queue_shadow_size(size) bytes aligned to 8;
+                           NULL: right after the rings, in `ring` (then ring_size must be at
+                           least virtio_queue_mem_size(t, size)) */
+    size_t shadow_size;
+} virtio_queue_params;
+
+/* Sizes for a queue of `size` entries (0 if size is not a power of two in 1..32768). A NULL
+   transport gives the bound that fits every transport (the legacy layout, 4096-aligned). */
+VIRTIO_API size_t virtio_queue_ring_size(const virtio_transport *t, uint32_t size);
+VIRTIO_API size_t virtio_queue_ring_align(const virtio_transport *t);
+VIRTIO_API size_t virtio_queue_shadow_size(uint32_t size);
+/* Rings, then the shadow (8-aligned) in the same block. */
+VIRTIO_API size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size);
+/* Compile-time bounds, any transport (size a power of two). */
+#define VIRTIO_QUEUE_RING_MEM(size)                                                                \
+    ((((size_t)(size)*16u + 6u + 2u * (size_t)(size) + 4095u) & ~(size_t)4095u) +                  \
+     (((size_t)(size)*8u + 6u + 4095u) & ~(size_t)4095u))
+#define VIRTIO_QUEUE_SHADOW_MEM(size) ((size_t)(size) * sizeof(virtio_queue_shadow))
+#define VIRTIO_QUEUE_MEM(size) (VIRTIO_QUEUE_RING_MEM(size) + VIRTIO_QUEUE_SHADOW_MEM(size))
+
+/* Sets up queue `index` as `p` says. Call between virtio_dev_negotiate and virtio_dev_ready.
+   VIRTIO_EINVAL for memory that is NULL, misaligned or too small (nothing is written then);
+   VIRTIO_ENOQUEUE for a queue the device lacks or already has live. */
+VIRTIO_API int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t index,
+                                 const virtio_queue_params *p);
 
 /* Adds a chain of n_out readable then n_in writable segments, remembered under `cookie` (any
    non-NULL value), to the available ring. The device does not see it until virtio_queue_kick.
@@ -447,25 +641,41 @@ VIRTIO_API int virtio_queue_kick(virtio_queue *q);
 
 /* Takes one used buffer if there is one: its cookie and the bytes the device wrote.
    VIRTIO_EAGAIN if none yet; VIRTIO_EDEVICE (latched) if the device returned an id that is out of
-   range or not outstanding, a length above what was posted writable, or moved used.idx past
-   what is outstanding. cookie and len may be NULL. A driver that does not use the length
-   (legacy transmit queues, where "the driver SHOULD ignore the len value") sets
-   q->ignore_len = 1 after init: a length above what was posted is then clamped, not a fault. */
+   range or not outstanding, a length above what was posted writable (unless the queue has
+   VIRTIO_QUEUE_F_IGNORE_LEN: then clamped), or moved used.idx past what is outstanding.
+   cookie and len may be NULL. */
 VIRTIO_API int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len);
 
-/* virtio_queue_poll, waiting up to the device's spin limit (and relax hook) for a used buffer:
-   VIRTIO_ETIMEDOUT if none came. While waiting it checks the device status now and then, so a
-   device that sets NEEDS_RESET ends the wait with VIRTIO_ENEEDS_RESET. */
+/* virtio_queue_poll, waiting (bounded) for a used buffer. VIRTIO_EAGAIN at once if no
+   published chain is outstanding (nothing to wait for: kick first); VIRTIO_ETIMEDOUT if none
+   came within the bound. While waiting it checks the device status now and then, so a device
+   that sets NEEDS_RESET ends the wait with VIRTIO_ENEEDS_RESET. It does not reset the device:
+   a blocking call of a driver calls virtio_dev_abandon when this fails. */
 VIRTIO_API int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len);
 
-/* Descriptors free / chains outstanding (added and not yet used). */
+/* Entries of the queue; descriptors free; chains pending (added and not yet used). */
+VIRTIO_API uint32_t virtio_queue_size(const virtio_queue *q);
 VIRTIO_API uint32_t virtio_queue_free(const virtio_queue *q);
-VIRTIO_API uint32_t virtio_queue_outstanding(const virtio_queue *q);
+VIRTIO_API uint32_t virtio_queue_pending(const virtio_queue *q);
+/* 0 if the queue is set up and healthy; VIRTIO_ESTATE if it never was; else the latched
+   error of the queue or of its device. */
+VIRTIO_API int virtio_queue_usable(const virtio_queue *q);
 
-/* ---- Misc ------------------------------------------------------------------------------------- */
+/* ---- Helpers shared by the device headers ---------------------------------------------------- */
 VIRTIO_API const char *virtio_result_str(int result);
-/* Zeroes n bytes (VIRTIO_MEMSET; by default a loop that never turns into a memset call). */
+/* Zeroes / copies n bytes (VIRTIO_MEMSET / VIRTIO_MEMCPY; by default loops that never turn into
+   libc calls). NULL pointers with n == 0 are fine. */
 VIRTIO_API void virtio_zero(void *p, size_t n);
+VIRTIO_API void virtio_copy(void *dst, const void *src, size_t n);
+/* Rounds x up to a multiple of a (a power of two). */
+VIRTIO_API size_t virtio_align_up(size_t x, size_t a);
+/* Little-endian loads and stores at any alignment (network fields, device structures). */
+VIRTIO_API uint16_t virtio_le16(const void *p);
+VIRTIO_API uint32_t virtio_le32(const void *p);
+VIRTIO_API uint64_t virtio_le64(const void *p);
+VIRTIO_API void virtio_put_le16(void *p, uint16_t v);
+VIRTIO_API void virtio_put_le32(void *p, uint32_t v);
+VIRTIO_API void virtio_put_le64(void *p, uint64_t v);
 
 #ifdef __cplusplus
 }
@@ -489,40 +699,11 @@ VIRTIO_API void virtio_zero(void *p, size_t n);
 #define VIRTIO_STATUS_CHECK_MASK 0xffffu
 #endif
 
-/* Barriers for the shared rings (normal cacheable memory shared with the device).
-   MB orders everything before everything; RMB orders earlier loads before later loads and
-   stores; WMB orders earlier loads and stores before later stores. */
-#ifndef VIRTIO_MB
-#if defined(__GNUC__) || defined(__clang__)
-#define VIRTIO_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define VIRTIO_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define VIRTIO_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
-#else
-#error "virtio.h: define VIRTIO_MB, VIRTIO_RMB and VIRTIO_WMB for this compiler"
-#endif
-#endif
-
-/* Barriers around plain MMIO accesses (used by virtio_mmio_regs only). A register write must
-   come after the ring writes it announces, and a register read before later memory reads:
-   on RISC-V and Arm that takes an I/O fence; x86 keeps uncached accesses in order. */
-#ifndef VIRTIO_MMIO_BEFORE_WRITE
-#if defined(__riscv)
-#define VIRTIO_MMIO_BEFORE_WRITE() __asm__ __volatile__("fence w,o" ::: "memory")
-#define VIRTIO_MMIO_AFTER_READ() __asm__ __volatile__("fence i,r" ::: "memory")
-#elif defined(__aarch64__)
-#define VIRTIO_MMIO_BEFORE_WRITE() __asm__ __volatile__("dmb oshst" ::: "memory")
-#define VIRTIO_MMIO_AFTER_READ() __asm__ __volatile__("dmb oshld" ::: "memory")
-#elif defined(__x86_64__) || defined(__i386__)
-#define VIRTIO_MMIO_BEFORE_WRITE() __asm__ __volatile__("" ::: "memory")
-#define VIRTIO_MMIO_AFTER_READ() __asm__ __volatile__("" ::: "memory")
-#else
-#define VIRTIO_MMIO_BEFORE_WRITE() VIRTIO_MB()
-#define VIRTIO_MMIO_AFTER_READ() VIRTIO_MB()
-#endif
-#endif
-
 #ifndef VIRTIO_MEMSET
 #define VIRTIO_MEMSET(p, c, n) virtio__memset((p), (c), (n))
+#endif
+#ifndef VIRTIO_MEMCPY
+#define VIRTIO_MEMCPY(d, s, n) virtio__memcpy((d), (s), (n))
 #endif
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -531,17 +712,6 @@ VIRTIO_API void virtio_zero(void *p, size_t n);
 #define VIRTIO__BIG_ENDIAN 0
 #endif
 
-#ifdef VIRTIO_STATIC
-#if defined(__GNUC__) || defined(__clang__)
-#define VIRTIO__DEF static __attribute__((unused)) /* a program may use only part of the API */
-#else
-#define VIRTIO__DEF static
-#endif
-#else
-#define VIRTIO__DEF
-#endif
-
-#define VIRTIO__LEGACY(dev) ((dev)->version == 1u)
 #define VIRTIO__RETURN_IF_BROKEN(q)                                                                \
     do {                                                                                           \
         if ((q)->error) return (q)->error;                                                         \
@@ -551,6 +721,11 @@ VIRTIO_API void virtio_zero(void *p, size_t n);
 static void virtio__memset(void *p, int c, size_t n) {
     volatile unsigned char *b = (volatile unsigned char *)p; /* volatile: never becomes memset() */
     while (n--) *b++ = (unsigned char)c;
+}
+static void virtio__memcpy(void *d, const void *s, size_t n) {
+    volatile unsigned char *o = (volatile unsigned char *)d; /* volatile: never becomes memcpy() */
+    const unsigned char *i = (const unsigned char *)s;
+    while (n--) *o++ = *i++;
 }
 
 static uint16_t virtio__bswap16(uint16_t v) { return (uint16_t)((v >> 8) | (v << 8)); }
@@ -562,17 +737,50 @@ static uint32_t virtio__bswap32(uint32_t v) {
    (virtio 1.4 "Legacy Interface: A Note on Endianness"): swap only on a big-endian CPU talking
    to a modern device. On little-endian CPUs these compile to nothing. */
 #if VIRTIO__BIG_ENDIAN
-#define VIRTIO__R16(q, v) ((q)->dev->version == 1u ? (uint16_t)(v) : virtio__bswap16((uint16_t)(v)))
-#define VIRTIO__R32(q, v) ((q)->dev->version == 1u ? (uint32_t)(v) : virtio__bswap32((uint32_t)(v)))
+#define VIRTIO__R16(q, v) ((q)->legacy ? (uint16_t)(v) : virtio__bswap16((uint16_t)(v)))
+#define VIRTIO__R32(q, v) ((q)->legacy ? (uint32_t)(v) : virtio__bswap32((uint32_t)(v)))
 #define VIRTIO__R64(q, v)                                                                          \
-    ((q)->dev->version == 1u ? (uint64_t)(v)                                                       \
-                            : ((uint64_t)virtio__bswap32((uint32_t)(v)) << 32 |                   \
-                               virtio__bswap32((uint32_t)((uint64_t)(v) >> 32))))
+    ((q)->legacy ? (uint64_t)(v)                                                                   \
+                 : ((uint64_t)virtio__bswap32((uint32_t)(v)) << 32 |                               \
+                    virtio__bswap32((uint32_t)((uint64_t)(v) >> 32))))
 #else
 #define VIRTIO__R16(q, v) ((uint16_t)(v))
 #define VIRTIO__R32(q, v) ((uint32_t)(v))
 #define VIRTIO__R64(q, v) ((uint64_t)(v))
 #endif
+
+/* ---- Helpers --------------------------------------------------------------------------------- */
+VIRTIO_DEF void virtio_zero(void *p, size_t n) {
+    if (p && n) VIRTIO_MEMSET(p, 0, n);
+}
+VIRTIO_DEF void virtio_copy(void *dst, const void *src, size_t n) {
+    if (dst && src && n) VIRTIO_MEMCPY(dst, src, n);
+}
+VIRTIO_DEF size_t virtio_align_up(size_t x, size_t a) { return (x + a - 1u) & ~(a - 1u); }
+VIRTIO_DEF uint16_t virtio_le16(const void *p) {
+    const uint8_t *b = (const uint8_t *)p;
+    return (uint16_t)(b[0] | (uint16_t)(b[1] << 8));
+}
+VIRTIO_DEF uint32_t virtio_le32(const void *p) {
+    const uint8_t *b = (const uint8_t *)p;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+VIRTIO_DEF uint64_t virtio_le64(const void *p) {
+    return (uint64_t)virtio_le32(p) | (uint64_t)virtio_le32((const uint8_t *)p + 4) << 32;
+}
+VIRTIO_DEF void virtio_put_le16(void *p, uint16_t v) {
+    uint8_t *b = (uint8_t *)p;
+    b[0] = (uint8_t)v;
+    b[1] = (uint8_t)(v >> 8);
+}
+VIRTIO_DEF void virtio_put_le32(void *p, uint32_t v) {
+    virtio_put_le16(p, (uint16_t)v);
+    virtio_put_le16((uint8_t *)p + 2, (uint16_t)(v >> 16));
+}
+VIRTIO_DEF void virtio_put_le64(void *p, uint64_t v) {
+    virtio_put_le32(p, (uint32_t)v);
+    virtio_put_le32((uint8_t *)p + 4, (uint32_t)(v >> 32));
+}
 
 /* ---- Plain memory-mapped accessor ------------------------------------------------------------ */
 /* virtio-mmio registers are little-endian: swap on big-endian CPUs. */
@@ -610,7 +818,7 @@ static void virtio__mmio_write32(void *user, unsigned region, uint32_t off, uint
     *(volatile uint32_t *)(void *)((char *)user + off) = VIRTIO__BIG_ENDIAN ? virtio__bswap32(v) : v;
 }
 
-VIRTIO__DEF virtio_regs virtio_mmio_regs(void *base) {
+VIRTIO_DEF virtio_regs virtio_mmio_regs(void *base) {
     virtio_regs r;
     r.read8 = virtio__mmio_read8;
     r.read16 = virtio__mmio_read16;
@@ -618,82 +826,167 @@ VIRTIO__DEF virtio_regs virtio_mmio_regs(void *base) {
     r.write8 = virtio__mmio_write8;
     r.write16 = virtio__mmio_write16;
     r.write32 = virtio__mmio_write32;
+    r.user = base;
     r.dma = 0;
     r.relax = 0;
-    r.user = base;
+    r.relax_user = 0;
+    r.spin_limit = 0;
     return r;
 }
 
-/* ---- Transport: virtio-mmio ----------------------------------------------------------------- */
-/* Everything that depends on the transport is in this section, behind these few functions, so
-   another transport (PCI) adds cases here and nothing else changes. */
-
-static uint32_t virtio__rd32(virtio_dev *dev, uint32_t off) {
-    return dev->regs.read32(dev->regs.user, VIRTIO_REGION_MMIO, off);
+/* ---- Transport: virtio-mmio ------------------------------------------------------------------ */
+/* The only code that knows a virtio-mmio register. Everything above reaches the device through
+   virtio_transport_ops. */
+static uint32_t virtio__rd(virtio_transport *t, uint32_t off) {
+    return t->regs.read32(t->regs.user, VIRTIO_REGION_MMIO, off);
 }
-static void virtio__wr32(virtio_dev *dev, uint32_t off, uint32_t v) {
-    dev->regs.write32(dev->regs.user, VIRTIO_REGION_MMIO, off, v);
+static void virtio__wr(virtio_transport *t, uint32_t off, uint32_t v) {
+    t->regs.write32(t->regs.user, VIRTIO_REGION_MMIO, off, v);
 }
-static uint64_t virtio__dma(const virtio_dev *dev, const void *p) {
-    return dev->regs.dma ? dev->regs.dma(dev->regs.user, p) : (uint64_t)(uintptr_t)p;
-}
-static void virtio__set_status(virtio_dev *dev, uint32_t status) {
-    dev->status = status;
-    virtio__wr32(dev, VIRTIO_MMIO_STATUS, status);
-}
-static uint32_t virtio__get_status(virtio_dev *dev) { return virtio__rd32(dev, VIRTIO_MMIO_STATUS) & 0xffu; }
-static uint32_t virtio__config_gen(virtio_dev *dev) {
-    return VIRTIO__LEGACY(dev) ? 0u : virtio__rd32(dev, VIRTIO_MMIO_CONFIG_GENERATION);
-}
-
-/* Polls until the device status reads 0 after a reset: virtio 1.4 "Device Reset". */
-static int virtio__wait_reset(virtio_dev *dev) {
-    uint32_t i, limit = dev->spin_limit ? dev->spin_limit : VIRTIO_SPIN_LIMIT;
-    for (i = 0; i < limit; i++) {
-        if (virtio__get_status(dev) == 0) return VIRTIO_OK;
-        if (dev->regs.relax && dev->regs.relax(dev->regs.user, i)) break;
-    }
-    return VIRTIO_ETIMEDOUT;
-}
-
-/* Legacy (version 1) queue registers: virtio 1.4 "MMIO / Legacy interface". The three rings sit
-   in one block whose page number goes to QueuePFN; the used ring starts at the next QueueAlign
-   boundary after the available ring. */
-static int virtio__mmio_queue_live(virtio_dev *dev) {
-#ifndef VIRTIO_NO_LEGACY
-    if (VIRTIO__LEGACY(dev)) return virtio__rd32(dev, VIRTIO_MMIO_QUEUE_PFN) != 0;
+#ifdef VIRTIO_NO_LEGACY
+#define VIRTIO__MMIO_LEGACY(t) 0
+#else
+#define VIRTIO__MMIO_LEGACY(t) ((t)->legacy)
 #endif
-    return virtio__rd32(dev, VIRTIO_MMIO_QUEUE_READY) != 0;
-}
 
-static int virtio__mmio_queue_enable(virtio_dev *dev, uint32_t size, uint64_t desc, uint64_t driver,
-                                     uint64_t device) {
-    virtio__wr32(dev, VIRTIO_MMIO_QUEUE_SIZE, size);
+static uint32_t virtio__mmio_get_status(virtio_transport *t) {
+    return virtio__rd(t, VIRTIO_MMIO_STATUS) & 0xffu;
+}
+static void virtio__mmio_set_status(virtio_transport *t, uint32_t status) {
+    if (status == 0) t->sel = 0xffffffffu; /* a reset may clear QueueSel */
+    virtio__wr(t, VIRTIO_MMIO_STATUS, status);
+}
+static uint32_t virtio__mmio_get_features(virtio_transport *t, uint32_t word) {
+    if (VIRTIO__MMIO_LEGACY(t) && word != 0) return 0; /* HostFeatures: 32 bits */
+    virtio__wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, word);
+    return virtio__rd(t, VIRTIO_MMIO_DEVICE_FEATURES);
+}
+static void virtio__mmio_set_features(virtio_transport *t, uint32_t word, uint32_t value) {
+    if (VIRTIO__MMIO_LEGACY(t) && word != 0) return;
+    virtio__wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, word);
+    virtio__wr(t, VIRTIO_MMIO_DRIVER_FEATURES, value);
+}
+/* The accessor gives little-endian registers in CPU order; legacy configuration is in guest
+   order already, so a big-endian CPU swaps it back. */
+static uint32_t virtio__mmio_config_read(virtio_transport *t, uint32_t off, unsigned width) {
+    uint32_t o = VIRTIO_MMIO_CONFIG + off;
+    if (width == 1) return t->regs.read8(t->regs.user, VIRTIO_REGION_MMIO, o);
+    if (width == 2) {
+        uint16_t v = t->regs.read16(t->regs.user, VIRTIO_REGION_MMIO, o);
+        return (VIRTIO__BIG_ENDIAN && VIRTIO__MMIO_LEGACY(t)) ? virtio__bswap16(v) : v;
+    } else {
+        uint32_t v = t->regs.read32(t->regs.user, VIRTIO_REGION_MMIO, o);
+        return (VIRTIO__BIG_ENDIAN && VIRTIO__MMIO_LEGACY(t)) ? virtio__bswap32(v) : v;
+    }
+}
+static void virtio__mmio_config_write(virtio_transport *t, uint32_t off, unsigned width,
+                                      uint32_t value) {
+    uint32_t o = VIRTIO_MMIO_CONFIG + off;
+    if (width == 1) {
+        t->regs.write8(t->regs.user, VIRTIO_REGION_MMIO, o, (uint8_t)value);
+    } else if (width == 2) {
+        uint16_t v = (uint16_t)value;
+        if (VIRTIO__BIG_ENDIAN && VIRTIO__MMIO_LEGACY(t)) v = virtio__bswap16(v);
+        t->regs.write16(t->regs.user, VIRTIO_REGION_MMIO, o, v);
+    } else {
+        if (VIRTIO__BIG_ENDIAN && VIRTIO__MMIO_LEGACY(t)) value = virtio__bswap32(value);
+        t->regs.write32(t->regs.user, VIRTIO_REGION_MMIO, o, value);
+    }
+}
+static uint32_t virtio__mmio_config_generation(virtio_transport *t) {
+    return VIRTIO__MMIO_LEGACY(t) ? 0u : virtio__rd(t, VIRTIO_MMIO_CONFIG_GENERATION);
+}
+static void virtio__mmio_select(virtio_transport *t, uint32_t index) {
+    if (t->sel == index) return;
+    virtio__wr(t, VIRTIO_MMIO_QUEUE_SEL, index);
+    t->sel = index;
+}
+/* "Select the queue ... Check if the queue is not already in use ... Read maximum queue size
+   (number of elements) from QueueSizeMax. If the returned value is zero (0x0) the queue is not
+   available." (MMIO "Virtqueue Configuration"; legacy: QueuePFN instead of QueueReady) */
+static uint32_t virtio__mmio_queue_max(virtio_transport *t, uint32_t index) {
+    virtio__mmio_select(t, index);
+    if (virtio__rd(t, VIRTIO__MMIO_LEGACY(t) ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
+        return 0;
+    return virtio__rd(t, VIRTIO_MMIO_QUEUE_SIZE_MAX);
+}
+static int virtio__mmio_queue_enable(virtio_transport *t, uint32_t index, uint32_t size,
+                                     uint64_t desc, uint64_t driver, uint64_t device,
+                                     uint32_t *notify) {
+    virtio__mmio_select(t, index);
+    virtio__wr(t, VIRTIO_MMIO_QUEUE_SIZE, size);
+    *notify = index; /* QueueNotify takes the queue index */
 #ifndef VIRTIO_NO_LEGACY
-    if (VIRTIO__LEGACY(dev)) {
+    if (t->legacy) {
+        /* Legacy: one block whose page number goes to QueuePFN; the used ring starts at the
+           next QueueAlign boundary after the available ring (MMIO "Legacy interface"). */
         (void)driver;
         (void)device;
-        virtio__wr32(dev, VIRTIO_MMIO_GUEST_PAGE_SIZE, VIRTIO_MMIO_LEGACY_PAGE_SIZE);
-        virtio__wr32(dev, VIRTIO_MMIO_QUEUE_ALIGN, VIRTIO_MMIO_LEGACY_PAGE_SIZE);
-        virtio__wr32(dev, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(desc / VIRTIO_MMIO_LEGACY_PAGE_SIZE));
-        return VIRTIO_OK;
+        virtio__wr(t, VIRTIO_MMIO_GUEST_PAGE_SIZE, VIRTIO_MMIO_LEGACY_PAGE_SIZE);
+        virtio__wr(t, VIRTIO_MMIO_QUEUE_ALIGN, VIRTIO_MMIO_LEGACY_PAGE_SIZE);
+        virtio__wr(t, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(desc / VIRTIO_MMIO_LEGACY_PAGE_SIZE));
+        return 0;
     }
 #endif
-    virtio__wr32(dev, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-    virtio__wr32(dev, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
-    virtio__wr32(dev, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)driver);
-    virtio__wr32(dev, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(driver >> 32));
-    virtio__wr32(dev, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)device);
-    virtio__wr32(dev, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(device >> 32));
-    virtio__wr32(dev, VIRTIO_MMIO_QUEUE_READY, 1);
+    virtio__wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+    virtio__wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+    virtio__wr(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)driver);
+    virtio__wr(t, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(driver >> 32));
+    virtio__wr(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)device);
+    virtio__wr(t, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(device >> 32));
+    virtio__wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
+    return 0;
+}
+static void virtio__mmio_notify(virtio_transport *t, uint32_t index, uint32_t notify) {
+    (void)index;
+    virtio__wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, notify);
+}
+static uint32_t virtio__mmio_interrupt_ack(virtio_transport *t) {
+    uint32_t v = virtio__rd(t, VIRTIO_MMIO_INTERRUPT_STATUS);
+    if (v) virtio__wr(t, VIRTIO_MMIO_INTERRUPT_ACK, v);
+    return v;
+}
+
+static const virtio_transport_ops virtio__mmio_ops = {
+    virtio__mmio_get_status,   virtio__mmio_set_status,        virtio__mmio_get_features,
+    virtio__mmio_set_features, virtio__mmio_config_read,       virtio__mmio_config_write,
+    virtio__mmio_config_generation, virtio__mmio_queue_max,    virtio__mmio_queue_enable,
+    virtio__mmio_notify,       virtio__mmio_interrupt_ack};
+
+static int virtio__regs_complete(const virtio_regs *r) {
+    return r && r->read8 && r->read16 && r->read32 && r->write8 && r->write16 && r->write32;
+}
+
+VIRTIO_DEF int virtio_mmio_transport(virtio_transport *t, const virtio_regs *regs) {
+    uint32_t version, id;
+    if (!t || !virtio__regs_complete(regs)) return VIRTIO_EINVAL;
+    /* Probe: "The driver MUST ignore a device with MagicValue which is not 0x74726976 ... with
+       Version which is not 0x2 [or 0x1 for a legacy driver] ... with DeviceID 0x0". */
+    if (regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
+        return VIRTIO_ENODEV;
+    version = regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_VERSION);
+#ifdef VIRTIO_NO_LEGACY
+    if (version != 2) return VIRTIO_EVERSION;
+#else
+    if (version != 1 && version != 2) return VIRTIO_EVERSION;
+#endif
+    id = regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_DEVICE_ID);
+    if (id == 0) return VIRTIO_ENODEV;
+    t->ops = &virtio__mmio_ops;
+    /* Field by field: a struct copy may become a memcpy call, which freestanding builds lack. */
+    virtio_copy(&t->regs, regs, sizeof *regs);
+    t->kind = VIRTIO_TRANSPORT_MMIO;
+    t->device_id = id;
+    t->vendor_id = regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_VENDOR_ID);
+    t->legacy = version == 1;
+    t->version = version;
+    t->sel = 0xffffffffu;
+    t->priv = 0;
     return VIRTIO_OK;
 }
 
-static uint32_t virtio__config_off(uint32_t off) { return VIRTIO_MMIO_CONFIG + off; }
-
-/* ---- Scan ------------------------------------------------------------------------------------ */
-VIRTIO__DEF int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stride, unsigned count,
-                                 virtio_mmio_slot *out, unsigned max) {
+VIRTIO_DEF int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stride, unsigned count,
+                                virtio_mmio_slot *out, unsigned max) {
     uint32_t (*rd)(void *, unsigned, uint32_t);
     unsigned i, found = 0;
     if (!base || (max && !out) || (regs && !regs->read32)) return VIRTIO_EINVAL;
@@ -715,56 +1008,52 @@ VIRTIO__DEF int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t str
     }
     return (int)found;
 }
+#undef VIRTIO__MMIO_LEGACY
+/* ---- End of the transport section ------------------------------------------------------------ */
+
+VIRTIO_DEF int virtio_transport_legacy(const virtio_transport *t) { return t && t->legacy ? 1 : 0; }
+
+static uint64_t virtio__dma(const virtio_dev *dev, const void *p) {
+    return dev->t.regs.dma ? dev->t.regs.dma(dev->t.regs.user, p) : (uint64_t)(uintptr_t)p;
+}
+static void virtio__set_status(virtio_dev *dev, uint32_t status) {
+    dev->status = status;
+    dev->t.ops->set_status(&dev->t, status);
+}
+static uint32_t virtio__get_status(virtio_dev *dev) { return dev->t.ops->get_status(&dev->t) & 0xffu; }
+static int virtio__relax(virtio_dev *dev, uint32_t i) {
+    return dev->t.regs.relax && dev->t.regs.relax(dev->t.regs.relax_user, i);
+}
+
+/* Writes 0 to the status and polls until it reads 0: virtio 1.4 "Device Reset" ("The driver
+   SHOULD consider a driver-initiated reset complete when it reads device status as 0"). */
+static int virtio__reset(virtio_dev *dev) {
+    uint32_t i;
+    virtio__set_status(dev, 0);
+    dev->features = 0;
+    dev->negotiated = 0;
+    for (i = 0; i < dev->spin_limit; i++) {
+        if (virtio__get_status(dev) == 0) return VIRTIO_OK;
+        if (virtio__relax(dev, i)) break;
+    }
+    return VIRTIO_EBUSY;
+}
 
 /* ---- Device initialization: virtio 1.4 "Device Initialization" -------------------------------- */
-VIRTIO__DEF int virtio_dev_attach(virtio_dev *dev, const virtio_regs *regs, uint32_t expected_id) {
-    uint32_t version, id;
-    if (!dev || !regs || !regs->read8 || !regs->read16 || !regs->read32 || !regs->write8 ||
-        !regs->write16 || !regs->write32)
-        return VIRTIO_EINVAL;
-
-    /* Probe: "The driver MUST ignore a device with MagicValue which is not 0x74726976 ... with
-       Version which is not 0x2 [or 0x1 for a legacy driver] ... with DeviceID 0x0". */
-    if (regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
-        return VIRTIO_ENODEV;
-    version = regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_VERSION);
-#ifdef VIRTIO_NO_LEGACY
-    if (version != 2) return VIRTIO_EVERSION;
-#else
-    if (version != 1 && version != 2) return VIRTIO_EVERSION;
-#endif
-    id = regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_DEVICE_ID);
-    if (id == 0 || (expected_id && id != expected_id)) return VIRTIO_ENODEV;
-
-    /* Field by field: a struct copy would call memcpy, which a freestanding build lacks. */
-    dev->regs.read8 = regs->read8;
-    dev->regs.read16 = regs->read16;
-    dev->regs.read32 = regs->read32;
-    dev->regs.write8 = regs->write8;
-    dev->regs.write16 = regs->write16;
-    dev->regs.write32 = regs->write32;
-    dev->regs.dma = regs->dma;
-    dev->regs.relax = regs->relax;
-    dev->regs.user = regs->user;
-    dev->transport = VIRTIO_TRANSPORT_MMIO;
-    dev->version = version;
-    dev->device_id = id;
-    dev->spin_limit = VIRTIO_SPIN_LIMIT;
-    dev->offered = 0;
-    dev->features = 0;
-    dev->error = 0;
-    dev->status = 0;
-    dev->negotiated = 0;
+VIRTIO_DEF int virtio_dev_attach(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id) {
+    if (!dev || !t || !t->ops || !virtio__regs_complete(&t->regs)) return VIRTIO_EINVAL;
+    if (t->device_id == 0 || (expected_id && t->device_id != expected_id)) return VIRTIO_ENODEV;
+    virtio_zero(dev, sizeof *dev);
+    virtio_copy(&dev->t, t, sizeof *t);
+    dev->spin_limit = t->regs.spin_limit ? t->regs.spin_limit : VIRTIO_SPIN_LIMIT;
     return VIRTIO_OK;
 }
 
-VIRTIO__DEF int virtio_dev_init(virtio_dev *dev, const virtio_regs *regs, uint32_t expected_id) {
-    int r = virtio_dev_attach(dev, regs, expected_id);
+VIRTIO_DEF int virtio_dev_init(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id) {
+    int r = virtio_dev_attach(dev, t, expected_id);
     if (r) return r;
-
-    /* 1. Reset the device, and wait for it to finish: status reads back 0. */
-    virtio__set_status(dev, 0);
-    r = virtio__wait_reset(dev);
+    /* 1. Reset the device, and wait for it to finish. */
+    r = virtio__reset(dev);
     if (r) {
         dev->error = r;
         return r;
@@ -775,58 +1064,62 @@ VIRTIO__DEF int virtio_dev_init(virtio_dev *dev, const virtio_regs *regs, uint32
     return VIRTIO_OK;
 }
 
-VIRTIO__DEF int virtio_dev_fail(virtio_dev *dev, int error) {
+VIRTIO_DEF int virtio_dev_usable(const virtio_dev *dev) {
+    if (!dev) return VIRTIO_EINVAL;
+    if (!dev->t.ops) return VIRTIO_ESTATE;
+    return dev->error;
+}
+
+VIRTIO_DEF int virtio_dev_fail(virtio_dev *dev, int error) {
     if (!dev) return VIRTIO_EINVAL;
     if (error >= 0) error = VIRTIO_EDEVICE;
+    if (!dev->t.ops) return VIRTIO_ESTATE;
     /* "If any of these steps go irrecoverably wrong, the driver SHOULD set the FAILED status
        bit to indicate that it has given up on the device". */
-    if (dev->regs.write32) virtio__set_status(dev, dev->status | VIRTIO_STATUS_FAILED);
+    virtio__set_status(dev, dev->status | VIRTIO_STATUS_FAILED);
     if (!dev->error) dev->error = error;
     return dev->error;
 }
 
-VIRTIO__DEF int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered) {
+VIRTIO_DEF int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered) {
     uint64_t v;
-    if (!dev || !offered) return VIRTIO_EINVAL;
-    if (!dev->regs.read32) return VIRTIO_ESTATE;
-    /* Two 32-bit words on modern devices, one on legacy (virtio-mmio DeviceFeaturesSel). */
-    virtio__wr32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    v = virtio__rd32(dev, VIRTIO_MMIO_DEVICE_FEATURES);
-    if (!VIRTIO__LEGACY(dev)) {
-        virtio__wr32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-        v |= (uint64_t)virtio__rd32(dev, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-    }
+    int r = virtio_dev_usable(dev);
+    if (r == VIRTIO_EINVAL || !offered) return VIRTIO_EINVAL;
+    if (r == VIRTIO_ESTATE) return r;
+    v = dev->t.ops->get_features(&dev->t, 0);
+    if (!dev->t.legacy) v |= (uint64_t)dev->t.ops->get_features(&dev->t, 1) << 32;
     dev->offered = v;
     *offered = v;
     return VIRTIO_OK;
 }
 
-VIRTIO__DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t required) {
-    uint64_t offered, accept;
-    if (!dev) return VIRTIO_EINVAL;
-    if (dev->error) return dev->error;
+VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t required) {
+    uint64_t offered, accept, ring;
+    int r = virtio_dev_usable(dev);
+    if (r) return r;
     if (dev->status != (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER)) return VIRTIO_ESTATE;
 
     /* 4. Read the device feature bits. */
     virtio_dev_read_offer(dev, &offered);
 
-    /* Take only what the driver implements and the device offers. VERSION_1 is what makes a
-       modern device modern: always take it, and refuse a modern device that lacks it ("the
-       driver MUST ignore a device with Version 0x2 that does not offer VIRTIO_F_VERSION_1" is
-       how we read "Legacy Interface: Device Initialization"). Bit 30 is never taken. */
-    accept = (wanted | required) & offered & ~VIRTIO_BIT(VIRTIO_F_UNUSED);
-    if (offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)) accept |= VIRTIO_BIT(VIRTIO_F_VERSION_1);
-    if (!VIRTIO__LEGACY(dev) && !(offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
+    /* Take only what the driver implements and the device offers. The core implements the ring
+       features, so it takes them for every device: VERSION_1 (what makes a modern device
+       modern; a modern device that lacks it is refused, as "Legacy Interface: Device
+       Initialization" implies) and EVENT_IDX. Bit 30 is never taken. */
+    ring = VIRTIO_BIT(VIRTIO_F_VERSION_1);
+#ifndef VIRTIO_NO_EVENT_IDX
+    ring |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+#endif
+    accept = (wanted | required | ring) & offered & ~VIRTIO_BIT(VIRTIO_F_UNUSED);
+    if (!dev->t.legacy && !(offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
         return virtio_dev_fail(dev, VIRTIO_EFEATURES);
     if ((required & ~accept) != 0) return virtio_dev_fail(dev, VIRTIO_EFEATURES);
 
     /* 5. Write the subset we understand. */
-    virtio__wr32(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    virtio__wr32(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)accept);
-    if (!VIRTIO__LEGACY(dev)) {
-        virtio__wr32(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-        virtio__wr32(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(accept >> 32));
-        /* 6. FEATURES_OK; 7. read it back: "if it is not set, the device does not support our
+    dev->t.ops->set_features(&dev->t, 0, (uint32_t)accept);
+    if (!dev->t.legacy) {
+        dev->t.ops->set_features(&dev->t, 1, (uint32_t)(accept >> 32));
+        /* 6. FEATURES_OK; then read it back: "if it is not set, the device does not support our
            subset of features and the device is unusable". Legacy devices skip both steps. */
         virtio__set_status(dev, dev->status | VIRTIO_STATUS_FEATURES_OK);
         if (!(virtio__get_status(dev) & VIRTIO_STATUS_FEATURES_OK))
@@ -837,18 +1130,24 @@ VIRTIO__DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t 
     return VIRTIO_OK;
 }
 
-VIRTIO__DEF int virtio_dev_has(const virtio_dev *dev, unsigned bit) {
-    /* Two 32-bit halves: a variable 64-bit shift is a libgcc call on 32-bit targets. */
-    if (!dev || bit >= 64) return 0;
-    return (int)(bit < 32 ? ((uint32_t)dev->features >> bit) & 1u
-                          : ((uint32_t)(dev->features >> 32) >> (bit - 32)) & 1u);
+/* Two 32-bit halves: a variable 64-bit shift is a libgcc call on 32-bit targets. */
+static int virtio__bit(uint64_t set, unsigned bit) {
+    if (bit >= 64) return 0;
+    return (int)(bit < 32 ? ((uint32_t)set >> bit) & 1u : ((uint32_t)(set >> 32) >> (bit - 32)) & 1u);
 }
+VIRTIO_DEF int virtio_dev_has(const virtio_dev *dev, unsigned bit) {
+    return dev ? virtio__bit(dev->features, bit) : 0;
+}
+VIRTIO_DEF int virtio_dev_offers(const virtio_dev *dev, unsigned bit) {
+    return dev ? virtio__bit(dev->offered, bit) : 0;
+}
+VIRTIO_DEF int virtio_dev_legacy(const virtio_dev *dev) { return dev && dev->t.legacy ? 1 : 0; }
+VIRTIO_DEF uint32_t virtio_dev_spin_limit(const virtio_dev *dev) { return dev ? dev->spin_limit : 0; }
 
-VIRTIO__DEF int virtio_dev_check(virtio_dev *dev) {
+VIRTIO_DEF int virtio_dev_check(virtio_dev *dev) {
     uint32_t s;
-    if (!dev) return VIRTIO_EINVAL;
-    if (!dev->regs.read32) return VIRTIO_ESTATE;
-    if (dev->error) return dev->error;
+    int r = virtio_dev_usable(dev);
+    if (r) return r;
     s = virtio__get_status(dev);
     /* "The device SHOULD set DEVICE_NEEDS_RESET when it enters an error state that a reset
        is needed" (virtio 1.4 "Device Status Field"). A device whose status lost bits we set
@@ -858,23 +1157,21 @@ VIRTIO__DEF int virtio_dev_check(virtio_dev *dev) {
     return dev->error;
 }
 
-VIRTIO__DEF int virtio_dev_ready(virtio_dev *dev) {
+VIRTIO_DEF int virtio_dev_ready(virtio_dev *dev) {
     uint32_t need = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
-    if (!dev) return VIRTIO_EINVAL;
-    if (dev->error) return dev->error;
-    if (!VIRTIO__LEGACY(dev)) need |= VIRTIO_STATUS_FEATURES_OK;
+    int r = virtio_dev_usable(dev);
+    if (r) return r;
+    if (!dev->t.legacy) need |= VIRTIO_STATUS_FEATURES_OK;
     if (dev->status != need || !dev->negotiated) return VIRTIO_ESTATE;
     /* 8. DRIVER_OK: "At this point the device is live". Queues are set up by now. */
     virtio__set_status(dev, dev->status | VIRTIO_STATUS_DRIVER_OK);
     return virtio_dev_check(dev);
 }
 
-VIRTIO__DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
-    uint32_t limit;
-    int r;
-    if (!dev) return VIRTIO_EINVAL;
-    limit = dev->spin_limit ? dev->spin_limit : VIRTIO_SPIN_LIMIT;
-    if (iteration >= limit || (dev->regs.relax && dev->regs.relax(dev->regs.user, iteration))) {
+VIRTIO_DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
+    int r = virtio_dev_usable(dev);
+    if (r) return r;
+    if (iteration >= dev->spin_limit || virtio__relax(dev, iteration)) {
         /* One last look at the status, so a device that asked for a reset says so. */
         r = virtio_dev_check(dev);
         return r ? r : VIRTIO_ETIMEDOUT;
@@ -883,76 +1180,93 @@ VIRTIO__DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
     return VIRTIO_OK;
 }
 
-VIRTIO__DEF int virtio_dev_reset(virtio_dev *dev) {
+VIRTIO_DEF int virtio_dev_reset(virtio_dev *dev) {
     int r;
     if (!dev) return VIRTIO_EINVAL;
-    if (!dev->regs.write32) return VIRTIO_ESTATE;
-    virtio__set_status(dev, 0);
-    dev->features = 0;
-    dev->negotiated = 0;
-    dev->error = 0;
-    r = virtio__wait_reset(dev);
-    if (r) dev->error = r;
+    if (!dev->t.ops) return VIRTIO_ESTATE;
+    r = virtio__reset(dev);
+    dev->error = r;
     return r;
 }
 
-VIRTIO__DEF uint16_t virtio_dev_order16(const virtio_dev *dev, uint16_t v) {
-    return (VIRTIO__BIG_ENDIAN && !VIRTIO__LEGACY(dev)) ? virtio__bswap16(v) : v;
+VIRTIO_DEF int virtio_dev_abandon(virtio_dev *dev, int error) {
+    int r;
+    if (!dev) return VIRTIO_EINVAL;
+    if (!dev->t.ops) return VIRTIO_ESTATE;
+    if (error >= 0) error = VIRTIO_EDEVICE;
+    /* "A driver MUST ensure a virtqueue isn't live (by device reset) before removing exposed
+       buffers" (virtio 1.4 "Device Cleanup"): the caller gets them back only after this. */
+    r = virtio__reset(dev);
+    dev->error = r ? r : error;
+    return dev->error;
 }
-VIRTIO__DEF uint32_t virtio_dev_order32(const virtio_dev *dev, uint32_t v) {
-    return (VIRTIO__BIG_ENDIAN && !VIRTIO__LEGACY(dev)) ? virtio__bswap32(v) : v;
+
+VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
+    if (virtio_dev_usable(dev) == VIRTIO_ESTATE || !dev) return 0;
+    return dev->t.ops->interrupt_ack(&dev->t);
 }
-VIRTIO__DEF uint64_t virtio_dev_order64(const virtio_dev *dev, uint64_t v) {
-    if (!VIRTIO__BIG_ENDIAN || VIRTIO__LEGACY(dev)) return v;
+
+VIRTIO_DEF uint16_t virtio_dev_order16(const virtio_dev *dev, uint16_t v) {
+    return (VIRTIO__BIG_ENDIAN && !virtio_dev_legacy(dev)) ? virtio__bswap16(v) : v;
+}
+VIRTIO_DEF uint32_t virtio_dev_order32(const virtio_dev *dev, uint32_t v) {
+    return (VIRTIO__BIG_ENDIAN && !virtio_dev_legacy(dev)) ? virtio__bswap32(v) : v;
+}
+VIRTIO_DEF uint64_t virtio_dev_order64(const virtio_dev *dev, uint64_t v) {
+    if (!VIRTIO__BIG_ENDIAN || virtio_dev_legacy(dev)) return v;
     return (uint64_t)virtio__bswap32((uint32_t)v) << 32 | virtio__bswap32((uint32_t)(v >> 32));
 }
 
 /* ---- Configuration space: virtio 1.4 "Device Configuration Space" ------------------------------ */
-/* The accessor returns little-endian registers in CPU order; legacy configuration is in guest
-   order already, so a big-endian CPU swaps it back. */
-VIRTIO__DEF uint8_t virtio_config_read8(virtio_dev *dev, uint32_t off) {
-    return dev->regs.read8(dev->regs.user, VIRTIO_REGION_MMIO, virtio__config_off(off));
+/* A never-initialized device reads as 0 and ignores writes. */
+static int virtio__cfg_ok(const virtio_dev *dev) { return dev && dev->t.ops; }
+static uint32_t virtio__config_gen(virtio_dev *dev) {
+    return dev->t.ops->config_generation(&dev->t);
 }
-VIRTIO__DEF uint16_t virtio_config_read16(virtio_dev *dev, uint32_t off) {
-    uint16_t v = dev->regs.read16(dev->regs.user, VIRTIO_REGION_MMIO, virtio__config_off(off));
-    return (VIRTIO__BIG_ENDIAN && VIRTIO__LEGACY(dev)) ? virtio__bswap16(v) : v;
+VIRTIO_DEF uint8_t virtio_config_read8(virtio_dev *dev, uint32_t off) {
+    return virtio__cfg_ok(dev) ? (uint8_t)dev->t.ops->config_read(&dev->t, off, 1) : 0;
 }
-VIRTIO__DEF uint32_t virtio_config_read32(virtio_dev *dev, uint32_t off) {
-    uint32_t v = dev->regs.read32(dev->regs.user, VIRTIO_REGION_MMIO, virtio__config_off(off));
-    return (VIRTIO__BIG_ENDIAN && VIRTIO__LEGACY(dev)) ? virtio__bswap32(v) : v;
+VIRTIO_DEF uint16_t virtio_config_read16(virtio_dev *dev, uint32_t off) {
+    return virtio__cfg_ok(dev) ? (uint16_t)dev->t.ops->config_read(&dev->t, off, 2) : 0;
 }
-VIRTIO__DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
+VIRTIO_DEF uint32_t virtio_config_read32(virtio_dev *dev, uint32_t off) {
+    return virtio__cfg_ok(dev) ? dev->t.ops->config_read(&dev->t, off, 4) : 0;
+}
+VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
     /* "the driver MUST use ... 32-bit wide and aligned accesses for 32-bit and 64-bit wide
        fields": two halves, retried while the generation moves under us. */
     uint32_t lo = 0, hi = 0, gen, tries;
+    if (!virtio__cfg_ok(dev)) return 0;
     for (tries = 0; tries < VIRTIO_CONFIG_RETRIES; tries++) {
         gen = virtio__config_gen(dev);
         lo = virtio_config_read32(dev, off);
         hi = virtio_config_read32(dev, off + 4);
         if (virtio__config_gen(dev) == gen) break;
     }
-    if (tries == VIRTIO_CONFIG_RETRIES && !dev->error) dev->error = VIRTIO_EDEVICE;
-    if (VIRTIO__BIG_ENDIAN && VIRTIO__LEGACY(dev)) return (uint64_t)lo << 32 | hi;
+    if (tries == VIRTIO_CONFIG_RETRIES) {
+        if (!dev->error) dev->error = VIRTIO_EDEVICE;
+        return 0;
+    }
+    /* A legacy field is in guest order: on a big-endian CPU its high half comes first. */
+    if (VIRTIO__BIG_ENDIAN && dev->t.legacy) return (uint64_t)lo << 32 | hi;
     return (uint64_t)hi << 32 | lo;
 }
-VIRTIO__DEF void virtio_config_write8(virtio_dev *dev, uint32_t off, uint8_t value) {
-    dev->regs.write8(dev->regs.user, VIRTIO_REGION_MMIO, virtio__config_off(off), value);
+VIRTIO_DEF void virtio_config_write8(virtio_dev *dev, uint32_t off, uint8_t value) {
+    if (virtio__cfg_ok(dev)) dev->t.ops->config_write(&dev->t, off, 1, value);
 }
-VIRTIO__DEF void virtio_config_write16(virtio_dev *dev, uint32_t off, uint16_t value) {
-    if (VIRTIO__BIG_ENDIAN && VIRTIO__LEGACY(dev)) value = virtio__bswap16(value);
-    dev->regs.write16(dev->regs.user, VIRTIO_REGION_MMIO, virtio__config_off(off), value);
+VIRTIO_DEF void virtio_config_write16(virtio_dev *dev, uint32_t off, uint16_t value) {
+    if (virtio__cfg_ok(dev)) dev->t.ops->config_write(&dev->t, off, 2, value);
 }
-VIRTIO__DEF void virtio_config_write32(virtio_dev *dev, uint32_t off, uint32_t value) {
-    if (VIRTIO__BIG_ENDIAN && VIRTIO__LEGACY(dev)) value = virtio__bswap32(value);
-    dev->regs.write32(dev->regs.user, VIRTIO_REGION_MMIO, virtio__config_off(off), value);
+VIRTIO_DEF void virtio_config_write32(virtio_dev *dev, uint32_t off, uint32_t value) {
+    if (virtio__cfg_ok(dev)) dev->t.ops->config_write(&dev->t, off, 4, value);
 }
 
-VIRTIO__DEF int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read, void *ctx) {
+VIRTIO_DEF int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read, void *ctx) {
     uint32_t tries, gen;
     int r;
     if (!dev || !read) return VIRTIO_EINVAL;
-    if (!dev->regs.read32) return VIRTIO_ESTATE;
-    if (dev->error) return dev->error;
+    r = virtio_dev_usable(dev);
+    if (r) return r;
     /* "Drivers MUST NOT assume reads from fields greater than 32 bits wide are atomic, nor are
        reads from multiple fields: drivers SHOULD read device configuration space fields like
        so: do { before = get_config_generation(); ... } while (after != before)". Bounded. */
@@ -968,76 +1282,88 @@ VIRTIO__DEF int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read,
 }
 
 /* ---- Split virtqueue: virtio 1.4 "Virtqueues / Split Virtqueues" ------------------------------- */
-/* Layout of one queue block: descriptor table (16 bytes each, 16-aligned), available ring
-   (flags, idx, ring[size], used_event), used ring (flags, idx, ring[size] of 8 bytes,
-   avail_event; 4-aligned, or QueueAlign = 4096 on legacy), then the driver's shadow. */
-static size_t virtio__align(size_t x, size_t a) { return (x + a - 1) & ~(a - 1); }
-
-static int virtio__layout(uint32_t size, uint32_t version, size_t *used_off, size_t *shadow_off,
-                          size_t *total) {
+/* Layout of the rings: descriptor table (16 bytes each, 16-aligned), available ring (flags, idx,
+   ring[size], used_event), used ring (flags, idx, ring[size] of 8 bytes, avail_event;
+   4-aligned, or at the next 4096 boundary on legacy transports). */
+static int virtio__layout(uint32_t size, int legacy, size_t *used_off, size_t *total) {
     size_t avail_end, used_end;
     if (size == 0 || size > VIRTIO_QUEUE_SIZE_MAX || (size & (size - 1)) != 0) return 0;
-    if (version != 1 && version != 2) return 0;
     avail_end = 16u * (size_t)size + 6u + 2u * (size_t)size;
-    *used_off = virtio__align(avail_end, version == 1 ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 4u);
+    *used_off = virtio_align_up(avail_end, legacy ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 4u);
     used_end = *used_off + 6u + 8u * (size_t)size;
     /* Legacy: "MUST allocate the total number of bytes for the virtqueue" by the spec's formula,
-       which pads the used ring to QueueAlign too; the shadow goes after that. */
-    *shadow_off = virtio__align(used_end, version == 1 ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 16u);
-    *total = *shadow_off + (size_t)size * sizeof(virtio_queue_shadow);
+       which pads the used ring to QueueAlign too. */
+    *total = virtio_align_up(used_end, legacy ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 16u);
     return 1;
 }
+static int virtio__t_legacy(const virtio_transport *t) { return !t || t->legacy; }
 
-VIRTIO__DEF size_t virtio_queue_mem_size(uint32_t size, uint32_t version) {
-    size_t used_off, shadow_off, total;
-    return virtio__layout(size, version, &used_off, &shadow_off, &total) ? total : 0;
+VIRTIO_DEF size_t virtio_queue_ring_size(const virtio_transport *t, uint32_t size) {
+    size_t used_off, total;
+    return virtio__layout(size, virtio__t_legacy(t), &used_off, &total) ? total : 0;
+}
+VIRTIO_DEF size_t virtio_queue_ring_align(const virtio_transport *t) {
+    return virtio__t_legacy(t) ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 16u;
+}
+VIRTIO_DEF size_t virtio_queue_shadow_size(uint32_t size) {
+    size_t used_off, total;
+    return virtio__layout(size, 0, &used_off, &total) ? (size_t)size * sizeof(virtio_queue_shadow) : 0;
+}
+VIRTIO_DEF size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size) {
+    size_t ring = virtio_queue_ring_size(t, size);
+    return ring ? virtio_align_up(ring, 8u) + virtio_queue_shadow_size(size) : 0;
 }
 
-VIRTIO__DEF size_t virtio_queue_mem_align(uint32_t version) {
-    return version == 1 ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 16u;
-}
-
-VIRTIO__DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint16_t index, void *mem,
-                                  size_t mem_size, uint32_t size) {
-    size_t used_off, shadow_off, total, align;
+VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t index,
+                                 const virtio_queue_params *p) {
+    size_t used_off, total, align, ring_need, shadow_need;
     uint32_t max, n, i;
     uint64_t base;
-    char *m = (char *)mem;
-    if (!q || !dev || !mem) return VIRTIO_EINVAL;
-    if (!dev->regs.read32 || !dev->version) return VIRTIO_ESTATE; /* dev never initialized */
-    if (!virtio__layout(size, dev->version, &used_off, &shadow_off, &total)) return VIRTIO_EINVAL;
-    align = virtio_queue_mem_align(dev->version);
-    if (mem_size < total || ((uintptr_t)mem & (align - 1)) != 0) return VIRTIO_EINVAL;
-    base = virtio__dma(dev, mem);
+    char *m, *shadow;
+    int legacy, r;
+    if (!q || !dev || !p || !p->ring || index > 0xffffu) return VIRTIO_EINVAL;
+    r = virtio_dev_usable(dev);
+    if (r == VIRTIO_ESTATE) return r;
+    legacy = dev->t.legacy ? 1 : 0;
+    if (!virtio__layout(p->size, legacy, &used_off, &ring_need)) return VIRTIO_EINVAL;
+    shadow_need = virtio_queue_shadow_size(p->size);
+    m = (char *)p->ring;
+    shadow = (char *)p->shadow;
+    if (!shadow) {
+        ring_need = virtio_align_up(ring_need, 8u);
+        shadow = m + ring_need;
+        ring_need += shadow_need;
+    } else if (p->shadow_size < shadow_need || ((uintptr_t)shadow & 7u) != 0) {
+        return VIRTIO_EINVAL;
+    }
+    align = virtio_queue_ring_align(&dev->t);
+    if (p->ring_size < ring_need || ((uintptr_t)m & (align - 1)) != 0) return VIRTIO_EINVAL;
+    base = virtio__dma(dev, m);
     if ((base & (align - 1)) != 0) return VIRTIO_EINVAL;
-    if (VIRTIO__LEGACY(dev) && base / VIRTIO_MMIO_LEGACY_PAGE_SIZE > 0xffffffffu) return VIRTIO_EINVAL;
-    if (dev->error) return dev->error;
+    if (legacy && base / VIRTIO_MMIO_LEGACY_PAGE_SIZE > 0xffffffffu) return VIRTIO_EINVAL;
+    if (r) return r;
     /* Queues are set up after FEATURES_OK and before DRIVER_OK ("Device Initialization" 7). */
     if (!dev->negotiated || (dev->status & VIRTIO_STATUS_DRIVER_OK) != 0) return VIRTIO_ESTATE;
 
-    /* "Select the queue ... Check if the queue is not already in use ... Read maximum queue
-       size (number of elements) from QueueSizeMax. If the returned value is zero (0x0) the
-       queue is not available." (MMIO "Virtqueue Configuration") */
-    virtio__wr32(dev, VIRTIO_MMIO_QUEUE_SEL, index);
-    if (virtio__mmio_queue_live(dev)) return VIRTIO_ENOQUEUE;
-    max = virtio__rd32(dev, VIRTIO_MMIO_QUEUE_SIZE_MAX);
+    max = dev->t.ops->queue_max(&dev->t, index);
     if (max == 0) return VIRTIO_ENOQUEUE;
     if (max > VIRTIO_QUEUE_SIZE_MAX) max = VIRTIO_QUEUE_SIZE_MAX;
     /* Split rings are a power of two long; shrink to what the device can take. The layout for
        a smaller queue fits in memory sized for a larger one. */
-    n = size;
+    n = p->size;
     while (n > max) n >>= 1;
-    virtio__layout(n, dev->version, &used_off, &shadow_off, &total);
+    virtio__layout(n, legacy, &used_off, &total);
 
     /* Zero the rings: both indices start at 0, and nothing stale may look like a used entry. */
-    VIRTIO_MEMSET(mem, 0, shadow_off);
+    VIRTIO_MEMSET(m, 0, total);
     q->dev = dev;
     q->desc = (volatile virtio_virtq_desc *)(void *)m;
     q->avail = (volatile uint16_t *)(void *)(m + 16u * (size_t)n);
     q->used = (volatile uint16_t *)(void *)(m + used_off);
     q->used_ring = (volatile virtio_virtq_used_elem *)(void *)(m + used_off + 4u);
-    q->shadow = (virtio_queue_shadow *)(void *)(m + shadow_off);
-    q->index = index;
+    q->shadow = (virtio_queue_shadow *)(void *)shadow;
+    q->notify = 0;
+    q->index = (uint16_t)index;
     q->size = (uint16_t)n;
     q->num_free = (uint16_t)n;
     q->free_head = 0;
@@ -1045,7 +1371,8 @@ VIRTIO__DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint16_t ind
     q->avail_pub = 0;
     q->last_used = 0;
     q->event_idx = (uint16_t)virtio_dev_has(dev, VIRTIO_F_EVENT_IDX);
-    q->ignore_len = 0;
+    q->legacy = (uint16_t)legacy;
+    q->flags = (uint16_t)p->flags;
     q->error = 0;
     for (i = 0; i < n; i++) {
         q->shadow[i].cookie = 0;
@@ -1058,11 +1385,24 @@ VIRTIO__DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint16_t ind
     if (q->event_idx) q->avail[2u + n] = VIRTIO__R16(q, 0xffffu);
     else q->avail[0] = VIRTIO__R16(q, VIRTQ_AVAIL_F_NO_INTERRUPT);
 
-    return virtio__mmio_queue_enable(dev, n, base, base + 16u * (uint64_t)n, base + used_off);
+    r = dev->t.ops->queue_enable(&dev->t, index, n, base, base + 16u * (uint64_t)n,
+                                 base + used_off, &q->notify);
+    if (r) {
+        q->dev = 0;
+        return r;
+    }
+    return VIRTIO_OK;
 }
 
-VIRTIO__DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                 unsigned n_in, void *cookie) {
+VIRTIO_DEF int virtio_queue_usable(const virtio_queue *q) {
+    if (!q) return VIRTIO_EINVAL;
+    if (!q->dev || !q->dev->t.ops) return VIRTIO_ESTATE;
+    if (q->error) return q->error;
+    return q->dev->error;
+}
+
+VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                unsigned n_in, void *cookie) {
     unsigned k, n;
     uint64_t wlen = 0;
     uint16_t head, i;
@@ -1104,7 +1444,7 @@ VIRTIO__DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsign
     return VIRTIO_OK;
 }
 
-VIRTIO__DEF int virtio_queue_kick(virtio_queue *q) {
+VIRTIO_DEF int virtio_queue_kick(virtio_queue *q) {
     uint16_t old, now;
     int notify;
     if (!q) return VIRTIO_EINVAL;
@@ -1137,7 +1477,7 @@ VIRTIO__DEF int virtio_queue_kick(virtio_queue *q) {
         notify = !(VIRTIO__R16(q, q->used[0]) & VIRTQ_USED_F_NO_NOTIFY);
     }
     /* The accessor orders this write after the ring writes (see its contract). */
-    if (notify) virtio__wr32(q->dev, VIRTIO_MMIO_QUEUE_NOTIFY, q->index);
+    if (notify) q->dev->t.ops->notify(&q->dev->t, q->index, q->notify);
     return VIRTIO_OK;
 }
 
@@ -1146,7 +1486,7 @@ static int virtio__queue_fault(virtio_queue *q) {
     return q->error;
 }
 
-VIRTIO__DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) {
+VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) {
     uint16_t used_idx, id16, last, i, k;
     uint32_t id, ulen;
     virtio_queue_shadow *h;
@@ -1173,7 +1513,7 @@ VIRTIO__DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len)
     h = &q->shadow[id16];
     if (h->count == 0) return virtio__queue_fault(q);
     if (ulen > h->wlen) {
-        if (!q->ignore_len) return virtio__queue_fault(q);
+        if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) return virtio__queue_fault(q);
         ulen = h->wlen;
     }
 
@@ -1193,7 +1533,7 @@ VIRTIO__DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len)
     return VIRTIO_OK;
 }
 
-VIRTIO__DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) {
+VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) {
     uint32_t i;
     int r;
     if (!q) return VIRTIO_EINVAL;
@@ -1201,23 +1541,21 @@ VIRTIO__DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len)
     for (i = 0;; i++) {
         r = virtio_queue_poll(q, cookie, len);
         if (r != VIRTIO_EAGAIN) return r;
+        /* Nothing the device was shown is outstanding: waiting could only time out. */
+        if (q->avail_pub == q->last_used) return VIRTIO_EAGAIN;
         r = virtio_dev_spin(q->dev, i);
         if (r) return r;
     }
 }
 
-VIRTIO__DEF uint32_t virtio_queue_free(const virtio_queue *q) { return q ? q->num_free : 0u; }
-
-VIRTIO__DEF uint32_t virtio_queue_outstanding(const virtio_queue *q) {
-    return q ? (uint16_t)(q->avail_idx - q->last_used) : 0u;
-}
-
-VIRTIO__DEF void virtio_zero(void *p, size_t n) {
-    if (p) VIRTIO_MEMSET(p, 0, n);
+VIRTIO_DEF uint32_t virtio_queue_size(const virtio_queue *q) { return q && q->dev ? q->size : 0u; }
+VIRTIO_DEF uint32_t virtio_queue_free(const virtio_queue *q) { return q && q->dev ? q->num_free : 0u; }
+VIRTIO_DEF uint32_t virtio_queue_pending(const virtio_queue *q) {
+    return q && q->dev ? (uint16_t)(q->avail_idx - q->last_used) : 0u;
 }
 
 /* ---- Result strings ----------------------------------------------------------------------------- */
-VIRTIO__DEF const char *virtio_result_str(int result) {
+VIRTIO_DEF const char *virtio_result_str(int result) {
 #ifdef VIRTIO_NO_STRINGS
     (void)result;
     return "";
@@ -1232,8 +1570,6 @@ VIRTIO__DEF const char *virtio_result_str(int result) {
 #endif
 }
 
-#undef VIRTIO__DEF
-#undef VIRTIO__LEGACY
 #undef VIRTIO__RETURN_IF_BROKEN
 #undef VIRTIO__R16
 #undef VIRTIO__R32

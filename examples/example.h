@@ -21,18 +21,22 @@ static void ex_fail(const char *what, int r)
     plat_exit(1);
 }
 
-/* The lowest slot holding a device of type `device_id`, or NULL. QEMU fills the slots from the
-   top, in command-line order, so a program must scan: never assume a slot. */
-static const virtio_mmio_slot *ex_find(uint32_t device_id) __attribute__((unused));
-static const virtio_mmio_slot *ex_find(uint32_t device_id)
+/* Finds the lowest slot holding a device of type `device_id` and probes it into *t (read-only:
+   the device is not touched). 0, or VIRTIO_ENODEV. QEMU fills the slots from the top, in
+   command-line order, so a program must scan: never assume a slot. */
+static int ex_find(uint32_t device_id, virtio_transport *t) __attribute__((unused));
+static int ex_find(uint32_t device_id, virtio_transport *t)
 {
     static virtio_mmio_slot slots[PLAT_VIRTIO_MMIO_SLOTS];
     int n = virtio_mmio_scan(NULL, (void *)PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
                              PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
-    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS; i++)
-        if (slots[i].device_id == device_id)
-            return &slots[i];
-    return NULL;
+    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS; i++) {
+        if (slots[i].device_id != device_id)
+            continue;
+        virtio_regs regs = virtio_mmio_regs(slots[i].base);
+        return virtio_mmio_transport(t, &regs);
+    }
+    return VIRTIO_ENODEV;
 }
 
 #endif /* EXAMPLE_H */

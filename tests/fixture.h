@@ -16,6 +16,7 @@ typedef struct fx {
     sim_arena arena;
     sim s;
     virtio_regs regs; /* sim_regs(&s) */
+    virtio_transport t; /* probed from regs (virtio_mmio_transport) before the case runs */
     sim *extra;       /* more devices (scan tests); checked for violations too */
     unsigned nextra;
     int allow_violations; /* the case provokes the simulator's checks on purpose */
@@ -56,6 +57,7 @@ static inline void fx_run(const char *group, const char *variant, const char *na
     if (setup) setup(f);
     if (!eidx) f->s.dev_features &= ~SIM_F(SIM_F_EVENT_IDX);
     f->regs = sim_regs(&f->s);
+    (void)virtio_mmio_transport(&f->t, &f->regs); /* stays zeroed where the case breaks the probe */
     if (!T.failed) fn(f);
     if (!T.failed && !T.skipped && !f->allow_violations) {
         if (f->s.violations)

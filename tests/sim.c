@@ -1070,6 +1070,7 @@ virtio_regs sim_regs(sim *s) {
     r.write32 = cb_write32;
     r.dma = sim_dma;
     r.relax = cb_relax;
+    r.relax_user = s;
     r.user = s;
     return r;
 }
@@ -1125,7 +1126,7 @@ static uint64_t cn_dma(void *u, const void *p) {
 }
 static int cn_relax(void *u, uint32_t it) {
     sim_counter *c = (sim_counter *)u;
-    return c->inner.relax ? c->inner.relax(c->inner.user, it) : 0;
+    return c->inner.relax ? c->inner.relax(c->inner.relax_user, it) : 0;
 }
 
 virtio_regs sim_counter_regs(sim_counter *c, const virtio_regs *inner) {
@@ -1140,6 +1141,8 @@ virtio_regs sim_counter_regs(sim_counter *c, const virtio_regs *inner) {
     r.write32 = cn_write32;
     r.dma = cn_dma;
     r.relax = cn_relax;
+    r.relax_user = c;
+    r.spin_limit = inner->spin_limit;
     r.user = c;
     return r;
 }
