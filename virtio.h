@@ -81,7 +81,9 @@ CONFIGURATION (define before including; * = must be the same in every file)
    VIRTIO_CONFIG_RETRIES    tries of a configuration read whose generation moves (default 16)
    VIRTIO_MEMSET(p, c, n)   zeroing (default: a loop, no libc symbol)
    VIRTIO_MEMCPY(d, s, n)   copying (default: a loop, no libc symbol)
-   VIRTIO_NO_LEGACY         leave out legacy (version 1) virtio-mmio
+   VIRTIO_NO_LEGACY         leave out legacy (version 1) virtio-mmio; where it is defined, the
+                            compile-time memory bounds (VIRTIO_QUEUE_MEM, VIRTIO_X_MEM) shrink to
+                            the modern layout
    VIRTIO_NO_EVENT_IDX      never negotiate VIRTIO_F_EVENT_IDX
    VIRTIO_NO_STRINGS        virtio_result_str() returns "" (saves the strings)
 
@@ -150,7 +152,7 @@ SPEC (virtio 1.4, section titles)
 #error "virtio.h: define all of VIRTIO_MB, VIRTIO_RMB and VIRTIO_WMB, or none"
 #endif
 #elif defined(__GNUC__) || defined(__clang__)
-#define VIRTIO_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTIO_MB()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define VIRTIO_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define VIRTIO_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
 #else
@@ -168,16 +170,16 @@ SPEC (virtio 1.4, section titles)
 #endif
 #elif defined(__riscv)
 #define VIRTIO_MMIO_BEFORE_WRITE() __asm__ __volatile__("fence w,o" ::: "memory")
-#define VIRTIO_MMIO_AFTER_READ() __asm__ __volatile__("fence i,r" ::: "memory")
+#define VIRTIO_MMIO_AFTER_READ()   __asm__ __volatile__("fence i,r" ::: "memory")
 #elif defined(__aarch64__)
 #define VIRTIO_MMIO_BEFORE_WRITE() __asm__ __volatile__("dmb oshst" ::: "memory")
-#define VIRTIO_MMIO_AFTER_READ() __asm__ __volatile__("dmb oshld" ::: "memory")
+#define VIRTIO_MMIO_AFTER_READ()   __asm__ __volatile__("dmb oshld" ::: "memory")
 #elif defined(__x86_64__) || defined(__i386__)
 #define VIRTIO_MMIO_BEFORE_WRITE() __asm__ __volatile__("" ::: "memory")
-#define VIRTIO_MMIO_AFTER_READ() __asm__ __volatile__("" ::: "memory")
+#define VIRTIO_MMIO_AFTER_READ()   __asm__ __volatile__("" ::: "memory")
 #else
 #define VIRTIO_MMIO_BEFORE_WRITE() VIRTIO_MB()
-#define VIRTIO_MMIO_AFTER_READ() VIRTIO_MB()
+#define VIRTIO_MMIO_AFTER_READ()   VIRTIO_MB()
 #endif
 
 #ifdef __cplusplus
@@ -186,106 +188,110 @@ extern "C" {
 
 /* ---- Device status bits: virtio 1.4 "Basic Facilities / Device Status Field" ---------------- */
 #define VIRTIO_STATUS_ACKNOWLEDGE 1u
-#define VIRTIO_STATUS_DRIVER 2u
-#define VIRTIO_STATUS_DRIVER_OK 4u
+#define VIRTIO_STATUS_DRIVER      2u
+#define VIRTIO_STATUS_DRIVER_OK   4u
 #define VIRTIO_STATUS_FEATURES_OK 8u
 #define VIRTIO_STATUS_NEEDS_RESET 64u
-#define VIRTIO_STATUS_FAILED 128u
+#define VIRTIO_STATUS_FAILED      128u
 
 /* ---- Reserved feature bits: virtio 1.4 "Reserved Feature Bits" (bit numbers) ---------------- */
-#define VIRTIO_F_NOTIFY_ON_EMPTY 24       /* legacy only */
-#define VIRTIO_F_ANY_LAYOUT 27            /* legacy only; implied by VERSION_1 */
-#define VIRTIO_F_INDIRECT_DESC 28         /* a.k.a. VIRTIO_F_RING_INDIRECT_DESC */
-#define VIRTIO_F_EVENT_IDX 29             /* a.k.a. VIRTIO_F_RING_EVENT_IDX */
-#define VIRTIO_F_UNUSED 30                /* legacy "BAD_FEATURE": never accept */
-#define VIRTIO_F_VERSION_1 32
-#define VIRTIO_F_ACCESS_PLATFORM 33
-#define VIRTIO_F_RING_PACKED 34
-#define VIRTIO_F_IN_ORDER 35
-#define VIRTIO_F_ORDER_PLATFORM 36
-#define VIRTIO_F_SR_IOV 37
-#define VIRTIO_F_NOTIFICATION_DATA 38
-#define VIRTIO_F_NOTIF_CONFIG_DATA 39
-#define VIRTIO_F_RING_RESET 40
-#define VIRTIO_F_ADMIN_VQ 41
+#define VIRTIO_F_NOTIFY_ON_EMPTY    24 /* legacy only */
+#define VIRTIO_F_ANY_LAYOUT         27 /* legacy only; implied by VERSION_1 */
+#define VIRTIO_F_INDIRECT_DESC      28 /* a.k.a. VIRTIO_F_RING_INDIRECT_DESC */
+#define VIRTIO_F_EVENT_IDX          29 /* a.k.a. VIRTIO_F_RING_EVENT_IDX */
+#define VIRTIO_F_UNUSED             30 /* legacy "BAD_FEATURE": never accept */
+#define VIRTIO_F_VERSION_1          32
+#define VIRTIO_F_ACCESS_PLATFORM    33
+#define VIRTIO_F_RING_PACKED        34
+#define VIRTIO_F_IN_ORDER           35
+#define VIRTIO_F_ORDER_PLATFORM     36
+#define VIRTIO_F_SR_IOV             37
+#define VIRTIO_F_NOTIFICATION_DATA  38
+#define VIRTIO_F_NOTIF_CONFIG_DATA  39
+#define VIRTIO_F_RING_RESET         40
+#define VIRTIO_F_ADMIN_VQ           41
 #define VIRTIO_RING_F_INDIRECT_DESC VIRTIO_F_INDIRECT_DESC
-#define VIRTIO_RING_F_EVENT_IDX VIRTIO_F_EVENT_IDX
-#define VIRTIO_BIT(n) ((uint64_t)1 << (n))
+#define VIRTIO_RING_F_EVENT_IDX     VIRTIO_F_EVENT_IDX
+#define VIRTIO_BIT(n)               ((uint64_t)1 << (n))
 
-/* ---- Device IDs: virtio 1.4 "Device Types" ---------------------------------------------------- */
-#define VIRTIO_ID_NET 1
-#define VIRTIO_ID_BLOCK 2
+/* ---- Device IDs: virtio 1.4 "Device Types" ----------------------------------------------------
+ */
+#define VIRTIO_ID_NET     1
+#define VIRTIO_ID_BLOCK   2
 #define VIRTIO_ID_CONSOLE 3
-#define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_RNG     4
 #define VIRTIO_ID_BALLOON 5
-#define VIRTIO_ID_SCSI 8
-#define VIRTIO_ID_9P 9
-#define VIRTIO_ID_GPU 16
-#define VIRTIO_ID_INPUT 18
-#define VIRTIO_ID_VSOCK 19
-#define VIRTIO_ID_CRYPTO 20
-#define VIRTIO_ID_FS 26
+#define VIRTIO_ID_SCSI    8
+#define VIRTIO_ID_9P      9
+#define VIRTIO_ID_GPU     16
+#define VIRTIO_ID_INPUT   18
+#define VIRTIO_ID_VSOCK   19
+#define VIRTIO_ID_CRYPTO  20
+#define VIRTIO_ID_FS      26
 
 /* ---- virtio-mmio registers: virtio 1.4 "Virtio Over MMIO / MMIO Device Register Layout" ------ */
 /* Only the transport section of the implementation uses these. */
-#define VIRTIO_MMIO_MAGIC_VALUE 0x000         /* "virt" = 0x74726976 */
-#define VIRTIO_MMIO_VERSION 0x004             /* 2 = modern, 1 = legacy */
-#define VIRTIO_MMIO_DEVICE_ID 0x008           /* 0 = empty slot */
-#define VIRTIO_MMIO_VENDOR_ID 0x00c
-#define VIRTIO_MMIO_DEVICE_FEATURES 0x010     /* legacy: HostFeatures */
+#define VIRTIO_MMIO_MAGIC_VALUE         0x000 /* "virt" = 0x74726976 */
+#define VIRTIO_MMIO_VERSION             0x004 /* 2 = modern, 1 = legacy */
+#define VIRTIO_MMIO_DEVICE_ID           0x008 /* 0 = empty slot */
+#define VIRTIO_MMIO_VENDOR_ID           0x00c
+#define VIRTIO_MMIO_DEVICE_FEATURES     0x010 /* legacy: HostFeatures */
 #define VIRTIO_MMIO_DEVICE_FEATURES_SEL 0x014 /* legacy: HostFeaturesSel */
-#define VIRTIO_MMIO_DRIVER_FEATURES 0x020     /* legacy: GuestFeatures */
+#define VIRTIO_MMIO_DRIVER_FEATURES     0x020 /* legacy: GuestFeatures */
 #define VIRTIO_MMIO_DRIVER_FEATURES_SEL 0x024 /* legacy: GuestFeaturesSel */
-#define VIRTIO_MMIO_GUEST_PAGE_SIZE 0x028     /* legacy only */
-#define VIRTIO_MMIO_QUEUE_SEL 0x030
-#define VIRTIO_MMIO_QUEUE_SIZE_MAX 0x034      /* Linux and QEMU call it QueueNumMax */
-#define VIRTIO_MMIO_QUEUE_SIZE 0x038          /* Linux and QEMU call it QueueNum */
-#define VIRTIO_MMIO_QUEUE_ALIGN 0x03c         /* legacy only */
-#define VIRTIO_MMIO_QUEUE_PFN 0x040           /* legacy only */
-#define VIRTIO_MMIO_QUEUE_READY 0x044         /* modern only */
-#define VIRTIO_MMIO_QUEUE_NOTIFY 0x050
-#define VIRTIO_MMIO_INTERRUPT_STATUS 0x060
-#define VIRTIO_MMIO_INTERRUPT_ACK 0x064
-#define VIRTIO_MMIO_STATUS 0x070
-#define VIRTIO_MMIO_QUEUE_DESC_LOW 0x080      /* modern only, as are the next ones */
-#define VIRTIO_MMIO_QUEUE_DESC_HIGH 0x084
-#define VIRTIO_MMIO_QUEUE_DRIVER_LOW 0x090
-#define VIRTIO_MMIO_QUEUE_DRIVER_HIGH 0x094
-#define VIRTIO_MMIO_QUEUE_DEVICE_LOW 0x0a0
-#define VIRTIO_MMIO_QUEUE_DEVICE_HIGH 0x0a4
-#define VIRTIO_MMIO_SHM_SEL 0x0ac
-#define VIRTIO_MMIO_SHM_LEN_LOW 0x0b0
-#define VIRTIO_MMIO_SHM_LEN_HIGH 0x0b4
-#define VIRTIO_MMIO_SHM_BASE_LOW 0x0b8
-#define VIRTIO_MMIO_SHM_BASE_HIGH 0x0bc
-#define VIRTIO_MMIO_QUEUE_RESET 0x0c0
-#define VIRTIO_MMIO_CONFIG_GENERATION 0x0fc
-#define VIRTIO_MMIO_CONFIG 0x100
+#define VIRTIO_MMIO_GUEST_PAGE_SIZE     0x028 /* legacy only */
+#define VIRTIO_MMIO_QUEUE_SEL           0x030
+#define VIRTIO_MMIO_QUEUE_SIZE_MAX      0x034 /* Linux and QEMU call it QueueNumMax */
+#define VIRTIO_MMIO_QUEUE_SIZE          0x038 /* Linux and QEMU call it QueueNum */
+#define VIRTIO_MMIO_QUEUE_ALIGN         0x03c /* legacy only */
+#define VIRTIO_MMIO_QUEUE_PFN           0x040 /* legacy only */
+#define VIRTIO_MMIO_QUEUE_READY         0x044 /* modern only */
+#define VIRTIO_MMIO_QUEUE_NOTIFY        0x050
+#define VIRTIO_MMIO_INTERRUPT_STATUS    0x060
+#define VIRTIO_MMIO_INTERRUPT_ACK       0x064
+#define VIRTIO_MMIO_STATUS              0x070
+#define VIRTIO_MMIO_QUEUE_DESC_LOW      0x080 /* modern only, as are the next ones */
+#define VIRTIO_MMIO_QUEUE_DESC_HIGH     0x084
+#define VIRTIO_MMIO_QUEUE_DRIVER_LOW    0x090
+#define VIRTIO_MMIO_QUEUE_DRIVER_HIGH   0x094
+#define VIRTIO_MMIO_QUEUE_DEVICE_LOW    0x0a0
+#define VIRTIO_MMIO_QUEUE_DEVICE_HIGH   0x0a4
+#define VIRTIO_MMIO_SHM_SEL             0x0ac
+#define VIRTIO_MMIO_SHM_LEN_LOW         0x0b0
+#define VIRTIO_MMIO_SHM_LEN_HIGH        0x0b4
+#define VIRTIO_MMIO_SHM_BASE_LOW        0x0b8
+#define VIRTIO_MMIO_SHM_BASE_HIGH       0x0bc
+#define VIRTIO_MMIO_QUEUE_RESET         0x0c0
+#define VIRTIO_MMIO_CONFIG_GENERATION   0x0fc
+#define VIRTIO_MMIO_CONFIG              0x100
 /* The legacy interface's own names for the feature registers (same offsets). */
-#define VIRTIO_MMIO_HOST_FEATURES VIRTIO_MMIO_DEVICE_FEATURES
-#define VIRTIO_MMIO_HOST_FEATURES_SEL VIRTIO_MMIO_DEVICE_FEATURES_SEL
-#define VIRTIO_MMIO_GUEST_FEATURES VIRTIO_MMIO_DRIVER_FEATURES
+#define VIRTIO_MMIO_HOST_FEATURES      VIRTIO_MMIO_DEVICE_FEATURES
+#define VIRTIO_MMIO_HOST_FEATURES_SEL  VIRTIO_MMIO_DEVICE_FEATURES_SEL
+#define VIRTIO_MMIO_GUEST_FEATURES     VIRTIO_MMIO_DRIVER_FEATURES
 #define VIRTIO_MMIO_GUEST_FEATURES_SEL VIRTIO_MMIO_DRIVER_FEATURES_SEL
-#define VIRTIO_MMIO_MAGIC 0x74726976u          /* "virt", little-endian */
-#define VIRTIO_MMIO_LEGACY_PAGE_SIZE 4096u     /* what we write to GuestPageSize and QueueAlign */
+#define VIRTIO_MMIO_MAGIC              0x74726976u /* "virt", little-endian */
+#define VIRTIO_MMIO_LEGACY_PAGE_SIZE   4096u /* what we write to GuestPageSize and QueueAlign */
 
-/* ---- Split virtqueue flags: virtio 1.4 "Virtqueues / Split Virtqueues" ------------------------- */
-#define VIRTQ_DESC_F_NEXT 1u
-#define VIRTQ_DESC_F_WRITE 2u
-#define VIRTQ_DESC_F_INDIRECT 4u
+/* ---- Split virtqueue flags: virtio 1.4 "Virtqueues / Split Virtqueues" -------------------------
+ */
+#define VIRTQ_DESC_F_NEXT          1u
+#define VIRTQ_DESC_F_WRITE         2u
+#define VIRTQ_DESC_F_INDIRECT      4u
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1u
-#define VIRTQ_USED_F_NO_NOTIFY 1u
-#define VIRTIO_QUEUE_SIZE_MAX 32768u           /* largest split queue the spec allows */
+#define VIRTQ_USED_F_NO_NOTIFY     1u
+#define VIRTIO_QUEUE_SIZE_MAX      32768u /* largest split queue the spec allows */
 
-/* ---- Result codes ----------------------------------------------------------------------------- */
+/* ---- Result codes -----------------------------------------------------------------------------
+ */
 /* One list makes both the enum and virtio_result_str(). */
 #define VIRTIO_RESULTS(X)                                                                          \
     X(VIRTIO_OK, 0, "success")                                                                     \
     X(VIRTIO_EINVAL, -1, "invalid argument (null, misaligned, too small or out of range)")         \
     X(VIRTIO_ENODEV, -2, "no virtio device here (bad magic, empty slot or wrong device type)")     \
     X(VIRTIO_EVERSION, -3, "unsupported virtio-mmio version")                                      \
-    X(VIRTIO_EFEATURES, -4, "feature negotiation failed (device refused FEATURES_OK or lacks a required feature)") \
-    X(VIRTIO_ETIMEDOUT, -5, "the device did not answer within the wait bound")                    \
+    X(VIRTIO_EFEATURES, -4,                                                                        \
+      "feature negotiation failed (device refused FEATURES_OK or lacks a required feature)")       \
+    X(VIRTIO_ETIMEDOUT, -5, "the device did not answer within the wait bound")                     \
     X(VIRTIO_EDEVICE, -6, "the device misbehaved; device or queue is broken until reset")          \
     X(VIRTIO_ENEEDS_RESET, -7, "the device set NEEDS_RESET")                                       \
     X(VIRTIO_EAGAIN, -8, "nothing to take yet (or nothing pending to wait for)")                   \
@@ -306,7 +312,8 @@ typedef enum virtio_result {
         VIRTIO__RESULT_MIN = -17
 } virtio_result;
 
-/* ---- Register accessor (the platform layer) --------------------------------------------------- */
+/* ---- Register accessor (the platform layer) ---------------------------------------------------
+ */
 /* How the library touches device registers, translates addresses and waits. Most users take
    the ready one from virtio_mmio_regs(base), which needs no callback at all.
 
@@ -338,8 +345,8 @@ typedef struct virtio_regs {
     void *user;                                   /* for virtio_mmio_regs: the register base */
     uint64_t (*dma)(void *user, const void *ptr); /* NULL: the address is the pointer */
     int (*relax)(void *relax_user, uint32_t iteration); /* NULL: spin */
-    void *relax_user;                             /* passed to relax */
-    uint32_t spin_limit;                          /* wait bound in iterations; 0 = default */
+    void *relax_user;                                   /* passed to relax */
+    uint32_t spin_limit;                                /* wait bound in iterations; 0 = default */
 } virtio_regs;
 
 /* The ready accessor for memory-mapped registers at `base` (width-matched volatile accesses,
@@ -347,7 +354,8 @@ typedef struct virtio_regs {
    NULL / 0: set them in the returned struct if you need them. */
 VIRTIO_API virtio_regs virtio_mmio_regs(void *base);
 
-/* ---- Transport interface: virtio 1.4 "Virtio Transport Options" ------------------------------- */
+/* ---- Transport interface: virtio 1.4 "Virtio Transport Options" -------------------------------
+ */
 /* What every transport provides: the spec's transport-independent operations. A transport is
    a virtio_transport whose `ops` implement these for one device. virtio_mmio_transport fills one
    for virtio-mmio; write your own (a test double, another transport) by filling ops, regs and
@@ -386,7 +394,7 @@ typedef struct virtio_transport_ops {
     uint32_t (*interrupt_ack)(virtio_transport *t);
 } virtio_transport_ops;
 
-#define VIRTIO_TRANSPORT_MMIO 1u  /* virtio-mmio */
+#define VIRTIO_TRANSPORT_MMIO  1u /* virtio-mmio */
 #define VIRTIO_TRANSPORT_OTHER 0u /* one of your own */
 
 struct virtio_transport {
@@ -395,11 +403,11 @@ struct virtio_transport {
     uint32_t kind;      /* VIRTIO_TRANSPORT_* */
     uint32_t device_id; /* VIRTIO_ID_*: what the probe found */
     uint32_t vendor_id;
-    uint32_t legacy;    /* 1: the legacy interface (guest-order fields, no FEATURES_OK, rings in
-                           one block with the used ring page-aligned, a 32-bit page number) */
-    uint32_t version;   /* transport's own version (virtio-mmio: 1 or 2) */
-    uint32_t sel;       /* transport-private: cached queue selector (~0: unknown) */
-    void *priv;         /* for a transport of your own */
+    uint32_t legacy;  /* 1: the legacy interface (guest-order fields, no FEATURES_OK, rings in
+                         one block with the used ring page-aligned, a 32-bit page number) */
+    uint32_t version; /* transport's own version (virtio-mmio: 1 or 2) */
+    uint32_t sel;     /* transport-private: cached queue selector (~0: unknown) */
+    void *priv;       /* for a transport of your own */
 };
 
 /* Read-only probe of a virtio-mmio device behind `regs`: checks MagicValue, Version and
@@ -413,7 +421,8 @@ VIRTIO_API int virtio_mmio_transport(virtio_transport *t, const virtio_regs *reg
 /* 1 if the transport uses the legacy interface (0 for a modern one, or NULL). */
 VIRTIO_API int virtio_transport_legacy(const virtio_transport *t);
 
-/* ---- virtio-mmio scan ------------------------------------------------------------------------- */
+/* ---- virtio-mmio scan -------------------------------------------------------------------------
+ */
 typedef struct virtio_mmio_slot {
     void *base;         /* base + index*stride: pass to virtio_mmio_regs */
     unsigned index;     /* slot number */
@@ -430,7 +439,8 @@ typedef struct virtio_mmio_slot {
 VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stride, unsigned count,
                                 virtio_mmio_slot *out, unsigned max);
 
-/* ---- Device ----------------------------------------------------------------------------------- */
+/* ---- Device -----------------------------------------------------------------------------------
+ */
 /* A device in the spec's initialization sequence. Fields are the library's: use the functions. */
 typedef struct virtio_dev {
     virtio_transport t;  /* copy of the probed transport */
@@ -518,7 +528,8 @@ VIRTIO_API uint16_t virtio_dev_order16(const virtio_dev *dev, uint16_t v);
 VIRTIO_API uint32_t virtio_dev_order32(const virtio_dev *dev, uint32_t v);
 VIRTIO_API uint64_t virtio_dev_order64(const virtio_dev *dev, uint64_t v);
 
-/* ---- Device configuration space: virtio 1.4 "Device Configuration Space" ----------------------- */
+/* ---- Device configuration space: virtio 1.4 "Device Configuration Space" -----------------------
+ */
 /* Single-field reads at byte offset `off` of the device-specific configuration, in CPU order.
    A 64-bit read is two 32-bit reads checked against the configuration generation (a device
    whose generation never settles is latched as broken and the read gives 0). */
@@ -571,56 +582,65 @@ typedef struct virtio_queue_shadow {
 /* A queue. Its fields are private to the core (the ring format may change): use the functions. */
 typedef struct virtio_queue {
     virtio_dev *dev;
-    volatile virtio_virtq_desc *desc;          /* descriptor table */
-    volatile uint16_t *avail;                  /* flags, idx, ring[size], used_event */
-    volatile uint16_t *used;                   /* flags, idx, then the elements, avail_event */
+    volatile virtio_virtq_desc *desc; /* descriptor table */
+    volatile uint16_t *avail;         /* flags, idx, ring[size], used_event */
+    volatile uint16_t *used;          /* flags, idx, then the elements, avail_event */
     volatile virtio_virtq_used_elem *used_ring;
-    virtio_queue_shadow *shadow;               /* size entries, driver-private */
-    uint32_t notify;                           /* the transport's notify value */
-    uint16_t index;                            /* queue number */
-    uint16_t size;                             /* entries, a power of two */
-    uint16_t num_free;                         /* free descriptors */
-    uint16_t free_head;                        /* first free descriptor */
-    uint16_t avail_idx;                        /* next avail.idx to publish (shadow) */
-    uint16_t avail_pub;                        /* avail.idx the device has seen */
-    uint16_t last_used;                        /* next used.idx we will consume */
-    uint16_t event_idx;                        /* VIRTIO_F_EVENT_IDX negotiated */
-    uint16_t legacy;                           /* the device uses guest order */
-    uint16_t flags;                            /* VIRTIO_QUEUE_F_* */
-    int error;                                 /* latched fault (0 = healthy) */
+    virtio_queue_shadow *shadow; /* size entries, driver-private */
+    uint32_t notify;             /* the transport's notify value */
+    uint16_t index;              /* queue number */
+    uint16_t size;               /* entries, a power of two */
+    uint16_t num_free;           /* free descriptors */
+    uint16_t free_head;          /* first free descriptor */
+    uint16_t avail_idx;          /* next avail.idx to publish (shadow) */
+    uint16_t avail_pub;          /* avail.idx the device has seen */
+    uint16_t last_used;          /* next used.idx we will consume */
+    uint16_t event_idx;          /* VIRTIO_F_EVENT_IDX negotiated */
+    uint16_t legacy;             /* the device uses guest order */
+    uint16_t flags;              /* VIRTIO_QUEUE_F_* */
+    int error;                   /* latched fault (0 = healthy) */
 } virtio_queue;
 
 /* Queue flags (virtio_queue_params.flags). */
-#define VIRTIO_QUEUE_F_IGNORE_LEN 1u /* the driver does not use used lengths (a legacy transmit
-                                        queue, where "the driver SHOULD ignore the len value"):
-                                        a length above what was posted is clamped, not a fault */
+#define VIRTIO_QUEUE_F_IGNORE_LEN                                                                  \
+    1u /* the driver does not use used lengths (a legacy transmit                                  \
+          queue, where "the driver SHOULD ignore the len value"):                                  \
+          a length above what was posted is clamped, not a fault */
 
 typedef struct virtio_queue_params {
-    uint32_t size;      /* entries wanted: a power of two, 1..32768; clamped down to the
-                           device's QueueSizeMax (rounded down to a power of two) */
-    uint32_t flags;     /* VIRTIO_QUEUE_F_* */
-    void *ring;         /* device-visible rings: virtio_queue_ring_size(t, size) bytes aligned
-                           to virtio_queue_ring_align(t) */
+    uint32_t size;  /* entries wanted: a power of two, 1..32768; clamped down to the
+                       device's QueueSizeMax (rounded down to a power of two) */
+    uint32_t flags; /* VIRTIO_QUEUE_F_* */
+    void *ring;     /* device-visible rings: virtio_queue_ring_size(t, size) bytes aligned
+                       to virtio_queue_ring_align(t) */
     size_t ring_size;
-    void *shadow;       /* driver-private: virtio_queue_shadow_size(size) bytes aligned to 8;
-                           NULL: right after the rings, in `ring` (then ring_size must be at
-                           least virtio_queue_mem_size(t, size)) */
+    void *shadow; /* driver-private: virtio_queue_shadow_size(size) bytes aligned to 8;
+                     NULL: right after the rings, in `ring` (then ring_size must be at
+                     least virtio_queue_mem_size(t, size)) */
     size_t shadow_size;
 } virtio_queue_params;
 
 /* Sizes for a queue of `size` entries (0 if size is not a power of two in 1..32768). A NULL
-   transport gives the bound that fits every transport (the legacy layout, 4096-aligned). */
+   transport gives the bound that fits every transport (the legacy layout, 4096-aligned; the
+   modern one where the implementation is built with VIRTIO_NO_LEGACY). */
 VIRTIO_API size_t virtio_queue_ring_size(const virtio_transport *t, uint32_t size);
 VIRTIO_API size_t virtio_queue_ring_align(const virtio_transport *t);
 VIRTIO_API size_t virtio_queue_shadow_size(uint32_t size);
 /* Rings, then the shadow (8-aligned) in the same block. */
 VIRTIO_API size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size);
-/* Compile-time bounds, any transport (size a power of two). */
+/* Compile-time bounds, any transport (size a power of two). With VIRTIO_NO_LEGACY defined
+   (in this file) they are the modern layout's, which is much smaller: no 4096-byte padding. */
+#ifdef VIRTIO_NO_LEGACY
+#define VIRTIO_QUEUE_RING_MEM(size)                                                                \
+    ((((((size_t)(size)*18u + 6u + 3u) & ~(size_t)3u) + (size_t)(size)*8u + 6u) + 15u) &           \
+     ~(size_t)15u)
+#else
 #define VIRTIO_QUEUE_RING_MEM(size)                                                                \
     ((((size_t)(size)*16u + 6u + 2u * (size_t)(size) + 4095u) & ~(size_t)4095u) +                  \
      (((size_t)(size)*8u + 6u + 4095u) & ~(size_t)4095u))
+#endif
 #define VIRTIO_QUEUE_SHADOW_MEM(size) ((size_t)(size) * sizeof(virtio_queue_shadow))
-#define VIRTIO_QUEUE_MEM(size) (VIRTIO_QUEUE_RING_MEM(size) + VIRTIO_QUEUE_SHADOW_MEM(size))
+#define VIRTIO_QUEUE_MEM(size)        (VIRTIO_QUEUE_RING_MEM(size) + VIRTIO_QUEUE_SHADOW_MEM(size))
 
 /* Sets up queue `index` as `p` says. Call between virtio_dev_negotiate and virtio_dev_ready.
    VIRTIO_EINVAL for memory that is NULL, misaligned or too small (nothing is written then);
@@ -706,7 +726,8 @@ VIRTIO_API void virtio_put_le64(void *p, uint64_t v);
 #define VIRTIO_MEMCPY(d, s, n) virtio__memcpy((d), (s), (n))
 #endif
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                    \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define VIRTIO__BIG_ENDIAN 1
 #else
 #define VIRTIO__BIG_ENDIAN 0
@@ -720,12 +741,14 @@ VIRTIO_API void virtio_put_le64(void *p, uint64_t v);
 
 static void virtio__memset(void *p, int c, size_t n) {
     volatile unsigned char *b = (volatile unsigned char *)p; /* volatile: never becomes memset() */
-    while (n--) *b++ = (unsigned char)c;
+    while (n--)
+        *b++ = (unsigned char)c;
 }
 static void virtio__memcpy(void *d, const void *s, size_t n) {
     volatile unsigned char *o = (volatile unsigned char *)d; /* volatile: never becomes memcpy() */
     const unsigned char *i = (const unsigned char *)s;
-    while (n--) *o++ = *i++;
+    while (n--)
+        *o++ = *i++;
 }
 
 static uint16_t virtio__bswap16(uint16_t v) { return (uint16_t)((v >> 8) | (v << 8)); }
@@ -810,12 +833,14 @@ static void virtio__mmio_write8(void *user, unsigned region, uint32_t off, uint8
 static void virtio__mmio_write16(void *user, unsigned region, uint32_t off, uint16_t v) {
     (void)region;
     VIRTIO_MMIO_BEFORE_WRITE();
-    *(volatile uint16_t *)(void *)((char *)user + off) = VIRTIO__BIG_ENDIAN ? virtio__bswap16(v) : v;
+    *(volatile uint16_t *)(void *)((char *)user + off) =
+        VIRTIO__BIG_ENDIAN ? virtio__bswap16(v) : v;
 }
 static void virtio__mmio_write32(void *user, unsigned region, uint32_t off, uint32_t v) {
     (void)region;
     VIRTIO_MMIO_BEFORE_WRITE();
-    *(volatile uint32_t *)(void *)((char *)user + off) = VIRTIO__BIG_ENDIAN ? virtio__bswap32(v) : v;
+    *(volatile uint32_t *)(void *)((char *)user + off) =
+        VIRTIO__BIG_ENDIAN ? virtio__bswap32(v) : v;
 }
 
 VIRTIO_DEF virtio_regs virtio_mmio_regs(void *base) {
@@ -948,10 +973,12 @@ static uint32_t virtio__mmio_interrupt_ack(virtio_transport *t) {
 }
 
 static const virtio_transport_ops virtio__mmio_ops = {
-    virtio__mmio_get_status,   virtio__mmio_set_status,        virtio__mmio_get_features,
-    virtio__mmio_set_features, virtio__mmio_config_read,       virtio__mmio_config_write,
-    virtio__mmio_config_generation, virtio__mmio_queue_max,    virtio__mmio_queue_enable,
-    virtio__mmio_notify,       virtio__mmio_interrupt_ack};
+    virtio__mmio_get_status,        virtio__mmio_set_status,
+    virtio__mmio_get_features,      virtio__mmio_set_features,
+    virtio__mmio_config_read,       virtio__mmio_config_write,
+    virtio__mmio_config_generation, virtio__mmio_queue_max,
+    virtio__mmio_queue_enable,      virtio__mmio_notify,
+    virtio__mmio_interrupt_ack};
 
 static int virtio__regs_complete(const virtio_regs *r) {
     return r && r->read8 && r->read16 && r->read32 && r->write8 && r->write16 && r->write32;
@@ -1020,7 +1047,9 @@ static void virtio__set_status(virtio_dev *dev, uint32_t status) {
     dev->status = status;
     dev->t.ops->set_status(&dev->t, status);
 }
-static uint32_t virtio__get_status(virtio_dev *dev) { return dev->t.ops->get_status(&dev->t) & 0xffu; }
+static uint32_t virtio__get_status(virtio_dev *dev) {
+    return dev->t.ops->get_status(&dev->t) & 0xffu;
+}
 static int virtio__relax(virtio_dev *dev, uint32_t i) {
     return dev->t.regs.relax && dev->t.regs.relax(dev->t.regs.relax_user, i);
 }
@@ -1039,10 +1068,14 @@ static int virtio__reset(virtio_dev *dev) {
     return VIRTIO_EBUSY;
 }
 
-/* ---- Device initialization: virtio 1.4 "Device Initialization" -------------------------------- */
+/* ---- Device initialization: virtio 1.4 "Device Initialization" --------------------------------
+ */
 VIRTIO_DEF int virtio_dev_attach(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id) {
     if (!dev || !t || !t->ops || !virtio__regs_complete(&t->regs)) return VIRTIO_EINVAL;
     if (t->device_id == 0 || (expected_id && t->device_id != expected_id)) return VIRTIO_ENODEV;
+#ifdef VIRTIO_NO_LEGACY
+    if (t->legacy) return VIRTIO_EVERSION;
+#endif
     virtio_zero(dev, sizeof *dev);
     virtio_copy(&dev->t, t, sizeof *t);
     dev->spin_limit = t->regs.spin_limit ? t->regs.spin_limit : VIRTIO_SPIN_LIMIT;
@@ -1133,7 +1166,8 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
 /* Two 32-bit halves: a variable 64-bit shift is a libgcc call on 32-bit targets. */
 static int virtio__bit(uint64_t set, unsigned bit) {
     if (bit >= 64) return 0;
-    return (int)(bit < 32 ? ((uint32_t)set >> bit) & 1u : ((uint32_t)(set >> 32) >> (bit - 32)) & 1u);
+    return (int)(bit < 32 ? ((uint32_t)set >> bit) & 1u
+                          : ((uint32_t)(set >> 32) >> (bit - 32)) & 1u);
 }
 VIRTIO_DEF int virtio_dev_has(const virtio_dev *dev, unsigned bit) {
     return dev ? virtio__bit(dev->features, bit) : 0;
@@ -1142,7 +1176,9 @@ VIRTIO_DEF int virtio_dev_offers(const virtio_dev *dev, unsigned bit) {
     return dev ? virtio__bit(dev->offered, bit) : 0;
 }
 VIRTIO_DEF int virtio_dev_legacy(const virtio_dev *dev) { return dev && dev->t.legacy ? 1 : 0; }
-VIRTIO_DEF uint32_t virtio_dev_spin_limit(const virtio_dev *dev) { return dev ? dev->spin_limit : 0; }
+VIRTIO_DEF uint32_t virtio_dev_spin_limit(const virtio_dev *dev) {
+    return dev ? dev->spin_limit : 0;
+}
 
 VIRTIO_DEF int virtio_dev_check(virtio_dev *dev) {
     uint32_t s;
@@ -1152,8 +1188,10 @@ VIRTIO_DEF int virtio_dev_check(virtio_dev *dev) {
     /* "The device SHOULD set DEVICE_NEEDS_RESET when it enters an error state that a reset
        is needed" (virtio 1.4 "Device Status Field"). A device whose status lost bits we set
        has reset itself behind our back: just as broken. */
-    if (s & VIRTIO_STATUS_NEEDS_RESET) dev->error = VIRTIO_ENEEDS_RESET;
-    else if ((s & dev->status) != dev->status || (s & VIRTIO_STATUS_FAILED)) dev->error = VIRTIO_EDEVICE;
+    if (s & VIRTIO_STATUS_NEEDS_RESET)
+        dev->error = VIRTIO_ENEEDS_RESET;
+    else if ((s & dev->status) != dev->status || (s & VIRTIO_STATUS_FAILED))
+        dev->error = VIRTIO_EDEVICE;
     return dev->error;
 }
 
@@ -1176,7 +1214,8 @@ VIRTIO_DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
         r = virtio_dev_check(dev);
         return r ? r : VIRTIO_ETIMEDOUT;
     }
-    if ((iteration & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK) return virtio_dev_check(dev);
+    if ((iteration & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK)
+        return virtio_dev_check(dev);
     return VIRTIO_OK;
 }
 
@@ -1217,7 +1256,8 @@ VIRTIO_DEF uint64_t virtio_dev_order64(const virtio_dev *dev, uint64_t v) {
     return (uint64_t)virtio__bswap32((uint32_t)v) << 32 | virtio__bswap32((uint32_t)(v >> 32));
 }
 
-/* ---- Configuration space: virtio 1.4 "Device Configuration Space" ------------------------------ */
+/* ---- Configuration space: virtio 1.4 "Device Configuration Space" ------------------------------
+ */
 /* A never-initialized device reads as 0 and ignores writes. */
 static int virtio__cfg_ok(const virtio_dev *dev) { return dev && dev->t.ops; }
 static uint32_t virtio__config_gen(virtio_dev *dev) {
@@ -1281,7 +1321,8 @@ VIRTIO_DEF int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read, 
     return dev->error;
 }
 
-/* ---- Split virtqueue: virtio 1.4 "Virtqueues / Split Virtqueues" ------------------------------- */
+/* ---- Split virtqueue: virtio 1.4 "Virtqueues / Split Virtqueues" -------------------------------
+ */
 /* Layout of the rings: descriptor table (16 bytes each, 16-aligned), available ring (flags, idx,
    ring[size], used_event), used ring (flags, idx, ring[size] of 8 bytes, avail_event;
    4-aligned, or at the next 4096 boundary on legacy transports). */
@@ -1296,7 +1337,14 @@ static int virtio__layout(uint32_t size, int legacy, size_t *used_off, size_t *t
     *total = virtio_align_up(used_end, legacy ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 16u);
     return 1;
 }
+#ifdef VIRTIO_NO_LEGACY
+static int virtio__t_legacy(const virtio_transport *t) {
+    (void)t;
+    return 0;
+}
+#else
 static int virtio__t_legacy(const virtio_transport *t) { return !t || t->legacy; }
+#endif
 
 VIRTIO_DEF size_t virtio_queue_ring_size(const virtio_transport *t, uint32_t size) {
     size_t used_off, total;
@@ -1307,7 +1355,8 @@ VIRTIO_DEF size_t virtio_queue_ring_align(const virtio_transport *t) {
 }
 VIRTIO_DEF size_t virtio_queue_shadow_size(uint32_t size) {
     size_t used_off, total;
-    return virtio__layout(size, 0, &used_off, &total) ? (size_t)size * sizeof(virtio_queue_shadow) : 0;
+    return virtio__layout(size, 0, &used_off, &total) ? (size_t)size * sizeof(virtio_queue_shadow)
+                                                      : 0;
 }
 VIRTIO_DEF size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size) {
     size_t ring = virtio_queue_ring_size(t, size);
@@ -1351,7 +1400,8 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     /* Split rings are a power of two long; shrink to what the device can take. The layout for
        a smaller queue fits in memory sized for a larger one. */
     n = p->size;
-    while (n > max) n >>= 1;
+    while (n > max)
+        n >>= 1;
     virtio__layout(n, legacy, &used_off, &total);
 
     /* Zero the rings: both indices start at 0, and nothing stale may look like a used entry. */
@@ -1382,11 +1432,13 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     }
     /* We poll, so ask for no used-buffer notifications: the NO_INTERRUPT flag, or with the event
        index (where flags must stay 0) a used_event the device has always passed already. */
-    if (q->event_idx) q->avail[2u + n] = VIRTIO__R16(q, 0xffffu);
-    else q->avail[0] = VIRTIO__R16(q, VIRTQ_AVAIL_F_NO_INTERRUPT);
+    if (q->event_idx)
+        q->avail[2u + n] = VIRTIO__R16(q, 0xffffu);
+    else
+        q->avail[0] = VIRTIO__R16(q, VIRTQ_AVAIL_F_NO_INTERRUPT);
 
-    r = dev->t.ops->queue_enable(&dev->t, index, n, base, base + 16u * (uint64_t)n,
-                                 base + used_off, &q->notify);
+    r = dev->t.ops->queue_enable(&dev->t, index, n, base, base + 16u * (uint64_t)n, base + used_off,
+                                 &q->notify);
     if (r) {
         q->dev = 0;
         return r;
@@ -1519,7 +1571,8 @@ VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) 
 
     /* Give the chain back to the free list, walking our own links. */
     last = id16;
-    for (k = 1; k < h->count; k++) last = q->shadow[last].next;
+    for (k = 1; k < h->count; k++)
+        last = q->shadow[last].next;
     i = q->free_head;
     q->shadow[last].next = i;
     q->free_head = id16;
@@ -1549,12 +1602,15 @@ VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) 
 }
 
 VIRTIO_DEF uint32_t virtio_queue_size(const virtio_queue *q) { return q && q->dev ? q->size : 0u; }
-VIRTIO_DEF uint32_t virtio_queue_free(const virtio_queue *q) { return q && q->dev ? q->num_free : 0u; }
+VIRTIO_DEF uint32_t virtio_queue_free(const virtio_queue *q) {
+    return q && q->dev ? q->num_free : 0u;
+}
 VIRTIO_DEF uint32_t virtio_queue_pending(const virtio_queue *q) {
     return q && q->dev ? (uint16_t)(q->avail_idx - q->last_used) : 0u;
 }
 
-/* ---- Result strings ----------------------------------------------------------------------------- */
+/* ---- Result strings -----------------------------------------------------------------------------
+ */
 VIRTIO_DEF const char *virtio_result_str(int result) {
 #ifdef VIRTIO_NO_STRINGS
     (void)result;
@@ -1562,7 +1618,8 @@ VIRTIO_DEF const char *virtio_result_str(int result) {
 #else
     switch (result) {
 #define VIRTIO__STR(name, value, text)                                                             \
-    case value: return #name ": " text;
+    case value:                                                                                    \
+        return #name ": " text;
         VIRTIO_RESULTS(VIRTIO__STR)
 #undef VIRTIO__STR
     default: return "unknown virtio result";

@@ -15,7 +15,7 @@ HOST_TEST_BINS := $(addprefix $(HOST_TEST_DIR)/,$(HOST_TESTS))
 # A program that hangs is stopped; its running case then prints its FAIL line (SIGTERM).
 HOST_TEST_TIMEOUT ?= $(shell command -v timeout >/dev/null 2>&1 && echo timeout 300)
 HOST_TEST_DEPS := virtio.h virtio_blk.h tests/sim.h tests/sim.c tests/test.h tests/fixture.h \
-	tests/rng_driver.h tests/host.mk
+	virtio_rng.h tests/host.mk
 
 .PHONY: host-tests host-tests-build
 
