@@ -115,21 +115,27 @@ int main(void)
 {
     plat_puts("virtio.h multiport console example\n");
 
-    const virtio_mmio_slot *slot = ex_find(VIRTIO_ID_CONSOLE);
-    if (slot == NULL)
-        ex_fail("no virtio console in any slot", 0);
-    virtio_regs regs = virtio_mmio_regs(slot->base);
+    virtio_transport t;
+    int r = ex_find(VIRTIO_ID_CONSOLE, &t);
+    if (r != 0)
+        ex_fail("no virtio console in any slot", r);
 
-    virtio_console_params p = {PORTS, RX_BUFS, RX_BUF_SIZE, CTRL_BUFS};
-    int r = virtio_console_init(&con, &regs, &p, mem, sizeof mem);
+    virtio_console_params p = {0};
+    p.ports = PORTS;
+    p.rx_bufs = RX_BUFS;
+    p.rx_buf_size = RX_BUF_SIZE;
+    p.ctrl_bufs = CTRL_BUFS;
+    r = virtio_console_init(&con, &t, &p, mem, sizeof mem);
     if (r != 0)
         ex_fail("virtio_console_init", r);
-    if (!con.multiport)
+    if (!virtio_dev_has(&con.dev, VIRTIO_CONSOLE_F_MULTIPORT))
         ex_fail("the device did not offer VIRTIO_CONSOLE_F_MULTIPORT", 0);
-    plat_puts(con.dev.version == 1 ? "legacy" : "modern");
-    plat_puts(" device in slot ");
-    plat_put_dec(slot->index);
-    plat_puts(", max_nr_ports ");
+    plat_puts(virtio_transport_legacy(&t) ? "legacy" : "modern");
+    plat_puts(" device, memory ");
+    plat_put_dec(virtio_console_mem_size(&p, &t));
+    plat_puts(" of ");
+    plat_put_dec(sizeof mem);
+    plat_puts(" bytes, max_nr_ports ");
     plat_put_dec(con.max_nr_ports);
     plat_puts(", ports served ");
     plat_put_dec(virtio_console_ports(&con));
@@ -186,11 +192,11 @@ int main(void)
             size_t len;
             if (done[i])
                 continue;
-            r = virtio_console_peek(&con, id[i], &data, &len);
+            r = virtio_console_recv_poll(&con, id[i], &data, &len);
             if (r == VIRTIO_EAGAIN)
                 continue;
             if (r != 0)
-                ex_fail("virtio_console_peek", r);
+                ex_fail("virtio_console_recv_poll", r);
             const uint8_t *d = (const uint8_t *)data;
             size_t k = 0;
             while (k < len && d[k] != END_BYTE)
@@ -202,9 +208,9 @@ int main(void)
                 bytes[i] += k;
             }
             done[i] = k < len;
-            r = virtio_console_consume(&con, id[i], done[i] ? k + 1 : k);
+            r = virtio_console_release(&con, id[i], done[i] ? k + 1 : k);
             if (r != 0)
-                ex_fail("virtio_console_consume", r);
+                ex_fail("virtio_console_release", r);
             moved = 1;
         }
         if (moved)
@@ -252,6 +258,9 @@ int main(void)
     if (r != 0)
         ex_fail("device status at the end", r);
     show_ports();
+    r = virtio_console_reset(&con);
+    if (r != 0)
+        ex_fail("virtio_console_reset", r);
     plat_puts("PASS\n");
     return 0;
 }

@@ -295,6 +295,8 @@ static void be_config_write(sim *s, uint32_t off, uint32_t value, unsigned width
 static void be_reset(sim *s) {
     simc *c = ctx_of(s);
     unsigned i;
+    c->resets++;
+    if (c->on_reset) c->on_reset(c);
     for (i = 0; i < SIM_MAX_QUEUES; i++)
         c->held[i].first = c->held[i].count = 0;
     for (i = 0; i < SIMC_MAX_PORTS; i++) {

@@ -111,6 +111,10 @@ typedef struct simc {
     uint8_t emerg[4096];      /* low bytes written */
     uint32_t emerg_raw[4096]; /* values written */
     size_t emerg_len;
+    /* Test hook (set after simc_init): called on every device reset (the driver wrote status
+       0), before the device forgets its buffers, over either transport. NULL: none. */
+    void (*on_reset)(struct simc *c);
+    unsigned long resets; /* device resets seen */
 } simc;
 
 /* Sets up `s` as a console of `version` with `max_nr_ports` (1: MULTIPORT not offered) and

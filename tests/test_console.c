@@ -1,7 +1,10 @@
 /* test_console.c - virtio_console.h against the simulated console (tests/sim_console.c),
    versions 1 and 2, with and without VIRTIO_F_EVENT_IDX where it matters: emergency write,
-   port 0, console size, multiport (names, refusals, hot plug), a misbehaving device, caller
-   errors. The simulator checks the driver's MUST rules on every case. */
+   port 0 (blocking, submitted and polled transmit; copying and zero-copy receive), console
+   size, multiport (names, refusals, hot plug), a misbehaving device, buffer ownership after a
+   failed wait, caller errors. Cases use the transport the fixture probed (f->t), so they run
+   over every transport the fixture offers. The simulator checks the driver's MUST rules on
+   every case. */
 #define VIRTIO_SPIN_LIMIT 100000u
 #define VIRTIO_IMPLEMENTATION
 #include "../virtio.h"
@@ -30,21 +33,36 @@ static void reconf(fx *f, uint32_t max_ports, uint16_t cols, uint16_t rows) {
     if (!f->eidx) f->s.dev_features &= ~SIM_F(SIM_F_EVENT_IDX);
 }
 
-/* Initializes `con` with exactly the memory it asks for. */
-static void con_up(fx *f, virtio_console *con, uint32_t ports, uint32_t rx_bufs, uint32_t rx_size,
-                   uint32_t ctrl_bufs) {
+static virtio_console_params params(uint32_t ports, uint32_t rx_bufs, uint32_t rx_size,
+                                    uint32_t ctrl_bufs) {
     virtio_console_params p;
-    size_t sz;
-    void *mem;
+    memset(&p, 0, sizeof p);
     p.ports = ports;
     p.rx_bufs = rx_bufs;
     p.rx_buf_size = rx_size;
     p.ctrl_bufs = ctrl_bufs;
-    sz = virtio_console_mem_size(&p, f->ver);
+    return p;
+}
+
+/* Initializes `con` with exactly the memory it asks for. */
+static void con_up(fx *f, virtio_console *con, uint32_t ports, uint32_t rx_bufs, uint32_t rx_size,
+                   uint32_t ctrl_bufs) {
+    virtio_console_params p = params(ports, rx_bufs, rx_size, ctrl_bufs);
+    size_t sz;
+    void *mem;
+    sz = virtio_console_mem_size(&p, &f->t);
     CHECK(sz != 0);
     CHECK_LE(sz, VIRTIO_CONSOLE_MEM(ports, rx_bufs, rx_size, ctrl_bufs));
-    mem = fx_alloc(f, sz, 4096);
-    CHECK_RC(virtio_console_init(con, &f->regs, &p, mem, sz), VIRTIO_OK);
+    CHECK_LE(sz, virtio_console_mem_size(&p, NULL));
+    mem = fx_alloc(f, sz, virtio_queue_ring_align(&f->t));
+    CHECK_RC(virtio_console_init(con, &f->t, &p, mem, sz), VIRTIO_OK);
+}
+
+/* Every wait of the case ends after `limit` idle iterations: the accessor's bound, so the
+   transport is probed again (as a caller changing its accessor would). */
+static void spin_limit(fx *f, uint32_t limit) {
+    f->regs.spin_limit = limit;
+    CHECK_RC(fx_transport(f), VIRTIO_OK);
 }
 
 /* A copy of n bytes in guest memory: the device reads transmit buffers by DMA, and the
@@ -72,7 +90,7 @@ static void read_all(virtio_console *con, uint32_t port, uint8_t *out, size_t n,
     size_t done = 0, got;
     while (done < n) {
         size_t want = n - done < piece ? n - done : piece;
-        CHECK_RC(virtio_console_read(con, port, out + done, want, &got), VIRTIO_OK);
+        CHECK_RC(virtio_console_read_poll(con, port, out + done, want, &got), VIRTIO_OK);
         CHECK(got >= 1 && got <= want);
         done += got;
     }
@@ -84,10 +102,10 @@ static void t_emerg_unconfigured(fx *f) {
     virtio_dev d;
     virtio_console con;
     static const char msg[] = "boot\0!";
-    CHECK_RC(virtio_console_emerg_init(&d, &f->regs), VIRTIO_OK);
-    /* Nothing but the feature selector was written (word 0, and word 1 on modern devices): no
-       reset, no status bit. */
-    CHECK_EQ(f->s.writes, f->ver == 1 ? 1u : 2u);
+    CHECK_RC(virtio_console_emerg_init(&d, &f->t), VIRTIO_OK);
+    /* Nothing but the feature selector was written (virtio-mmio: word 0, and word 1 on modern
+       devices; the transport double has no selector): no reset, no status bit. */
+    CHECK_EQ(f->s.writes, f->t.kind != VIRTIO_TRANSPORT_MMIO ? 0u : f->ver == 1 ? 1u : 2u);
     CHECK_EQ(f->s.status_writes, 0);
     CHECK_EQ(f->s.resets, 0);
     CHECK_RC(virtio_console_emerg_write(&d, msg, sizeof msg - 1u), VIRTIO_OK);
@@ -111,7 +129,7 @@ static void t_emerg_unconfigured(fx *f) {
 static void t_emerg_not_offered(fx *f) {
     virtio_dev d;
     f->s.dev_features &= ~SIM_F(SIMC_F_EMERG_WRITE);
-    CHECK_RC(virtio_console_emerg_init(&d, &f->regs), VIRTIO_ENOTSUP);
+    CHECK_RC(virtio_console_emerg_init(&d, &f->t), VIRTIO_ENOTSUP);
     CHECK_RC(virtio_console_emerg_write(&d, "x", 1), VIRTIO_ENOTSUP);
     CHECK_EQ(f->s.config_writes, 0);
     CHECK_EQ(f->s.status_writes, 0);
@@ -121,13 +139,16 @@ static void t_emerg_wrong_device(fx *f) {
     virtio_dev d;
     sim_destroy(&f->s);
     CHECK_EQ(sim_init_blk(&f->s, &f->arena, f->ver, 8), 0);
-    CHECK_RC(virtio_console_emerg_init(&d, &f->regs), VIRTIO_ENODEV);
+    CHECK_RC(fx_transport(f), VIRTIO_OK);
+    CHECK_RC(virtio_console_emerg_init(&d, &f->t), VIRTIO_ENODEV);
     CHECK_EQ(f->s.writes, 0);
-    CHECK_RC(virtio_console_emerg_init(NULL, &f->regs), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_emerg_init(NULL, &f->t), VIRTIO_EINVAL);
     CHECK_RC(virtio_console_emerg_init(&d, NULL), VIRTIO_EINVAL);
     CHECK_RC(virtio_console_emerg_write(NULL, "x", 1), VIRTIO_EINVAL);
+    /* No device at all: the probe says so, and an unprobed transport is refused. */
     f->s.magic = 0;
-    CHECK_RC(virtio_console_emerg_init(&d, &f->regs), VIRTIO_ENODEV);
+    CHECK_RC(fx_transport(f), VIRTIO_ENODEV); /* zeroes f->t */
+    CHECK_RC(virtio_console_emerg_init(&d, &f->t), VIRTIO_EINVAL);
     CHECK_EQ(f->s.writes, 0);
 }
 
@@ -209,27 +230,28 @@ static void t_read_partial(fx *f) {
     size_t got;
     con_up(f, &con, 1, 4, 256, 0);
     CHECK_OK();
-    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_EAGAIN);
     CHECK_EQ(got, 0);
     fill_pattern(data, sizeof data, 1);
     simc_host_send(&C, 0, data, sizeof data); /* 256 + 256 + 256 + 232 */
     CHECK_EQ(C.held[0].count, 0);
     CHECK_EQ(sim_avail_idx(&f->s, 0), 4);
-    CHECK_RC(virtio_console_read(&con, 0, out, 10, &got), VIRTIO_OK);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, 10, &got), VIRTIO_OK);
     CHECK_EQ(got, 10);
     CHECK_EQ(sim_avail_idx(&f->s, 0), 4); /* not yet back */
-    CHECK_RC(virtio_console_read(&con, 0, out + 10, 246, &got), VIRTIO_OK);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out + 10, 246, &got), VIRTIO_OK);
     CHECK_EQ(got, 246);
     CHECK_EQ(sim_avail_idx(&f->s, 0), 5); /* the first buffer, fully read, is back */
     CHECK_EQ(C.held[0].count, 1);
-    CHECK_RC(virtio_console_read(&con, 0, out + 256, 0, &got), VIRTIO_OK);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out + 256, 0, &got), VIRTIO_OK);
     CHECK_EQ(got, 0);
-    CHECK_RC(virtio_console_read(&con, 0, out + 256, 300, &got), VIRTIO_OK); /* across buffers */
+    /* Across buffers. */
+    CHECK_RC(virtio_console_read_poll(&con, 0, out + 256, 300, &got), VIRTIO_OK);
     CHECK_EQ(got, 300);
     read_all(&con, 0, out + 556, 444, 7);
     CHECK_OK();
     CHECK_MEM(out, data, sizeof data);
-    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_EAGAIN);
     CHECK_EQ(sim_avail_idx(&f->s, 0), 8);
 }
 
@@ -258,7 +280,7 @@ static void t_stress(fx *f) {
         want = 1 + (rnd >> 8) % 2000;
         if (want > n - done) want = n - done;
         if ((rnd >> 20) & 1) {
-            int r = virtio_console_read(&con, 0, out + done, want, &got);
+            int r = virtio_console_read_poll(&con, 0, out + done, want, &got);
             if (r == VIRTIO_EAGAIN) continue;
             if (r != VIRTIO_OK) {
                 T_FAIL("read: %s", virtio_result_str(r));
@@ -267,7 +289,7 @@ static void t_stress(fx *f) {
         } else {
             const void *p;
             size_t len;
-            int r = virtio_console_peek(&con, 0, &p, &len);
+            int r = virtio_console_recv_poll(&con, 0, &p, &len);
             if (r == VIRTIO_EAGAIN) continue;
             if (r != VIRTIO_OK) {
                 T_FAIL("peek: %s", virtio_result_str(r));
@@ -275,7 +297,7 @@ static void t_stress(fx *f) {
             }
             got = len < want ? len : want;
             memcpy(out + done, p, got);
-            if (virtio_console_consume(&con, 0, got) != VIRTIO_OK) {
+            if (virtio_console_release(&con, 0, got) != VIRTIO_OK) {
                 T_FAIL("consume");
                 goto end;
             }
@@ -298,24 +320,28 @@ end:
     free(out);
 }
 
+/* The bare read waits (bounded) for the first byte. Its timeout resets nothing: the device
+   holds only the driver's own receive buffers, and the console works on. */
 static void t_read_wait(fx *f) {
     virtio_console con;
     uint8_t out[16];
     size_t got;
+    spin_limit(f, 3000);
+    CHECK_OK();
     con_up(f, &con, 1, 4, 64, 0);
     CHECK_OK();
-    con.dev.spin_limit = 3000;
-    CHECK_RC(virtio_console_read_wait(&con, 0, out, sizeof out, &got), VIRTIO_ETIMEDOUT);
+    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_ETIMEDOUT);
     CHECK_EQ(got, 0);
     CHECK_LE(f->s.relax_max_iter, 3000);
+    CHECK_EQ(f->s.resets, 1);                                        /* init's only */
+    CHECK_RC(virtio_console_read(&con, 0, out, 0, &got), VIRTIO_OK); /* len 0: at once */
     simc_host_send(&C, 0, "abc", 3);
-    CHECK_RC(virtio_console_read_wait(&con, 0, out, sizeof out, &got), VIRTIO_OK);
+    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_OK);
     CHECK_EQ(got, 3);
     CHECK_MEM(out, "abc", 3);
     /* A device that asks for a reset ends the wait with that. */
-    con.dev.spin_limit = 200000;
     sim_set_needs_reset(&f->s);
-    CHECK_RC(virtio_console_read_wait(&con, 0, out, sizeof out, &got), VIRTIO_ENEEDS_RESET);
+    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_ENEEDS_RESET);
 }
 
 static void t_peek_consume(fx *f) {
@@ -324,22 +350,22 @@ static void t_peek_consume(fx *f) {
     size_t len, len2;
     con_up(f, &con, 1, 4, 64, 0);
     CHECK_OK();
-    CHECK_RC(virtio_console_peek(&con, 0, &p, &len), VIRTIO_EAGAIN);
-    CHECK_RC(virtio_console_consume(&con, 0, 1), VIRTIO_EINVAL); /* nothing to consume */
+    CHECK_RC(virtio_console_recv_poll(&con, 0, &p, &len), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_console_release(&con, 0, 1), VIRTIO_EINVAL); /* nothing to consume */
     simc_host_send(&C, 0, "0123456789", 10);
-    CHECK_RC(virtio_console_peek(&con, 0, &p, &len), VIRTIO_OK);
+    CHECK_RC(virtio_console_recv_poll(&con, 0, &p, &len), VIRTIO_OK);
     CHECK_EQ(len, 10);
     CHECK_MEM(p, "0123456789", 10);
-    CHECK_RC(virtio_console_consume(&con, 0, 11), VIRTIO_EINVAL); /* more than there is */
-    CHECK_RC(virtio_console_consume(&con, 0, 0), VIRTIO_OK);
-    CHECK_RC(virtio_console_peek(&con, 0, &p2, &len2), VIRTIO_OK);
+    CHECK_RC(virtio_console_release(&con, 0, 11), VIRTIO_EINVAL); /* more than there is */
+    CHECK_RC(virtio_console_release(&con, 0, 0), VIRTIO_OK);
+    CHECK_RC(virtio_console_recv_poll(&con, 0, &p2, &len2), VIRTIO_OK);
     CHECK(p2 == p && len2 == 10);
-    CHECK_RC(virtio_console_consume(&con, 0, 4), VIRTIO_OK);
-    CHECK_RC(virtio_console_peek(&con, 0, &p, &len), VIRTIO_OK);
+    CHECK_RC(virtio_console_release(&con, 0, 4), VIRTIO_OK);
+    CHECK_RC(virtio_console_recv_poll(&con, 0, &p, &len), VIRTIO_OK);
     CHECK_EQ(len, 6);
     CHECK_MEM(p, "456789", 6);
-    CHECK_RC(virtio_console_consume(&con, 0, 6), VIRTIO_OK);
-    CHECK_RC(virtio_console_peek(&con, 0, &p, &len), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_console_release(&con, 0, 6), VIRTIO_OK);
+    CHECK_RC(virtio_console_recv_poll(&con, 0, &p, &len), VIRTIO_EAGAIN);
     CHECK_EQ(sim_avail_idx(&f->s, 0), 5);
 }
 
@@ -355,32 +381,43 @@ static void t_rx_empty(fx *f) {
     sim_complete(&f->s, 0, h->head, 0, h->wlen);
     C.held[0].first++;
     C.held[0].count--;
-    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_EAGAIN);
     CHECK_EQ(sim_avail_idx(&f->s, 0), 5);
     CHECK_EQ(C.held[0].count, 4);
     simc_host_send(&C, 0, "x", 1);
-    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_OK);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_OK);
     CHECK_EQ(got, 1);
 }
 
-/* A transmit buffer the device keeps: ETIMEDOUT, nothing more queued until it is back. */
+/* A transmit buffer the device keeps (a host that does not read): the write times out, and
+   before it returns the device is reset, so the buffer is the caller's again: the device never
+   reads it afterwards, nothing more is queued, and the error stays until init. */
 static void t_tx_timeout(fx *f) {
     virtio_console con;
+    unsigned long resets;
+    spin_limit(f, 2000);
+    CHECK_OK();
     con_up(f, &con, 1, 4, 64, 0);
     CHECK_OK();
-    con.dev.spin_limit = 2000;
     simc_throttle(&C, 0, 1);
+    resets = f->s.resets;
     CHECK_RC(virtio_console_write(&con, 0, G(f, "abc", 3), 3), VIRTIO_ETIMEDOUT);
-    CHECK_EQ(con.ports[0].tx_busy, 1);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(f->s.status, 0);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 0);
     CHECK_RC(virtio_console_write(&con, 0, G(f, "def", 3), 3), VIRTIO_ETIMEDOUT);
-    CHECK_EQ(sim_avail_idx(&f->s, 1), 1); /* "def" was not queued */
-    CHECK_RC(virtio_console_flush(&con, 0), VIRTIO_ETIMEDOUT);
-    simc_throttle(&C, 0, 0);
-    CHECK_RC(virtio_console_flush(&con, 0), VIRTIO_OK);
-    CHECK_RC(virtio_console_flush(&con, 0), VIRTIO_OK);
+    CHECK_RC(virtio_console_write_wait(&con, 0), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.q[1].chains, 0);
+    CHECK_EQ(f->s.resets, resets + 1); /* latched: no second reset */
+    simc_throttle(&C, 0, 0);           /* the host reads again: nothing left to read */
+    CHECK_EQ(C.port[0].out_len, 0);
+    CHECK_EQ(C.port[0].tx_chains, 0);
+    /* Init again: everything works. */
+    con_up(f, &con, 1, 4, 64, 0);
+    CHECK_OK();
     CHECK_RC(virtio_console_write(&con, 0, G(f, "def", 3), 3), VIRTIO_OK);
-    CHECK_EQ(C.port[0].out_len, 6);
-    CHECK_MEM(C.port[0].out, "abcdef", 6);
+    CHECK_EQ(C.port[0].out_len, 3);
+    CHECK_MEM(C.port[0].out, "def", 3);
 }
 
 static void t_size(fx *f) {
@@ -470,13 +507,13 @@ static void multi_basic(fx *f, int name_nul) {
     CHECK(strcmp(virtio_console_port_name(&con, 1), "org.test.alpha") == 0);
     /* Port 1: data only after we open it; its own queues 4 and 5. */
     simc_host_send(&C, 1, "to alpha", 8);
-    CHECK_RC(virtio_console_read(&con, 1, out, sizeof out, &got), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_console_read_poll(&con, 1, out, sizeof out, &got), VIRTIO_EAGAIN);
     CHECK_RC(virtio_console_open(&con, 1), VIRTIO_OK);
     CHECK_EQ(simc_count(&C, 1, SIMC_PORT_OPEN, &v), 1);
     CHECK_EQ(v, 1);
     CHECK(virtio_console_port_state(&con, 1) & VIRTIO_CONSOLE_STATE_GUEST_OPEN);
     simc_pump(&C);
-    CHECK_RC(virtio_console_read(&con, 1, out, sizeof out, &got), VIRTIO_OK);
+    CHECK_RC(virtio_console_read_poll(&con, 1, out, sizeof out, &got), VIRTIO_OK);
     CHECK_EQ(got, 8);
     CHECK_MEM(out, "to alpha", 8);
     CHECK_EQ(f->s.q[4].chains, 1);
@@ -495,7 +532,7 @@ static void multi_basic(fx *f, int name_nul) {
     CHECK_EQ(f->s.q[1].chains, 1);
     /* Port 3 does not exist. */
     CHECK_RC(virtio_console_write(&con, 3, G(f, "x", 1), 1), VIRTIO_ESTATE);
-    CHECK_RC(virtio_console_read(&con, 3, out, sizeof out, &got), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_read_poll(&con, 3, out, sizeof out, &got), VIRTIO_ESTATE);
     CHECK_RC(virtio_console_open(&con, 3), VIRTIO_ESTATE);
     /* Close: the device stops delivering. */
     CHECK_RC(virtio_console_close(&con, 1), VIRTIO_OK);
@@ -503,7 +540,7 @@ static void multi_basic(fx *f, int name_nul) {
     CHECK_EQ(v, 0);
     CHECK(!(virtio_console_port_state(&con, 1) & VIRTIO_CONSOLE_STATE_GUEST_OPEN));
     simc_host_send(&C, 1, "late", 4);
-    CHECK_RC(virtio_console_read(&con, 1, out, sizeof out, &got), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_console_read_poll(&con, 1, out, sizeof out, &got), VIRTIO_EAGAIN);
     CHECK_RC(virtio_console_service(&con), VIRTIO_OK);
     CHECK_EQ(con.ctrl_bad, 0);
 }
@@ -573,23 +610,23 @@ static void t_hotplug(fx *f) {
     CHECK_EQ(id, 2);
     CHECK_RC(virtio_console_open(&con, 2), VIRTIO_OK);
     simc_host_send(&C, 2, "stale data", 10);
-    CHECK_RC(virtio_console_read(&con, 2, out, 3, &got), VIRTIO_OK);
+    CHECK_RC(virtio_console_read_poll(&con, 2, out, 3, &got), VIRTIO_OK);
     CHECK_EQ(got, 3);
     simc_remove_port(&C, 2);
     CHECK_RC(virtio_console_service(&con), VIRTIO_OK);
     CHECK_EQ(virtio_console_port_state(&con, 2), 0);
     CHECK(virtio_console_port_name(&con, 2) == NULL);
     CHECK_RC(virtio_console_find(&con, "late", &id), VIRTIO_EAGAIN);
-    CHECK_RC(virtio_console_read(&con, 2, out, sizeof out, &got), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_read_poll(&con, 2, out, sizeof out, &got), VIRTIO_ESTATE);
     CHECK_RC(virtio_console_write(&con, 2, G(f, "x", 1), 1), VIRTIO_ESTATE);
     /* Back again, another name: the old port's data must not show up. */
     simc_add_port(&C, 2, "again", 0, 1);
     CHECK_RC(virtio_console_find(&con, "again", &id), VIRTIO_OK);
     CHECK_EQ(id, 2);
     CHECK_RC(virtio_console_open(&con, 2), VIRTIO_OK);
-    CHECK_RC(virtio_console_read(&con, 2, out, sizeof out, &got), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_console_read_poll(&con, 2, out, sizeof out, &got), VIRTIO_EAGAIN);
     simc_host_send(&C, 2, "fresh", 5);
-    CHECK_RC(virtio_console_read(&con, 2, out, sizeof out, &got), VIRTIO_OK);
+    CHECK_RC(virtio_console_read_poll(&con, 2, out, sizeof out, &got), VIRTIO_OK);
     CHECK_EQ(got, 5);
     CHECK_MEM(out, "fresh", 5);
     CHECK_EQ(con.ctrl_bad, 0);
@@ -690,9 +727,9 @@ static void t_ctrl_len_big(fx *f) {
     CHECK_RC(virtio_console_find(&con, "org.test.alpha", &id), VIRTIO_EDEVICE);
     CHECK_RC(virtio_console_write(&con, 0, G(f, "port 0", 6), 6), VIRTIO_OK);
     simc_host_send(&C, 0, "in", 2);
-    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_OK);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_OK);
     CHECK_EQ(got, 2);
-    CHECK_EQ(con.dev.error, 0);
+    CHECK_RC(virtio_dev_usable(&con.dev), VIRTIO_OK);
 }
 
 /* A port's receive buffer used with more than was posted: that port is broken, not the rest. */
@@ -706,11 +743,11 @@ static void t_rx_len_big(fx *f) {
     CHECK_RC(virtio_console_open(&con, 1), VIRTIO_OK);
     f->s.mis = SIM_MIS_USED_LEN_BIG;
     simc_host_send(&C, 1, "boom", 4);
-    CHECK_RC(virtio_console_read(&con, 1, out, sizeof out, &got), VIRTIO_EDEVICE);
-    CHECK_RC(virtio_console_read(&con, 1, out, sizeof out, &got), VIRTIO_EDEVICE);
+    CHECK_RC(virtio_console_read_poll(&con, 1, out, sizeof out, &got), VIRTIO_EDEVICE);
+    CHECK_RC(virtio_console_read_poll(&con, 1, out, sizeof out, &got), VIRTIO_EDEVICE);
     CHECK_RC(virtio_console_write(&con, 0, G(f, "ok", 2), 2), VIRTIO_OK);
     simc_host_send(&C, 0, "fine", 4);
-    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_OK);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_OK);
     CHECK_EQ(got, 4);
     CHECK_RC(virtio_console_service(&con), VIRTIO_OK);
 }
@@ -747,71 +784,93 @@ static void t_bad_max_ports(fx *f) {
     static const uint32_t bad[] = {0, 32768, 0xffffffffu};
     unsigned i;
     void *mem = fx_alloc(f, VIRTIO_CONSOLE_MEM(2, 4, 64, 8), 4096);
-    virtio_console_params p = {2, 4, 64, 8};
+    virtio_console_params p = params(2, 4, 64, 8);
     for (i = 0; i < 3; i++) {
         reconf(f, 4, 0, 0);
         sim_cfg_w32(&f->s, 4, bad[i]);
-        CHECK_RC(virtio_console_init(&con, &f->regs, &p, mem, VIRTIO_CONSOLE_MEM(2, 4, 64, 8)),
+        CHECK_RC(virtio_console_init(&con, &f->t, &p, mem, VIRTIO_CONSOLE_MEM(2, 4, 64, 8)),
                  VIRTIO_EDEVICE);
         CHECK(f->s.status & SIM_S_FAILED);
         CHECK(!(f->s.status & SIM_S_DRIVER_OK));
     }
 }
 
+/* Fills n bytes with a pattern the driver never writes; checks it is still there. */
+static void fill_a5(void *p, size_t n) { memset(p, 0xa5, n); }
+static int all_a5(const void *p, size_t n) {
+    const uint8_t *b = (const uint8_t *)p;
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (b[i] != 0xa5) return 0;
+    return 1;
+}
+
 static void t_args(fx *f) {
     virtio_console con;
-    virtio_console_params p = {1, 4, 64, 0}, q;
-    size_t sz = virtio_console_mem_size(&p, f->ver), got;
+    virtio_console_params p = params(1, 4, 64, 0), q;
+    size_t sz = virtio_console_mem_size(&p, &f->t), got;
+    size_t align = virtio_queue_ring_align(&f->t);
     uint8_t *mem = (uint8_t *)fx_alloc(f, sz + 4096, 4096), out[4];
     const void *d;
     uint32_t id;
     uint16_t cols, rows;
-    unsigned long chains;
+    unsigned long chains, reads;
     CHECK(sz != 0);
-    CHECK_RC(virtio_console_init(NULL, &f->regs, &p, mem, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_init(NULL, &f->t, &p, mem, sz), VIRTIO_EINVAL);
     CHECK_RC(virtio_console_init(&con, NULL, &p, mem, sz), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_init(&con, &f->regs, &p, NULL, sz), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_init(&con, &f->regs, &p, mem, sz - 1), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_init(&con, &f->regs, &p, mem + (f->ver == 1 ? 16 : 8), sz),
-             VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, NULL, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, mem, sz - 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, mem + align / 2, sz), VIRTIO_EINVAL);
     q = p;
     q.ports = VIRTIO_CONSOLE_PORTS_MAX + 1u;
-    CHECK_RC(virtio_console_init(&con, &f->regs, &q, mem, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_init(&con, &f->t, &q, mem, sz), VIRTIO_EINVAL);
     q = p;
     q.rx_bufs = VIRTIO_QUEUE_SIZE_MAX + 1u;
-    CHECK_RC(virtio_console_init(&con, &f->regs, &q, mem, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_init(&con, &f->t, &q, mem, sz), VIRTIO_EINVAL);
     q = p;
     q.rx_buf_size = 0x80000000u;
-    CHECK_RC(virtio_console_init(&con, &f->regs, &q, mem, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_init(&con, &f->t, &q, mem, sz), VIRTIO_EINVAL);
     q = p;
     q.ports = 2;
     q.ctrl_bufs = VIRTIO_QUEUE_SIZE_MAX + 1u;
-    CHECK_RC(virtio_console_init(&con, &f->regs, &q, mem, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_init(&con, &f->t, &q, mem, sz), VIRTIO_EINVAL);
     /* Caller errors touch nothing: not one register write. */
     CHECK_EQ(f->s.writes, 0);
     CHECK_EQ(f->s.status, 0);
     /* Memory for 2 ports is more than for one. */
     q = p;
     q.ports = 2;
-    CHECK_RC(virtio_console_init(&con, &f->regs, &q, mem, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_init(&con, &f->t, &q, mem, sz), VIRTIO_EINVAL);
     CHECK_EQ(f->s.writes, 0);
-    CHECK_RC(virtio_console_init(&con, &f->regs, &p, mem, sz), VIRTIO_OK);
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, mem, sz), VIRTIO_OK);
 
     chains = f->s.chains_total;
+    reads = f->s.reads;
     CHECK_RC(virtio_console_write(&con, 1, G(f, "x", 1), 1), VIRTIO_EINVAL);
     CHECK_RC(virtio_console_write(&con, 0, NULL, 1), VIRTIO_EINVAL);
     CHECK_RC(virtio_console_write(NULL, 0, "x", 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_write_submit(&con, 1, G(f, "x", 1), 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_write_submit(&con, 0, NULL, 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_write_submit(NULL, 0, "x", 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_kick(&con, 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_kick(NULL, 0), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_write_poll(&con, 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_write_wait(&con, 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_write_wait(NULL, 0), VIRTIO_EINVAL);
+    CHECK_EQ(virtio_console_write_pending(&con, 1), 0);
+    CHECK_EQ(virtio_console_write_pending(NULL, 0), 0);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_read_poll(&con, 0, NULL, 4, &got), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_read_poll(&con, 7, out, sizeof out, &got), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_read(&con, 1, out, sizeof out, &got), VIRTIO_EINVAL);
     CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, NULL), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_read(&con, 0, NULL, 4, &got), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_read(&con, 7, out, sizeof out, &got), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_read_wait(&con, 1, out, sizeof out, &got), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_read_wait(&con, 0, out, sizeof out, NULL), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_peek(&con, 0, NULL, &got), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_peek(&con, 0, &d, NULL), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_peek(&con, 2, &d, &got), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_consume(&con, 1, 1), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_consume(NULL, 0, 1), VIRTIO_EINVAL);
-    CHECK_RC(virtio_console_flush(&con, 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_recv_poll(&con, 0, NULL, &got), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_recv_poll(&con, 0, &d, NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_recv_poll(&con, 2, &d, &got), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_recv_wait(&con, 0, NULL, &got), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_recv_wait(&con, 3, &d, &got), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_release(&con, 1, 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_release(NULL, 0, 1), VIRTIO_EINVAL);
     CHECK_RC(virtio_console_find(&con, NULL, &id), VIRTIO_EINVAL);
     CHECK_RC(virtio_console_find(&con, "x", NULL), VIRTIO_EINVAL);
     CHECK_RC(virtio_console_find(NULL, "x", &id), VIRTIO_EINVAL);
@@ -819,7 +878,10 @@ static void t_args(fx *f) {
     CHECK_RC(virtio_console_close(NULL, 0), VIRTIO_EINVAL);
     CHECK_RC(virtio_console_size(&con, 0, &cols, NULL), VIRTIO_EINVAL);
     CHECK_RC(virtio_console_service(NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_reset(NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_emerg_write(&con.dev, NULL, 1), VIRTIO_EINVAL);
     CHECK_EQ(f->s.chains_total, chains);
+    CHECK_EQ(f->s.reads, reads); /* not even a register read */
     CHECK_EQ(virtio_console_ports(NULL), 0);
     CHECK_EQ(virtio_console_port_state(NULL, 0), 0);
     CHECK_EQ(virtio_console_port_state(&con, 1), 0);
@@ -832,33 +894,439 @@ static void t_args(fx *f) {
     (void)rows;
 }
 
-/* virtio_console_mem_size fits in VIRTIO_CONSOLE_MEM for both versions; nonsense gives 0. */
+/* Transports for the memory cases: the fixture's (modern, RUN_ONCE) and a legacy one probed
+   from a second simulated console. */
+static void two_transports(fx *f, virtio_transport *modern, virtio_transport *legacy) {
+    sim *e = fx_extra(f, 1);
+    virtio_regs er;
+    sim_init_echo(e, &f->arena, 1, VIRTIO_ID_CONSOLE);
+    er = sim_regs(e);
+    *modern = f->t;
+    CHECK(!virtio_transport_legacy(modern));
+    CHECK_RC(virtio_mmio_transport(legacy, &er), VIRTIO_OK);
+    CHECK(virtio_transport_legacy(legacy));
+}
+
+/* virtio_console_mem_size fits in VIRTIO_CONSOLE_MEM for both versions, and is exactly it for
+   the NULL (any) transport; nonsense gives 0. */
 static void t_mem_size(fx *f) {
     static const uint32_t ports[] = {0, 1, 2, 5}, bufs[] = {0, 1, 3, 8, 200},
                           sizes[] = {0, 1, 64, 4096}, ctrl[] = {0, 1, 32, 100};
     unsigned a, b, c, d, v;
+    virtio_transport tr[2];
     virtio_console_params p;
-    (void)f;
+    two_transports(f, &tr[0], &tr[1]);
+    CHECK_OK();
     for (a = 0; a < 4; a++)
         for (b = 0; b < 5; b++)
             for (c = 0; c < 4; c++)
-                for (d = 0; d < 4; d++)
-                    for (v = 1; v <= 2; v++) {
-                        size_t sz;
-                        p.ports = ports[a];
-                        p.rx_bufs = bufs[b];
-                        p.rx_buf_size = sizes[c];
-                        p.ctrl_bufs = ctrl[d];
-                        sz = virtio_console_mem_size(&p, v);
+                for (d = 0; d < 4; d++) {
+                    size_t bound = VIRTIO_CONSOLE_MEM(ports[a], bufs[b], sizes[c], ctrl[d]);
+                    p = params(ports[a], bufs[b], sizes[c], ctrl[d]);
+                    for (v = 0; v < 2; v++) {
+                        size_t sz = virtio_console_mem_size(&p, &tr[v]);
                         CHECK(sz != 0);
-                        CHECK_LE(sz, VIRTIO_CONSOLE_MEM(ports[a], bufs[b], sizes[c], ctrl[d]));
+                        CHECK_LE(sz, bound);
                     }
-    p.ports = p.rx_bufs = p.rx_buf_size = p.ctrl_bufs = 0;
-    CHECK_EQ(virtio_console_mem_size(NULL, 2), virtio_console_mem_size(&p, 2));
-    CHECK_EQ(virtio_console_mem_size(&p, 3), 0);
+                    CHECK_EQ(virtio_console_mem_size(&p, NULL), bound);
+                }
+    p = params(0, 0, 0, 0);
+    CHECK_EQ(virtio_console_mem_size(NULL, &tr[0]), virtio_console_mem_size(&p, &tr[0]));
+    CHECK_EQ(virtio_console_mem_size(NULL, NULL), VIRTIO_CONSOLE_MEM(0, 0, 0, 0));
     p.rx_buf_size = 0x80000000u;
-    CHECK_EQ(virtio_console_mem_size(&p, 2), 0);
+    CHECK_EQ(virtio_console_mem_size(&p, &tr[0]), 0);
+    p = params(VIRTIO_CONSOLE_PORTS_MAX + 1u, 0, 0, 0);
+    CHECK_EQ(virtio_console_mem_size(&p, NULL), 0);
     CHECK_EQ(sizeof(virtio_console_ctrl), 8);
+    p = params(1, 8, 512, 0);
+    printf("INFO console memory for VIRTIO_CONSOLE_MEM(1, 8, 512, 0): modern %zu, legacy %zu, "
+           "any transport %zu (macro %zu)\n",
+           virtio_console_mem_size(&p, &tr[0]), virtio_console_mem_size(&p, &tr[1]),
+           virtio_console_mem_size(&p, NULL), (size_t)VIRTIO_CONSOLE_MEM(1, 8, 512, 0));
+}
+
+/* One port: no control queues, no padding beyond the ring layout; the rings open the block. */
+static void t_mem_layout(fx *f) {
+    virtio_console con;
+    virtio_console_params p = params(1, 8, 512, 0), m2 = params(2, 8, 512, 4);
+    size_t sz = virtio_console_mem_size(&p, &f->t), pieces, extra;
+    uint8_t *mem;
+    pieces = virtio_queue_ring_size(&f->t, 8) + virtio_queue_ring_size(&f->t, 4) +
+             virtio_queue_shadow_size(8) + virtio_queue_shadow_size(4) +
+             ((sizeof(virtio_console_port) + 7u) & ~(size_t)7u) + 8u * 512u;
+    CHECK_EQ(sz, pieces);
+    /* A second port adds its queues, state and buffers, and the control queues. */
+    extra = virtio_queue_ring_size(&f->t, 4) * 2u + 4u * VIRTIO_CONSOLE_CTRL_BUF_SIZE;
+    CHECK_GE(virtio_console_mem_size(&m2, &f->t), 2 * sz + extra);
+    mem = (uint8_t *)fx_alloc(f, sz, virtio_queue_ring_align(&f->t));
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, mem, sz), VIRTIO_OK);
+    CHECK_EQ(f->s.q[0].desc, sim_gpa(&f->s, mem));
+    CHECK_EQ(f->s.q[1].desc, sim_gpa(&f->s, mem + virtio_queue_ring_size(&f->t, 8)));
+    CHECK(!f->s.q[2].live && !f->s.q[3].live);
+    simc_host_send(&C, 0, "ok", 2);
+    CHECK_EQ(f->s.log[0].addr[0], sim_gpa(&f->s, mem + sz - 8u * 512u)); /* rx buffers last */
+}
+
+/* ---- Buffer ownership and the object's state ------------------------------------------------- */
+
+/* Caller errors change nothing: no register access, not a byte of the memory or the object. */
+static void t_caller_errors_nothing(fx *f) {
+    virtio_console con, copy;
+    virtio_console_params p = params(2, 4, 64, 8), q;
+    size_t sz = virtio_console_mem_size(&p, &f->t), align = virtio_queue_ring_align(&f->t);
+    uint8_t *mem = (uint8_t *)fx_alloc(f, sz + align, align);
+    unsigned long reads = f->s.reads;
+    fill_a5(mem, sz + align);
+    memset(&con, 0x5a, sizeof con);
+    copy = con;
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, mem, sz - 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, mem + 8, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, NULL, sz), VIRTIO_EINVAL);
+    q = p;
+    q.rx_bufs = VIRTIO_QUEUE_SIZE_MAX + 1u;
+    CHECK_RC(virtio_console_init(&con, &f->t, &q, mem, sz), VIRTIO_EINVAL);
+    q = p;
+    q.rx_buf_size = 0xffffffffu;
+    CHECK_RC(virtio_console_init(&con, &f->t, &q, mem, sz), VIRTIO_EINVAL);
+    q = p;
+    q.ports = 3;
+    CHECK_RC(virtio_console_init(&con, &f->t, &q, mem, sz), VIRTIO_EINVAL);
+    CHECK_EQ(f->s.writes, 0);
+    CHECK_EQ(f->s.reads, reads);
+    CHECK(all_a5(mem, sz + align));
+    CHECK(memcmp(&con, &copy, sizeof con) == 0);
+}
+
+/* A transport to a device of another type: ENODEV before any register write or memory byte. */
+static void t_wrong_type(fx *f) {
+    virtio_console con;
+    virtio_console_params p = params(1, 4, 64, 0);
+    size_t sz;
+    uint8_t *mem;
+    uint8_t out[4];
+    size_t got;
+    sim_destroy(&f->s);
+    CHECK_EQ(sim_init_blk(&f->s, &f->arena, f->ver, 8), 0);
+    CHECK_RC(fx_transport(f), VIRTIO_OK);
+    sz = virtio_console_mem_size(&p, &f->t);
+    mem = (uint8_t *)fx_alloc(f, sz, virtio_queue_ring_align(&f->t));
+    fill_a5(mem, sz);
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, mem, sz), VIRTIO_ENODEV);
+    CHECK_EQ(f->s.writes, 0);
+    CHECK_EQ(f->s.resets, 0);
+    CHECK(all_a5(mem, sz));
+    /* The object is left unusable, not half set up. */
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_ESTATE);
+    CHECK_EQ(virtio_console_ports(&con), 0);
+}
+
+/* Whether the memory block was still untouched when the device was first reset. */
+static struct {
+    const uint8_t *mem;
+    size_t n;
+    int resets, intact;
+} RB;
+static void rb_on_reset(simc *c) {
+    (void)c;
+    if (RB.resets++ == 0) RB.intact = all_a5(RB.mem, RB.n);
+}
+
+/* A device an earlier boot stage left running may still write its buffers: init resets it
+   before it writes a byte of the new block, and gives up without writing when it cannot. */
+static void t_init_resets_first(fx *f) {
+    virtio_console early, con;
+    virtio_console_params p = params(1, 4, 64, 0);
+    size_t sz = virtio_console_mem_size(&p, &f->t), got;
+    uint8_t *mem = (uint8_t *)fx_alloc(f, sz, virtio_queue_ring_align(&f->t)), out[8];
+    con_up(f, &early, 1, 4, 64, 0); /* the earlier stage, left running */
+    CHECK_OK();
+    memset(&RB, 0, sizeof RB);
+    RB.mem = mem;
+    RB.n = sz;
+    C.on_reset = rb_on_reset;
+    fill_a5(mem, sz);
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, mem, sz), VIRTIO_OK);
+    C.on_reset = NULL;
+    CHECK_EQ(RB.resets, 1);
+    CHECK(RB.intact);
+    simc_host_send(&C, 0, "new", 3);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_OK);
+    CHECK_EQ(got, 3);
+    /* A device that does not reset: VIRTIO_EBUSY, and not a byte of the block written. */
+    f->s.reset_stuck = 1;
+    fill_a5(mem, sz);
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, mem, sz), VIRTIO_EBUSY);
+    CHECK(all_a5(mem, sz));
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_EBUSY);
+}
+
+/* The reset of a failed transmit wait does not complete: VIRTIO_EBUSY, the buffer is still
+   counted as the device's, and virtio_console_reset tries again. */
+static void t_tx_reset_stuck(fx *f) {
+    virtio_console con;
+    spin_limit(f, 2000);
+    CHECK_OK();
+    con_up(f, &con, 1, 4, 64, 0);
+    CHECK_OK();
+    simc_throttle(&C, 0, 1);
+    f->s.reset_stuck = 1;
+    CHECK_RC(virtio_console_write(&con, 0, G(f, "abc", 3), 3), VIRTIO_EBUSY);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 1);
+    CHECK_RC(virtio_console_write(&con, 0, G(f, "def", 3), 3), VIRTIO_EBUSY);
+    CHECK_RC(virtio_console_reset(&con), VIRTIO_EBUSY);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 1);
+    f->s.reset_stuck = 0;
+    CHECK_RC(virtio_console_reset(&con), VIRTIO_OK);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 0);
+    CHECK_RC(virtio_console_write(&con, 0, G(f, "def", 3), 3), VIRTIO_ESTATE);
+    CHECK_EQ(C.port[0].out_len, 0);
+}
+
+/* The other ways a transmit can fail while the device holds the buffer: NEEDS_RESET during the
+   wait, a used ring fault seen by a poll. Each resets the device before it returns. */
+static void t_tx_fault_resets(fx *f) {
+    virtio_console con;
+    unsigned long resets;
+    spin_limit(f, 2000);
+    CHECK_OK();
+    con_up(f, &con, 1, 4, 64, 0);
+    CHECK_OK();
+    simc_throttle(&C, 0, 1);
+    CHECK_RC(virtio_console_write_submit(&con, 0, G(f, "abc", 3), 3), VIRTIO_OK);
+    sim_set_needs_reset(&f->s);
+    resets = f->s.resets;
+    CHECK_RC(virtio_console_write_wait(&con, 0), VIRTIO_ENEEDS_RESET);
+    CHECK_EQ(f->s.resets, resets + 1u);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 0);
+    simc_throttle(&C, 0, 0);
+    CHECK_EQ(C.port[0].out_len, 0);
+    /* A used id out of range, found by a poll (which never waits, but must not leave the
+       buffer with a broken device either). */
+    con_up(f, &con, 1, 4, 64, 0);
+    CHECK_OK();
+    f->s.mis = SIM_MIS_USED_ID_OOR;
+    CHECK_RC(virtio_console_write_submit(&con, 0, G(f, "def", 3), 3), VIRTIO_OK);
+    CHECK_RC(virtio_console_kick(&con, 0), VIRTIO_OK);
+    resets = f->s.resets;
+    CHECK_RC(virtio_console_write_poll(&con, 0), VIRTIO_EDEVICE);
+    CHECK_EQ(f->s.resets, resets + 1u);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 0);
+    CHECK_RC(virtio_console_write(&con, 0, G(f, "x", 1), 1), VIRTIO_EDEVICE);
+}
+
+/* write_wait with nothing pending: VIRTIO_EAGAIN at once, not a spin of the whole bound. */
+static void t_write_wait_nothing(fx *f) {
+    virtio_console con;
+    unsigned long relax, reads;
+    con_up(f, &con, 1, 4, 64, 0);
+    CHECK_OK();
+    relax = f->s.relax_calls;
+    reads = f->s.reads;
+    CHECK_RC(virtio_console_write_wait(&con, 0), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_console_write_poll(&con, 0), VIRTIO_EAGAIN);
+    CHECK_EQ(f->s.relax_calls, relax);
+    CHECK_LE(f->s.reads, reads + 1u);
+    CHECK_RC(virtio_console_write(&con, 0, G(f, "x", 1), 1), VIRTIO_OK);
+    relax = f->s.relax_calls;
+    CHECK_RC(virtio_console_write_wait(&con, 0), VIRTIO_EAGAIN);
+    CHECK_EQ(f->s.relax_calls, relax);
+}
+
+/* Submitted buffers: queued without a notification, one kick for the batch, taken back by
+   poll and wait; a full queue says ENOSPC; the bare write finishes what was pending first. */
+static void t_submit_batch(fx *f) {
+    virtio_console con;
+    unsigned long n0;
+    unsigned i;
+    con_up(f, &con, 1, 4, 64, 0);
+    CHECK_OK();
+    n0 = f->s.q[1].notifies;
+    CHECK_RC(virtio_console_write_submit(&con, 0, G(f, "ab", 2), 2), VIRTIO_OK);
+    CHECK_RC(virtio_console_write_submit(&con, 0, G(f, "cd", 2), 2), VIRTIO_OK);
+    CHECK_RC(virtio_console_write_submit(&con, 0, G(f, "ef", 2), 2), VIRTIO_OK);
+    CHECK_RC(virtio_console_write_submit(&con, 0, G(f, "gh", 2), 2), VIRTIO_OK);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), VIRTIO_CONSOLE_TX_QUEUE_SIZE);
+    CHECK_RC(virtio_console_write_submit(&con, 0, G(f, "ij", 2), 2), VIRTIO_ENOSPC);
+    CHECK_RC(virtio_console_write_submit(&con, 0, NULL, 0), VIRTIO_OK); /* nothing */
+    CHECK_EQ(f->s.q[1].notifies, n0);
+    CHECK_EQ(f->s.q[1].chains, 0);
+    CHECK_RC(virtio_console_write_poll(&con, 0), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_console_kick(&con, 0), VIRTIO_OK);
+    CHECK_EQ(f->s.q[1].notifies, n0 + 1u);
+    CHECK_EQ(f->s.q[1].chains, 4);
+    CHECK_EQ(C.port[0].out_len, 8);
+    CHECK_MEM(C.port[0].out, "abcdefgh", 8);
+    for (i = 0; i < 3; i++)
+        CHECK_RC(virtio_console_write_poll(&con, 0), VIRTIO_OK);
+    CHECK_RC(virtio_console_write_wait(&con, 0), VIRTIO_OK);
+    CHECK_RC(virtio_console_write_poll(&con, 0), VIRTIO_EAGAIN);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 0);
+    CHECK_RC(virtio_console_kick(&con, 0), VIRTIO_OK); /* nothing new: no notification */
+    CHECK_EQ(f->s.q[1].notifies, n0 + 1u);
+    /* write_wait tells the device about what was not kicked yet. */
+    CHECK_RC(virtio_console_write_submit(&con, 0, G(f, "ij", 2), 2), VIRTIO_OK);
+    CHECK_RC(virtio_console_write_wait(&con, 0), VIRTIO_OK);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 0);
+    /* The bare write waits for earlier submissions too. */
+    CHECK_RC(virtio_console_write_submit(&con, 0, G(f, "kl", 2), 2), VIRTIO_OK);
+    CHECK_RC(virtio_console_write(&con, 0, G(f, "mn", 2), 2), VIRTIO_OK);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 0);
+    CHECK_EQ(C.port[0].out_len, 14);
+    CHECK_MEM(C.port[0].out, "abcdefghijklmn", 14);
+    /* A held buffer: pending until the host reads. */
+    simc_throttle(&C, 0, 1);
+    CHECK_RC(virtio_console_write_submit(&con, 0, G(f, "op", 2), 2), VIRTIO_OK);
+    CHECK_RC(virtio_console_kick(&con, 0), VIRTIO_OK);
+    CHECK_RC(virtio_console_write_poll(&con, 0), VIRTIO_EAGAIN);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 1);
+    simc_throttle(&C, 0, 0);
+    CHECK_RC(virtio_console_write_poll(&con, 0), VIRTIO_OK);
+    CHECK_MEM(C.port[0].out + 14, "op", 2);
+}
+
+/* Zero-copy receive, waiting: bounded, no reset on a timeout, the bytes in place. */
+static void t_recv_wait(fx *f) {
+    virtio_console con;
+    const void *d;
+    size_t len;
+    spin_limit(f, 3000);
+    CHECK_OK();
+    con_up(f, &con, 1, 4, 64, 0);
+    CHECK_OK();
+    CHECK_RC(virtio_console_recv_wait(&con, 0, &d, &len), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.resets, 1);
+    CHECK_GE(f->s.relax_max_iter, 2999);
+    simc_host_send(&C, 0, "xyz", 3);
+    CHECK_RC(virtio_console_recv_wait(&con, 0, &d, &len), VIRTIO_OK);
+    CHECK_EQ(len, 3);
+    CHECK_MEM(d, "xyz", 3);
+    CHECK_RC(virtio_console_release(&con, 0, 3), VIRTIO_OK);
+    CHECK_EQ(sim_avail_idx(&f->s, 0), 5);
+}
+
+/* virtio_console_reset: the device lets go of everything; init again to go on. */
+static void t_reset(fx *f) {
+    virtio_console con;
+    uint8_t out[4];
+    size_t got;
+    unsigned long resets;
+    con_up(f, &con, 1, 4, 64, 0);
+    CHECK_OK();
+    simc_throttle(&C, 0, 1);
+    CHECK_RC(virtio_console_write_submit(&con, 0, G(f, "abc", 3), 3), VIRTIO_OK);
+    CHECK_RC(virtio_console_kick(&con, 0), VIRTIO_OK);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 1);
+    resets = f->s.resets;
+    CHECK_RC(virtio_console_reset(&con), VIRTIO_OK);
+    CHECK_EQ(f->s.resets, resets + 1u);
+    CHECK_EQ(f->s.status, 0);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 0);
+    CHECK_EQ(virtio_console_ports(&con), 0);
+    CHECK_RC(virtio_console_write(&con, 0, G(f, "x", 1), 1), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_ESTATE);
+    simc_throttle(&C, 0, 0);
+    CHECK_EQ(C.port[0].out_len, 0);
+    CHECK_RC(virtio_console_emerg_write(&con.dev, "!", 1), VIRTIO_OK); /* still there */
+    con_up(f, &con, 1, 4, 64, 0);
+    CHECK_OK();
+    CHECK_RC(virtio_console_write(&con, 0, G(f, "def", 3), 3), VIRTIO_OK);
+    CHECK_MEM(C.port[0].out, "def", 3);
+}
+
+/* A zeroed object: VIRTIO_ESTATE from every call, and no register touched. */
+static void t_zeroed(fx *f) {
+    virtio_console con;
+    virtio_dev d;
+    uint8_t out[4];
+    size_t got;
+    const void *data;
+    uint32_t id;
+    uint16_t cols, rows;
+    unsigned long reads = f->s.reads, relax = f->s.relax_calls;
+    memset(&con, 0, sizeof con);
+    memset(&d, 0, sizeof d);
+    CHECK_RC(virtio_console_reset(&con), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_emerg_write(&d, "x", 1), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_emerg_write(&con.dev, "x", 1), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_size(&con, 0, &cols, &rows), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_service(&con), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_find(&con, "x", &id), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_open(&con, 0), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_close(&con, 0), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_write(&con, 0, "x", 1), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_write_submit(&con, 0, "x", 1), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_kick(&con, 0), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_write_poll(&con, 0), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_write_wait(&con, 0), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_recv_poll(&con, 0, &data, &got), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_recv_wait(&con, 0, &data, &got), VIRTIO_ESTATE);
+    CHECK_RC(virtio_console_release(&con, 0, 0), VIRTIO_ESTATE);
+    CHECK_EQ(virtio_console_write_pending(&con, 0), 0);
+    CHECK_EQ(virtio_console_ports(&con), 0);
+    CHECK_EQ(virtio_console_port_state(&con, 0), 0);
+    CHECK(virtio_console_port_name(&con, 0) == NULL);
+    CHECK_EQ(f->s.reads, reads);
+    CHECK_EQ(f->s.writes, 0);
+    CHECK_EQ(f->s.relax_calls, relax);
+}
+
+/* An accessor whose `user` is NULL (its callbacks find the device by themselves): the caller
+   probes the transport, and the console never looks at `user`. */
+static virtio_regs NU;       /* the accessor the NULL-user one forwards to */
+static unsigned long nu_bad; /* callbacks that got a non-NULL user */
+static void *nu(void *u) {
+    if (u) nu_bad++;
+    return NU.user;
+}
+static uint8_t nu_read8(void *u, unsigned rg, uint32_t off) { return NU.read8(nu(u), rg, off); }
+static uint16_t nu_read16(void *u, unsigned rg, uint32_t off) { return NU.read16(nu(u), rg, off); }
+static uint32_t nu_read32(void *u, unsigned rg, uint32_t off) { return NU.read32(nu(u), rg, off); }
+static void nu_write8(void *u, unsigned rg, uint32_t off, uint8_t v) {
+    NU.write8(nu(u), rg, off, v);
+}
+static void nu_write16(void *u, unsigned rg, uint32_t off, uint16_t v) {
+    NU.write16(nu(u), rg, off, v);
+}
+static void nu_write32(void *u, unsigned rg, uint32_t off, uint32_t v) {
+    NU.write32(nu(u), rg, off, v);
+}
+static uint64_t nu_dma(void *u, const void *p) { return NU.dma(nu(u), p); }
+
+static void t_null_user(fx *f) {
+    virtio_regs r;
+    virtio_transport t;
+    virtio_console con;
+    virtio_dev d;
+    virtio_console_params p = params(1, 4, 64, 0);
+    size_t sz, got;
+    uint8_t *mem, out[8];
+    NU = f->regs;
+    nu_bad = 0;
+    r = f->regs;
+    r.read8 = nu_read8;
+    r.read16 = nu_read16;
+    r.read32 = nu_read32;
+    r.write8 = nu_write8;
+    r.write16 = nu_write16;
+    r.write32 = nu_write32;
+    r.dma = nu_dma;
+    r.user = NULL;
+    CHECK_RC(virtio_mmio_transport(&t, &r), VIRTIO_OK);
+    CHECK_RC(virtio_console_emerg_init(&d, &t), VIRTIO_OK);
+    CHECK_RC(virtio_console_emerg_write(&d, "hi", 2), VIRTIO_OK);
+    CHECK_MEM(C.emerg, "hi", 2);
+    sz = virtio_console_mem_size(&p, &t);
+    mem = (uint8_t *)fx_alloc(f, sz, virtio_queue_ring_align(&t));
+    CHECK_RC(virtio_console_init(&con, &t, &p, mem, sz), VIRTIO_OK);
+    CHECK_RC(virtio_console_write(&con, 0, G(f, "null", 4), 4), VIRTIO_OK);
+    CHECK_MEM(C.port[0].out, "null", 4);
+    simc_host_send(&C, 0, "user", 4);
+    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_OK);
+    CHECK_EQ(got, 4);
+    CHECK_MEM(out, "user", 4);
+    CHECK_EQ(nu_bad, 0);
 }
 
 /* Initializing again resets the device and starts over (multiport included). */
@@ -889,10 +1357,11 @@ static const tcase cases[] = {
     {"read in pieces: offset kept, buffer back only when read", t_read_partial,
      RUN_BOTH | RUN_EIDX},
     {"1 MiB each way in random pieces, read and peek mixed", t_stress, RUN_BOTH | RUN_EIDX},
-    {"read_wait: bounded, data, NEEDS_RESET", t_read_wait, RUN_BOTH},
-    {"peek and consume", t_peek_consume, RUN_BOTH},
+    {"read (waits): bounded, no reset on timeout, data, NEEDS_RESET", t_read_wait, RUN_BOTH},
+    {"recv_poll and release (zero-copy)", t_peek_consume, RUN_BOTH},
     {"receive buffer used with 0 bytes is re-posted", t_rx_empty, RUN_BOTH},
-    {"transmit held by the device: ETIMEDOUT, flush", t_tx_timeout, RUN_BOTH},
+    {"transmit held by the device: ETIMEDOUT resets the device, buffer never read", t_tx_timeout,
+     RUN_BOTH},
     {"console size from the configuration", t_size, RUN_BOTH},
     {"multiport: ready, console open, names (spec: no NUL), data per port", t_multi_spec_names,
      RUN_BOTH | RUN_EIDX},
@@ -906,8 +1375,25 @@ static const tcase cases[] = {
     {"multiport: QEMU drops messages without buffers: none lost", t_qemu_drop, RUN_BOTH},
     {"max_nr_ports 0 or beyond 16-bit queues -> EDEVICE", t_bad_max_ports, RUN_BOTH},
     {"caller errors -> EINVAL, nothing touched", t_args, RUN_BOTH},
-    {"memory size within VIRTIO_CONSOLE_MEM", t_mem_size, RUN_ONCE},
+    {"memory size within VIRTIO_CONSOLE_MEM, equal to it for any transport", t_mem_size, RUN_ONCE},
     {"init again after use", t_reinit, RUN_BOTH},
+    /* Added with the core v2 API. */
+    {"memory: one port has no control queues and no padding, rings first", t_mem_layout, RUN_BOTH},
+    {"caller errors change nothing: no register access, memory and object intact",
+     t_caller_errors_nothing, RUN_BOTH},
+    {"wrong device type -> ENODEV before any write", t_wrong_type, RUN_BOTH},
+    {"init resets a running device before writing memory; stuck reset -> EBUSY",
+     t_init_resets_first, RUN_BOTH},
+    {"failed write whose reset is stuck -> EBUSY, reset again later", t_tx_reset_stuck, RUN_BOTH},
+    {"transmit NEEDS_RESET or ring fault resets the device", t_tx_fault_resets, RUN_BOTH},
+    {"write_wait with nothing pending -> EAGAIN without spinning", t_write_wait_nothing, RUN_BOTH},
+    {"submit, kick once, poll and wait; ENOSPC; write finishes pending first", t_submit_batch,
+     RUN_BOTH | RUN_EIDX},
+    {"recv_wait: bounded, no reset on timeout, data in place", t_recv_wait, RUN_BOTH},
+    {"virtio_console_reset: buffers back, ESTATE until init", t_reset, RUN_BOTH},
+    {"zeroed object -> ESTATE from every call, no register access", t_zeroed, RUN_BOTH},
+    {"accessor with a NULL user works (caller probes, header never scans)", t_null_user,
+     RUN_BOTH | RUN_MMIO_ONLY},
 };
 
 int main(void) {

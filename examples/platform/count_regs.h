@@ -77,7 +77,7 @@ static uint64_t count_regs__dma(void *user, const void *ptr)
 static int count_regs__relax(void *user, uint32_t iteration)
 {
     count_regs *c = (count_regs *)user;
-    return c->inner.relax(c->inner.user, iteration);
+    return c->inner.relax(c->inner.relax_user, iteration);
 }
 
 /* Fills *c from *inner (copied) and returns the counting accessor. The optional hooks stay
@@ -97,6 +97,8 @@ static inline virtio_regs count_regs_wrap(count_regs *c, const virtio_regs *inne
     r.write32 = count_regs__write32;
     r.dma = inner->dma ? count_regs__dma : NULL;
     r.relax = inner->relax ? count_regs__relax : NULL;
+    r.relax_user = c;
+    r.spin_limit = inner->spin_limit;
     r.user = c;
     return r;
 }

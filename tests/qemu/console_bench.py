@@ -60,7 +60,8 @@ def run(build, version):
     cons = re.findall(rb"BENCH console buf=(\d+) bytes=(\d+) us=(\d+) reads=(\d+) writes=(\d+)",
                       text)
     init = re.search(rb"BENCH transport version=(\d+) init_reads=(\d+) init_writes=(\d+)", text)
-    if not (m and u and cons and init and b"BENCH done" in text):
+    probe = re.search(rb"BENCH probe reads=(\d+) writes=(\d+)", text)
+    if not (m and u and cons and init and probe and b"BENCH done" in text):
         return None, "incomplete report on the UART: %r" % text[-300:]
     uart_bytes, uart_us = int(u.group(1)), max(1, int(u.group(2)))
     if len(m.group(1)) != uart_bytes:
@@ -72,6 +73,7 @@ def run(build, version):
 
     res = {
         "transport": version,
+        "probe_register_accesses": {"reads": int(probe.group(1)), "writes": int(probe.group(2))},
         "init_register_accesses": {"reads": int(init.group(2)), "writes": int(init.group(3))},
         "uart": {"bytes": uart_bytes, "us": uart_us,
                  "bytes_per_s": round(uart_bytes * 1e6 / uart_us),
@@ -109,6 +111,10 @@ def main():
             continue
         results[version] = res
         u = res["uart"]
+        print("INFO bench-console/%s: probe %d reads %d writes, init %d reads %d writes" % (
+            version, res["probe_register_accesses"]["reads"],
+            res["probe_register_accesses"]["writes"], res["init_register_accesses"]["reads"],
+            res["init_register_accesses"]["writes"]))
         print("INFO bench-console/%s: UART %d B/s (%d bytes in %d us, %d register accesses/KiB)" % (
             version, u["bytes_per_s"], u["bytes"], u["us"], u["register_accesses_per_kib"]))
         for c in res["console"]:
