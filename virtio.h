@@ -280,6 +280,10 @@ extern "C" {
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1u
 #define VIRTQ_USED_F_NO_NOTIFY     1u
 #define VIRTIO_QUEUE_SIZE_MAX      32768u /* largest split queue the spec allows */
+/* The legacy interface's ring placement, on every transport ("Legacy Interfaces: A Note on
+   Virtqueue Layout"): rings in one block, the used ring at the next 4096-byte boundary, the
+   block's address given as a 32-bit number of 4096-byte pages. */
+#define VIRTIO_LEGACY_QUEUE_ALIGN 4096u
 
 /* ---- Result codes -----------------------------------------------------------------------------
  */
@@ -1144,6 +1148,9 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
     ring |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
 #endif
     accept = (wanted | required | ring) & offered & ~VIRTIO_BIT(VIRTIO_F_UNUSED);
+#ifdef VIRTIO_NO_EVENT_IDX
+    accept &= ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX); /* even when a driver asks for it */
+#endif
     if (!dev->t.legacy && !(offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
         return virtio_dev_fail(dev, VIRTIO_EFEATURES);
     if ((required & ~accept) != 0) return virtio_dev_fail(dev, VIRTIO_EFEATURES);
@@ -1330,11 +1337,11 @@ static int virtio__layout(uint32_t size, int legacy, size_t *used_off, size_t *t
     size_t avail_end, used_end;
     if (size == 0 || size > VIRTIO_QUEUE_SIZE_MAX || (size & (size - 1)) != 0) return 0;
     avail_end = 16u * (size_t)size + 6u + 2u * (size_t)size;
-    *used_off = virtio_align_up(avail_end, legacy ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 4u);
+    *used_off = virtio_align_up(avail_end, legacy ? VIRTIO_LEGACY_QUEUE_ALIGN : 4u);
     used_end = *used_off + 6u + 8u * (size_t)size;
     /* Legacy: "MUST allocate the total number of bytes for the virtqueue" by the spec's formula,
        which pads the used ring to QueueAlign too. */
-    *total = virtio_align_up(used_end, legacy ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 16u);
+    *total = virtio_align_up(used_end, legacy ? VIRTIO_LEGACY_QUEUE_ALIGN : 16u);
     return 1;
 }
 #ifdef VIRTIO_NO_LEGACY
@@ -1351,7 +1358,7 @@ VIRTIO_DEF size_t virtio_queue_ring_size(const virtio_transport *t, uint32_t siz
     return virtio__layout(size, virtio__t_legacy(t), &used_off, &total) ? total : 0;
 }
 VIRTIO_DEF size_t virtio_queue_ring_align(const virtio_transport *t) {
-    return virtio__t_legacy(t) ? VIRTIO_MMIO_LEGACY_PAGE_SIZE : 16u;
+    return virtio__t_legacy(t) ? VIRTIO_LEGACY_QUEUE_ALIGN : 16u;
 }
 VIRTIO_DEF size_t virtio_queue_shadow_size(uint32_t size) {
     size_t used_off, total;
@@ -1389,7 +1396,7 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     if (p->ring_size < ring_need || ((uintptr_t)m & (align - 1)) != 0) return VIRTIO_EINVAL;
     base = virtio__dma(dev, m);
     if ((base & (align - 1)) != 0) return VIRTIO_EINVAL;
-    if (legacy && base / VIRTIO_MMIO_LEGACY_PAGE_SIZE > 0xffffffffu) return VIRTIO_EINVAL;
+    if (legacy && base / VIRTIO_LEGACY_QUEUE_ALIGN > 0xffffffffu) return VIRTIO_EINVAL;
     if (r) return r;
     /* Queues are set up after FEATURES_OK and before DRIVER_OK ("Device Initialization" 7). */
     if (!dev->negotiated || (dev->status & VIRTIO_STATUS_DRIVER_OK) != 0) return VIRTIO_ESTATE;
@@ -1468,6 +1475,7 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
     }
     if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
     VIRTIO__RETURN_IF_BROKEN(q);
+    if (!q->dev->negotiated) return VIRTIO_ESTATE; /* the device was reset: the queue is gone */
     if (n > q->num_free) return VIRTIO_ENOSPC;
 
     /* Fill the descriptors from the free list. Links come from the shadow, never from the

@@ -1,10 +1,22 @@
 /* fixture.h - per-case setup shared by the host test programs: an arena of guest memory, a
-   simulated device in it, and a runner that names each case after its transport version.
-   Include after virtio.h, sim.h and test.h. */
+   simulated device in it, the transport a case drives it through, and a runner that names each
+   case after its variant. Include after virtio.h, sim.h and test.h.
+
+   Variants (run_table): a case runs once per transport version it asks for (RUN_V1 legacy
+   virtio-mmio, RUN_V2 modern), with and without VIRTIO_F_EVENT_IDX offered (RUN_EIDX), and each
+   of those twice: over the simulated MMIO registers ("core/v2: name", f->t probed by
+   virtio_mmio_transport) and over the transport double ("core/v2,transport: name", f->t filled
+   by sim_transport: the core's transport interface reached without registers). Write cases
+   against &f->t and they run over both. A case about MMIO registers themselves says
+   RUN_MMIO_ONLY, or looks at f->t.kind.
+
+   Environment: VIRTIO_TEST_FILTER=text runs only the cases whose full name contains `text`
+   (e.g. "v2,transport" or "queue wraps"). */
 #ifndef FIXTURE_H
 #define FIXTURE_H
 
 #include <stdlib.h>
+#include <string.h>
 
 #define FX_ARENA_SIZE (8u << 20)
 #define FX_GPA        0x80000000ull /* where guest memory starts for the device (like riscv virt) */
@@ -15,11 +27,12 @@ typedef struct fx {
     uint64_t gpa; /* device address of the arena */
     sim_arena arena;
     sim s;
-    virtio_regs regs; /* sim_regs(&s) */
-    virtio_transport t; /* probed from regs (virtio_mmio_transport) before the case runs */
-    sim *extra;       /* more devices (scan tests); checked for violations too */
+    virtio_regs regs;   /* sim_regs(&s) */
+    virtio_transport t; /* what the case drives the device through: see fx_transport */
+    sim *extra;         /* more devices (scan tests); checked for violations too */
     unsigned nextra;
     int allow_violations; /* the case provokes the simulator's checks on purpose */
+    int direct;           /* f->t is the transport double (sim_transport), not MMIO */
 } fx;
 
 typedef void (*fx_case)(fx *f);
@@ -37,14 +50,45 @@ static inline sim *fx_extra(fx *f, unsigned n) {
     return f->extra;
 }
 
-static inline void fx_run(const char *group, const char *variant, const char *name, fx_case fn,
-                          uint32_t ver, int eidx, fx_setup setup, uint64_t gpa) {
-    fx *f = (fx *)calloc(1, sizeof *f);
+/* (Re)makes f->t for this case's variant from f->regs: the virtio-mmio probe, or the transport
+   double carrying f->regs (so a changed spin_limit, relax hook or dma holds on both). A case
+   that changes f->regs calls it again. f->t is zeroed where a probe would refuse the device
+   (bad magic, unknown version, device ID 0), on both variants alike. Returns the probe's
+   result (0 for the double, or VIRTIO_ENODEV where it zeroed f->t). */
+static inline int fx_transport(fx *f) {
+    int r;
+    if (f->direct) {
+        const sim *s = &f->s;
+        r = (s->magic != SIM_MAGIC || s->device_id == 0) ? VIRTIO_ENODEV
+            : (s->version != 1 && s->version != 2)       ? VIRTIO_EVERSION
+                                                         : VIRTIO_OK;
+        if (r == VIRTIO_OK) {
+            sim_transport(&f->t, &f->s);
+            f->t.regs = f->regs;
+        }
+    } else {
+        r = virtio_mmio_transport(&f->t, &f->regs);
+    }
+    if (r != VIRTIO_OK) memset(&f->t, 0, sizeof f->t);
+    return r;
+}
+
+/* Runs one case: `variant` is added to its name after the version; direct: over the
+   transport double. */
+static inline void fx_run_variant(const char *group, const char *variant, const char *name,
+                                  fx_case fn, uint32_t ver, int eidx, int direct, fx_setup setup,
+                                  uint64_t gpa) {
+    fx *f;
     unsigned i;
+    char full[sizeof T.name];
+    const char *filter = getenv("VIRTIO_TEST_FILTER");
     if (ver)
-        t_begin("%s/v%u%s: %s", group, (unsigned)ver, variant, name);
+        snprintf(full, sizeof full, "%s/v%u%s: %s", group, (unsigned)ver, variant, name);
     else
-        t_begin("%s: %s", group, name);
+        snprintf(full, sizeof full, "%s: %s", group, name);
+    if (filter && *filter && !strstr(full, filter)) return;
+    t_begin("%s", full);
+    f = (fx *)calloc(1, sizeof *f);
     if (!f || sim_arena_init(&f->arena, FX_ARENA_SIZE, gpa ? gpa : FX_GPA)) {
         T_FAIL("out of memory");
         t_end();
@@ -53,11 +97,13 @@ static inline void fx_run(const char *group, const char *variant, const char *na
     }
     f->ver = ver ? ver : 2;
     f->eidx = eidx;
+    f->direct = direct;
     f->gpa = f->arena.gpa;
     if (setup) setup(f);
     if (!eidx) f->s.dev_features &= ~SIM_F(SIM_F_EVENT_IDX);
     f->regs = sim_regs(&f->s);
-    (void)virtio_mmio_transport(&f->t, &f->regs); /* stays zeroed where the case breaks the probe */
+    (void)fx_transport(f);
+    f->s.reads = 0; /* the probe's reads: every case starts with no access counted */
     if (!T.failed) fn(f);
     if (!T.failed && !T.skipped && !f->allow_violations) {
         if (f->s.violations)
@@ -77,19 +123,46 @@ static inline void fx_run(const char *group, const char *variant, const char *na
     free(f);
 }
 
+/* One case over the simulated MMIO registers (kept for callers of the first fixture). */
+static inline void fx_run(const char *group, const char *variant, const char *name, fx_case fn,
+                          uint32_t ver, int eidx, fx_setup setup, uint64_t gpa) {
+    fx_run_variant(group, variant, name, fn, ver, eidx, 0, setup, gpa);
+}
+
 /* Case tables: which versions and event-index variants a case runs in. */
-#define RUN_V1   1u
-#define RUN_V2   2u
-#define RUN_BOTH 3u
-#define RUN_EIDX 4u  /* once with and once without VIRTIO_F_EVENT_IDX offered */
-#define RUN_ONCE 8u  /* version independent */
-#define RUN_HIGH 16u /* guest memory above 16 TiB */
+#define RUN_V1        1u
+#define RUN_V2        2u
+#define RUN_BOTH      3u
+#define RUN_EIDX      4u  /* once with and once without VIRTIO_F_EVENT_IDX offered */
+#define RUN_ONCE      8u  /* version independent (MMIO, modern; not over the double) */
+#define RUN_HIGH      16u /* guest memory above 16 TiB */
+#define RUN_MMIO_ONLY 32u /* about virtio-mmio registers: not over the transport double */
 
 typedef struct tcase {
     const char *name;
     fx_case fn;
     unsigned runs;
 } tcase;
+
+/* One version of a case: MMIO first, then the transport double unless the case opts out. */
+static inline void run_version(const char *group, const tcase *c, uint32_t v, fx_setup setup,
+                               uint64_t gpa) {
+    static const char *const eidx_name[2] = {",no_event_idx", ",event_idx"};
+    int direct, e;
+    for (direct = 0; direct <= 1; direct++) {
+        const char *kind = direct ? ",transport" : "";
+        char variant[64];
+        if (direct && (c->runs & RUN_MMIO_ONLY)) break;
+        if (!(c->runs & RUN_EIDX)) {
+            fx_run_variant(group, kind, c->name, c->fn, v, 1, direct, setup, gpa);
+            continue;
+        }
+        for (e = 1; e >= 0; e--) {
+            snprintf(variant, sizeof variant, "%s%s", kind, eidx_name[e]);
+            fx_run_variant(group, variant, c->name, c->fn, v, e, direct, setup, gpa);
+        }
+    }
+}
 
 static inline void run_table(const char *group, const tcase *cases, size_t n, fx_setup setup) {
     size_t i;
@@ -98,18 +171,11 @@ static inline void run_table(const char *group, const tcase *cases, size_t n, fx
         const tcase *c = &cases[i];
         uint64_t gpa = (c->runs & RUN_HIGH) ? 0x100000000000ull : 0;
         if (c->runs & RUN_ONCE) {
-            fx_run(group, "", c->name, c->fn, 0, 1, setup, gpa);
+            fx_run_variant(group, "", c->name, c->fn, 0, 1, 0, setup, gpa);
             continue;
         }
-        for (v = 1; v <= 2; v++) {
-            if (!(c->runs & v)) continue;
-            if (c->runs & RUN_EIDX) {
-                fx_run(group, ",event_idx", c->name, c->fn, v, 1, setup, gpa);
-                fx_run(group, ",no_event_idx", c->name, c->fn, v, 0, setup, gpa);
-            } else {
-                fx_run(group, "", c->name, c->fn, v, 1, setup, gpa);
-            }
-        }
+        for (v = 1; v <= 2; v++)
+            if (c->runs & v) run_version(group, c, v, setup, gpa);
     }
 }
 

@@ -1,8 +1,10 @@
-/* sim.h - a simulated virtio-mmio device for the host tests of virtio.h
+/* sim.h - a simulated virtio device for the host tests of virtio.h
 
    The simulator sits behind the library's register accessor (virtio_regs): regs.user points at
    a `sim`, and every register access, DMA translation and poll-loop relax goes through the
-   functions below. It implements:
+   functions below. Or, with sim_transport, behind a transport of its own that skips the
+   registers: the same device reached through the core's transport interface directly. It
+   implements:
    - the virtio-mmio register file, version 2 (modern) and version 1 (legacy), from the spec's
      tables in "Virtio Transport Options / Virtio Over MMIO", with its own register numbers
      (SIM_REG_*) so the library's constants are checked against an independent copy;
@@ -299,7 +301,10 @@ struct sim {
     uint64_t rng_pos; /* bytes produced so far */
 
     /* accounting */
-    unsigned long reads, writes; /* register accesses */
+    /* Register accesses; over the transport double, its operations (one each: a read of the
+       device, or a change). direct_*: the share of the double. */
+    unsigned long reads, writes;
+    unsigned long direct_reads, direct_writes;
     unsigned long config_reads, config_writes, gen_reads;
     unsigned config_last_width; /* width of the last config access, bytes */
     unsigned long status_writes;
@@ -337,8 +342,21 @@ void sim_complete(sim *s, unsigned queue, uint16_t head, uint32_t len, uint32_t 
 /* Frees what the backend allocated. */
 void sim_destroy(sim *s);
 
-/* The accessor the library uses: callbacks on `s`, dma into its arena, relax hook. */
+/* The accessor the library uses: callbacks on `s`, dma into its arena, relax hook
+   (relax_user = s). */
 virtio_regs sim_regs(sim *s);
+
+/* ---- Transport double ---------------------------------------------------------------------- */
+/* Fills `t` with a second implementation of the core's transport interface (kind
+   VIRTIO_TRANSPORT_OTHER, legacy = version 1): its operations act on `s` directly (status,
+   feature words, configuration bytes, generation, queue size/enable, notify, interrupt ack),
+   not through register offsets. They check the same driver rules as the register file (one
+   copy of each check serves both) and hand chains to the same queue processing; notify
+   handles are not queue indices, so the core must pass back what queue_enable gave. t->regs
+   is sim_regs(s) (dma, relax; the register callbacks only because attach wants a complete
+   accessor: the operations never call them, and reach `s` through t->priv). Nothing is
+   probed: identity fields are copied from `s` as they are now. */
+void sim_transport(virtio_transport *t, sim *s);
 
 /* Processes every queue's new buffers now (as if notified). Returns chains processed. */
 unsigned long sim_process(sim *s);
