@@ -1,51 +1,97 @@
-/* virtio_blk.h - v0.1.0 - polled VirtIO block device driver, on virtio.h
+/* virtio_blk.h - v0.2.0 - polled VirtIO block device driver, on virtio.h
    MIT licensed, see the end of the file.
+
+   Read and write a virtio-blk disk: blocking calls that split any length to the device's
+   limits, or many requests in flight (submit / kick / poll / wait). Flush, serial number,
+   discard, write-zeroes and the write-cache switch. Built only on virtio.h's public API.
 
 QUICK START
 
-       #define VIRTIO_IMPLEMENTATION
+       #define VIRTIO_IMPLEMENTATION        // in exactly one C file
        #include "virtio.h"
        #define VIRTIO_BLK_IMPLEMENTATION
        #include "virtio_blk.h"
 
-       static uint8_t qmem[VIRTIO_QUEUE_MEM(64)] __attribute__((aligned(4096)));
-       static uint8_t rmem[VIRTIO_BLK_REQ_MEM(16)] __attribute__((aligned(16)));
-       static uint8_t buf[4096];
+       // Scan the slots (QEMU's riscv `virt`: 8 at 0x10001000, filled from the top), probe.
+       virtio_mmio_slot slots[8];
+       int i = 0, n = virtio_mmio_scan(NULL, (void *)0x10001000, 0x1000, 8, slots, 8);
+       while (i < n && slots[i].device_id != VIRTIO_ID_BLOCK) i++;
+       if (i == n) return VIRTIO_ENODEV;                       // no block device
+       virtio_regs regs = virtio_mmio_regs(slots[i].base);     // plain MMIO: no callback
+       virtio_transport t;
+       int r = virtio_mmio_transport(&t, &regs);               // read-only probe
 
-       virtio_regs regs = virtio_mmio_regs((void *)0x10008000);
-       virtio_blk blk;
-       int r = virtio_blk_init(&blk, &regs, qmem, sizeof qmem, 64, rmem, sizeof rmem);
-       if (r == 0) r = virtio_blk_read(&blk, 0, buf, sizeof buf);          // sectors 0..7
-       if (r == 0) r = virtio_blk_write(&blk, 8, buf, sizeof buf);         // VIRTIO_EROFS if RO
+       static uint8_t mem[VIRTIO_BLK_MEM(64, 16)] __attribute__((aligned(4096)));
+       static uint8_t buf[4096];                               // the device writes it (DMA)
+       virtio_blk_params p = {0};                              // zero fields: defaults
+       p.queue_size = 64;
+       p.requests = 16;
+       static virtio_blk blk;                                  // must not move after init
+       if (r == 0) r = virtio_blk_init(&blk, &t, &p, mem, sizeof mem);
+       if (r == 0) r = virtio_blk_read(&blk, 0, buf, sizeof buf);      // sectors 0..7
+       if (r == 0) r = virtio_blk_write(&blk, 8, buf, sizeof buf);     // VIRTIO_EROFS if RO
        if (r != 0) print(virtio_result_str(r));
 
 DOES NOT
-   allocate, take interrupts, use more than one request queue (VIRTIO_BLK_F_MQ), zoned
+   allocate, take interrupts, lock, use more than one request queue (VIRTIO_BLK_F_MQ), zoned
    commands, secure erase or lifetime queries. It does not negotiate indirect descriptors: a
-   request takes 2 + segments descriptors of the queue.
+   request takes 2 + (data segments) descriptors of the queue (3 for a 4 KiB read).
 
 MEMORY
-   virtio_blk object (caller's, do not move after init); queue memory as in virtio.h
-   (VIRTIO_QUEUE_MEM(size), aligned 4096 for legacy devices, 16 for modern); request memory
-   VIRTIO_BLK_REQ_MEM(n) bytes aligned to 8 for n requests in flight (headers and status bytes
-   the device reads and writes). Data buffers: any address, contiguous for the device, a whole
-   number of logical blocks (virtio_blk_block_size: 512 bytes unless the device says more).
+   A virtio_blk object (caller's, must not move after init) and one block for the driver:
+   virtio_blk_mem_size(&p, &t) bytes aligned to virtio_queue_ring_align(&t) (4096 for a legacy
+   transport, 16 for a modern one; 4096 fits both), reachable by the device.
+   VIRTIO_BLK_MEM(queue_size, requests) is a compile-time bound that fits every transport (0
+   for either means its default). Layout of the block, one plan for both the size and init:
+     rings            the request queue's descriptor table, available and used rings (device)
+     request headers  p.requests * sizeof(virtio_blk_req): each request's header, its
+                      discard/write-zeroes segment and the status byte (the device reads the
+                      header and writes the status)
+     shadow           the queue's private record of what it posted (driver only)
+     slots            p.requests * sizeof(virtio_blk_slot): each request's state (driver only)
+   Data buffers are the caller's: any address, contiguous for the device, a whole number of
+   logical blocks (virtio_blk_block_size: 512 bytes unless the device says more). A buffer given
+   to the device (during a blocking call; from virtio_blk_submit until poll or wait returns its
+   id) must not be touched.
 
 ERRORS
-   As virtio.h, plus: VIRTIO_EROFS for a write, discard or write-zeroes on a read-only disk,
-   VIRTIO_ERANGE for a range past the capacity, VIRTIO_EINVAL for a start or length that is not
-   a whole number of logical blocks, VIRTIO_ENOTSUP for flush/discard/write-zeroes the device
-   did not offer, VIRTIO_ENOSPC from a blocking call when every request slot is taken by
-   finished non-blocking requests not yet collected with virtio_blk_poll,
-   VIRTIO_EIO and VIRTIO_EUNSUPP for the device's status byte. Nothing is sent on a caller error.
+   As virtio.h: 0 or a negative virtio_result. A caller bug is VIRTIO_EINVAL and changes
+   nothing (no register access, no byte of memory written): a NULL pointer, params out of range
+   (queue_size not a power of two in 4..32768, requests above 65535), memory too small or
+   misaligned, a start or length that is not a whole number of logical blocks, a submit above
+   virtio_blk_max_request. virtio_blk_init on a device of another type is VIRTIO_ENODEV, also
+   before any register access. An object that was never initialized (zeroed), or was reset,
+   gives VIRTIO_ESTATE. Requests: VIRTIO_EROFS for a write, discard or write-zeroes on a
+   read-only disk, VIRTIO_ERANGE for a range past the capacity, VIRTIO_ENOTSUP for a flush,
+   discard, write-zeroes or write-cache switch the device did not offer (nothing is sent for
+   any of these); VIRTIO_EIO and VIRTIO_EUNSUPP from the device's status byte (not latched: the
+   next request may succeed). VIRTIO_ENOSPC from virtio_blk_submit when every request slot or
+   the queue is full (poll or wait, then retry), and from a blocking call when every slot holds
+   a finished non-blocking request not yet collected (it lets the device finish the others
+   first; it never waits for the caller to poll).
+   Buffer ownership (virtio 1.4 "Device Cleanup"): a call that waits (the blocking calls,
+   virtio_blk_wait) never returns with a buffer still in the device's hands. When its wait
+   fails (VIRTIO_ETIMEDOUT, VIRTIO_ENEEDS_RESET, VIRTIO_EDEVICE) it resets the device first:
+   every request is over, its own and every non-blocking one in flight, and their buffers are
+   the caller's again (a read buffer holds an unspecified part of the data); nothing writes
+   them after the call returns, virtio_blk_pending is 0 and the error is latched: call
+   virtio_blk_init to use the device again. If even that reset does not complete, the call
+   returns VIRTIO_EBUSY: the device may still write those buffers, so leave them alone and
+   retry virtio_blk_reset until it returns 0. virtio_blk_poll never waits, so it never resets:
+   after it fails, the requests still pending are the device's until virtio_blk_reset returns 0.
+   A device fault (a used id that is not outstanding, a status byte that is none of OK, IOERR
+   and UNSUPP) and NEEDS_RESET are latched: later calls return them until the next init.
 
 CONCURRENCY
-   One caller per virtio_blk. Blocking and non-blocking calls mix: a blocking call keeps the
-   completions of other requests for virtio_blk_poll.
+   One caller per virtio_blk at a time; no globals, so separate disks need no locking. Blocking
+   and non-blocking calls mix: a blocking call keeps the completions of other requests for
+   virtio_blk_poll / virtio_blk_wait. Every wait is bounded (the accessor's spin_limit and relax
+   hook, see virtio.h).
 
 SPEC
    virtio 1.4 "Device Types / Block Device": feature bits, device configuration layout, device
-   initialization, device operation (read, write, flush, get ID, discard, write zeroes).
+   initialization, device operation (read, write, flush, get ID, discard, write zeroes), and
+   "General Initialization And Device Operation / Device Cleanup".
 */
 
 #ifndef VIRTIO_BLK_H
@@ -59,63 +105,74 @@ SPEC
 extern "C" {
 #endif
 
-/* ---- Feature bits: "Block Device / Feature bits" ---------------------------------------------- */
-#define VIRTIO_BLK_F_BARRIER 0 /* legacy */
-#define VIRTIO_BLK_F_SIZE_MAX 1
-#define VIRTIO_BLK_F_SEG_MAX 2
-#define VIRTIO_BLK_F_GEOMETRY 4
-#define VIRTIO_BLK_F_RO 5
-#define VIRTIO_BLK_F_BLK_SIZE 6
-#define VIRTIO_BLK_F_SCSI 7 /* legacy */
-#define VIRTIO_BLK_F_FLUSH 9
-#define VIRTIO_BLK_F_TOPOLOGY 10
-#define VIRTIO_BLK_F_CONFIG_WCE 11
-#define VIRTIO_BLK_F_MQ 12
-#define VIRTIO_BLK_F_DISCARD 13
+/* ---- Feature bits: "Block Device / Feature bits" --------------------------------------------- */
+#define VIRTIO_BLK_F_BARRIER      0 /* legacy */
+#define VIRTIO_BLK_F_SIZE_MAX     1
+#define VIRTIO_BLK_F_SEG_MAX      2
+#define VIRTIO_BLK_F_GEOMETRY     4
+#define VIRTIO_BLK_F_RO           5
+#define VIRTIO_BLK_F_BLK_SIZE     6
+#define VIRTIO_BLK_F_SCSI         7 /* legacy */
+#define VIRTIO_BLK_F_FLUSH        9
+#define VIRTIO_BLK_F_TOPOLOGY     10
+#define VIRTIO_BLK_F_CONFIG_WCE   11
+#define VIRTIO_BLK_F_MQ           12
+#define VIRTIO_BLK_F_DISCARD      13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
-#define VIRTIO_BLK_F_LIFETIME 15
+#define VIRTIO_BLK_F_LIFETIME     15
 #define VIRTIO_BLK_F_SECURE_ERASE 16
-#define VIRTIO_BLK_F_ZONED 17
+#define VIRTIO_BLK_F_ZONED        17
 
-/* ---- Configuration layout: struct virtio_blk_config, byte offsets ----------------------------- */
-#define VIRTIO_BLK_CFG_CAPACITY 0                   /* le64, 512-byte sectors */
-#define VIRTIO_BLK_CFG_SIZE_MAX 8                   /* le32 */
-#define VIRTIO_BLK_CFG_SEG_MAX 12                   /* le32 */
-#define VIRTIO_BLK_CFG_GEOMETRY_CYLINDERS 16        /* le16 */
-#define VIRTIO_BLK_CFG_GEOMETRY_HEADS 18            /* u8 */
-#define VIRTIO_BLK_CFG_GEOMETRY_SECTORS 19          /* u8 */
-#define VIRTIO_BLK_CFG_BLK_SIZE 20                  /* le32 */
-#define VIRTIO_BLK_CFG_PHYSICAL_BLOCK_EXP 24        /* u8 */
-#define VIRTIO_BLK_CFG_ALIGNMENT_OFFSET 25          /* u8 */
-#define VIRTIO_BLK_CFG_MIN_IO_SIZE 26               /* le16 */
-#define VIRTIO_BLK_CFG_OPT_IO_SIZE 28               /* le32 */
-#define VIRTIO_BLK_CFG_WRITEBACK 32                 /* u8 */
-#define VIRTIO_BLK_CFG_NUM_QUEUES 34                /* le16 */
-#define VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS 36       /* le32 */
-#define VIRTIO_BLK_CFG_MAX_DISCARD_SEG 40           /* le32 */
-#define VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT 44  /* le32 */
-#define VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS 48  /* le32 */
-#define VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG 52      /* le32 */
-#define VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP 56    /* u8 */
+/* ---- Configuration layout: struct virtio_blk_config, byte offsets ---------------------------- */
+#define VIRTIO_BLK_CFG_CAPACITY                 0  /* le64, 512-byte sectors */
+#define VIRTIO_BLK_CFG_SIZE_MAX                 8  /* le32 */
+#define VIRTIO_BLK_CFG_SEG_MAX                  12 /* le32 */
+#define VIRTIO_BLK_CFG_GEOMETRY_CYLINDERS       16 /* le16 */
+#define VIRTIO_BLK_CFG_GEOMETRY_HEADS           18 /* u8 */
+#define VIRTIO_BLK_CFG_GEOMETRY_SECTORS         19 /* u8 */
+#define VIRTIO_BLK_CFG_BLK_SIZE                 20 /* le32 */
+#define VIRTIO_BLK_CFG_PHYSICAL_BLOCK_EXP       24 /* u8 */
+#define VIRTIO_BLK_CFG_ALIGNMENT_OFFSET         25 /* u8 */
+#define VIRTIO_BLK_CFG_MIN_IO_SIZE              26 /* le16 */
+#define VIRTIO_BLK_CFG_OPT_IO_SIZE              28 /* le32 */
+#define VIRTIO_BLK_CFG_WRITEBACK                32 /* u8 */
+#define VIRTIO_BLK_CFG_NUM_QUEUES               34 /* le16 */
+#define VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS      36 /* le32 */
+#define VIRTIO_BLK_CFG_MAX_DISCARD_SEG          40 /* le32 */
+#define VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT 44 /* le32 */
+#define VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS 48 /* le32 */
+#define VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG     52 /* le32 */
+#define VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP   56 /* u8 */
 
-/* ---- Requests: "Block Device / Device Operation" ---------------------------------------------- */
-#define VIRTIO_BLK_T_IN 0
-#define VIRTIO_BLK_T_OUT 1
-#define VIRTIO_BLK_T_FLUSH 4
-#define VIRTIO_BLK_T_GET_ID 8
+/* ---- Requests: "Block Device / Device Operation" --------------------------------------------- */
+#define VIRTIO_BLK_T_IN           0
+#define VIRTIO_BLK_T_OUT          1
+#define VIRTIO_BLK_T_FLUSH        4
+#define VIRTIO_BLK_T_GET_ID       8
 #define VIRTIO_BLK_T_GET_LIFETIME 10
-#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_T_DISCARD      11
 #define VIRTIO_BLK_T_WRITE_ZEROES 13
 #define VIRTIO_BLK_T_SECURE_ERASE 14
-#define VIRTIO_BLK_S_OK 0
-#define VIRTIO_BLK_S_IOERR 1
-#define VIRTIO_BLK_S_UNSUPP 2
-#define VIRTIO_BLK_SECTOR_SIZE 512u
-#define VIRTIO_BLK_ID_BYTES 20u /* GET_ID: NUL-padded, no NUL when 20 long */
+#define VIRTIO_BLK_S_OK           0
+#define VIRTIO_BLK_S_IOERR        1
+#define VIRTIO_BLK_S_UNSUPP       2
+#define VIRTIO_BLK_SECTOR_SIZE    512u
+#define VIRTIO_BLK_ID_BYTES       20u /* GET_ID: NUL-padded, no NUL when 20 long */
 
-/* One request slot in the caller's request memory. The first 33 bytes are shared with the
-   device: the header (struct virtio_blk_req without data), one discard/write-zeroes segment
-   (struct virtio_blk_discard_write_zeroes) and the status byte. The rest is the driver's. */
+#define VIRTIO_BLK_QUEUE_SIZE 64u /* default queue entries */
+#define VIRTIO_BLK_REQUESTS   16u /* default request slots */
+
+/* Zero fields mean defaults. */
+typedef struct virtio_blk_params {
+    uint32_t queue_size; /* request queue entries wanted: a power of two, 4..32768, default 64;
+                            a device that offers fewer gets fewer. A request takes 3 entries
+                            (header, data, status) or more for long or split buffers */
+    uint32_t requests;   /* request slots: requests in flight at once (blocking and
+                            non-blocking together), 1..65535, default 16 */
+} virtio_blk_params;
+
+/* One request as the device sees it (in the driver memory block): struct virtio_blk_req
+   without its data, one struct virtio_blk_discard_write_zeroes segment and the status byte. */
 typedef struct virtio_blk_req {
     uint32_t type;        /* le32 virtio_blk_req.type: VIRTIO_BLK_T_* */
     uint32_t reserved;    /* le32 */
@@ -124,21 +181,32 @@ typedef struct virtio_blk_req {
     uint32_t dwz_sectors; /* le32 .num_sectors */
     uint32_t dwz_flags;   /* le32 .flags: bit 0 unmap */
     uint8_t status;       /* u8 virtio_blk_req.status, written by the device */
-    uint8_t state;        /* driver: free, in flight, done */
-    uint16_t id;          /* driver: slot number */
-    int32_t result;       /* driver: outcome once done */
-    uint32_t wlen;        /* driver: bytes the device must write (data + status) */
-    uint32_t pad;
+    uint8_t pad[7];
 } virtio_blk_req;
-#define VIRTIO_BLK_REQ_MEM(n) ((size_t)(n) * sizeof(virtio_blk_req))
+
+/* The driver's record of one request slot (driver memory, never seen by the device). */
+typedef struct virtio_blk_slot {
+    int32_t result; /* outcome once finished */
+    uint8_t state;  /* free, with the device, finished */
+    uint8_t pad[3];
+} virtio_blk_slot;
+
+/* Bytes of driver memory for queue_size entries and `requests` slots (0 = the default for
+   either), for any transport, at compile time. */
+#define VIRTIO_BLK__QS(queue_size) ((queue_size) ? (queue_size) : VIRTIO_BLK_QUEUE_SIZE)
+#define VIRTIO_BLK__NR(requests)   ((size_t)((requests) ? (requests) : VIRTIO_BLK_REQUESTS))
+#define VIRTIO_BLK_MEM(queue_size, requests)                                                       \
+    (VIRTIO_QUEUE_RING_MEM(VIRTIO_BLK__QS(queue_size)) +                                           \
+     VIRTIO_QUEUE_SHADOW_MEM(VIRTIO_BLK__QS(queue_size)) +                                         \
+     VIRTIO_BLK__NR(requests) * (sizeof(virtio_blk_req) + sizeof(virtio_blk_slot)))
 
 /* What the device's configuration said, read once at init (in CPU order). */
 typedef struct virtio_blk_info {
-    uint64_t capacity;          /* 512-byte sectors */
-    uint32_t blk_size;          /* logical block size, bytes (512 when not offered) */
-    uint32_t size_max;          /* largest segment in bytes (0 = not offered: no limit) */
-    uint32_t seg_max;           /* most data segments in a request (0 = no limit) */
-    uint16_t cylinders;         /* geometry, 0 when not offered */
+    uint64_t capacity;  /* 512-byte sectors */
+    uint32_t blk_size;  /* logical block size, bytes (512 when not offered) */
+    uint32_t size_max;  /* largest segment in bytes (0 = not offered: no limit) */
+    uint32_t seg_max;   /* most data segments in a request (0 = no limit) */
+    uint16_t cylinders; /* geometry, 0 when not offered */
     uint8_t heads, sectors;
     uint8_t physical_block_exp; /* topology, 0 when not offered */
     uint8_t alignment_offset;
@@ -147,32 +215,47 @@ typedef struct virtio_blk_info {
     uint32_t max_discard_sectors, max_discard_seg, discard_sector_alignment;
     uint32_t max_write_zeroes_sectors, max_write_zeroes_seg;
     uint8_t write_zeroes_may_unmap;
-    uint8_t writeback;          /* cache mode: 1 writeback, 0 writethrough */
+    uint8_t writeback; /* cache mode: 1 writeback, 0 writethrough */
     uint8_t read_only;
     uint8_t pad;
 } virtio_blk_info;
 
+/* The driver's state. Fields are the library's: use the functions. */
 typedef struct virtio_blk {
     virtio_dev dev;
-    virtio_queue queue;
+    virtio_queue queue; /* zeroed whenever no request can be with the device */
     virtio_blk_info info;
-    virtio_blk_req *reqs;    /* caller's request memory */
-    uint16_t nreqs;          /* slots in it */
-    uint16_t ndone;          /* slots completed but not yet returned by virtio_blk_poll */
-    uint32_t max_sectors;    /* largest single request, in sectors */
-    uint32_t max_segs;       /* data segments per request */
-    uint32_t seg_bytes;      /* bytes per data segment (a multiple of 512) */
+    virtio_blk_req *reqs;   /* request headers, in the driver memory block */
+    virtio_blk_slot *slots; /* their states, in the driver memory block */
+    uint32_t nreqs;         /* request slots */
+    uint32_t npending;      /* slots submitted and not yet returned (with the device or done) */
+    uint32_t ndone;         /* slots finished and not yet returned by poll or wait */
+    uint32_t max_sectors;   /* largest single request, in sectors */
+    uint32_t seg_bytes;     /* bytes per data segment (whole logical blocks) */
 } virtio_blk;
 
-/* Initializes the block device behind `regs`: the spec's initialization sequence, feature
-   negotiation (what this driver implements), request queue 0 of `queue_size` entries (clamped to
-   the device's maximum) in queue_mem, `req_mem` for up to req_mem_size/sizeof(virtio_blk_req)
-   requests in flight (at least one). VIRTIO_ENODEV if the device is not a block device. */
-VIRTIO_API int virtio_blk_init(virtio_blk *blk, const virtio_regs *regs, void *queue_mem,
-                               size_t queue_mem_size, uint32_t queue_size, void *req_mem,
-                               size_t req_mem_size);
+/* Bytes of driver memory for `p` (NULL = defaults) on transport `t` (NULL = the bound for any
+   transport), to be aligned to virtio_queue_ring_align(t). 0 if p is out of range. */
+VIRTIO_API size_t virtio_blk_mem_size(const virtio_blk_params *p, const virtio_transport *t);
 
-/* Queries (valid after a successful init). */
+/* Brings up the block device behind the probed transport `t` (virtio 1.4 "Device
+   Initialization"): resets it (before any byte of `mem` is written: an earlier boot stage may
+   have left it running), negotiates the features this driver implements, reads the
+   configuration, sets up the request queue and request slots in `mem`, DRIVER_OK.
+   VIRTIO_EINVAL (nothing touched), VIRTIO_ENODEV (not a block device, nothing touched),
+   VIRTIO_EBUSY (the device did not reset; `mem` untouched), or what a later step returned (the
+   device is then marked FAILED): VIRTIO_EFEATURES, VIRTIO_ENOQUEUE, VIRTIO_EDEVICE for a
+   configuration that makes no sense (a block size that is not a power of two from 512, a
+   segment smaller than a block, a queue of fewer than 4 entries). Call again to start over. */
+VIRTIO_API int virtio_blk_init(virtio_blk *blk, const virtio_transport *t,
+                               const virtio_blk_params *p, void *mem, size_t mem_size);
+
+/* Resets the device: every request is over and every buffer given to the device is the
+   caller's again. 0, or VIRTIO_EBUSY if the reset did not complete (try again). Initialize
+   again to use the device. */
+VIRTIO_API int virtio_blk_reset(virtio_blk *blk);
+
+/* Queries (valid after a successful init; 0 / NULL for NULL). */
 VIRTIO_API uint64_t virtio_blk_capacity(const virtio_blk *blk);   /* 512-byte sectors */
 VIRTIO_API uint32_t virtio_blk_block_size(const virtio_blk *blk); /* logical block, bytes */
 VIRTIO_API int virtio_blk_read_only(const virtio_blk *blk);
@@ -180,34 +263,41 @@ VIRTIO_API int virtio_blk_can_flush(const virtio_blk *blk);
 VIRTIO_API uint32_t virtio_blk_max_request(const virtio_blk *blk); /* sectors in one request */
 VIRTIO_API const virtio_blk_info *virtio_blk_get_info(const virtio_blk *blk);
 
-/* Blocking calls: each returns when the device has answered, or with an error. Reads and
-   writes of any length (whole logical blocks) are split to the device's limits. When every
-   request slot holds a finished non-blocking request not yet collected by virtio_blk_poll,
-   they return VIRTIO_ENOSPC. */
+/* Blocking calls: each does the whole operation and returns once the device has answered, or
+   with an error; it waits (bounded). Reads and writes of any length (whole logical blocks),
+   discards and write-zeroes of any count are split to the device's limits; the first failed
+   piece ends the call. On a failed wait the device is reset (see ERRORS). */
 VIRTIO_API int virtio_blk_read(virtio_blk *blk, uint64_t sector, void *buf, size_t len);
 VIRTIO_API int virtio_blk_write(virtio_blk *blk, uint64_t sector, const void *buf, size_t len);
 VIRTIO_API int virtio_blk_flush(virtio_blk *blk);
 VIRTIO_API int virtio_blk_get_id(virtio_blk *blk, char id[VIRTIO_BLK_ID_BYTES]);
 VIRTIO_API int virtio_blk_discard(virtio_blk *blk, uint64_t sector, uint64_t count);
 VIRTIO_API int virtio_blk_write_zeroes(virtio_blk *blk, uint64_t sector, uint64_t count, int unmap);
-/* Switches the write cache (VIRTIO_BLK_F_CONFIG_WCE): 1 writeback, 0 writethrough. */
+/* Switches the write cache (VIRTIO_BLK_F_CONFIG_WCE): 1 writeback, 0 writethrough. A
+   configuration write: no request, no wait. */
 VIRTIO_API int virtio_blk_set_writeback(virtio_blk *blk, int writeback);
 
-/* Non-blocking calls. virtio_blk_submit queues one request; `*id` names it until
-   virtio_blk_poll returns it. The device sees submitted requests at the next virtio_blk_poll,
-   virtio_blk_kick or blocking call, so a batch of submits costs one notification at most.
-   type: VIRTIO_BLK_T_IN, _OUT (buf, len: whole sectors, at most virtio_blk_max_request),
-   _FLUSH (no buffer), _GET_ID (buf of 20 bytes), _DISCARD or _WRITE_ZEROES (no buffer; len is
-   the sector count). VIRTIO_ENOSPC when every request slot or the queue is full: poll, retry. */
+/* Queues one request without telling the device (virtio_blk_kick does, for the whole batch);
+   `*id` names it until virtio_blk_poll or virtio_blk_wait returns it. type: VIRTIO_BLK_T_IN,
+   _OUT (buf, len: whole logical blocks, at most virtio_blk_max_request sectors), _FLUSH (no
+   buffer), _GET_ID (buf of at least 20 bytes), _DISCARD or _WRITE_ZEROES (no buffer; len is
+   the sector count). VIRTIO_ENOSPC when every request slot or the queue is full. */
 VIRTIO_API int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
                                  size_t len, unsigned *id);
-/* Lets the device see every request submitted so far (virtio_blk_poll does this too). */
+/* Tells the device about every request submitted so far: one notification at most (none when
+   the device says it needs none). */
 VIRTIO_API int virtio_blk_kick(virtio_blk *blk);
-/* Returns one finished request: its id and its outcome (0, VIRTIO_EIO, VIRTIO_EUNSUPP, ...).
-   VIRTIO_EAGAIN if none has finished. */
+/* Returns one finished request without waiting: its id and its outcome (0, VIRTIO_EIO,
+   VIRTIO_EUNSUPP, or VIRTIO_EDEVICE for a nonsense status byte, which also latches the device).
+   VIRTIO_EAGAIN when none has finished. It first publishes what was submitted since the last
+   kick (as virtio_blk_kick: one notification for the batch, none when nothing is new), so a
+   loop of submit and poll needs no kick of its own. */
 VIRTIO_API int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result);
-/* Requests submitted and not yet returned by virtio_blk_poll. */
-VIRTIO_API uint32_t virtio_blk_in_flight(const virtio_blk *blk);
+/* virtio_blk_poll, waiting (bounded) for a request to finish. VIRTIO_EAGAIN at once when
+   nothing is pending. If the wait fails, the device is reset (see ERRORS). */
+VIRTIO_API int virtio_blk_wait(virtio_blk *blk, unsigned *id, int *result);
+/* Requests submitted and not yet returned by poll or wait (0 for NULL or after a reset). */
+VIRTIO_API uint32_t virtio_blk_pending(const virtio_blk *blk);
 
 #ifdef __cplusplus
 }
@@ -221,49 +311,79 @@ VIRTIO_API uint32_t virtio_blk_in_flight(const virtio_blk *blk);
 #if defined(VIRTIO_BLK_IMPLEMENTATION) && !defined(VIRTIO_BLK__IMPL_DONE)
 #define VIRTIO_BLK__IMPL_DONE
 
-#ifdef VIRTIO_STATIC
-#if defined(__GNUC__) || defined(__clang__)
-#define VIRTIO_BLK__DEF static __attribute__((unused)) /* a program may use only part of the API */
-#else
-#define VIRTIO_BLK__DEF static
-#endif
-#else
-#define VIRTIO_BLK__DEF
-#endif
-
 /* Most data segments one request may use (they live on the stack while it is queued). */
 #ifndef VIRTIO_BLK_MAX_SEGS
 #define VIRTIO_BLK_MAX_SEGS 32u
 #endif
 /* Largest request we build, in sectors: keeps every length within 32 bits. */
-#define VIRTIO_BLK__MAX_SECTORS (1u << 22)
+#define VIRTIO_BLK__MAX_SECTORS  (1u << 22)
+#define VIRTIO_BLK__MAX_REQUESTS 0xffffu
 
+/* What this driver implements. The core adds the ring features (VERSION_1, EVENT_IDX). */
 #define VIRTIO_BLK__WANTED                                                                         \
     (VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |                        \
      VIRTIO_BIT(VIRTIO_BLK_F_GEOMETRY) | VIRTIO_BIT(VIRTIO_BLK_F_RO) |                             \
      VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |                          \
-     VIRTIO_BIT(VIRTIO_BLK_F_TOPOLOGY) | VIRTIO_BIT(VIRTIO_BLK_F_CONFIG_WCE) |                      \
-     VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) | VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES) |                     \
-     VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX))
+     VIRTIO_BIT(VIRTIO_BLK_F_TOPOLOGY) | VIRTIO_BIT(VIRTIO_BLK_F_CONFIG_WCE) |                     \
+     VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) | VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES))
 
-enum { VIRTIO_BLK__FREE = 0, VIRTIO_BLK__BUSY, VIRTIO_BLK__DONE, VIRTIO_BLK__ORPHAN };
+/* Slot states. A slot is BUSY from submit until the device uses it, then DONE until poll or
+   wait (or the blocking call that made it) returns it. */
+enum { VIRTIO_BLK__FREE = 0, VIRTIO_BLK__BUSY, VIRTIO_BLK__DONE };
 #define VIRTIO_BLK__STATUS_UNSET 0xffu /* what the status byte holds until the device writes it */
 
+/* ---- Memory plan: one layout for virtio_blk_mem_size and virtio_blk_init --------------------- */
+typedef struct virtio_blk__plan {
+    uint32_t queue_size, requests;
+    size_t ring_size;  /* at offset 0, aligned to virtio_queue_ring_align(t) */
+    size_t reqs_off;   /* request headers: the device reads and writes them; 8-aligned */
+    size_t shadow_off; /* driver-private from here on */
+    size_t shadow_size;
+    size_t slots_off;
+    size_t total;
+} virtio_blk__plan;
+
+static int virtio_blk__plan_for(const virtio_blk_params *p, const virtio_transport *t,
+                                virtio_blk__plan *plan) {
+    uint32_t n = (p && p->queue_size) ? p->queue_size : VIRTIO_BLK_QUEUE_SIZE;
+    uint32_t k = (p && p->requests) ? p->requests : VIRTIO_BLK_REQUESTS;
+    /* Fewer than 4 entries cannot hold header, data and status of one request. */
+    if (n < 4 || k > VIRTIO_BLK__MAX_REQUESTS) return 0;
+    plan->ring_size = virtio_queue_ring_size(t, n); /* 0 unless a power of two up to 32768 */
+    if (plan->ring_size == 0) return 0;
+    plan->queue_size = n;
+    plan->requests = k;
+    plan->reqs_off = virtio_align_up(plan->ring_size, 8u);
+    plan->shadow_off = virtio_align_up(plan->reqs_off + (size_t)k * sizeof(virtio_blk_req), 8u);
+    plan->shadow_size = virtio_queue_shadow_size(n);
+    plan->slots_off = virtio_align_up(plan->shadow_off + plan->shadow_size, 8u);
+    plan->total = plan->slots_off + (size_t)k * sizeof(virtio_blk_slot);
+    return 1;
+}
+
+VIRTIO_DEF size_t virtio_blk_mem_size(const virtio_blk_params *p, const virtio_transport *t) {
+    virtio_blk__plan plan;
+    return virtio_blk__plan_for(p, t, &plan) ? plan.total : 0u;
+}
+
+/* ---- Initialization: "Block Device / Device Initialization" --------------------------------- */
 /* Reads the configuration (inside virtio_config_atomic, so the fields belong together). */
 static int virtio_blk__read_config(virtio_dev *dev, void *ctx) {
     virtio_blk_info *in = (virtio_blk_info *)ctx;
+    virtio_zero(in, sizeof *in);
     in->capacity = virtio_config_read64(dev, VIRTIO_BLK_CFG_CAPACITY);
-    in->size_max = virtio_dev_has(dev, VIRTIO_BLK_F_SIZE_MAX)
-                       ? virtio_config_read32(dev, VIRTIO_BLK_CFG_SIZE_MAX) : 0;
-    in->seg_max = virtio_dev_has(dev, VIRTIO_BLK_F_SEG_MAX)
-                      ? virtio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX) : 0;
+    if (virtio_dev_has(dev, VIRTIO_BLK_F_SIZE_MAX))
+        in->size_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SIZE_MAX);
+    if (virtio_dev_has(dev, VIRTIO_BLK_F_SEG_MAX))
+        in->seg_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
     if (virtio_dev_has(dev, VIRTIO_BLK_F_GEOMETRY)) {
         in->cylinders = virtio_config_read16(dev, VIRTIO_BLK_CFG_GEOMETRY_CYLINDERS);
         in->heads = virtio_config_read8(dev, VIRTIO_BLK_CFG_GEOMETRY_HEADS);
         in->sectors = virtio_config_read8(dev, VIRTIO_BLK_CFG_GEOMETRY_SECTORS);
     }
     in->blk_size = virtio_dev_has(dev, VIRTIO_BLK_F_BLK_SIZE)
-                       ? virtio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE) : VIRTIO_BLK_SECTOR_SIZE;
+                       ? virtio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE)
+                       : VIRTIO_BLK_SECTOR_SIZE;
     if (virtio_dev_has(dev, VIRTIO_BLK_F_TOPOLOGY)) {
         in->physical_block_exp = virtio_config_read8(dev, VIRTIO_BLK_CFG_PHYSICAL_BLOCK_EXP);
         in->alignment_offset = virtio_config_read8(dev, VIRTIO_BLK_CFG_ALIGNMENT_OFFSET);
@@ -285,93 +405,157 @@ static int virtio_blk__read_config(virtio_dev *dev, void *ctx) {
         in->max_write_zeroes_sectors =
             virtio_config_read32(dev, VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS);
         in->max_write_zeroes_seg = virtio_config_read32(dev, VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG);
-        in->write_zeroes_may_unmap = virtio_config_read8(dev, VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP);
+        in->write_zeroes_may_unmap =
+            virtio_config_read8(dev, VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP);
     }
     in->read_only = (uint8_t)virtio_dev_has(dev, VIRTIO_BLK_F_RO);
     return VIRTIO_OK;
 }
 
-VIRTIO_BLK__DEF int virtio_blk_init(virtio_blk *blk, const virtio_regs *regs, void *queue_mem,
-                                    size_t queue_mem_size, uint32_t queue_size, void *req_mem,
-                                    size_t req_mem_size) {
-    virtio_mmio_slot slot;
-    size_t nreqs = req_mem_size / sizeof(virtio_blk_req), i;
-    uint32_t qn, segs, seg_bytes;
-    virtio_blk_info *in;
-    int r;
-    if (!blk || !regs || !regs->read32 || !queue_mem || !req_mem || nreqs == 0 || queue_size < 4 ||
-        ((uintptr_t)req_mem & 7u) != 0)
-        return VIRTIO_EINVAL;
-    /* Check the queue memory against the transport version before touching the device: a
-       caller error must change nothing. The scan only reads registers. */
-    if (virtio_mmio_scan(regs, regs->user, 0, 1, &slot, 1) == 1 && (slot.version == 1 || slot.version == 2)) {
-        size_t need = virtio_queue_mem_size(queue_size, slot.version);
-        if (need == 0 || queue_mem_size < need ||
-            ((uintptr_t)queue_mem & (virtio_queue_mem_align(slot.version) - 1u)) != 0)
-            return VIRTIO_EINVAL;
-    }
-    virtio_zero(blk, sizeof *blk);
-    if (nreqs > 0xffffu) nreqs = 0xffffu;
-    blk->reqs = (virtio_blk_req *)req_mem;
-    blk->nreqs = (uint16_t)nreqs;
-    for (i = 0; i < nreqs; i++) {
-        virtio_zero(&blk->reqs[i], sizeof blk->reqs[i]);
-        blk->reqs[i].id = (uint16_t)i;
-    }
-
-    r = virtio_dev_init(&blk->dev, regs, VIRTIO_ID_BLOCK);
+/* Steps 4-6 and the configuration: "The driver SHOULD ... read the configuration" once the
+   features are settled (which fields exist depends on them). The configuration is untrusted:
+   a block size that is not a power of two from 512 up, or a segment smaller than a block,
+   makes no sense and we refuse the device. */
+static int virtio_blk__negotiate(virtio_blk *blk) {
+    virtio_blk_info *in = &blk->info;
+    int r = virtio_dev_negotiate(&blk->dev, VIRTIO_BLK__WANTED, 0);
     if (r) return r;
-    r = virtio_dev_negotiate(&blk->dev, VIRTIO_BLK__WANTED, 0);
-    if (r) return r;
-    in = &blk->info;
     r = virtio_config_atomic(&blk->dev, virtio_blk__read_config, in);
     if (r) return virtio_dev_fail(&blk->dev, r);
-    /* The configuration is untrusted: a block size that is not a power of two from 512 up, or
-       a segment smaller than a block, makes no sense and we refuse the device. */
     if (in->blk_size < VIRTIO_BLK_SECTOR_SIZE || in->blk_size > (1u << 20) ||
         (in->blk_size & (in->blk_size - 1u)) != 0 ||
         (virtio_dev_has(&blk->dev, VIRTIO_BLK_F_SIZE_MAX) && in->size_max < in->blk_size))
         return virtio_dev_fail(&blk->dev, VIRTIO_EDEVICE);
+    return VIRTIO_OK;
+}
 
-    r = virtio_queue_init(&blk->queue, &blk->dev, 0, queue_mem, queue_mem_size, queue_size);
-    if (r) return virtio_dev_fail(&blk->dev, r);
-    qn = blk->queue.size;
-    if (qn < 4) return virtio_dev_fail(&blk->dev, VIRTIO_EDEVICE); /* no room for a data request */
+/* Step 7: the request queue, rings at the start of mem and its shadow where the plan says. The
+   driver reads no used length (the status byte says it all), but a length above what was
+   posted is still a fault: no IGNORE_LEN. */
+static int virtio_blk__setup_queue(virtio_blk *blk, const virtio_blk__plan *plan, char *mem) {
+    virtio_queue_params qp;
+    int r;
+    virtio_zero(&qp, sizeof qp);
+    qp.size = plan->queue_size;
+    qp.ring = mem;
+    qp.ring_size = plan->ring_size;
+    qp.shadow = mem + plan->shadow_off;
+    qp.shadow_size = plan->shadow_size;
+    r = virtio_queue_init(&blk->queue, &blk->dev, 0, &qp);
+    if (r == VIRTIO_OK && virtio_queue_size(&blk->queue) < 4) r = VIRTIO_EDEVICE;
+    if (r) {
+        virtio_zero(&blk->queue, sizeof blk->queue);
+        return virtio_dev_fail(&blk->dev, r);
+    }
+    return VIRTIO_OK;
+}
 
-    /* One request: header, data segments, status byte. seg_max 0 from a device means one. */
-    segs = qn - 2u;
+/* The largest request, from the queue size and the device's limits. Segments and requests
+   are whole logical blocks, so a split never cuts one. seg_max 0 from a device that offers
+   SEG_MAX means one. */
+static void virtio_blk__limits(virtio_blk *blk) {
+    const virtio_blk_info *in = &blk->info;
+    uint32_t segs = virtio_queue_size(&blk->queue) - 2u; /* minus header and status */
+    uint32_t seg_bytes, max = VIRTIO_BLK__MAX_SECTORS * VIRTIO_BLK_SECTOR_SIZE;
     if (in->seg_max != 0 && in->seg_max < segs) segs = in->seg_max;
     if (virtio_dev_has(&blk->dev, VIRTIO_BLK_F_SEG_MAX) && in->seg_max == 0) segs = 1;
     if (segs > VIRTIO_BLK_MAX_SEGS) segs = VIRTIO_BLK_MAX_SEGS;
-    /* Segments and requests are whole logical blocks, so a split never cuts one. */
-    seg_bytes = in->size_max ? in->size_max & ~(in->blk_size - 1u)
-                             : VIRTIO_BLK__MAX_SECTORS * VIRTIO_BLK_SECTOR_SIZE;
-    if (seg_bytes > VIRTIO_BLK__MAX_SECTORS * VIRTIO_BLK_SECTOR_SIZE)
-        seg_bytes = VIRTIO_BLK__MAX_SECTORS * VIRTIO_BLK_SECTOR_SIZE;
-    blk->max_segs = segs;
+    seg_bytes = in->size_max ? in->size_max & ~(in->blk_size - 1u) : max;
+    if (seg_bytes > max) seg_bytes = max;
     blk->seg_bytes = seg_bytes;
     blk->max_sectors = (uint32_t)((uint64_t)segs * seg_bytes / VIRTIO_BLK_SECTOR_SIZE);
     if (blk->max_sectors > VIRTIO_BLK__MAX_SECTORS) blk->max_sectors = VIRTIO_BLK__MAX_SECTORS;
+}
+
+/* Forgets every request and the queue: only once the device holds nothing (after a reset). */
+static void virtio_blk__forget(virtio_blk *blk) {
+    uint32_t i;
+    virtio_zero(&blk->queue, sizeof blk->queue);
+    for (i = 0; i < blk->nreqs; i++)
+        blk->slots[i].state = VIRTIO_BLK__FREE;
+    blk->npending = 0;
+    blk->ndone = 0;
+}
+
+VIRTIO_DEF int virtio_blk_init(virtio_blk *blk, const virtio_transport *t,
+                               const virtio_blk_params *p, void *mem, size_t mem_size) {
+    virtio_blk__plan plan;
+    char *m = (char *)mem;
+    int r;
+    /* 1. Caller errors, before anything is touched. */
+    if (!blk || !t || !mem || !virtio_blk__plan_for(p, t, &plan)) return VIRTIO_EINVAL;
+    if (mem_size < plan.total || ((uintptr_t)mem & (virtio_queue_ring_align(t) - 1u)) != 0)
+        return VIRTIO_EINVAL;
+    /* 2. Attach (refusals come before any register access: VIRTIO_ENODEV for another device
+       type) and reset: until the reset completes, a device an earlier stage left running may
+       still write `mem`. */
+    r = virtio_dev_init(&blk->dev, t, VIRTIO_ID_BLOCK);
+    if (r != VIRTIO_OK && r != VIRTIO_EBUSY) return r;
+    virtio_zero(&blk->queue, sizeof blk->queue);
+    virtio_zero(&blk->info, sizeof blk->info);
+    blk->reqs = 0;
+    blk->slots = 0;
+    blk->nreqs = blk->npending = blk->ndone = 0;
+    blk->max_sectors = blk->seg_bytes = 0;
+    if (r) return r;
+    /* 3. The device is idle: the memory is ours. Zeroed slots are free. */
+    virtio_zero(mem, plan.total);
+    blk->reqs = (virtio_blk_req *)(void *)(m + plan.reqs_off);
+    blk->slots = (virtio_blk_slot *)(void *)(m + plan.slots_off);
+    blk->nreqs = plan.requests;
+    r = virtio_blk__negotiate(blk);
+    if (r == VIRTIO_OK) r = virtio_blk__setup_queue(blk, &plan, m);
+    if (r) return r;
+    virtio_blk__limits(blk);
+    /* 8. DRIVER_OK. */
     return virtio_dev_ready(&blk->dev);
 }
 
-VIRTIO_BLK__DEF uint64_t virtio_blk_capacity(const virtio_blk *blk) { return blk ? blk->info.capacity : 0; }
-VIRTIO_BLK__DEF uint32_t virtio_blk_block_size(const virtio_blk *blk) { return blk ? blk->info.blk_size : 0; }
-VIRTIO_BLK__DEF int virtio_blk_read_only(const virtio_blk *blk) { return blk ? blk->info.read_only : 0; }
-VIRTIO_BLK__DEF int virtio_blk_can_flush(const virtio_blk *blk) {
-    return blk ? virtio_dev_has(&blk->dev, VIRTIO_BLK_F_FLUSH) : 0;
-}
-VIRTIO_BLK__DEF uint32_t virtio_blk_max_request(const virtio_blk *blk) { return blk ? blk->max_sectors : 0; }
-VIRTIO_BLK__DEF const virtio_blk_info *virtio_blk_get_info(const virtio_blk *blk) {
-    return blk ? &blk->info : 0;
-}
-VIRTIO_BLK__DEF uint32_t virtio_blk_in_flight(const virtio_blk *blk) {
-    uint32_t i, n = 0;
-    if (!blk) return 0;
-    for (i = 0; i < blk->nreqs; i++) n += blk->reqs[i].state == VIRTIO_BLK__BUSY || blk->reqs[i].state == VIRTIO_BLK__DONE;
-    return n;
+/* 0 if the object is initialized and healthy: the device's latched error first (it may be one
+   that left no queue, e.g. after a failed wait), then the queue's (VIRTIO_ESTATE if none). */
+static int virtio_blk__usable(const virtio_blk *blk) {
+    int r = virtio_dev_usable(&blk->dev);
+    return r ? r : virtio_queue_usable(&blk->queue);
 }
 
+/* The one way out of a failed wait: reset the device so every buffer it held is the caller's,
+   and latch `error`. The requests are forgotten once the device holds nothing; if the reset
+   did not complete (VIRTIO_EBUSY) they stay, so virtio_blk_pending still counts what is out. */
+static int virtio_blk__abandon(virtio_blk *blk, int error) {
+    int r = virtio_dev_abandon(&blk->dev, error);
+    if (r != VIRTIO_EBUSY) virtio_blk__forget(blk);
+    return r;
+}
+
+VIRTIO_DEF int virtio_blk_reset(virtio_blk *blk) {
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_dev_reset(&blk->dev);
+    if (r == VIRTIO_ESTATE) return r; /* never initialized: nothing to reset */
+    if (r == VIRTIO_OK) virtio_blk__forget(blk);
+    return r;
+}
+
+/* ---- Queries --------------------------------------------------------------------------------- */
+VIRTIO_DEF uint64_t virtio_blk_capacity(const virtio_blk *blk) {
+    return blk ? blk->info.capacity : 0;
+}
+VIRTIO_DEF uint32_t virtio_blk_block_size(const virtio_blk *blk) {
+    return blk ? blk->info.blk_size : 0;
+}
+VIRTIO_DEF int virtio_blk_read_only(const virtio_blk *blk) { return blk ? blk->info.read_only : 0; }
+VIRTIO_DEF int virtio_blk_can_flush(const virtio_blk *blk) {
+    return blk ? virtio_dev_has(&blk->dev, VIRTIO_BLK_F_FLUSH) : 0;
+}
+VIRTIO_DEF uint32_t virtio_blk_max_request(const virtio_blk *blk) {
+    return blk ? blk->max_sectors : 0;
+}
+VIRTIO_DEF const virtio_blk_info *virtio_blk_get_info(const virtio_blk *blk) {
+    return blk ? &blk->info : 0;
+}
+VIRTIO_DEF uint32_t virtio_blk_pending(const virtio_blk *blk) { return blk ? blk->npending : 0; }
+
+/* ---- Requests: "Block Device / Device Operation" -------------------------------------------- */
 /* Checks a request against the device before anything is sent. For DISCARD and WRITE_ZEROES
    `len` is a sector count; for IN and OUT a byte length. */
 static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sector, const void *buf,
@@ -391,7 +575,7 @@ static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sect
     case VIRTIO_BLK_T_DISCARD:
     case VIRTIO_BLK_T_WRITE_ZEROES:
         if (!virtio_dev_has(&blk->dev, type == VIRTIO_BLK_T_DISCARD ? VIRTIO_BLK_F_DISCARD
-                                                                     : VIRTIO_BLK_F_WRITE_ZEROES))
+                                                                    : VIRTIO_BLK_F_WRITE_ZEROES))
             return VIRTIO_ENOTSUP;
         if (len == 0) return VIRTIO_EINVAL;
         if (blk->info.read_only) return VIRTIO_EROFS;
@@ -402,7 +586,8 @@ static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sect
     if (sector > cap || n > cap - sector) return VIRTIO_ERANGE;
     /* Devices (QEMU among them) fail requests that are not whole logical blocks with IOERR;
        refuse them here instead, with nothing sent. */
-    if (((sector | n) & (blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) != 0) return VIRTIO_EINVAL;
+    if (((sector | n) & (blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) != 0)
+        return VIRTIO_EINVAL;
     *sectors = n;
     return VIRTIO_OK;
 }
@@ -417,27 +602,40 @@ static uint32_t virtio_blk__dwz_max(const virtio_blk *blk, uint32_t type) {
     return m ? m : bs;
 }
 
-/* Queues one request that fits the device's limits (already checked). The device sees it at
-   the next kick. */
-static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf, uint64_t len,
-                             uint32_t flags, virtio_blk_req **out) {
-    virtio_seg segs[VIRTIO_BLK_MAX_SEGS + 2u];
+/* The data segments of an IN / OUT buffer, each at most seg_bytes. Returns their number. */
+static unsigned virtio_blk__data_segs(const virtio_blk *blk, virtio_seg *segs, void *buf,
+                                      uint64_t len) {
+    uint64_t off = 0;
+    unsigned n = 0;
+    while (off < len) {
+        uint64_t chunk = len - off < blk->seg_bytes ? len - off : blk->seg_bytes;
+        segs[n].addr = (char *)buf + off;
+        segs[n].len = (uint32_t)chunk;
+        n++;
+        off += chunk;
+    }
+    return n;
+}
+
+/* Fills a free slot's header and adds the request to the queue (already checked, within the
+   limits); the device sees it at the next kick. *slot: its number. */
+static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
+                             uint64_t len, uint32_t flags, uint32_t *slot) {
+    virtio_seg segs[VIRTIO_BLK_MAX_SEGS + 3u];
     virtio_dev *dev = &blk->dev;
-    virtio_blk_req *rq = 0;
-    unsigned n_out = 1, n_in, k, data = 0;
+    virtio_blk_req *rq;
+    unsigned n_out = 1, data = 0;
     uint32_t i;
     int r;
-    for (i = 0; i < blk->nreqs; i++) {
-        if (blk->reqs[i].state == VIRTIO_BLK__FREE) {
-            rq = &blk->reqs[i];
-            break;
-        }
+    for (i = 0; i < blk->nreqs && blk->slots[i].state != VIRTIO_BLK__FREE; i++) {
     }
-    if (!rq) return VIRTIO_ENOSPC;
+    if (i == blk->nreqs) return VIRTIO_ENOSPC;
+    rq = &blk->reqs[i];
     /* struct virtio_blk_req: the header the device reads, then data, then the status byte. */
     rq->type = virtio_dev_order32(dev, type);
     rq->reserved = 0;
-    rq->sector = virtio_dev_order64(dev, (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) ? sector : 0);
+    rq->sector =
+        virtio_dev_order64(dev, (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) ? sector : 0);
     rq->status = VIRTIO_BLK__STATUS_UNSET;
     segs[0].addr = rq;
     segs[0].len = 16;
@@ -453,35 +651,28 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
         /* The spec calls the ID NUL-padded, but QEMU writes only the string and one NUL:
            clear the buffer so the caller never sees what it held before. */
         virtio_zero(buf, VIRTIO_BLK_ID_BYTES);
-        data = 1;
         segs[1].addr = buf;
         segs[1].len = VIRTIO_BLK_ID_BYTES;
+        data = 1;
     } else if (type != VIRTIO_BLK_T_FLUSH) {
-        uint64_t off = 0;
-        while (off < len) {
-            uint64_t chunk = len - off < blk->seg_bytes ? len - off : blk->seg_bytes;
-            segs[1u + data].addr = (char *)buf + off;
-            segs[1u + data].len = (uint32_t)chunk;
-            data++;
-            off += chunk;
-        }
-        if (type == VIRTIO_BLK_T_OUT) n_out += data, data = 0;
+        data = virtio_blk__data_segs(blk, segs + 1, buf, len);
+        if (type == VIRTIO_BLK_T_OUT) n_out += data, data = 0; /* the device reads the data */
     }
-    k = n_out + data;
-    segs[k].addr = &rq->status;
-    segs[k].len = 1;
-    n_in = data + 1u;
-    r = virtio_queue_add(&blk->queue, segs, n_out, n_in, rq);
+    segs[n_out + data].addr = &rq->status;
+    segs[n_out + data].len = 1;
+    /* The cookie is the slot: the core hands back only cookies of chains it has outstanding. */
+    r = virtio_queue_add(&blk->queue, segs, n_out, data + 1u, &blk->slots[i]);
     if (r) return r;
-    rq->state = VIRTIO_BLK__BUSY;
-    rq->result = 0;
-    *out = rq;
+    blk->slots[i].state = VIRTIO_BLK__BUSY;
+    blk->slots[i].result = 0;
+    blk->npending++;
+    *slot = i;
     return VIRTIO_OK;
 }
 
 /* The device's verdict on a finished request, from the status byte it wrote. */
-static int virtio_blk__finish(virtio_blk *blk, virtio_blk_req *rq) {
-    uint8_t st = *(volatile uint8_t *)&rq->status;
+static int virtio_blk__verdict(virtio_blk *blk, const virtio_blk_req *rq) {
+    uint8_t st = *(const volatile uint8_t *)&rq->status;
     switch (st) {
     case VIRTIO_BLK_S_OK: return VIRTIO_OK;
     case VIRTIO_BLK_S_IOERR: return VIRTIO_EIO;
@@ -490,104 +681,131 @@ static int virtio_blk__finish(virtio_blk *blk, virtio_blk_req *rq) {
     }
 }
 
-/* Records a completion in its slot. */
-static virtio_blk_req *virtio_blk__complete(virtio_blk *blk, void *cookie) {
-    virtio_blk_req *rq = (virtio_blk_req *)cookie; /* our own pointer, from the driver's shadow */
-    rq->result = virtio_blk__finish(blk, rq);
-    if (rq->state == VIRTIO_BLK__ORPHAN) {
-        rq->state = VIRTIO_BLK__FREE; /* its blocking caller gave up waiting */
-    } else {
-        rq->state = VIRTIO_BLK__DONE;
-        blk->ndone++;
-    }
-    return rq;
+/* Records a used request in its slot (DONE until returned). Returns its number. */
+static uint32_t virtio_blk__complete(virtio_blk *blk, void *cookie) {
+    virtio_blk_slot *s = (virtio_blk_slot *)cookie; /* our own pointer, from the core's shadow */
+    uint32_t i = (uint32_t)(s - blk->slots);
+    s->result = virtio_blk__verdict(blk, &blk->reqs[i]);
+    s->state = VIRTIO_BLK__DONE;
+    blk->ndone++;
+    return i;
 }
 
-VIRTIO_BLK__DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
-                                      size_t len, unsigned *id) {
-    uint64_t n;
-    virtio_blk_req *rq;
-    int r;
-    if (!blk || !id || !blk->reqs) return VIRTIO_EINVAL;
-    r = virtio_blk__check(blk, type, sector, buf, len, &n);
-    if (r) return r;
-    if ((type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) && n > blk->max_sectors) return VIRTIO_EINVAL;
-    if ((type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) &&
-        n > virtio_blk__dwz_max(blk, type))
-        return VIRTIO_EINVAL;
-    r = virtio_blk__queue(blk, type, sector, buf, len, 0, &rq);
-    if (r) return r;
-    *id = rq->id;
+/* Frees finished slot i and says how it went. */
+static int virtio_blk__release(virtio_blk *blk, uint32_t i, unsigned *id, int *result) {
+    blk->slots[i].state = VIRTIO_BLK__FREE;
+    blk->ndone--;
+    blk->npending--;
+    if (id) *id = (unsigned)i;
+    if (result) *result = blk->slots[i].result;
     return VIRTIO_OK;
 }
 
-VIRTIO_BLK__DEF int virtio_blk_kick(virtio_blk *blk) {
-    if (!blk || !blk->reqs) return VIRTIO_EINVAL;
-    return virtio_queue_kick(&blk->queue);
+/* Returns the first finished slot (there is one: ndone > 0). */
+static int virtio_blk__take(virtio_blk *blk, unsigned *id, int *result) {
+    uint32_t i;
+    for (i = 0; blk->slots[i].state != VIRTIO_BLK__DONE; i++) {
+    }
+    return virtio_blk__release(blk, i, id, result);
 }
 
-VIRTIO_BLK__DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
-    virtio_blk_req *rq;
-    void *cookie;
-    uint32_t i;
-    int r;
-    if (!blk || !blk->reqs) return VIRTIO_EINVAL;
-    /* Publish what was submitted since the last poll: one notification for the whole batch. */
-    r = virtio_queue_kick(&blk->queue);
+/* Waits (bounded) for the device to use one request and records it. A status byte that makes
+   no sense latches the device: a failure like a failed wait. */
+static int virtio_blk__wait_one(virtio_blk *blk, uint32_t *slot) {
+    void *cookie = 0;
+    int r = virtio_queue_wait(&blk->queue, &cookie, 0);
     if (r) return r;
-    for (;;) {
-        if (blk->ndone) {
-            for (i = 0; i < blk->nreqs; i++) {
-                rq = &blk->reqs[i];
-                if (rq->state != VIRTIO_BLK__DONE) continue;
-                rq->state = VIRTIO_BLK__FREE;
-                blk->ndone--;
-                if (id) *id = rq->id;
-                if (result) *result = rq->result;
-                return VIRTIO_OK;
-            }
-        }
-        /* Each pass either returns or takes one completion: bounded by what is in flight. */
+    *slot = virtio_blk__complete(blk, cookie);
+    return virtio_dev_usable(&blk->dev);
+}
+
+/* ---- Non-blocking ---------------------------------------------------------------------------- */
+VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
+                                 size_t len, unsigned *id) {
+    uint64_t n;
+    uint32_t slot;
+    int r;
+    if (!blk || !id) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    if (r == VIRTIO_OK) r = virtio_blk__check(blk, type, sector, buf, len, &n);
+    if (r) return r;
+    if ((type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) && n > blk->max_sectors)
+        return VIRTIO_EINVAL;
+    if ((type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) &&
+        n > virtio_blk__dwz_max(blk, type))
+        return VIRTIO_EINVAL;
+    r = virtio_blk__queue(blk, type, sector, buf, len, 0, &slot);
+    if (r == VIRTIO_OK) *id = (unsigned)slot;
+    return r;
+}
+
+VIRTIO_DEF int virtio_blk_kick(virtio_blk *blk) {
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    return r ? r : virtio_queue_kick(&blk->queue);
+}
+
+VIRTIO_DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
+    void *cookie = 0;
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    /* Publish what was submitted since the last kick: one notification for the whole batch,
+       and no register access at all when there is nothing new. */
+    if (r == VIRTIO_OK) r = virtio_queue_kick(&blk->queue);
+    if (r) return r;
+    if (blk->ndone == 0) {
         r = virtio_queue_poll(&blk->queue, &cookie, 0);
-        if (r) return r;
+        if (r) return r; /* never waits, so never resets: pending requests stay the device's */
         virtio_blk__complete(blk, cookie);
     }
+    return virtio_blk__take(blk, id, result);
 }
 
+VIRTIO_DEF int virtio_blk_wait(virtio_blk *blk, unsigned *id, int *result) {
+    uint32_t slot;
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    if (r) return r;
+    if (blk->npending == 0) return VIRTIO_EAGAIN; /* nothing to wait for */
+    if (blk->ndone == 0) {
+        /* Waiting for a request the device never saw is futile: publish first. */
+        r = virtio_queue_kick(&blk->queue);
+        if (r == VIRTIO_OK) r = virtio_blk__wait_one(blk, &slot);
+        if (r) return virtio_blk__abandon(blk, r);
+    }
+    return virtio_blk__take(blk, id, result);
+}
+
+/* ---- Blocking -------------------------------------------------------------------------------- */
 /* Sends one request (already checked, within the limits) and waits for it. Completions of
-   other requests that arrive meanwhile stay DONE for virtio_blk_poll. Every wait is bounded:
-   each virtio_queue_wait either times out or takes one of a finite number of completions. */
+   other requests that arrive meanwhile stay DONE for poll and wait. Every wait is bounded:
+   each either fails or takes one of a finite number of requests in flight. */
 static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf, uint64_t len,
                            uint32_t flags) {
-    virtio_blk_req *mine = 0, *rq;
-    void *cookie;
+    uint32_t mine, done;
     int r;
-    for (;;) {
-        r = virtio_blk__queue(blk, type, sector, buf, len, flags, &mine);
-        if (r == VIRTIO_OK) r = virtio_queue_kick(&blk->queue);
-        if (r != VIRTIO_ENOSPC) break;
-        /* Every slot or descriptor is taken by non-blocking requests: wait for one to end. */
-        if (virtio_blk_in_flight(blk) == blk->ndone) return VIRTIO_ENOSPC;
+    /* Every slot or descriptor taken by non-blocking requests: let the device finish one. */
+    while ((r = virtio_blk__queue(blk, type, sector, buf, len, flags, &mine)) == VIRTIO_ENOSPC) {
+        if (blk->npending == blk->ndone) return VIRTIO_ENOSPC; /* all finished, none returned */
         r = virtio_queue_kick(&blk->queue);
-        if (r == VIRTIO_OK) r = virtio_queue_wait(&blk->queue, &cookie, 0);
-        if (r) return r;
-        virtio_blk__complete(blk, cookie);
+        if (r == VIRTIO_OK) r = virtio_blk__wait_one(blk, &done);
+        if (r) return virtio_blk__abandon(blk, r);
     }
-    if (r) return r;
-    for (;;) {
-        r = virtio_queue_wait(&blk->queue, &cookie, 0);
-        if (r) {
-            /* Still the device's: free its slot when (if) it ever comes back. */
-            mine->state = VIRTIO_BLK__ORPHAN;
-            return r;
-        }
-        rq = virtio_blk__complete(blk, cookie);
-        if (rq == mine) {
-            rq->state = VIRTIO_BLK__FREE;
-            blk->ndone--;
-            return rq->result;
+    if (r) return r; /* nothing was added */
+    r = virtio_queue_kick(&blk->queue);
+    while (r == VIRTIO_OK) {
+        r = virtio_blk__wait_one(blk, &done);
+        if (r == VIRTIO_OK && done == mine) {
+            int result;
+            virtio_blk__release(blk, mine, 0, &result);
+            return result;
         }
     }
+    /* Our buffer (and any non-blocking one) may still be the device's: reset it. */
+    return virtio_blk__abandon(blk, r);
 }
 
 /* Splits [sector, sector + count) into requests of at most `max` sectors and runs each. */
@@ -596,7 +814,8 @@ static int virtio_blk__run_split(virtio_blk *blk, uint32_t type, uint64_t sector
     int is_io = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT;
     while (count) {
         uint64_t n = count < max ? count : max;
-        int r = virtio_blk__run(blk, type, sector, buf, is_io ? n * VIRTIO_BLK_SECTOR_SIZE : n, flags);
+        int r =
+            virtio_blk__run(blk, type, sector, buf, is_io ? n * VIRTIO_BLK_SECTOR_SIZE : n, flags);
         if (r) return r;
         sector += n;
         count -= n;
@@ -605,68 +824,67 @@ static int virtio_blk__run_split(virtio_blk *blk, uint32_t type, uint64_t sector
     return VIRTIO_OK;
 }
 
-static int virtio_blk__ready(const virtio_blk *blk) {
-    if (!blk || !blk->reqs) return VIRTIO_EINVAL;
-    if (blk->queue.error) return blk->queue.error;
-    return blk->dev.error;
+/* Checks a blocking request: NULL object, not usable, then the request itself. */
+static int virtio_blk__start(virtio_blk *blk, uint32_t type, uint64_t sector, const void *buf,
+                             uint64_t len, uint64_t *n) {
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    return r ? r : virtio_blk__check(blk, type, sector, buf, len, n);
 }
 
-VIRTIO_BLK__DEF int virtio_blk_read(virtio_blk *blk, uint64_t sector, void *buf, size_t len) {
+VIRTIO_DEF int virtio_blk_read(virtio_blk *blk, uint64_t sector, void *buf, size_t len) {
     uint64_t n;
-    int r = virtio_blk__ready(blk);
-    if (!r) r = virtio_blk__check(blk, VIRTIO_BLK_T_IN, sector, buf, len, &n);
+    int r = virtio_blk__start(blk, VIRTIO_BLK_T_IN, sector, buf, len, &n);
     if (r) return r;
     return virtio_blk__run_split(blk, VIRTIO_BLK_T_IN, sector, (char *)buf, n, blk->max_sectors, 0);
 }
 
-VIRTIO_BLK__DEF int virtio_blk_write(virtio_blk *blk, uint64_t sector, const void *buf, size_t len) {
+VIRTIO_DEF int virtio_blk_write(virtio_blk *blk, uint64_t sector, const void *buf, size_t len) {
     uint64_t n;
-    int r = virtio_blk__ready(blk);
-    if (!r) r = virtio_blk__check(blk, VIRTIO_BLK_T_OUT, sector, buf, len, &n);
+    int r = virtio_blk__start(blk, VIRTIO_BLK_T_OUT, sector, buf, len, &n);
     if (r) return r;
     /* The device only reads the buffer of a write; the cast serves the shared request code. */
     return virtio_blk__run_split(blk, VIRTIO_BLK_T_OUT, sector, (char *)(uintptr_t)buf, n,
                                  blk->max_sectors, 0);
 }
 
-VIRTIO_BLK__DEF int virtio_blk_flush(virtio_blk *blk) {
+VIRTIO_DEF int virtio_blk_flush(virtio_blk *blk) {
     uint64_t n;
-    int r = virtio_blk__ready(blk);
-    if (!r) r = virtio_blk__check(blk, VIRTIO_BLK_T_FLUSH, 0, 0, 0, &n);
-    if (r) return r;
-    return virtio_blk__run(blk, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0);
+    int r = virtio_blk__start(blk, VIRTIO_BLK_T_FLUSH, 0, 0, 0, &n);
+    return r ? r : virtio_blk__run(blk, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0);
 }
 
-VIRTIO_BLK__DEF int virtio_blk_get_id(virtio_blk *blk, char id[VIRTIO_BLK_ID_BYTES]) {
+VIRTIO_DEF int virtio_blk_get_id(virtio_blk *blk, char id[VIRTIO_BLK_ID_BYTES]) {
     uint64_t n;
-    int r = virtio_blk__ready(blk);
-    if (!r) r = virtio_blk__check(blk, VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES, &n);
-    if (r) return r;
-    return virtio_blk__run(blk, VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES, 0);
+    int r = virtio_blk__start(blk, VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES, &n);
+    return r ? r : virtio_blk__run(blk, VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES, 0);
 }
 
 static int virtio_blk__dwz(virtio_blk *blk, uint32_t type, uint64_t sector, uint64_t count,
                            uint32_t flags) {
     uint64_t n;
-    int r = virtio_blk__ready(blk);
-    if (!r) r = virtio_blk__check(blk, type, sector, 0, count, &n);
+    int r = virtio_blk__start(blk, type, sector, 0, count, &n);
     if (r) return r;
     return virtio_blk__run_split(blk, type, sector, 0, n, virtio_blk__dwz_max(blk, type), flags);
 }
 
-VIRTIO_BLK__DEF int virtio_blk_discard(virtio_blk *blk, uint64_t sector, uint64_t count) {
+VIRTIO_DEF int virtio_blk_discard(virtio_blk *blk, uint64_t sector, uint64_t count) {
     return virtio_blk__dwz(blk, VIRTIO_BLK_T_DISCARD, sector, count, 0);
 }
 
-VIRTIO_BLK__DEF int virtio_blk_write_zeroes(virtio_blk *blk, uint64_t sector, uint64_t count, int unmap) {
+VIRTIO_DEF int virtio_blk_write_zeroes(virtio_blk *blk, uint64_t sector, uint64_t count,
+                                       int unmap) {
     /* flags.unmap lets the device deallocate, "provided that following reads return zeroes";
        only ask when the device says it may. */
     uint32_t flags = (unmap && blk && blk->info.write_zeroes_may_unmap) ? 1u : 0u;
     return virtio_blk__dwz(blk, VIRTIO_BLK_T_WRITE_ZEROES, sector, count, flags);
 }
 
-VIRTIO_BLK__DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
-    int r = virtio_blk__ready(blk);
+VIRTIO_DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
     if (r) return r;
     if (!virtio_dev_has(&blk->dev, VIRTIO_BLK_F_CONFIG_WCE)) return VIRTIO_ENOTSUP;
     virtio_config_write8(&blk->dev, VIRTIO_BLK_CFG_WRITEBACK, (uint8_t)(writeback ? 1 : 0));
@@ -674,9 +892,9 @@ VIRTIO_BLK__DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
     return blk->info.writeback == (writeback ? 1 : 0) ? VIRTIO_OK : VIRTIO_EIO;
 }
 
-#undef VIRTIO_BLK__DEF
 #undef VIRTIO_BLK__WANTED
 #undef VIRTIO_BLK__MAX_SECTORS
+#undef VIRTIO_BLK__MAX_REQUESTS
 #undef VIRTIO_BLK__STATUS_UNSET
 #endif /* VIRTIO_BLK_IMPLEMENTATION */
 

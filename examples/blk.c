@@ -42,9 +42,9 @@
 #define SCRATCH_SECTORS 1024u
 #define SECTOR VIRTIO_BLK_SECTOR_SIZE
 
-/* Legacy virtio-mmio wants the rings page-aligned; 4096 suits both versions. */
-static uint8_t qmem[VIRTIO_QUEUE_MEM(QUEUE_SIZE)] __attribute__((aligned(4096)));
-static uint8_t rmem[VIRTIO_BLK_REQ_MEM(NREQS)] __attribute__((aligned(16)));
+/* The driver's memory: rings, request headers, its private records. Legacy virtio-mmio wants
+   the rings page-aligned; 4096 suits both versions. */
+static uint8_t mem[VIRTIO_BLK_MEM(QUEUE_SIZE, NREQS)] __attribute__((aligned(4096)));
 /* Data buffers need no alignment (the device sees an address and a length); +8 leaves room for
    the unaligned-buffer check. */
 static uint8_t wbuf[BUF_SECTORS * SECTOR + 8] __attribute__((aligned(16)));
@@ -208,6 +208,23 @@ static void say_features(const char *label, uint64_t f)
     plat_putc('\n');
 }
 
+/* The feature bits the device offered / the driver negotiated, as 64-bit masks. */
+static uint64_t offered_mask(void)
+{
+    uint64_t m = 0;
+    for (unsigned bit = 0; bit < 64; bit++)
+        m |= virtio_dev_offers(&blk.dev, bit) ? VIRTIO_BIT(bit) : 0;
+    return m;
+}
+
+static uint64_t negotiated_mask(void)
+{
+    uint64_t m = 0;
+    for (unsigned bit = 0; bit < 64; bit++)
+        m |= virtio_dev_has(&blk.dev, bit) ? VIRTIO_BIT(bit) : 0;
+    return m;
+}
+
 /* ---- Non-blocking batches -------------------------------------------------------------------- */
 /* Which request (index into the batch) each outstanding id stands for. The driver's ids are
    opaque; we only rely on each being unique while it is outstanding. */
@@ -273,7 +290,7 @@ static void submit_one(uint32_t type, uint64_t sector, void *buf, size_t len, un
     unsigned id;
     int r;
     while ((r = virtio_blk_submit(&blk, type, sector, buf, len, &id)) == VIRTIO_ENOSPC) {
-        if (virtio_blk_in_flight(&blk) == 0)
+        if (virtio_blk_pending(&blk) == 0)
             ex_fail("virtio_blk_submit: ENOSPC with nothing in flight", 0);
         poll_one(what);
         --*pending;
@@ -298,7 +315,7 @@ static uint32_t run_batch(uint32_t type, uint64_t first, uint8_t *buf, uint32_t 
             int r = virtio_blk_submit(&blk, type, first + (uint64_t)next * per,
                                       buf + (size_t)next * per * SECTOR, (size_t)per * SECTOR, &id);
             if (r == VIRTIO_ENOSPC) {
-                if (virtio_blk_in_flight(&blk) == 0)
+                if (virtio_blk_pending(&blk) == 0)
                     ex_fail("virtio_blk_submit: ENOSPC with nothing in flight", 0);
                 break;
             }
@@ -307,13 +324,13 @@ static uint32_t run_batch(uint32_t type, uint64_t first, uint8_t *buf, uint32_t 
             track(id, next);
             next++;
         }
-        if (virtio_blk_in_flight(&blk) > most)
-            most = virtio_blk_in_flight(&blk);
+        if (virtio_blk_pending(&blk) > most)
+            most = virtio_blk_pending(&blk);
         poll_one(what);
         done++;
     }
-    if (virtio_blk_in_flight(&blk) != 0)
-        ex_fail("virtio_blk_in_flight is not 0 after the batch", 0);
+    if (virtio_blk_pending(&blk) != 0)
+        ex_fail("virtio_blk_pending is not 0 after the batch", 0);
     unsigned id;
     int result;
     expect(virtio_blk_poll(&blk, &id, &result), VIRTIO_EAGAIN, "virtio_blk_poll when idle");
@@ -323,7 +340,8 @@ static uint32_t run_batch(uint32_t type, uint64_t first, uint8_t *buf, uint32_t 
 /* ---- Bounding waits by time ----------------------------------------------------------------- */
 /* The accessor's optional relax hook runs once per iteration while the driver polls, with the
    iteration number starting at 0 for each wait. Here it gives every wait 2 s of wall time,
-   whatever the CPU speed: what a port with a clock wants instead of an iteration count. */
+   whatever the CPU speed: what a port with a clock wants. Both bounds apply, so main() also
+   sets the accessor's spin_limit to 0xffffffff: then only the clock decides. */
 static uint64_t wait_start;
 static uint32_t relax_calls;
 
@@ -345,7 +363,7 @@ static uint32_t unit;          /* sectors per logical block: every I/O is a mult
 static int ro;                 /* the device is read-only */
 static int host_pattern;       /* the scratch area held the host's pattern at boot */
 static uint32_t final_sectors; /* sectors from `scratch` the last write batch left FINAL_SEED in */
-static virtio_regs disk_regs;  /* accessor of the chosen device, for re-initialization */
+static virtio_transport disk;  /* the chosen device, probed, for re-initialization */
 static int quiet;              /* the repeated checks print one line, not every step */
 static uint32_t batch_most;    /* most requests in flight in the last batch */
 
@@ -442,7 +460,7 @@ static void check_read_only(void)
     r = virtio_blk_write_zeroes(&blk, scratch, 8, 0);
     if (r != VIRTIO_EROFS && r != VIRTIO_ENOTSUP)
         expect(r, VIRTIO_EROFS, "write-zeroes on read-only");
-    if (virtio_blk_in_flight(&blk) != 0)
+    if (virtio_blk_pending(&blk) != 0)
         ex_fail("a refused write left a request in flight", 0);
     say("read-only: write, submit, discard and write-zeroes refused with EROFS, ok\n");
 }
@@ -549,7 +567,7 @@ static void check_batches(void)
 
     /* Mixed: a read, GET_ID and (if offered) a flush in flight together, then a blocking read
        while two more reads are outstanding: the blocking call must leave their completions for
-       virtio_blk_poll. */
+       virtio_blk_wait, which collects them. */
     char id_blocking[VIRTIO_BLK_ID_BYTES];
     static char id_async[VIRTIO_BLK_ID_BYTES];
     /* QEMU writes the serial and one NUL, not all 20 bytes: zero both so they compare. */
@@ -566,11 +584,24 @@ static void check_batches(void)
         submit_one(VIRTIO_BLK_T_FLUSH, 0, NULL, 0, &pending, "submit FLUSH");
     submit_one(VIRTIO_BLK_T_IN, scratch + unit, rbuf + block, block, &pending, "submit IN");
     /* With a queue of 4 entries the request above fills it: the blocking read must then wait
-       for it to finish, and still leave its completion to virtio_blk_poll. */
+       for it to finish, and still leave its completion to poll or wait. */
     expect(virtio_blk_read(&blk, scratch + 2u * unit, rbuf + 2 * block, block), 0,
            "blocking read with requests outstanding");
-    while (pending-- > 0)
-        poll_one("mixed batch");
+    /* Collect them with virtio_blk_wait this time: it waits (bounded by relax_2s) for each,
+       and says VIRTIO_EAGAIN at once when nothing is left. */
+    while (pending-- > 0) {
+        unsigned id;
+        int result;
+        expect(virtio_blk_wait(&blk, &id, &result), 0, "virtio_blk_wait, mixed batch");
+        expect(result, 0, "mixed batch request");
+        untrack(id);
+    }
+    unsigned id;
+    int result;
+    uint32_t calls = relax_calls;
+    expect(virtio_blk_wait(&blk, &id, &result), VIRTIO_EAGAIN, "virtio_blk_wait when idle");
+    if (relax_calls != calls)
+        ex_fail("virtio_blk_wait with nothing pending waited", 0);
     expect_same(rbuf, wbuf, 3 * block, "mixed batch reads");
     if (r == 0 && first_diff((const uint8_t *)id_async, (const uint8_t *)id_blocking,
                              VIRTIO_BLK_ID_BYTES) >= 0)
@@ -586,25 +617,27 @@ static void check_batches(void)
 static void check_queue_sizes(uint32_t first_size)
 {
     static const uint32_t sizes[] = {256, 16, 4};
-    uint64_t features = blk.dev.features;
-    /* The queue memory only needs virtio_queue_mem_align(): 16 bytes on a modern device. Move
-       it by that much, so a modern queue is not page-aligned by luck. */
-    size_t shift = virtio_queue_mem_align(blk.dev.version);
+    uint64_t features = negotiated_mask();
+    /* The memory only needs virtio_queue_ring_align(): 16 bytes on a modern device. Move it by
+       that much, so a modern queue is not page-aligned by luck. */
+    size_t shift = virtio_queue_ring_align(&disk);
 
     for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         uint32_t want = sizes[i] < first_size ? sizes[i] : first_size;
-        int r = virtio_blk_init(&blk, &disk_regs, qmem + shift, sizeof qmem - shift, sizes[i],
-                                rmem, sizeof rmem);
+        virtio_blk_params p = {0};
+        p.queue_size = sizes[i];
+        p.requests = NREQS;
+        int r = virtio_blk_init(&blk, &disk, &p, mem + shift, sizeof mem - shift);
         if (r != 0)
             ex_fail("virtio_blk_init again, smaller queue", r);
-        if (blk.queue.size != want)
+        if (virtio_queue_size(&blk.queue) != want)
             ex_fail("the queue does not have the size asked for", 0);
-        if (blk.dev.features != features || virtio_blk_capacity(&blk) != cap)
+        if (negotiated_mask() != features || virtio_blk_capacity(&blk) != cap)
             ex_fail("a second initialization negotiated something else", 0);
         quiet = 1;
         check_batches();
         quiet = 0;
-        say_dec("queue size ", blk.queue.size);
+        say_dec("queue size ", virtio_queue_size(&blk.queue));
         say_dec(": batches again (up to ", batch_most);
         say(" in flight) and mixed requests, ok\n");
     }
@@ -638,17 +671,17 @@ int main(void)
                              PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
     if (n < 0)
         ex_fail("virtio_mmio_scan", n);
-    const virtio_mmio_slot *disk = NULL;
+    const virtio_mmio_slot *slot = NULL;
     for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS; i++) {
         say_dec("slot ", slots[i].index);
         say_dec(": device id ", slots[i].device_id);
         say(device_name(slots[i].device_id));
         say_dec(", virtio-mmio version ", slots[i].version);
         say("\n");
-        if (disk == NULL && slots[i].device_id == VIRTIO_ID_BLOCK)
-            disk = &slots[i];
+        if (slot == NULL && slots[i].device_id == VIRTIO_ID_BLOCK)
+            slot = &slots[i];
     }
-    if (disk == NULL)
+    if (slot == NULL)
         ex_fail("no virtio block device in any slot", 0);
 
     /* The driver must refuse a device of another type without touching it. */
@@ -656,32 +689,43 @@ int main(void)
         if (slots[i].device_id != VIRTIO_ID_BLOCK) {
             static virtio_blk other;
             virtio_regs regs = virtio_mmio_regs(slots[i].base);
-            expect(virtio_blk_init(&other, &regs, qmem, sizeof qmem, QUEUE_SIZE, rmem,
-                                   sizeof rmem), VIRTIO_ENODEV, "virtio_blk_init on another type");
+            virtio_transport t;
+            expect(virtio_mmio_transport(&t, &regs), 0, "probe of another device");
+            expect(virtio_blk_init(&other, &t, NULL, mem, sizeof mem), VIRTIO_ENODEV,
+                   "virtio_blk_init on another type");
             say_dec("slot ", slots[i].index);
             say(": virtio_blk_init refuses it with ENODEV, ok\n");
             break;
         }
     }
 
-    /* 2. Initialize it: reset, features, queue 0, DRIVER_OK. */
-    disk_regs = virtio_mmio_regs(disk->base);
-    disk_regs.relax = relax_2s;
-    int r = virtio_blk_init(&blk, &disk_regs, qmem, sizeof qmem, QUEUE_SIZE, rmem, sizeof rmem);
+    /* 2. Probe it (reads only), with every wait bounded by 2 s of wall time; initialize it:
+       reset, features, queue 0, DRIVER_OK. */
+    virtio_regs regs = virtio_mmio_regs(slot->base);
+    regs.relax = relax_2s;
+    regs.spin_limit = 0xffffffffu; /* only the clock decides */
+    int r = virtio_mmio_transport(&disk, &regs);
+    if (r != 0)
+        ex_fail("virtio_mmio_transport", r);
+    virtio_blk_params params = {0};
+    params.queue_size = QUEUE_SIZE;
+    params.requests = NREQS;
+    r = virtio_blk_init(&blk, &disk, &params, mem, sizeof mem);
     if (r != 0)
         ex_fail("virtio_blk_init", r);
     const virtio_blk_info *info = virtio_blk_get_info(&blk);
     cap = virtio_blk_capacity(&blk);
     ro = virtio_blk_read_only(&blk);
+    uint32_t qsize = virtio_queue_size(&blk.queue);
 
-    say_dec("using block device in slot ", disk->index);
+    say_dec("using block device in slot ", slot->index);
     plat_puts(" at ");
-    plat_put_hex((uintptr_t)disk->base);
-    say(blk.dev.version == 1 ? ", transport legacy (version 1)\n"
-                             : ", transport modern (version 2)\n");
-    say_features("features offered    ", blk.dev.offered);
-    say_features("features negotiated ", blk.dev.features);
-    say_dec("queue size ", blk.queue.size);
+    plat_put_hex((uintptr_t)slot->base);
+    say(virtio_dev_legacy(&blk.dev) ? ", transport legacy (version 1)\n"
+                                    : ", transport modern (version 2)\n");
+    say_features("features offered    ", offered_mask());
+    say_features("features negotiated ", negotiated_mask());
+    say_dec("queue size ", qsize);
     say_dec(", max request ", virtio_blk_max_request(&blk));
     say_dec(" sectors, seg_max ", info->seg_max);
     say_dec(", size_max ", info->size_max);
@@ -694,16 +738,15 @@ int main(void)
 
     /* What the driver negotiated must make sense: a subset of the offer, VERSION_1 on a modern
        device, and no packed ring (this driver implements split queues only). */
-    if (blk.dev.features & ~blk.dev.offered)
+    if (negotiated_mask() & ~offered_mask())
         ex_fail("negotiated a feature the device did not offer", 0);
-    if (blk.dev.version == 2 && !virtio_dev_has(&blk.dev, VIRTIO_F_VERSION_1))
+    if (!virtio_dev_legacy(&blk.dev) && !virtio_dev_has(&blk.dev, VIRTIO_F_VERSION_1))
         ex_fail("modern device without VIRTIO_F_VERSION_1 negotiated", 0);
     if (virtio_dev_has(&blk.dev, VIRTIO_F_RING_PACKED))
         ex_fail("negotiated VIRTIO_F_RING_PACKED", 0);
-    if (blk.queue.size == 0 || (blk.queue.size & (blk.queue.size - 1u)) != 0 ||
-        blk.queue.size > QUEUE_SIZE)
+    if (qsize == 0 || (qsize & (qsize - 1u)) != 0 || qsize > QUEUE_SIZE)
         ex_fail("queue size is not a power of two within what we asked", 0);
-    if (ro != ((blk.dev.features & VIRTIO_BIT(VIRTIO_BLK_F_RO)) != 0))
+    if (ro != virtio_dev_has(&blk.dev, VIRTIO_BLK_F_RO))
         ex_fail("virtio_blk_read_only disagrees with VIRTIO_BLK_F_RO", 0);
     if (cap < 2048u)
         ex_fail("this example needs a disk of at least 1 MiB", 0);
@@ -749,7 +792,7 @@ int main(void)
         check_zeroes_and_discard();
     check_writeback_switch();
     check_batches();
-    check_queue_sizes(blk.queue.size);
+    check_queue_sizes(qsize);
     if (!ro) {
         say_dec("scratch final: sectors ", scratch);
         say_dec(" count ", final_sectors);

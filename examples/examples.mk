@@ -11,7 +11,7 @@ BUILD ?= build
 
 EX_CC ?= riscv64-unknown-elf-gcc
 EX_QEMU64 ?= qemu-system-riscv64
-EX_NAMES := hello blk bench
+EX_NAMES := hello blk blk_timeout bench
 
 # -march: the examples read the `time` CSR, which needs Zicsr spelled out (binutils >= 2.38).
 # GCC 12 picks no multilib for an arch string with _zicsr, so libgcc (64-bit division on rv32,

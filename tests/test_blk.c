@@ -20,23 +20,46 @@ static void setup_blk(fx *f) {
 }
 
 /* ---- Helpers ------------------------------------------------------------------------------- */
+/* Driver memory for `p` on transport t, from the arena (aligned as the transport needs). */
+static void *blk_mem(fx *f, const virtio_transport *t, const virtio_blk_params *p, size_t *size) {
+    *size = virtio_blk_mem_size(p, t);
+    return *size ? fx_alloc(f, *size, virtio_queue_ring_align(t)) : NULL;
+}
+
+static void blk_params(virtio_blk_params *p, uint32_t qsize, unsigned nreqs) {
+    memset(p, 0, sizeof *p);
+    p->queue_size = qsize;
+    p->requests = nreqs;
+}
+
+/* virtio_blk_init over `t` with a queue of qsize entries and nreqs slots, expecting `want`. */
+static void blk_up_on(fx *f, virtio_blk *b, const virtio_transport *t, uint32_t qsize,
+                      unsigned nreqs, int want) {
+    virtio_blk_params p;
+    size_t sz;
+    void *m;
+    blk_params(&p, qsize, nreqs);
+    m = blk_mem(f, t, &p, &sz);
+    CHECK(m != NULL);
+    CHECK_RC(virtio_blk_init(b, t, &p, m, sz), want);
+}
+
 static void blk_up_n(fx *f, virtio_blk *b, uint32_t qsize, unsigned nreqs) {
-    size_t qs = virtio_queue_mem_size(qsize, f->ver);
-    void *qm, *rm;
-    CHECK(qs != 0);
-    qm = fx_alloc(f, qs, virtio_queue_mem_align(f->ver));
-    rm = fx_alloc(f, VIRTIO_BLK_REQ_MEM(nreqs), 16);
-    CHECK_RC(virtio_blk_init(b, &f->regs, qm, qs, qsize, rm, VIRTIO_BLK_REQ_MEM(nreqs)), VIRTIO_OK);
+    blk_up_on(f, b, &f->t, qsize, nreqs, VIRTIO_OK);
 }
 
 static void blk_up(fx *f, virtio_blk *b) { blk_up_n(f, b, 64, 8); }
 
 /* blk_up expecting one error; the failure message names the code. */
 static void blk_up_expect(fx *f, virtio_blk *b, uint32_t qsize, int want) {
-    size_t qs = virtio_queue_mem_size(qsize, f->ver);
-    void *qm = fx_alloc(f, qs, virtio_queue_mem_align(f->ver));
-    void *rm = fx_alloc(f, VIRTIO_BLK_REQ_MEM(8), 16);
-    CHECK_RC(virtio_blk_init(b, &f->regs, qm, qs, qsize, rm, VIRTIO_BLK_REQ_MEM(8)), want);
+    blk_up_on(f, b, &f->t, qsize, 8, want);
+}
+
+/* The wait bound of every device initialized from now on: the accessor's spin_limit, in the
+   transport the case uses. */
+static void spin_limit(fx *f, uint32_t n) {
+    f->regs.spin_limit = n;
+    (void)fx_transport(f);
 }
 
 /* Buffer in guest memory. */
@@ -78,7 +101,8 @@ static void t_layout(fx *f) {
     CHECK_EQ(offsetof(virtio_blk_req, dwz_flags), 28);
     CHECK_EQ(offsetof(virtio_blk_req, status), 32);
     CHECK_EQ(sizeof(virtio_blk_req) % 8, 0);
-    CHECK_EQ(VIRTIO_BLK_REQ_MEM(3), 3 * sizeof(virtio_blk_req));
+    CHECK_EQ(sizeof(virtio_blk_req), 40);
+    CHECK_EQ(sizeof(virtio_blk_slot) % 8, 0);
     /* struct virtio_blk_config */
     CHECK_EQ(VIRTIO_BLK_CFG_CAPACITY, offsetof(struct sim_blk_config, capacity));
     CHECK_EQ(VIRTIO_BLK_CFG_SIZE_MAX, offsetof(struct sim_blk_config, size_max));
@@ -156,7 +180,7 @@ static void t_init(fx *f) {
     CHECK_EQ(virtio_blk_block_size(&b), 512);
     CHECK_EQ(virtio_blk_read_only(&b), 0);
     CHECK_EQ(virtio_blk_can_flush(&b), 1);
-    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
     CHECK_GE(virtio_blk_max_request(&b), 8);
     in = virtio_blk_get_info(&b);
     CHECK(in != NULL);
@@ -179,7 +203,7 @@ static void t_init(fx *f) {
     CHECK_EQ(in->max_write_zeroes_seg, 1);
     CHECK_EQ(in->write_zeroes_may_unmap, 1);
     CHECK_EQ(in->read_only, 0);
-    CHECK_EQ(b.queue.size, 64);
+    CHECK_EQ(virtio_queue_size(&b.queue), 64);
 }
 
 /* Features the driver does not implement are never accepted, however tempting. */
@@ -224,52 +248,93 @@ static void t_init_minimal_device(fx *f) {
     check_pattern(p, 0, 4096);
 }
 
+/* Caller errors: VIRTIO_EINVAL with no register access and no byte of memory written. */
 static void t_init_args(fx *f) {
     virtio_blk b;
-    size_t qs = virtio_queue_mem_size(64, f->ver), al = virtio_queue_mem_align(f->ver);
-    uint8_t *qm = (uint8_t *)fx_alloc(f, qs + 4096, 4096);
-    uint8_t *rm = (uint8_t *)fx_alloc(f, VIRTIO_BLK_REQ_MEM(8) + 64, 16);
-    size_t rs = VIRTIO_BLK_REQ_MEM(8);
-    CHECK_RC(virtio_blk_init(NULL, &f->regs, qm, qs, 64, rm, rs), VIRTIO_EINVAL);
-    CHECK_RC(virtio_blk_init(&b, NULL, qm, qs, 64, rm, rs), VIRTIO_EINVAL);
-    CHECK_RC(virtio_blk_init(&b, &f->regs, NULL, qs, 64, rm, rs), VIRTIO_EINVAL);
-    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, NULL, rs), VIRTIO_EINVAL);
-    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, rm, 0), VIRTIO_EINVAL);
-    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, rm, sizeof(virtio_blk_req) - 1),
-             VIRTIO_EINVAL);
-    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, rm + 4, rs), VIRTIO_EINVAL);
-    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, rm + 1, rs), VIRTIO_EINVAL);
-    CHECK_RC(virtio_blk_init(&b, &f->regs, qm + al / 2, qs, 64, rm, rs), VIRTIO_EINVAL);
-    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs - 1, 64, rm, rs), VIRTIO_EINVAL);
-    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 100, rm, rs), VIRTIO_EINVAL);
-    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 0, rm, rs), VIRTIO_EINVAL);
-    CHECK_EQ(f->s.writes, 0); /* a caller error changes nothing */
-    CHECK_RC(virtio_blk_init(&b, &f->regs, qm, qs, 64, rm, rs), VIRTIO_OK);
+    virtio_blk_params p, bad;
+    size_t sz, al = virtio_queue_ring_align(&f->t);
+    uint8_t *m, *copy;
+    unsigned long reads, writes;
+    unsigned i;
+    static const uint32_t bad_qs[] = {100, 2, 1, 3, 65536, 0x80000000u};
+    static const uint32_t bad_nr[] = {65536, 70000, 0xffffffffu};
+    blk_params(&p, 64, 8);
+    sz = virtio_blk_mem_size(&p, &f->t);
+    CHECK(sz != 0);
+    m = (uint8_t *)fx_alloc(f, sz + 4096, 4096);
+    copy = (uint8_t *)malloc(sz + 4096);
+    CHECK(copy != NULL);
+    fill(m, sz + 4096, 77);
+    memcpy(copy, m, sz + 4096);
+    reads = f->s.reads;
+    writes = f->s.writes;
+    CHECK_RC(virtio_blk_init(NULL, &f->t, &p, m, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, NULL, &p, m, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, NULL, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, 0), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz - 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m + al / 2, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m + 1, sz), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m + 8, sz), VIRTIO_EINVAL);
+    for (i = 0; i < sizeof bad_qs / sizeof bad_qs[0]; i++) {
+        blk_params(&bad, bad_qs[i], 8);
+        CHECK_EQ(virtio_blk_mem_size(&bad, &f->t), 0);
+        CHECK_RC(virtio_blk_init(&b, &f->t, &bad, m, sz + 4096), VIRTIO_EINVAL);
+    }
+    for (i = 0; i < sizeof bad_nr / sizeof bad_nr[0]; i++) {
+        blk_params(&bad, 64, bad_nr[i]);
+        CHECK_EQ(virtio_blk_mem_size(&bad, &f->t), 0);
+        CHECK_RC(virtio_blk_init(&b, &f->t, &bad, m, sz + 4096), VIRTIO_EINVAL);
+    }
+    blk_params(&bad, 64, 4096); /* valid, but needs more than there is */
+    CHECK_RC(virtio_blk_init(&b, &f->t, &bad, m, sz), VIRTIO_EINVAL);
+    CHECK_EQ(f->s.writes, writes); /* a caller error changes nothing */
+    CHECK_EQ(f->s.reads, reads);   /* and does not even look at the device */
+    CHECK_MEM(m, copy, sz + 4096);
+    free(copy);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_OK);
+    CHECK_RC(virtio_blk_init(&b, &f->t, NULL, m, sz + 4096), VIRTIO_OK); /* defaults */
 }
 
+/* Another device type: VIRTIO_ENODEV before any register access or memory write. */
 static void t_init_not_blk(fx *f) {
     virtio_blk b;
+    virtio_blk_params p;
+    size_t sz;
+    uint8_t *m;
+    unsigned long reads;
     sim_destroy(&f->s);
     sim_init_rng(&f->s, &f->arena, f->ver);
-    blk_up_expect(f, &b, 64, VIRTIO_ENODEV);
+    CHECK_RC(fx_transport(f), VIRTIO_OK);
+    reads = f->s.reads;
+    blk_params(&p, 64, 8);
+    m = (uint8_t *)blk_mem(f, &f->t, &p, &sz);
+    CHECK(m != NULL);
+    memset(m, 0x5a, sz);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_ENODEV);
+    CHECK_EQ(f->s.writes, 0);
+    CHECK_EQ(f->s.reads, reads);
+    CHECK_EQ(m[0], 0x5a);
+    CHECK_EQ(m[sz - 1], 0x5a);
+}
+
+/* A slot the probe refuses: the transport stays unprobed (zeroed), and init refuses that. */
+static void unprobed(fx *f) {
+    virtio_blk b;
+    CHECK_RC(fx_transport(f), VIRTIO_ENODEV);
+    blk_up_on(f, &b, &f->t, 64, 8, VIRTIO_EINVAL);
     CHECK_OK();
     CHECK_EQ(f->s.writes, 0);
 }
 
 static void t_init_empty_slot(fx *f) {
-    virtio_blk b;
     f->s.device_id = 0;
-    blk_up_expect(f, &b, 64, VIRTIO_ENODEV);
-    CHECK_OK();
-    CHECK_EQ(f->s.writes, 0);
+    unprobed(f);
 }
 
 static void t_init_bad_magic(fx *f) {
-    virtio_blk b;
     f->s.magic = 0x12345678;
-    blk_up_expect(f, &b, 64, VIRTIO_ENODEV);
-    CHECK_OK();
-    CHECK_EQ(f->s.writes, 0);
+    unprobed(f);
 }
 
 /* A configuration that makes no sense is a device fault: refused, FAILED, latched. */
@@ -342,11 +407,29 @@ static void t_init_no_version_1(fx *f) {
     blk_up_expect(f, &b, 64, f->ver == 2 ? VIRTIO_EFEATURES : VIRTIO_OK);
 }
 
+/* The device does not finish its reset: VIRTIO_EBUSY, and not one byte of memory is written
+   (the device may still be using it for an earlier driver). */
 static void t_init_reset_stuck(fx *f) {
     virtio_blk b;
+    virtio_blk_params p;
+    size_t sz;
+    uint8_t *m, *p8 = buf(f, 512);
+    blk_params(&p, 64, 8);
+    m = (uint8_t *)blk_mem(f, &f->t, &p, &sz);
+    CHECK(m != NULL);
+    memset(m, 0x5a, sz);
     f->s.reset_stuck = 1;
     f->s.relax_giveup = 1000;
-    blk_up_expect(f, &b, 64, VIRTIO_ETIMEDOUT);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_EBUSY);
+    CHECK_EQ(f->s.resets, 1);
+    CHECK_EQ(m[0], 0x5a);
+    CHECK_EQ(m[sz / 2], 0x5a);
+    CHECK_EQ(m[sz - 1], 0x5a);
+    CHECK_RC(virtio_blk_read(&b, 0, p8, 512), VIRTIO_EBUSY);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
+    f->s.reset_stuck = 0;
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_OK);
+    CHECK_RC(virtio_blk_read(&b, 0, p8, 512), VIRTIO_OK);
 }
 
 static void t_init_gen_forever(fx *f) {
@@ -378,7 +461,7 @@ static void t_init_queue_max_100(fx *f) {
     f->s.q[0].num_max = 100;
     blk_up_n(f, &b, 128, 8);
     CHECK_OK();
-    CHECK_EQ(b.queue.size, 64);
+    CHECK_EQ(virtio_queue_size(&b.queue), 64);
 }
 
 static void t_init_no_queue(fx *f) {
@@ -424,7 +507,7 @@ static void t_read(fx *f) {
     CHECK_RC(virtio_blk_read(&b, CAP - 16, p, 8192), VIRTIO_OK); /* the very end */
     check_pattern(p, CAP - 16, 8192);
     CHECK_OK();
-    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
 }
 
 static void t_write(fx *f) {
@@ -467,7 +550,7 @@ static void t_range(fx *f) {
     CHECK_RC(virtio_blk_write_zeroes(&b, CAP, 1, 0), VIRTIO_ERANGE);
     CHECK_RC(virtio_blk_write_zeroes(&b, 1, UINT64_MAX, 0), VIRTIO_ERANGE);
     CHECK_EQ(nreq(f), n0); /* nothing was sent */
-    CHECK_EQ(b.dev.error, 0);
+    CHECK_RC(virtio_dev_usable(&b.dev), VIRTIO_OK);
     CHECK_RC(virtio_blk_read(&b, CAP - 1, p, 512), VIRTIO_OK);
 }
 
@@ -519,7 +602,7 @@ static void t_read_only(fx *f) {
     check_pattern(p, 0, 4096);
     CHECK_OK();
     CHECK_RC(virtio_blk_flush(&b), VIRTIO_OK);
-    CHECK_EQ(b.dev.error, 0);
+    CHECK_RC(virtio_dev_usable(&b.dev), VIRTIO_OK);
 }
 
 /* A drive that fails writes without saying it is read-only (QEMU answers IOERR). */
@@ -558,8 +641,8 @@ static void t_ioerr(fx *f) {
     CHECK_RC(virtio_blk_write(&b, 4, p, 512), VIRTIO_EIO);
     CHECK_RC(virtio_blk_write(&b, 4, p, 512), VIRTIO_OK);
     CHECK_MEM(f->s.disk + 4 * 512, p, 512);
-    CHECK_EQ(b.dev.error, 0);
-    CHECK_EQ(b.queue.error, 0);
+    CHECK_RC(virtio_dev_usable(&b.dev), VIRTIO_OK);
+    CHECK_RC(virtio_queue_usable(&b.queue), VIRTIO_OK);
 }
 
 /* A status byte that is none of OK, IOERR, UNSUPP: the device is broken. */
@@ -754,7 +837,7 @@ static void t_split_queue_small(fx *f) {
     f->s.q[0].num_max = 8;
     blk_up_n(f, &b, 64, 4);
     CHECK_OK();
-    CHECK_EQ(b.queue.size, 8);
+    CHECK_EQ(virtio_queue_size(&b.queue), 8);
     CHECK_LE(virtio_blk_max_request(&b), 6 * 8);
     CHECK_RC(virtio_blk_read(&b, 3, r, 256 * 1024), VIRTIO_OK);
     check_pattern(r, 3, 256 * 1024);
@@ -797,7 +880,7 @@ static void t_submit_poll(fx *f) {
         CHECK(!(seen & (1u << ids[i])));
         seen |= 1u << ids[i];
     }
-    CHECK_EQ(virtio_blk_in_flight(&b), 16);
+    CHECK_EQ(virtio_blk_pending(&b), 16);
     CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 0, p, 512, &id), VIRTIO_ENOSPC);
     CHECK_RC(virtio_blk_kick(&b), VIRTIO_OK);
     CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_EAGAIN);
@@ -814,7 +897,7 @@ static void t_submit_poll(fx *f) {
         CHECK_OK();
     }
     CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_EAGAIN);
-    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
 }
 
 /* Submits are batched: the device sees nothing until a kick or poll, then one notification. */
@@ -851,7 +934,7 @@ static void t_submit_queue_full(fx *f) {
     CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 0, p, 512, &id), VIRTIO_OK);
     CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 1, p + 512, 512, &id), VIRTIO_OK);
     CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 2, p + 1024, 512, &id), VIRTIO_ENOSPC);
-    CHECK_EQ(virtio_blk_in_flight(&b), 2);
+    CHECK_EQ(virtio_blk_pending(&b), 2);
     CHECK_RC(virtio_blk_kick(&b), VIRTIO_OK);
     sim_process(&f->s);
     for (i = 0; i < 2; i++) {
@@ -886,7 +969,7 @@ static void t_submit_args(fx *f) {
     CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_GET_ID, 0, NULL, 20, &id), VIRTIO_EINVAL);
     CHECK_RC(virtio_blk_poll(NULL, &id, &res), VIRTIO_EINVAL);
     CHECK_RC(virtio_blk_kick(NULL), VIRTIO_EINVAL);
-    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
     CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_EAGAIN);
     CHECK_EQ(nreq(f), 0);
 }
@@ -907,7 +990,7 @@ static void t_submit_types(fx *f) {
     CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_GET_ID, 0, idb, 20, &id[3]), VIRTIO_OK);
     CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_DISCARD, 200, NULL, 8, &id[4]), VIRTIO_OK);
     CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_WRITE_ZEROES, 300, NULL, 4, &id[5]), VIRTIO_OK);
-    CHECK_EQ(virtio_blk_in_flight(&b), 6);
+    CHECK_EQ(virtio_blk_pending(&b), 6);
     for (i = 0; i < 6; i++) {
         CHECK_RC(virtio_blk_poll(&b, &got, &res), VIRTIO_OK);
         CHECK_RC(res, VIRTIO_OK);
@@ -972,7 +1055,7 @@ static void t_mix_blocking(fx *f) {
     CHECK_RC(virtio_blk_read(&b, 50, r, 4096), VIRTIO_OK);
     check_pattern(r, 50, 4096);
     CHECK_OK();
-    CHECK_EQ(virtio_blk_in_flight(&b), 3);
+    CHECK_EQ(virtio_blk_pending(&b), 3);
     CHECK_MEM(f->s.disk + 500 * 512, w, 3 * 4096); /* the writes were done meanwhile */
     for (i = 0; i < 3; i++) {
         CHECK_RC(virtio_blk_poll(&b, &got, &res), VIRTIO_OK);
@@ -982,7 +1065,7 @@ static void t_mix_blocking(fx *f) {
         seen |= 1u << got;
     }
     CHECK_RC(virtio_blk_poll(&b, &got, &res), VIRTIO_EAGAIN);
-    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
     /* and a blocking write with reads in flight, completed in order, one per relax: the
        blocking call sees the others finish first and must keep waiting for its own */
     f->s.reverse = 0;
@@ -994,7 +1077,7 @@ static void t_mix_blocking(fx *f) {
     fill(r, 4096, 12);
     CHECK_RC(virtio_blk_write(&b, 900, r, 4096), VIRTIO_OK);
     CHECK_MEM(f->s.disk + 900 * 512, r, 4096);
-    CHECK_EQ(virtio_blk_in_flight(&b), 3);
+    CHECK_EQ(virtio_blk_pending(&b), 3);
     seen = 0;
     for (i = 0; i < 3; i++) {
         CHECK_RC(virtio_blk_poll(&b, &got, &res), VIRTIO_OK);
@@ -1022,8 +1105,8 @@ static void t_mix_slots_full(fx *f) {
     for (i = 0; i < 4; i++)
         CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, i, p + 512 * i, 512, &id), VIRTIO_OK);
     CHECK_RC(virtio_blk_read(&b, 9, r, 512), VIRTIO_ENOSPC);
-    CHECK_EQ(virtio_blk_in_flight(&b), 4);
-    CHECK_EQ(b.dev.error, 0);
+    CHECK_EQ(virtio_blk_pending(&b), 4);
+    CHECK_RC(virtio_dev_usable(&b.dev), VIRTIO_OK);
     for (i = 0; i < 4; i++) {
         CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_OK);
         CHECK_RC(res, VIRTIO_OK);
@@ -1114,7 +1197,7 @@ static void t_many_in_flight(fx *f) {
     free(model);
     CHECK_OK();
     CHECK_EQ(completed, N);
-    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
 }
 
 /* 70000 blocking reads on a queue of 4 entries: the 16-bit ring indices wrap. */
@@ -1125,7 +1208,7 @@ static void t_wrap(fx *f) {
     f->s.q[0].num_max = 4;
     blk_up_n(f, &b, 4, 2);
     CHECK_OK();
-    CHECK_EQ(b.queue.size, 4);
+    CHECK_EQ(virtio_queue_size(&b.queue), 4);
     for (i = 0; i < 70000; i++) {
         uint64_t sector = (i * 7u) % CAP;
         CHECK_RC(virtio_blk_read(&b, sector, p, 512), VIRTIO_OK);
@@ -1172,35 +1255,51 @@ static void t_mis_id_repeat(fx *f) { blk_misbehave(f, SIM_MIS_USED_ID_REPEAT); }
 static void t_mis_len_big(fx *f) { blk_misbehave(f, SIM_MIS_USED_LEN_BIG); }
 static void t_mis_idx_jump(fx *f) { blk_misbehave(f, SIM_MIS_USED_IDX_JUMP); }
 
+/* The device never answers: the read times out within the bound, and the device is reset
+   before the call returns, so nothing can write the buffer afterwards. The error is latched. */
 static void t_swallow(fx *f) {
     virtio_blk b;
-    uint8_t *p = buf(f, 4096);
+    uint8_t *p = buf(f, 4096), *copy = buf(f, 4096);
+    unsigned long resets;
+    spin_limit(f, 1000);
     blk_up(f, &b);
     CHECK_OK();
     f->s.swallow = 1;
-    b.dev.spin_limit = 1000;
+    resets = f->s.resets;
     CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_ETIMEDOUT);
     CHECK_LE(f->s.relax_max_iter, 1000);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
+    memcpy(copy, p, 4096);
+    f->s.swallow = 0;
+    CHECK_EQ(sim_process(&f->s), 0); /* the device holds nothing of ours */
+    CHECK_MEM(p, copy, 4096);
     CHECK_RC(virtio_blk_flush(&b), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.resets, resets + 1); /* latched: no second request, no second reset */
 }
 
-/* A blocking read gives up (timeout) while the device still holds the request; when the device
-   answers later, the slot is quietly freed: not reported by poll, and reusable. */
+/* A blocking read gives up (timeout) while the device still holds the request: the device is
+   reset, so the answer never comes; the buffer is not written (the device has not looked at
+   the request yet); init again and everything works. */
 static void t_late_answer_after_timeout(fx *f) {
     virtio_blk b;
     uint8_t *p = buf(f, 512);
     unsigned id;
     int res;
+    spin_limit(f, 500);
     blk_up_n(f, &b, 64, 2);
     CHECK_OK();
     f->s.manual = 1;
-    b.dev.spin_limit = 500;
+    memset(p, 0xa5, 512);
     CHECK_RC(virtio_blk_read(&b, 5, p, 512), VIRTIO_ETIMEDOUT);
-    CHECK_EQ(b.dev.error, 0); /* a timeout is not a device fault */
-    CHECK_EQ(sim_process(&f->s), 1);
-    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_EAGAIN);
-    CHECK_EQ(virtio_blk_in_flight(&b), 0);
+    CHECK_EQ(sim_process(&f->s), 0); /* reset: the request is gone */
+    CHECK_EQ(p[0], 0xa5);
+    CHECK_EQ(p[511], 0xa5);
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
     f->s.manual = 0;
+    blk_up_n(f, &b, 64, 2);
+    CHECK_OK();
     CHECK_RC(virtio_blk_read(&b, 6, p, 512), VIRTIO_OK);
     CHECK_RC(virtio_blk_read(&b, 7, p, 512), VIRTIO_OK); /* both slots usable */
     check_pattern(p, 7, 512);
@@ -1214,11 +1313,14 @@ static void t_late_answer_after_timeout(fx *f) {
 static void t_needs_reset(fx *f) {
     virtio_blk b;
     uint8_t *p = buf(f, 4096);
+    unsigned long resets;
+    spin_limit(f, 50000);
     blk_up(f, &b);
     CHECK_OK();
     sim_set_needs_reset(&f->s);
-    b.dev.spin_limit = 50000;
+    resets = f->s.resets;
     CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_ENEEDS_RESET);
+    CHECK_EQ(f->s.resets, resets + 1); /* the driver reset it, as the device asked */
     CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_ENEEDS_RESET);
     CHECK_RC(virtio_blk_write(&b, 0, p, 4096), VIRTIO_ENEEDS_RESET);
 }
@@ -1228,17 +1330,20 @@ static void t_two_disks(fx *f) {
     virtio_blk b1, b2;
     sim *s2 = fx_extra(f, 1);
     virtio_regs r2;
-    size_t qs = virtio_queue_mem_size(16, f->ver);
-    void *qm = fx_alloc(f, qs, virtio_queue_mem_align(f->ver));
-    void *rm = fx_alloc(f, VIRTIO_BLK_REQ_MEM(4), 16);
+    virtio_transport t2;
     uint8_t *w = buf(f, 4096), *r = buf(f, 4096);
     int i;
     CHECK_EQ(sim_init_blk(s2, &f->arena, f->ver, 64), 0);
     memset(s2->disk, 0x3c, 64 * 512);
     r2 = sim_regs(s2);
+    if (f->direct)
+        sim_transport(&t2, s2);
+    else
+        CHECK_RC(virtio_mmio_transport(&t2, &r2), VIRTIO_OK);
     blk_up(f, &b1);
     CHECK_OK();
-    CHECK_RC(virtio_blk_init(&b2, &r2, qm, qs, 16, rm, VIRTIO_BLK_REQ_MEM(4)), VIRTIO_OK);
+    blk_up_on(f, &b2, &t2, 16, 4, VIRTIO_OK);
+    CHECK_OK();
     CHECK_EQ(virtio_blk_capacity(&b2), 64);
     for (i = 0; i < 8; i++) {
         fill(w, 4096, (unsigned)i);
@@ -1262,22 +1367,351 @@ static void t_queries_null(fx *f) {
     CHECK_EQ(virtio_blk_can_flush(NULL), 0);
     CHECK_EQ(virtio_blk_max_request(NULL), 0);
     CHECK(virtio_blk_get_info(NULL) == NULL);
-    CHECK_EQ(virtio_blk_in_flight(NULL), 0);
+    CHECK_EQ(virtio_blk_pending(NULL), 0);
+}
+
+/* ---- Memory, ownership, lifecycle ------------------------------------------------------------ */
+/* The compile-time bound is the plan for any transport, and never less than a transport's. */
+static void t_mem_size(fx *f) {
+    static const uint32_t qs[] = {4, 8, 64, 256, 1024, 32768};
+    static const uint32_t nr[] = {1, 16, 255, 65535};
+    virtio_blk_params p;
+    unsigned i, k;
+    CHECK_EQ(virtio_blk_mem_size(NULL, NULL), VIRTIO_BLK_MEM(0, 0));
+    CHECK_EQ(VIRTIO_BLK_MEM(0, 0), VIRTIO_BLK_MEM(64, 16));
+    blk_params(&p, 0, 0);
+    CHECK_EQ(virtio_blk_mem_size(&p, NULL), VIRTIO_BLK_MEM(64, 16));
+    CHECK_EQ(virtio_blk_mem_size(NULL, &f->t), virtio_blk_mem_size(&p, &f->t));
+    for (i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        for (k = 0; k < sizeof nr / sizeof nr[0]; k++) {
+            size_t bound = VIRTIO_BLK_MEM(qs[i], nr[k]);
+            blk_params(&p, qs[i], nr[k]);
+            CHECK_EQ(virtio_blk_mem_size(&p, NULL), bound);
+            CHECK_LE(virtio_blk_mem_size(&p, &f->t), bound);
+            CHECK_GE(virtio_blk_mem_size(&p, &f->t),
+                     virtio_queue_ring_size(&f->t, qs[i]) + virtio_queue_shadow_size(qs[i]) +
+                         nr[k] * (sizeof(virtio_blk_req) + sizeof(virtio_blk_slot)));
+            if (f->ver == 1) CHECK_EQ(virtio_blk_mem_size(&p, &f->t), bound);
+        }
+    }
+}
+
+/* Rings at the start of the block, the request headers (which the device reads and writes)
+   right after them, everything inside the block. */
+static void t_mem_layout(fx *f) {
+    virtio_blk b;
+    virtio_blk_params p;
+    size_t sz, ring = virtio_queue_ring_size(&f->t, 64);
+    uint8_t *m, *d = buf(f, 4096);
+    uint64_t gpa;
+    const sim_log *lg;
+    unsigned k;
+    blk_params(&p, 64, 8);
+    m = (uint8_t *)blk_mem(f, &f->t, &p, &sz);
+    CHECK(m != NULL);
+    gpa = sim_gpa(&f->s, m);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_OK);
+    CHECK_EQ(f->s.q[0].desc, gpa);
+    CHECK_RC(virtio_blk_read(&b, 0, d, 4096), VIRTIO_OK);
+    lg = sim_last(&f->s, 0);
+    CHECK_EQ(lg->ndesc, 3);
+    for (k = 0; k < 3; k += 2) { /* header and status byte */
+        CHECK_GE(lg->addr[k], gpa + ring);
+        CHECK_LE(lg->addr[k] + lg->len[k], gpa + ring + 8 * sizeof(virtio_blk_req));
+    }
+}
+
+/* What a later boot stage finds: a device still running with a request of the earlier stage.
+   Init must reset it before it writes one byte of the memory (the old request's buffer is
+   never written, the old rings are not reused). Seen from the transport: the memory is as the
+   earlier stage left it when the first reset is written. */
+static struct {
+    const virtio_transport_ops *inner;
+    const uint8_t *mem, *copy;
+    size_t n;
+    unsigned long resets;
+    int dirty_at_first_reset;
+} watch;
+static virtio_transport_ops watch_ops;
+
+static void watch_set_status(virtio_transport *t, uint32_t status) {
+    if (status == 0 && watch.resets++ == 0)
+        watch.dirty_at_first_reset = memcmp(watch.mem, watch.copy, watch.n) != 0;
+    watch.inner->set_status(t, status);
+}
+
+static void t_init_running_device(fx *f) {
+    virtio_blk early, later;
+    virtio_blk_params p;
+    virtio_transport wt;
+    size_t sz;
+    uint8_t *m, *d = buf(f, 4096), *copy;
+    unsigned long resets;
+    unsigned id;
+    blk_params(&p, 64, 8);
+    m = (uint8_t *)blk_mem(f, &f->t, &p, &sz);
+    CHECK(m != NULL);
+    CHECK_RC(virtio_blk_init(&early, &f->t, &p, m, sz), VIRTIO_OK);
+    f->s.manual = 1;
+    memset(d, 0xa5, 4096);
+    CHECK_RC(virtio_blk_submit(&early, VIRTIO_BLK_T_IN, 0, d, 4096, &id), VIRTIO_OK);
+    CHECK_RC(virtio_blk_kick(&early), VIRTIO_OK); /* the device has it, not yet answered */
+    copy = (uint8_t *)malloc(sz);
+    CHECK(copy != NULL);
+    memcpy(copy, m, sz);
+    memset(&watch, 0, sizeof watch);
+    watch.inner = f->t.ops;
+    watch.mem = m;
+    watch.copy = copy;
+    watch.n = sz;
+    watch_ops = *f->t.ops;
+    watch_ops.set_status = watch_set_status;
+    wt = f->t;
+    wt.ops = &watch_ops;
+    resets = f->s.resets;
+    memset(&later, 0, sizeof later);
+    CHECK_RC(virtio_blk_init(&later, &wt, &p, m, sz), VIRTIO_OK);
+    free(copy);
+    CHECK_GE(watch.resets, 1);
+    CHECK_EQ(watch.dirty_at_first_reset, 0);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(sim_process(&f->s), 0); /* the earlier stage's request is gone */
+    CHECK_EQ(d[0], 0xa5);
+    CHECK_EQ(d[4095], 0xa5);
+    f->s.manual = 0;
+    CHECK_RC(virtio_blk_read(&later, 8, d, 4096), VIRTIO_OK);
+    check_pattern(d, 8, 4096);
+}
+
+/* A blocking read times out while three non-blocking reads are in flight: the device is reset,
+   every request is over (pending 0), and no buffer is written afterwards. */
+static void t_timeout_abandons_all(fx *f) {
+    virtio_blk b;
+    uint8_t *d = buf(f, 4 * 512);
+    unsigned id, i;
+    int res;
+    unsigned long resets;
+    spin_limit(f, 1000);
+    blk_up(f, &b);
+    CHECK_OK();
+    f->s.manual = 1;
+    memset(d, 0xa5, 4 * 512);
+    for (i = 0; i < 3; i++)
+        CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, i, d + 512 * i, 512, &id), VIRTIO_OK);
+    resets = f->s.resets;
+    CHECK_RC(virtio_blk_read(&b, 9, d + 3 * 512, 512), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
+    CHECK_EQ(sim_process(&f->s), 0);
+    for (i = 0; i < 4 * 512; i++)
+        CHECK_EQ(d[i], 0xa5);
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_ETIMEDOUT);
+    CHECK_RC(virtio_blk_wait(&b, &id, &res), VIRTIO_ETIMEDOUT);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 0, d, 512, &id), VIRTIO_ETIMEDOUT);
+}
+
+/* The wait fails and the reset does not complete: VIRTIO_EBUSY, and the requests stay the
+   device's (pending counts them) until virtio_blk_reset succeeds. */
+static void t_timeout_reset_stuck(fx *f) {
+    virtio_blk b;
+    uint8_t *d = buf(f, 2 * 512);
+    unsigned id;
+    int res;
+    spin_limit(f, 1000);
+    blk_up(f, &b);
+    CHECK_OK();
+    f->s.manual = 1;
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 1, d, 512, &id), VIRTIO_OK);
+    f->s.reset_stuck = 1;
+    CHECK_RC(virtio_blk_read(&b, 2, d + 512, 512), VIRTIO_EBUSY);
+    CHECK_EQ(virtio_blk_pending(&b), 2);
+    CHECK_RC(virtio_blk_read(&b, 2, d + 512, 512), VIRTIO_EBUSY);
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_EBUSY);
+    CHECK_RC(virtio_blk_wait(&b, &id, &res), VIRTIO_EBUSY);
+    CHECK_RC(virtio_blk_reset(&b), VIRTIO_EBUSY);
+    CHECK_EQ(virtio_blk_pending(&b), 2);
+    f->s.reset_stuck = 0;
+    CHECK_RC(virtio_blk_reset(&b), VIRTIO_OK);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
+    CHECK_RC(virtio_blk_read(&b, 2, d + 512, 512), VIRTIO_ESTATE);
+    f->s.manual = 0;
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 2, d + 512, 512), VIRTIO_OK);
+    check_pattern(d + 512, 2, 512);
+}
+
+/* wait: VIRTIO_EAGAIN at once when nothing is pending (no relax call: no spinning); otherwise
+   the finished requests, also those a blocking call left, and it publishes submits itself. */
+static void t_wait(fx *f) {
+    virtio_blk b;
+    uint8_t *d = buf(f, 4 * 512), *r = buf(f, 512);
+    unsigned id[3], got, i, seen = 0;
+    unsigned long relax;
+    int res;
+    blk_up(f, &b);
+    CHECK_OK();
+    relax = f->s.relax_calls;
+    CHECK_RC(virtio_blk_wait(&b, &got, &res), VIRTIO_EAGAIN);
+    CHECK_EQ(f->s.relax_calls, relax);
+    f->s.manual = 1;
+    f->s.process_on_relax = 1;
+    f->s.relax_delay = 5;
+    for (i = 0; i < 3; i++)
+        CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 40 + i, d + 512 * i, 512, &id[i]),
+                 VIRTIO_OK);
+    CHECK_RC(virtio_blk_read(&b, 50, r, 512), VIRTIO_OK); /* leaves the three finished */
+    CHECK_EQ(virtio_blk_pending(&b), 3);
+    for (i = 0; i < 3; i++) {
+        CHECK_RC(virtio_blk_wait(&b, &got, &res), VIRTIO_OK);
+        CHECK_RC(res, VIRTIO_OK);
+        CHECK(got == id[0] || got == id[1] || got == id[2]);
+        CHECK(!(seen & (1u << got)));
+        seen |= 1u << got;
+    }
+    check_pattern(d, 40, 3 * 512);
+    CHECK_OK();
+    relax = f->s.relax_calls;
+    CHECK_RC(virtio_blk_wait(&b, &got, &res), VIRTIO_EAGAIN);
+    CHECK_EQ(f->s.relax_calls, relax);
+    /* submitted, never kicked: wait publishes it, then waits for the device */
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 60, d, 512, &id[0]), VIRTIO_OK);
+    CHECK_RC(virtio_blk_wait(&b, &got, &res), VIRTIO_OK);
+    CHECK_EQ(got, id[0]);
+    CHECK_GE(f->s.relax_calls, relax + 5);
+    check_pattern(d, 60, 512);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
+}
+
+/* wait on a device that never answers: timeout, reset, every buffer the caller's again. */
+static void t_wait_timeout(fx *f) {
+    virtio_blk b;
+    uint8_t *d = buf(f, 2 * 512);
+    unsigned id, i;
+    int res;
+    unsigned long resets;
+    spin_limit(f, 1000);
+    blk_up(f, &b);
+    CHECK_OK();
+    f->s.manual = 1;
+    memset(d, 0xa5, 2 * 512);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 1, d, 512, &id), VIRTIO_OK);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 2, d + 512, 512, &id), VIRTIO_OK);
+    resets = f->s.resets;
+    CHECK_RC(virtio_blk_wait(&b, &id, &res), VIRTIO_ETIMEDOUT);
+    CHECK_LE(f->s.relax_max_iter, 1000);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
+    CHECK_EQ(sim_process(&f->s), 0);
+    for (i = 0; i < 2 * 512; i++)
+        CHECK_EQ(d[i], 0xa5);
+    CHECK_RC(virtio_blk_wait(&b, &id, &res), VIRTIO_ETIMEDOUT);
+}
+
+/* A status byte that is none of OK, IOERR, UNSUPP found while waiting: the device is broken,
+   so it is reset before wait returns (other requests were in flight). */
+static void t_wait_bad_status(fx *f) {
+    virtio_blk b;
+    uint8_t *d = buf(f, 2 * 512);
+    unsigned id;
+    int res;
+    unsigned long resets;
+    blk_up(f, &b);
+    CHECK_OK();
+    f->s.manual = 1;
+    f->s.max_per_pass = 1;
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 1, d, 512, &id), VIRTIO_OK);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 2, d + 512, 512, &id), VIRTIO_OK);
+    CHECK_RC(virtio_blk_kick(&b), VIRTIO_OK);
+    f->s.blk_fail_count = 1;
+    f->s.blk_fail_status = 0x77;
+    CHECK_EQ(sim_process(&f->s), 1);
+    resets = f->s.resets;
+    CHECK_RC(virtio_blk_wait(&b, &id, &res), VIRTIO_EDEVICE);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
+    CHECK_EQ(sim_process(&f->s), 0);
+    CHECK_RC(virtio_blk_read(&b, 0, d, 512), VIRTIO_EDEVICE);
+}
+
+/* virtio_blk_reset: every request over, ESTATE until init again. */
+static void t_reset(fx *f) {
+    virtio_blk b;
+    uint8_t *d = buf(f, 2 * 512);
+    unsigned id;
+    int res;
+    unsigned long resets;
+    blk_up(f, &b);
+    CHECK_OK();
+    f->s.manual = 1;
+    memset(d, 0xa5, 2 * 512);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 1, d, 512, &id), VIRTIO_OK);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 2, d + 512, 512, &id), VIRTIO_OK);
+    CHECK_RC(virtio_blk_kick(&b), VIRTIO_OK);
+    resets = f->s.resets;
+    CHECK_RC(virtio_blk_reset(&b), VIRTIO_OK);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
+    CHECK_EQ(sim_process(&f->s), 0);
+    CHECK_EQ(d[0], 0xa5);
+    CHECK_EQ(d[1023], 0xa5);
+    CHECK_RC(virtio_blk_read(&b, 0, d, 512), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_wait(&b, &id, &res), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 0, d, 512, &id), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_reset(NULL), VIRTIO_EINVAL);
+    f->s.manual = 0;
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 3, d, 512), VIRTIO_OK);
+    check_pattern(d, 3, 512);
+}
+
+/* A zeroed object (never initialized): VIRTIO_ESTATE from every call, no register access. */
+static void t_zeroed(fx *f) {
+    virtio_blk b;
+    uint8_t *d = buf(f, 512);
+    char idb[VIRTIO_BLK_ID_BYTES];
+    unsigned id;
+    int res;
+    memset(&b, 0, sizeof b);
+    CHECK_RC(virtio_blk_read(&b, 0, d, 512), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_write(&b, 0, d, 512), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_get_id(&b, idb), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_discard(&b, 0, 8), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_write_zeroes(&b, 0, 8, 0), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_set_writeback(&b, 1), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 0, d, 512, &id), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_kick(&b), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_poll(&b, &id, &res), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_wait(&b, &id, &res), VIRTIO_ESTATE);
+    CHECK_RC(virtio_blk_reset(&b), VIRTIO_ESTATE);
+    CHECK_EQ(virtio_blk_pending(&b), 0);
+    CHECK_EQ(virtio_blk_capacity(&b), 0);
+    CHECK_EQ(virtio_blk_max_request(&b), 0);
+    CHECK_EQ(f->s.reads + f->s.writes, 0);
+    CHECK_RC(virtio_blk_wait(NULL, &id, &res), VIRTIO_EINVAL);
 }
 
 /* ---- Cost ---------------------------------------------------------------------------------- */
 /* Register accesses of one blocking 4 KiB read after init: the notification, and nothing else
-   on a device that answers at once. */
+   on a device that answers at once. Also reported: the accesses of probe and init. */
 static void t_register_cost(fx *f) {
     virtio_blk b;
     sim_counter c;
     virtio_regs cr = sim_counter_regs(&c, &f->regs);
-    size_t qs = virtio_queue_mem_size(64, f->ver);
-    void *qm = fx_alloc(f, qs, virtio_queue_mem_align(f->ver));
-    void *rm = fx_alloc(f, VIRTIO_BLK_REQ_MEM(8), 16);
+    virtio_transport t;
     uint8_t *p = buf(f, 4096);
-    unsigned long n;
-    CHECK_RC(virtio_blk_init(&b, &cr, qm, qs, 64, rm, VIRTIO_BLK_REQ_MEM(8)), VIRTIO_OK);
+    unsigned long n, probe;
+    CHECK_RC(virtio_mmio_transport(&t, &cr), VIRTIO_OK);
+    probe = c.reads + c.writes;
+    c.reads = c.writes = 0;
+    blk_up_on(f, &b, &t, 64, 8, VIRTIO_OK);
+    CHECK_OK();
+    printf("INFO regs of probe + init (v%u, %s): %lu + %lu (%lu reads, %lu writes in init)\n",
+           (unsigned)f->ver, f->eidx ? "event_idx" : "no event_idx", probe, c.reads + c.writes,
+           c.reads, c.writes);
     CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_OK); /* warm */
     c.reads = c.writes = 0;
     CHECK_RC(virtio_blk_read(&b, 8, p, 4096), VIRTIO_OK);
@@ -1295,8 +1729,9 @@ static const tcase cases[] = {
     {"init reads the configuration, negotiates what it implements", t_init, RUN_BOTH | RUN_EIDX},
     {"init accepts no unimplemented feature", t_init_extra_features, RUN_BOTH},
     {"init on a device that offers nothing optional", t_init_minimal_device, RUN_BOTH},
-    {"init bad arguments -> EINVAL, nothing written", t_init_args, RUN_BOTH},
-    {"init on an rng device -> ENODEV", t_init_not_blk, RUN_BOTH},
+    {"init bad arguments -> EINVAL, no register access, memory untouched", t_init_args,
+     RUN_BOTH},
+    {"init on an rng device -> ENODEV, nothing touched", t_init_not_blk, RUN_BOTH},
     {"init on an empty slot -> ENODEV", t_init_empty_slot, RUN_BOTH},
     {"init on bad magic -> ENODEV", t_init_bad_magic, RUN_BOTH},
     {"config blk_size 3 -> EDEVICE, FAILED, latched", t_cfg_blk_size_3, RUN_BOTH},
@@ -1307,7 +1742,7 @@ static const tcase cases[] = {
     {"config blk_size 4096: whole logical blocks only", t_cfg_blk_size_4096, RUN_BOTH},
     {"init FEATURES_OK refused", t_init_features_ok_refused, RUN_BOTH},
     {"init device without VERSION_1", t_init_no_version_1, RUN_BOTH},
-    {"init status stuck after reset -> ETIMEDOUT", t_init_reset_stuck, RUN_BOTH},
+    {"init status stuck after reset -> EBUSY, memory untouched", t_init_reset_stuck, RUN_BOTH},
     {"init config generation changing forever", t_init_gen_forever, RUN_BOTH},
     {"init config generation retry, consistent capacity", t_init_gen_retry, RUN_BOTH},
     {"init QueueNumMax 100 -> queue of 64", t_init_queue_max_100, RUN_BOTH},
@@ -1345,12 +1780,30 @@ static const tcase cases[] = {
     {"used id repeated -> EDEVICE latched", t_mis_id_repeat, RUN_BOTH},
     {"used len above writable part -> EDEVICE latched", t_mis_len_big, RUN_BOTH},
     {"used idx jumps past outstanding -> EDEVICE latched", t_mis_idx_jump, RUN_BOTH},
-    {"device swallows requests -> ETIMEDOUT", t_swallow, RUN_BOTH},
-    {"late answer after a blocking timeout frees the slot", t_late_answer_after_timeout, RUN_BOTH},
+    {"device swallows requests -> ETIMEDOUT, reset, buffer untouched after", t_swallow,
+     RUN_BOTH},
+    {"blocking timeout: the device is reset, no late answer, init again",
+     t_late_answer_after_timeout, RUN_BOTH},
     {"NEEDS_RESET during a read -> ENEEDS_RESET", t_needs_reset, RUN_BOTH},
     {"two disks at once", t_two_disks, RUN_BOTH},
     {"queries with NULL", t_queries_null, RUN_ONCE},
-    {"register accesses per 4 KiB read <= 2", t_register_cost, RUN_BOTH | RUN_EIDX},
+    {"register accesses per 4 KiB read <= 2", t_register_cost,
+     RUN_BOTH | RUN_EIDX | RUN_MMIO_ONLY},
+    {"memory size: VIRTIO_BLK_MEM bounds every transport, NULL = defaults", t_mem_size,
+     RUN_BOTH},
+    {"memory layout: rings first, request headers after, all inside the block", t_mem_layout,
+     RUN_BOTH},
+    {"init on a device left running resets it before writing memory", t_init_running_device,
+     RUN_BOTH},
+    {"blocking timeout with requests in flight: reset, all over, buffers untouched",
+     t_timeout_abandons_all, RUN_BOTH},
+    {"timeout and the reset does not complete -> EBUSY, pending until reset",
+     t_timeout_reset_stuck, RUN_BOTH},
+    {"wait: EAGAIN at once when idle, returns what finished", t_wait, RUN_BOTH | RUN_EIDX},
+    {"wait times out -> ETIMEDOUT, device reset, buffers untouched", t_wait_timeout, RUN_BOTH},
+    {"wait finds a nonsense status byte -> EDEVICE, device reset", t_wait_bad_status, RUN_BOTH},
+    {"reset: requests over, ESTATE until init again", t_reset, RUN_BOTH},
+    {"zeroed object -> ESTATE from every call, no register access", t_zeroed, RUN_ONCE},
 };
 
 int main(void) {

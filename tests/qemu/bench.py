@@ -3,8 +3,8 @@
 
 Boots examples/bench.c (build/riscv64/bench.elf) on a legacy and on a modern virtio-blk device
 and reads its `BENCH` lines: 4 KiB read latency at queue depth 1, 4 KiB read throughput with
-many requests in flight, and register accesses per request (counted in the guest by a wrapper
-around the MMIO accessor). Then compiles the implementation blocks alone with
+many requests in flight, and register accesses per request and to probe and initialize the
+device (counted in the guest by a wrapper around the MMIO accessor). Then compiles the implementation blocks alone with
 riscv64-unknown-elf-gcc -Os -march=rv64imac -mabi=lp64 -ffreestanding -c and measures them with
 riscv64-unknown-elf-size. Prints a table and writes the same figures to BUILD/bench.json.
 
@@ -59,7 +59,9 @@ def figures(phases):
     res = {"queue_size": phases["device"]["queue_size"],
            "features": phases["device"]["features"],
            "init_register_accesses": phases["device"]["init_reg_reads"]
-           + phases["device"]["init_reg_writes"]}
+           + phases["device"]["init_reg_writes"],
+           "probe_register_accesses": phases["device"].get("probe_reg_reads", 0)
+           + phases["device"].get("probe_reg_writes", 0)}
     for name in ("qd1", "qdn"):
         p = phases[name]
         secs = p["ticks"] / p["hz"] if p["ticks"] else float("nan")
@@ -194,6 +196,8 @@ def print_table(res):
         for label, phase, key, fmt in rows:
             print("{:<46}".format(label)
                   + "".join("{:>12}".format(fmt.format(t[c][phase][key])) for c in cols))
+        print("{:<46}".format("register accesses to probe the transport")
+              + "".join("{:>12}".format(t[c]["probe_register_accesses"]) for c in cols))
         print("{:<46}".format("register accesses to initialize the device")
               + "".join("{:>12}".format(t[c]["init_register_accesses"]) for c in cols))
         print("{:<46}".format("requests measured (depth 1 / in flight)")

@@ -2,6 +2,8 @@
 """tests/qemu/run.py - boot examples/blk.c in QEMU over a matrix of virtio-blk options.
 
 Every case runs for the legacy (virtio-mmio version 1) and the modern (version 2) transport.
+One case boots examples/blk_timeout.c instead, on a throttled drive: a read that times out must
+leave the caller's buffer alone once it has returned.
 For each, the script makes fresh disk images, boots
 
     qemu-system-riscv64 -M virt -bios none -nographic -kernel build/riscv64/blk.elf ...
@@ -94,9 +96,10 @@ class Disk:
     """A raw image: sector 0 says which disk it is, the scratch area holds the host pattern."""
 
     def __init__(self, path, label, size=8 << 20, readonly=False, serial=None, fail_io=None,
-                 block=SECTOR):
+                 block=SECTOR, throttle=False):
         self.path, self.label, self.size, self.block = path, label, size, block
         self.readonly, self.serial = readonly, serial
+        self.throttle = throttle  # one request per second (QEMU's block throttling)
         self.fail_io = fail_io  # "read" or "write": QEMU's blkdebug fails every such request
         self.capacity = size // SECTOR
 
@@ -123,6 +126,8 @@ class Disk:
         drive = "file={},if=none,format=raw,id=d{}".format(image, idx)
         if self.readonly:
             drive += ",readonly=on"
+        if self.throttle:
+            drive += ",throttling.iops-total=1"
         dev = "virtio-blk-device,drive=d{}".format(idx)
         if self.serial:
             dev += ",serial=" + self.serial
@@ -140,8 +145,12 @@ class Case:
     slot 6, and so on; the guest takes the block device in the lowest slot, i.e. the last "blk"."""
 
     def __init__(self, name, props="", layout=("blk",), disks=None, kernel="riscv64/blk.elf",
-                 qemu="qemu-system-riscv64", expect_fail=None, check=None, extra=()):
+                 qemu="qemu-system-riscv64", expect_fail=None, check=None, extra=(),
+                 verdict=None):
         self.name, self.props, self.layout = name, props, layout
+        # verdict(out, status, disk) -> reason or None replaces the checks of examples/blk.c's
+        # output, for a case that boots another program
+        self.verdict = verdict
         self.extra = list(extra)  # more QEMU arguments
         self.disks = disks or [{}]
         self.kernel, self.qemu = kernel, qemu
@@ -223,8 +232,34 @@ def cases(transport):
              expect_fail=r"FAIL: read sector 0: .*(EIO|I/O error)"),
         Case("injected write errors (must FAIL with EIO)", disks=[{"fail_io": "write"}],
              expect_fail=r"FAIL: write: .*(EIO|I/O error)"),
+        # A blocking read that times out on a throttled drive: once it returned, not one byte
+        # of its buffer may change (the driver reset the device first).
+        Case("read timeout on a throttled drive: buffer unchanged after the call",
+             kernel="riscv64/blk_timeout.elf", disks=[{"throttle": True}],
+             verdict=timeout_verdict),
     ]
     return out
+
+
+def timeout_verdict(out, status, disk):
+    """examples/blk_timeout.c: it checks the buffer itself; we check that it said so, that
+    the read it retried after initializing again saw the disk, and that the disk is as it was."""
+    fail_line = re.search(r"^FAIL: .*$", out, re.M)
+    if fail_line:
+        return "guest: " + fail_line.group(0)[6:]
+    if status != 0 or not re.search(r"^PASS$", out, re.M):
+        return "exit status {}, no PASS line".format(status)
+    if not re.search(r"^read \d+: VIRTIO_ETIMEDOUT", out, re.M):
+        return "no read timed out"
+    if not re.search(r"^buffer unchanged \d+ ms after the call returned, ok$", out, re.M):
+        return "no 'buffer unchanged' line"
+    m = re.search(r"^after init again: sector 0: fnv1a32 0x([0-9a-f]{8})", out, re.M)
+    want = fnv1a(disk.original[:SECTOR])
+    if not m or int(m.group(1), 16) != want:
+        return "sector 0 checksum {}, expected {:08x}".format(m and m.group(1), want)
+    if disk.path.read_bytes() != disk.original:
+        return "the disk changed (the program only reads)"
+    return None
 
 
 # ---- Running one case ---------------------------------------------------------------------------
@@ -284,6 +319,8 @@ def run_case(build, transport, case, verbose):
 
 
 def check_case(case, transport, out, status, disks, expected_slot, expected_disk):
+    if case.verdict:
+        return case.verdict(out, status, expected_disk)
     fail_line = re.search(r"^FAIL: .*$", out, re.M)
     if case.expect_fail:
         if status == 0:
@@ -383,7 +420,8 @@ def main():
     if not args.no_build:
         r = subprocess.run(["make", "-s", "-f", "examples/examples.mk", "BUILD=" + args.build,
                             str(Path(args.build) / "riscv64/blk.elf"),
-                            str(Path(args.build) / "riscv32/blk.elf")], cwd=ROOT)
+                            str(Path(args.build) / "riscv32/blk.elf"),
+                            str(Path(args.build) / "riscv64/blk_timeout.elf")], cwd=ROOT)
         if r.returncode != 0:
             print("FAIL qemu/build: make of the examples failed")
             return 1
