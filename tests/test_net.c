@@ -18,51 +18,66 @@
 static sim_net g_net; /* the device backend of the current case (one case at a time) */
 /* Frames the driver sends must be in guest memory (the arena): each case gets one buffer. */
 static uint8_t *g_frame;
-static uint8_t g_host_frame[SIM_NET_FRAME_MAX]; /* outside guest memory */
 
 static void setup_net(fx *f) {
     sim_init_net(&f->s, &f->arena, f->ver, &g_net);
     g_frame = (uint8_t *)fx_alloc(f, SIM_NET_FRAME_MAX, 16);
 }
 
-/* What a test asks of the driver's memory. Zero fields: the defaults below. */
+/* What a test asks of the driver. Zero fields: the driver's defaults (64-entry queues, 32
+   buffers of VIRTIO_NET_RX_BUF_SIZE bytes, no assembly buffer). */
 typedef struct opts {
-    uint32_t rxq, txq;   /* queue entries (64) */
-    uint32_t nbufs;      /* receive buffers (32) */
-    uint32_t buf_size;   /* bytes each (0: VIRTIO_NET_RX_BUF_SIZE) */
-    size_t frame_mem;    /* assembly buffer bytes (0: none) */
+    uint32_t rxq, txq;   /* queue entries */
+    uint32_t nbufs;      /* receive buffers */
+    uint32_t buf_size;   /* bytes each */
+    uint32_t frame_mem;  /* assembly buffer bytes */
     const uint8_t *mac;
 } opts;
 
-static void params(fx *f, const opts *o, virtio_net_params *p) {
-    uint32_t rxq = o->rxq ? o->rxq : 64, txq = o->txq ? o->txq : 64;
-    uint32_t nb = o->nbufs ? o->nbufs : 32, bs = o->buf_size ? o->buf_size : VIRTIO_NET_RX_BUF_SIZE;
-    size_t align = virtio_queue_mem_align(f->ver);
+static void params(const opts *o, virtio_net_params *p) {
     memset(p, 0, sizeof *p);
-    p->rx_queue_size = rxq;
-    p->rx_queue_mem_size = virtio_queue_mem_size(rxq, f->ver);
-    p->rx_queue_mem = fx_alloc(f, p->rx_queue_mem_size, align);
-    p->tx_queue_size = txq;
-    p->tx_queue_mem_size = virtio_queue_mem_size(txq, f->ver);
-    p->tx_queue_mem = fx_alloc(f, p->tx_queue_mem_size, align);
+    p->rx_queue_size = o->rxq;
+    p->tx_queue_size = o->txq;
+    p->rx_bufs = o->nbufs;
     p->rx_buf_size = o->buf_size;
-    p->rx_mem_size = VIRTIO_NET_RX_MEM(nb, bs);
-    p->rx_mem = fx_alloc(f, p->rx_mem_size, 16);
-    if (o->frame_mem) {
-        p->frame_mem_size = o->frame_mem;
-        p->frame_mem = fx_alloc(f, o->frame_mem, 1);
-    }
+    p->frame_mem_size = o->frame_mem;
     p->mac = o->mac;
 }
 
-static void net_up(fx *f, virtio_net *n, const opts *o) {
+/* The driver's memory block for `p` on this case's transport, in guest memory. */
+typedef struct block {
+    uint8_t *mem;
+    size_t size;
+} block;
+
+static block net_mem(fx *f, const virtio_net_params *p) {
+    block b;
+    b.size = virtio_net_mem_size(p, &f->t);
+    b.mem = b.size ? (uint8_t *)fx_alloc(f, b.size, virtio_queue_ring_align(&f->t)) : NULL;
+    return b;
+}
+
+static int net_init(fx *f, virtio_net *n, const opts *o) {
     virtio_net_params p;
-    params(f, o, &p);
-    CHECK_RC(virtio_net_init(n, &f->regs, &p), VIRTIO_OK);
+    block b;
+    params(o, &p);
+    b = net_mem(f, &p);
+    return virtio_net_init(n, &f->t, &p, b.mem, b.size);
+}
+
+static void net_up(fx *f, virtio_net *n, const opts *o) {
+    CHECK_RC(net_init(f, n, o), VIRTIO_OK);
     CHECK_EQ(f->s.status & SIM_S_DRIVER_OK, SIM_S_DRIVER_OK);
 }
 
 static const opts defaults = {0, 0, 0, 0, 0, NULL};
+
+/* The wait bound of this case's device, set before init (the device object copies it from the
+   transport's accessor), whatever the transport. */
+static void spin_limit(fx *f, uint32_t n) {
+    f->regs.spin_limit = n;
+    CHECK_RC(fx_transport(f), VIRTIO_OK);
+}
 
 /* A frame whose bytes say which frame it is: destination our MAC, source a peer, EtherType
    0x88b5 (local experimental), then a pattern of (seed, index). */
@@ -90,7 +105,7 @@ static void inject(fx *f, uint32_t len, uint32_t seed, int nbufs) {
 /* Receives one frame and checks it is frame `seed` of `len` bytes. */
 static void recv_check(virtio_net *n, virtio_net_frame *fr, uint32_t len, uint32_t seed) {
     uint8_t want[SIM_NET_FRAME_MAX];
-    CHECK_RC(virtio_net_recv(n, fr), VIRTIO_OK);
+    CHECK_RC(virtio_net_recv_poll(n, fr), VIRTIO_OK);
     CHECK_EQ(fr->len, len);
     make_frame(want, len, seed);
     CHECK_MEM(fr->data, want, len);
@@ -100,9 +115,13 @@ static void recv_check(virtio_net *n, virtio_net_frame *fr, uint32_t len, uint32
 static void check_latched(virtio_net *n, int err) {
     virtio_net_frame fr;
     const void *p;
-    CHECK_RC(virtio_net_recv(n, &fr), err);
+    CHECK_RC(virtio_net_recv_poll(n, &fr), err);
+    CHECK_RC(virtio_net_recv_wait(n, &fr), err);
     CHECK_RC(virtio_net_send(n, g_frame, 60), err);
+    CHECK_RC(virtio_net_send_submit(n, g_frame, 60), err);
+    CHECK_RC(virtio_net_kick(n), err);
     CHECK_RC(virtio_net_send_poll(n, &p), err);
+    CHECK_RC(virtio_net_send_wait(n, &p), err);
     CHECK_RC(virtio_net_link_up(n), err);
 }
 
@@ -119,7 +138,7 @@ static void t_init(fx *f) {
     /* Only what is implemented: no offloads, no control queue, and MRG_RXBUF not needed. */
     CHECK_EQ(f->s.drv_features, want);
     CHECK_MEM(virtio_net_mac(&n), mac, 6);
-    CHECK(n.mac_from_device);
+    CHECK(virtio_dev_has(&n.dev, VIRTIO_NET_F_MAC));
     CHECK_EQ(virtio_net_mtu(&n), 1500);
     CHECK_EQ(virtio_net_max_frame(&n), 1514);
     CHECK_EQ(virtio_net_hdr_len(&n), f->ver == 2 ? 12 : 10);
@@ -132,88 +151,277 @@ static void t_init(fx *f) {
     CHECK_EQ(virtio_net_send_pending(&n), 0);
 }
 
-/* A second init of the same object resets the device and starts over. */
+/* A second init of the same object, in the same memory, resets the device and starts over. */
 static void t_reinit(fx *f) {
     virtio_net n;
     virtio_net_frame fr;
     virtio_net_params p;
-    net_up(f, &n, &defaults);
-    CHECK_OK();
+    block b;
+    unsigned long resets;
+    params(&defaults, &p);
+    b = net_mem(f, &p);
+    CHECK_RC(virtio_net_init(&n, &f->t, &p, b.mem, b.size), VIRTIO_OK);
     inject(f, 100, 1, 1);
     CHECK_OK();
-    params(f, &defaults, &p);
-    CHECK_RC(virtio_net_init(&n, &f->regs, &p), VIRTIO_OK);
+    resets = f->s.resets;
+    CHECK_RC(virtio_net_init(&n, &f->t, &p, b.mem, b.size), VIRTIO_OK);
+    CHECK_EQ(f->s.resets, resets + 1);
     CHECK_EQ(sim_net_held(&f->s), 32);
-    CHECK_RC(virtio_net_recv(&n, &fr), VIRTIO_EAGAIN); /* the old frame went with the reset */
+    CHECK_RC(virtio_net_recv_poll(&n, &fr), VIRTIO_EAGAIN); /* the old frame went with the reset */
     inject(f, 100, 2, 1);
     CHECK_OK();
     recv_check(&n, &fr, 100, 2);
 }
 
+/* Fills a block with a pattern / checks it is still there. */
+static void fill(uint8_t *m, size_t n) { memset(m, 0xa5, n); }
+static size_t untouched(const uint8_t *m, size_t n) {
+    size_t i;
+    for (i = 0; i < n && m[i] == 0xa5; i++) {
+    }
+    return i; /* n if untouched, else the first byte written */
+}
+
+/* Every caller error of init is VIRTIO_EINVAL and changes nothing: no register access, no byte
+   of the memory block, nothing in the object. */
 static void t_bad_args(fx *f) {
     virtio_net n, before;
     virtio_net_params p, q;
+    virtio_transport tz;
     static const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
     static const uint8_t zero[6] = {0, 0, 0, 0, 0, 0};
+    size_t align = virtio_queue_ring_align(&f->t), size, room;
+    uint8_t *mem, *m;
+    const virtio_transport *t;
+    unsigned long reads = f->s.reads, writes = f->s.writes; /* the probe's reads came before */
     unsigned k;
-    params(f, &defaults, &p);
+    params(&defaults, &p);
+    size = virtio_net_mem_size(&p, &f->t);
+    CHECK(size > 0);
+    room = size + 2 * align;
+    mem = (uint8_t *)fx_alloc(f, room, align);
+    fill(mem, room);
+    memset(&tz, 0, sizeof tz);
     memset(&n, 0xa5, sizeof n);
     memcpy(&before, &n, sizeof n);
     for (k = 0;; k++) {
+        virtio_net *np = &n;
+        size_t sz = size;
         memcpy(&q, &p, sizeof q);
+        m = mem;
+        t = &f->t;
         switch (k) {
-        case 0: q.rx_queue_mem = NULL; break;
-        case 1: q.tx_queue_mem = NULL; break;
-        case 2: q.rx_mem = NULL; break;
-        case 3: q.rx_mem = (uint8_t *)p.rx_mem + 8; q.rx_mem_size -= 8; break; /* misaligned */
-        case 4: q.rx_mem_size = VIRTIO_NET_RX_MEM(1, VIRTIO_NET_RX_BUF_SIZE) - 1; break;
-        case 5: q.rx_buf_size = 63; break;
-        case 6: q.rx_queue_size = 1; break;
-        case 7: q.tx_queue_size = 48; break; /* not a power of two */
-        case 8: q.rx_queue_mem_size -= 1; break;
-        case 9: q.tx_queue_mem = (uint8_t *)p.tx_queue_mem + 8; break; /* misaligned */
-        case 10: q.mac = mcast; break;
-        case 11: q.mac = zero; break;
-        case 12: q.rx_buf_size = 512; break; /* smaller than a frame, no frame_mem */
-        case 13: q.frame_mem = p.rx_mem; q.frame_mem_size = 2000; break; /* overlaps */
-        case 14: q.frame_mem = g_host_frame; q.frame_mem_size = 1000; break; /* too small */
-        case 15: q.tx_queue_mem = p.rx_queue_mem; break;                 /* overlaps */
-        case 16: /* small buffers, frame_mem, but the queue holds too few for one frame */
+        case 0: m = NULL; break;
+        case 1: sz = size - 1; break;
+        case 2: m = mem + 8; break; /* misaligned for either transport */
+        case 3: m = mem + align / 2; break;
+        case 4: q.rx_buf_size = 63; break;
+        case 5: q.rx_queue_size = 1; break;
+        case 6: q.tx_queue_size = 48; break; /* not a power of two */
+        case 7: q.rx_queue_size = 65536; break;
+        case 8: q.rx_bufs = 0xffff; break;
+        case 9: q.mac = mcast; break;
+        case 10: q.mac = zero; break;
+        case 11: q.rx_buf_size = 512; break; /* smaller than a frame, no assembly buffer */
+        case 12: q.frame_mem_size = 1000; break; /* too small */
+        case 13: q.frame_mem_size = 1513; break;
+        case 14: /* small buffers, an assembly buffer, but the queue holds too few for a frame */
             q.rx_buf_size = 128;
             q.rx_queue_size = 8;
-            q.frame_mem = g_host_frame;
             q.frame_mem_size = 2000;
+            break;
+        case 15: t = NULL; break;
+        case 16: t = &tz; break; /* a transport that was never probed */
+        case 17: np = NULL; break;
+        case 18: /* memory enough for other params, not for these */
+            q.rx_bufs = 33;
             break;
         default: k = 99; break;
         }
         if (k == 99) break;
-        CHECK_RC(virtio_net_init(&n, &f->regs, &q), VIRTIO_EINVAL);
-        CHECK_MSG(f->s.writes == 0, "case %u wrote %lu registers", k, f->s.writes);
+        CHECK_RC(virtio_net_init(np, t, &q, m, sz), VIRTIO_EINVAL);
+        CHECK_MSG(f->s.writes == writes && f->s.reads == reads,
+                  "case %u: %lu register reads, %lu writes", k, f->s.reads - reads,
+                  f->s.writes - writes);
         CHECK_MSG(memcmp(&n, &before, sizeof n) == 0, "case %u changed the object", k);
+        CHECK_MSG(untouched(mem, room) == room, "case %u wrote byte %zu of the memory", k,
+                  untouched(mem, room));
     }
-    CHECK_RC(virtio_net_init(NULL, &f->regs, &p), VIRTIO_EINVAL);
-    CHECK_RC(virtio_net_init(&n, NULL, &p), VIRTIO_EINVAL);
-    CHECK_RC(virtio_net_init(&n, &f->regs, NULL), VIRTIO_EINVAL);
-    CHECK_EQ(f->s.writes, 0);
-    /* A zeroed object that never got through init refuses everything. */
-    memset(&n, 0, sizeof n);
-    {
-        virtio_net_frame fr;
-        const void *pp;
-        CHECK_RC(virtio_net_recv(&n, &fr), VIRTIO_EINVAL);
-        CHECK_RC(virtio_net_send(&n, g_frame, 60), VIRTIO_EINVAL);
-        CHECK_RC(virtio_net_send_poll(&n, &pp), VIRTIO_EINVAL);
-        CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_EINVAL);
-        CHECK_RC(virtio_net_recv(NULL, &fr), VIRTIO_EINVAL);
-    }
+    /* NULL params: the defaults. */
+    CHECK_RC(virtio_net_init(&n, &f->t, NULL, mem, size), VIRTIO_OK);
+    CHECK_EQ(sim_net_held(&f->s), VIRTIO_NET_RX_BUFS);
 }
 
+/* Another device type: VIRTIO_ENODEV before any register write or memory write. */
 static void t_wrong_device(fx *f) {
+    virtio_net n, before;
+    virtio_net_params p;
+    block b;
+    f->s.device_id = 2;
+    CHECK_RC(fx_transport(f), VIRTIO_OK); /* probed again: a block device */
+    params(&defaults, &p);
+    b = net_mem(f, &p);
+    fill(b.mem, b.size);
+    memset(&n, 0x5a, sizeof n);
+    memcpy(&before, &n, sizeof n);
+    f->s.writes = 0;
+    f->s.resets = 0;
+    CHECK_RC(virtio_net_init(&n, &f->t, &p, b.mem, b.size), VIRTIO_ENODEV);
+    CHECK_EQ(f->s.writes, 0);
+    CHECK_EQ(f->s.resets, 0);
+    CHECK_EQ(untouched(b.mem, b.size), b.size);
+    CHECK(memcmp(&n, &before, sizeof n) == 0);
+}
+
+/* virtio_net_mem_size, VIRTIO_NET_MEM and the block init takes agree. */
+static void t_mem_size(fx *f) {
+    static const uint32_t cfg[][5] = {{0, 0, 0, 0, 0},         {2, 2, 1, 0, 0},
+                                      {1024, 256, 128, 0, 9216}, {16, 4, 32, 256, 2048},
+                                      {64, 64, 7, 1600, 1514},   {32768, 2, 1, 0, 0}};
+    const size_t bounds[] = {VIRTIO_NET_MEM(0, 0, 0, 0, 0),           VIRTIO_NET_MEM(2, 2, 1, 0, 0),
+                             VIRTIO_NET_MEM(1024, 256, 128, 0, 9216), VIRTIO_NET_MEM(16, 4, 32, 256, 2048),
+                             VIRTIO_NET_MEM(64, 64, 7, 1600, 1514),   VIRTIO_NET_MEM(32768, 2, 1, 0, 0)};
+    virtio_net_params p;
+    unsigned i;
+    CHECK_LE(virtio_net_mem_size(NULL, &f->t), virtio_net_mem_size(NULL, NULL));
+    CHECK_LE(virtio_net_mem_size(NULL, NULL), VIRTIO_NET_MEM(0, 0, 0, 0, 0));
+    for (i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
+        size_t exact, any;
+        memset(&p, 0, sizeof p);
+        p.rx_queue_size = cfg[i][0];
+        p.tx_queue_size = cfg[i][1];
+        p.rx_bufs = cfg[i][2];
+        p.rx_buf_size = cfg[i][3];
+        p.frame_mem_size = cfg[i][4];
+        exact = virtio_net_mem_size(&p, &f->t);
+        any = virtio_net_mem_size(&p, NULL);
+        CHECK_MSG(exact > 0 && exact <= any && any <= bounds[i],
+                  "config %u: exact %zu, any transport %zu, VIRTIO_NET_MEM %zu", i, exact, any,
+                  bounds[i]);
+        if (f->ver == 1) CHECK_EQ(exact, any); /* the bound for any transport is legacy's */
+    }
+    /* Invalid params have no size. */
+    memset(&p, 0, sizeof p);
+    p.rx_queue_size = 3;
+    CHECK_EQ(virtio_net_mem_size(&p, &f->t), 0);
+}
+
+/* init resets the device before it writes a byte of the memory: a device that does not reset
+   (one an earlier stage left running) gets VIRTIO_EBUSY, and the memory stays as it was. */
+static void t_init_resets_first(fx *f) {
     virtio_net n;
     virtio_net_params p;
-    f->s.device_id = 2;
-    params(f, &defaults, &p);
-    CHECK_RC(virtio_net_init(&n, &f->regs, &p), VIRTIO_ENODEV);
+    block b;
+    params(&defaults, &p);
+    b = net_mem(f, &p);
+    CHECK_RC(virtio_net_init(&n, &f->t, &p, b.mem, b.size), VIRTIO_OK);
+    /* The device runs with our buffers; now it will not reset. */
+    f->s.reset_stuck = 1;
+    fill(b.mem, b.size);
+    CHECK_RC(virtio_net_init(&n, &f->t, &p, b.mem, b.size), VIRTIO_EBUSY);
+    CHECK_EQ(untouched(b.mem, b.size), b.size);
+    CHECK_RC(virtio_net_recv_poll(&n, NULL), VIRTIO_EBUSY); /* latched */
+    CHECK_EQ(virtio_net_send_pending(&n), 0);
+    /* Once it resets, init works. */
+    f->s.reset_stuck = 0;
+    CHECK_RC(virtio_net_init(&n, &f->t, &p, b.mem, b.size), VIRTIO_OK);
+    CHECK_EQ(sim_net_held(&f->s), 32);
+}
+
+/* A zeroed object (never initialized) gives VIRTIO_ESTATE from every call; NULL is EINVAL. */
+static void t_zeroed(fx *f) {
+    virtio_net n;
+    virtio_net_frame fr;
+    const void *pp;
+    unsigned long regs = f->s.reads + f->s.writes;
+    memset(&n, 0, sizeof n);
+    memset(&fr, 0, sizeof fr);
+    CHECK_RC(virtio_net_recv_poll(&n, &fr), VIRTIO_ESTATE);
+    CHECK_RC(virtio_net_recv_wait(&n, &fr), VIRTIO_ESTATE);
+    CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_ESTATE);
+    CHECK_RC(virtio_net_send(&n, g_frame, 60), VIRTIO_ESTATE);
+    CHECK_RC(virtio_net_send_submit(&n, g_frame, 60), VIRTIO_ESTATE);
+    CHECK_RC(virtio_net_kick(&n), VIRTIO_ESTATE);
+    CHECK_RC(virtio_net_send_poll(&n, &pp), VIRTIO_ESTATE);
+    CHECK_RC(virtio_net_send_wait(&n, &pp), VIRTIO_ESTATE);
+    CHECK_RC(virtio_net_link_up(&n), VIRTIO_ESTATE);
+    CHECK_RC(virtio_net_reset(&n), VIRTIO_ESTATE);
+    CHECK_EQ(virtio_net_send_pending(&n), 0);
+    CHECK_EQ(virtio_net_mtu(&n), 0);
+    CHECK_EQ(virtio_net_max_frame(&n), 0);
+    CHECK_RC(virtio_net_recv_poll(NULL, &fr), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_recv_wait(NULL, &fr), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_release(NULL, &fr), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_send(NULL, g_frame, 60), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_send_submit(NULL, g_frame, 60), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_kick(NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_send_poll(NULL, &pp), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_send_wait(NULL, &pp), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_link_up(NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_reset(NULL), VIRTIO_EINVAL);
+    CHECK_EQ(virtio_net_send_pending(NULL), 0);
+    CHECK(virtio_net_mac(NULL) == NULL);
+    CHECK_EQ(f->s.reads + f->s.writes, regs);
+}
+
+/* Caller errors after init change nothing either: no register access, the object as it was. */
+static void t_caller_errors(fx *f) {
+    virtio_net n, before;
+    virtio_net_frame fr, bad;
+    unsigned long reads, writes;
+    net_up(f, &n, &defaults);
+    CHECK_OK();
+    inject(f, 60, 1, 1);
+    CHECK_OK();
+    recv_check(&n, &fr, 60, 1);
+    CHECK_OK();
+    sim_process(&f->s);
+    reads = f->s.reads;
+    writes = f->s.writes;
+    memcpy(&before, &n, sizeof n);
+    CHECK_RC(virtio_net_send(&n, g_frame, 13), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_send(&n, g_frame, 1515), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_send(&n, NULL, 60), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_send_submit(&n, g_frame, 0), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_send_submit(&n, NULL, 60), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_recv_poll(&n, NULL), VIRTIO_EINVAL);
+    bad = fr;
+    bad.data += 1;
+    CHECK_RC(virtio_net_release(&n, &bad), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_release(&n, NULL), VIRTIO_EINVAL);
+    CHECK_EQ(f->s.reads, reads);
+    CHECK_EQ(f->s.writes, writes);
+    CHECK(memcmp(&n, &before, sizeof n) == 0);
+    CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_OK);
+}
+
+/* virtio_net_reset: the device lets go of everything; the object refuses until init again. */
+static void t_reset(fx *f) {
+    virtio_net n;
+    virtio_net_frame fr;
+    unsigned long resets;
+    memset(&fr, 0, sizeof fr);
+    net_up(f, &n, &defaults);
+    CHECK_OK();
+    f->s.manual = 1;
+    make_frame(g_frame, 60, 1);
+    CHECK_RC(virtio_net_send_submit(&n, g_frame, 60), VIRTIO_OK);
+    CHECK_RC(virtio_net_kick(&n), VIRTIO_OK);
+    CHECK_EQ(virtio_net_send_pending(&n), 1);
+    resets = f->s.resets;
+    CHECK_RC(virtio_net_reset(&n), VIRTIO_OK);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(virtio_net_send_pending(&n), 0);
+    sim_process(&f->s);
+    CHECK_EQ(g_net.tx_frames, 0); /* the device never read it */
+    check_latched(&n, VIRTIO_ESTATE);
+    CHECK_OK();
+    CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_ESTATE);
+    f->s.manual = 0;
+    net_up(f, &n, &defaults);
+    CHECK_OK();
+    CHECK_RC(virtio_net_send(&n, g_frame, 60), VIRTIO_OK);
+    CHECK_EQ(g_net.tx_frames, 1);
 }
 
 /* ---- MAC, link, MTU -------------------------------------------------------------------------- */
@@ -227,7 +435,7 @@ static void t_no_mac(fx *f) {
     net_up(f, &n, &o);
     CHECK_OK();
     CHECK_MEM(virtio_net_mac(&n), mine, 6);
-    CHECK(!n.mac_from_device);
+    CHECK(!virtio_dev_has(&n.dev, VIRTIO_NET_F_MAC));
     if (f->ver == 1) {
         /* Legacy: "mac is driver-writable": the device is told. */
         CHECK_MEM(f->s.config, mine, 6);
@@ -274,7 +482,7 @@ static void t_mtu_small(fx *f) {
     /* A frame above the MTU that the device passes anyway is dropped, its buffer reposted. */
     inject(f, 1295, 2, 1);
     CHECK_OK();
-    CHECK_RC(virtio_net_recv(&n, &fr), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_net_recv_poll(&n, &fr), VIRTIO_EAGAIN);
     CHECK_EQ(n.stats.rx_dropped, 1);
     CHECK_EQ(sim_net_held(&f->s), 32);
     inject(f, 1294, 3, 1);
@@ -328,11 +536,9 @@ static void t_mtu_jumbo(fx *f) {
 
 static void t_mtu_nonsense(fx *f) {
     virtio_net n;
-    virtio_net_params p;
     f->s.dev_features |= SIM_F(SIM_NET_F_MTU);
     sim_cfg_w16(&f->s, SIM_NET_CFG_MTU, 67);
-    params(f, &defaults, &p);
-    CHECK_RC(virtio_net_init(&n, &f->regs, &p), VIRTIO_EDEVICE);
+    CHECK_RC(net_init(f, &n, &defaults), VIRTIO_EDEVICE);
     CHECK(f->s.status & SIM_S_FAILED);
 }
 
@@ -347,7 +553,7 @@ static void t_recv(fx *f) {
     uint32_t held;
     net_up(f, &n, &defaults);
     CHECK_OK();
-    CHECK_RC(virtio_net_recv(&n, &fr[0]), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_net_recv_poll(&n, &fr[0]), VIRTIO_EAGAIN);
     for (i = 0; i < 16; i++) {
         inject(f, sizes[i], i, 1);
         CHECK_OK();
@@ -358,7 +564,7 @@ static void t_recv(fx *f) {
         CHECK_OK();
         CHECK_EQ(fr[i].nbufs, 1);
     }
-    CHECK_RC(virtio_net_recv(&n, &fr[0]), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_net_recv_poll(&n, &fr[0]), VIRTIO_EAGAIN);
     held = sim_net_held(&f->s);
     CHECK_EQ(held, 16);
     for (i = 0; i < 16; i++)
@@ -406,7 +612,7 @@ static void t_more_bufs_than_queue(fx *f) {
     f->s.q[0].num_max = 4;
     net_up(f, &n, &o);
     CHECK_OK();
-    CHECK_EQ(n.rxq.size, 4);
+    CHECK_EQ(virtio_queue_size(&n.rxq), 4);
     CHECK_EQ(sim_net_held(&f->s), f->ver == 1 && !(f->s.drv_features & SIM_F(SIM_F_ANY_LAYOUT))
                                       ? 2 : 4);
     memset(used, 0, sizeof used);
@@ -496,7 +702,7 @@ static void t_release_errors(fx *f) {
     bad.buf = VIRTIO_NET_FRAME_ASSEMBLED;
     CHECK_RC(virtio_net_release(&n, &bad), VIRTIO_EINVAL);
     CHECK_RC(virtio_net_release(&n, NULL), VIRTIO_EINVAL);
-    CHECK_RC(virtio_net_recv(&n, NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_recv_poll(&n, NULL), VIRTIO_EINVAL);
     CHECK_EQ(sim_net_held(&f->s), 31);
     CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_OK);
     CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_EINVAL); /* twice */
@@ -504,25 +710,61 @@ static void t_release_errors(fx *f) {
     CHECK_EQ(n.rx_posted, 32);
 }
 
+/* recv_wait is bounded, and its timeout resets nothing: the device goes on. */
 static void t_recv_wait(fx *f) {
     virtio_net n;
     virtio_net_frame fr;
+    unsigned long resets;
+    spin_limit(f, 1000);
+    CHECK_OK();
     net_up(f, &n, &defaults);
     CHECK_OK();
-    n.dev.spin_limit = 1000;
+    resets = f->s.resets;
     CHECK_RC(virtio_net_recv_wait(&n, &fr), VIRTIO_ETIMEDOUT);
     f->s.relax_giveup = 10; /* a relax hook with a clock gives up early */
     f->s.relax_max_iter = 0;
     CHECK_RC(virtio_net_recv_wait(&n, &fr), VIRTIO_ETIMEDOUT);
     CHECK_LE(f->s.relax_max_iter, 10);
     f->s.relax_giveup = 0;
+    CHECK_EQ(f->s.resets, resets); /* no reset: the buffers are the driver's */
     inject(f, 77, 5, 1);
     CHECK_OK();
     CHECK_RC(virtio_net_recv_wait(&n, &fr), VIRTIO_OK);
     CHECK_EQ(fr.len, 77);
 }
 
+/* _wait with nothing to wait for returns VIRTIO_EAGAIN at once, without spinning: send_wait
+   with nothing pending, recv_wait while the caller holds every buffer. */
+static void t_wait_nothing(fx *f) {
+    virtio_net n;
+    virtio_net_frame fr[4];
+    const void *p;
+    opts o = defaults;
+    unsigned long relax;
+    unsigned i;
+    o.nbufs = 4;
+    net_up(f, &n, &o);
+    CHECK_OK();
+    relax = f->s.relax_calls;
+    CHECK_RC(virtio_net_send_wait(&n, &p), VIRTIO_EAGAIN);
+    CHECK_EQ(f->s.relax_calls, relax);
+    for (i = 0; i < 4; i++) {
+        inject(f, 60, i, 1);
+        CHECK_OK();
+        recv_check(&n, &fr[i], 60, i);
+        CHECK_OK();
+    }
+    relax = f->s.relax_calls;
+    CHECK_RC(virtio_net_recv_wait(&n, &fr[0]), VIRTIO_EAGAIN);
+    CHECK_EQ(f->s.relax_calls, relax);
+    /* A bare send leaves nothing pending either. */
+    CHECK_RC(virtio_net_send(&n, fr[0].data, fr[0].len), VIRTIO_OK);
+    CHECK_RC(virtio_net_send_wait(&n, &p), VIRTIO_EAGAIN);
+    CHECK_EQ(f->s.relax_calls, relax);
+}
+
 /* ---- Transmit -------------------------------------------------------------------------------- */
+/* submit + kick, then poll: completions in order, byte for byte; and the bare send. */
 static void t_send(fx *f) {
     virtio_net n;
     uint8_t(*frames)[1514] = (uint8_t(*)[1514])fx_alloc(f, 20 * 1514, 16);
@@ -535,7 +777,8 @@ static void t_send(fx *f) {
         for (i = 0; i < 20; i++) {
             uint32_t l = 14u + (k * 20u + i) * 97u % 1501u;
             make_frame(frames[i], l, k * 20 + i);
-            CHECK_RC(virtio_net_send(&n, frames[i], l), VIRTIO_OK);
+            CHECK_RC(virtio_net_send_submit(&n, frames[i], l), VIRTIO_OK);
+            CHECK_RC(virtio_net_kick(&n), VIRTIO_OK);
             {
                 const uint8_t *got = sim_net_tx(&f->s, 0, &len);
                 CHECK(got != NULL);
@@ -544,6 +787,7 @@ static void t_send(fx *f) {
             }
         }
         CHECK_EQ(virtio_net_send_pending(&n), 20);
+        CHECK_RC(virtio_net_send(&n, frames[0], 60), VIRTIO_ESTATE); /* submitted ones pending */
         for (i = 0; i < 20; i++) {
             CHECK_RC(virtio_net_send_poll(&n, &p), VIRTIO_OK);
             CHECK(p == frames[i]); /* in the order the device finished them */
@@ -554,6 +798,20 @@ static void t_send(fx *f) {
     CHECK_EQ(g_net.tx_frames, 1000);
     CHECK_EQ(n.stats.tx_frames, 1000);
     CHECK_RC(virtio_net_send_poll(&n, NULL), VIRTIO_EAGAIN);
+    /* The bare verb: queued, notified, used by the device when it returns. */
+    for (i = 0; i < 100; i++) {
+        uint32_t l = 14u + i * 15u;
+        make_frame(frames[i % 20], l, 5000 + i);
+        CHECK_RC(virtio_net_send(&n, frames[i % 20], l), VIRTIO_OK);
+        CHECK_EQ(virtio_net_send_pending(&n), 0);
+        {
+            const uint8_t *got = sim_net_tx(&f->s, 0, &len);
+            CHECK(got != NULL);
+            CHECK_EQ(len, l);
+            CHECK_MEM(got, frames[i % 20], l);
+        }
+    }
+    CHECK_EQ(g_net.tx_frames, 1100);
 }
 
 static void t_send_full(fx *f) {
@@ -569,17 +827,19 @@ static void t_send_full(fx *f) {
     make_frame(b, 60, 2);
     make_frame(c, 60, 3);
     f->s.manual = 1; /* the device does not look until told */
-    CHECK_RC(virtio_net_send(&n, a, 60), VIRTIO_OK);
-    CHECK_RC(virtio_net_send(&n, b, 60), VIRTIO_OK);
-    CHECK_RC(virtio_net_send(&n, c, 60), VIRTIO_ENOSPC); /* 2 descriptors each */
+    CHECK_RC(virtio_net_send_submit(&n, a, 60), VIRTIO_OK);
+    CHECK_RC(virtio_net_send_submit(&n, b, 60), VIRTIO_OK);
+    CHECK_RC(virtio_net_send_submit(&n, c, 60), VIRTIO_ENOSPC); /* 2 descriptors each */
+    CHECK_RC(virtio_net_kick(&n), VIRTIO_OK);
     CHECK_RC(virtio_net_send_poll(&n, &p), VIRTIO_EAGAIN);
     CHECK_EQ(g_net.tx_frames, 0);
     sim_process(&f->s);
     CHECK_EQ(g_net.tx_frames, 2);
     CHECK_RC(virtio_net_send_poll(&n, &p), VIRTIO_OK);
     CHECK(p == a);
-    CHECK_RC(virtio_net_send(&n, c, 60), VIRTIO_OK);
-    /* A bounded wait: the device finishes while the driver waits (relax hook). */
+    CHECK_RC(virtio_net_send_submit(&n, c, 60), VIRTIO_OK);
+    /* A bounded wait: the device finishes while the driver waits (relax hook); send_wait
+       tells the device about c first. */
     f->s.process_on_relax = 1;
     CHECK_RC(virtio_net_send_wait(&n, &p), VIRTIO_OK);
     CHECK(p == b);
@@ -600,6 +860,9 @@ static void t_send_bad(fx *f) {
     CHECK_RC(virtio_net_send(&n, g_frame, 1515), VIRTIO_EINVAL);
     CHECK_RC(virtio_net_send(&n, NULL, 60), VIRTIO_EINVAL);
     CHECK_RC(virtio_net_send(NULL, g_frame, 60), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_send_submit(&n, g_frame, 13), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_send_submit(&n, g_frame, 1515), VIRTIO_EINVAL);
+    CHECK_RC(virtio_net_kick(&n), VIRTIO_OK);
     CHECK_EQ(sim_avail_idx(&f->s, 1), avail);
     CHECK_EQ(g_net.tx_frames, 0);
     CHECK_EQ(virtio_net_send_pending(&n), 0);
@@ -607,23 +870,84 @@ static void t_send_bad(fx *f) {
     CHECK_RC(virtio_net_send(&n, g_frame, 1514), VIRTIO_OK);
 }
 
+/* The device never finishes a submitted frame: send_wait times out, resets the device (the
+   frame is the caller's again), and the error is latched until init. */
 static void t_send_swallowed(fx *f) {
     virtio_net n;
     const void *p;
+    unsigned long resets;
+    spin_limit(f, 1000);
+    CHECK_OK();
     net_up(f, &n, &defaults);
     CHECK_OK();
     f->s.swallow = 1;
-    n.dev.spin_limit = 1000;
-    CHECK_RC(virtio_net_send(&n, g_frame, 60), VIRTIO_OK);
+    CHECK_RC(virtio_net_send_submit(&n, g_frame, 60), VIRTIO_OK);
+    resets = f->s.resets;
     CHECK_RC(virtio_net_send_wait(&n, &p), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(virtio_net_send_pending(&n), 0);
+    check_latched(&n, VIRTIO_ETIMEDOUT);
+}
+
+/* The bare send times out: the device is reset before it returns, so the frame is the
+   caller's: the device never reads it afterwards (nor writes anything anywhere). */
+static void t_send_timeout(fx *f) {
+    virtio_net n;
+    uint8_t copy[200];
+    unsigned long resets, tx;
+    spin_limit(f, 1000);
+    CHECK_OK();
+    net_up(f, &n, &defaults);
+    CHECK_OK();
+    make_frame(g_frame, 200, 9);
+    memcpy(copy, g_frame, sizeof copy);
+    f->s.swallow = 1; /* the device takes the frame and holds it */
+    resets = f->s.resets;
+    CHECK_RC(virtio_net_send(&n, g_frame, 200), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(virtio_net_send_pending(&n), 0);
+    CHECK_EQ(f->s.status, 0);        /* reset, and left so */
+    CHECK(!f->s.q[1].live);          /* the transmit queue is gone with it */
+    tx = g_net.tx_frames; /* the device read it once while the call waited, then held it */
+    f->s.swallow = 0;
+    CHECK_EQ(sim_process(&f->s), 0); /* nothing left for the device to read or use */
+    CHECK_EQ(g_net.tx_frames, tx);
+    CHECK_MEM(g_frame, copy, sizeof copy);
+    check_latched(&n, VIRTIO_ETIMEDOUT);
+    CHECK_OK();
+    /* Init again and all is well. */
+    net_up(f, &n, &defaults);
+    CHECK_OK();
+    CHECK_RC(virtio_net_send(&n, g_frame, 200), VIRTIO_OK);
+    CHECK_EQ(g_net.tx_frames, tx + 1);
+}
+
+/* The device neither finishes a send nor resets: VIRTIO_EBUSY, and the frame stays counted as
+   the device's until virtio_net_reset succeeds. */
+static void t_reset_stuck(fx *f) {
+    virtio_net n;
+    spin_limit(f, 1000);
+    CHECK_OK();
+    net_up(f, &n, &defaults);
+    CHECK_OK();
+    f->s.swallow = 1;
+    f->s.reset_stuck = 1;
+    CHECK_RC(virtio_net_send(&n, g_frame, 60), VIRTIO_EBUSY);
     CHECK_EQ(virtio_net_send_pending(&n), 1);
+    check_latched(&n, VIRTIO_EBUSY);
+    CHECK_OK();
+    CHECK_RC(virtio_net_reset(&n), VIRTIO_EBUSY);
+    CHECK_EQ(virtio_net_send_pending(&n), 1);
+    f->s.reset_stuck = 0;
+    CHECK_RC(virtio_net_reset(&n), VIRTIO_OK);
+    CHECK_EQ(virtio_net_send_pending(&n), 0);
+    check_latched(&n, VIRTIO_ESTATE);
 }
 
 /* An echo loop: what a responder does, with the register accesses it costs. */
 static void t_echo_cost(fx *f) {
     virtio_net n;
     virtio_net_frame fr;
-    const void *p;
     unsigned i;
     unsigned long r0, w0;
     net_up(f, &n, &defaults);
@@ -636,8 +960,6 @@ static void t_echo_cost(fx *f) {
         recv_check(&n, &fr, 60 + i % 1000, i);
         CHECK_OK();
         CHECK_RC(virtio_net_send(&n, fr.data, fr.len), VIRTIO_OK);
-        CHECK_RC(virtio_net_send_poll(&n, &p), VIRTIO_OK);
-        CHECK(p == fr.data);
         CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_OK);
     }
     /* No register reads at all; writes are notifications only, at most one per queue each. */
@@ -654,7 +976,6 @@ static void t_no_any_layout(fx *f) {
     virtio_net n;
     virtio_net_frame fr;
     const sim_log *lg;
-    const void *p;
     unsigned i;
     f->s.dev_features &= ~(SIM_F(SIM_F_ANY_LAYOUT) | SIM_F(SIM_NET_F_MRG_RXBUF));
     net_up(f, &n, &defaults);
@@ -676,7 +997,6 @@ static void t_no_any_layout(fx *f) {
         CHECK_EQ(lg->queue, 1);
         CHECK_EQ(lg->ndesc, 2);
         CHECK_EQ(lg->len[0], 10);
-        CHECK_RC(virtio_net_send_poll(&n, &p), VIRTIO_OK);
         CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_OK);
     }
 }
@@ -719,11 +1039,12 @@ static void t_mrg(fx *f) {
     /* Another spread frame while frame_mem is lent: dropped. */
     inject(f, 600, 3, 3);
     CHECK_OK();
-    CHECK_RC(virtio_net_recv(&n, &other), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_net_recv_poll(&n, &other), VIRTIO_EAGAIN);
     CHECK_EQ(n.stats.rx_dropped, 1);
     /* Transmit with the 12-byte header MRG_RXBUF brings (on legacy devices too; the backend
        checks its length and contents). */
-    CHECK_RC(virtio_net_send(&n, big.data, big.len), VIRTIO_OK);
+    CHECK_RC(virtio_net_send_submit(&n, big.data, big.len), VIRTIO_OK);
+    CHECK_RC(virtio_net_kick(&n), VIRTIO_OK);
     {
         uint32_t len;
         const uint8_t *sent = sim_net_tx(&f->s, 0, &len);
@@ -752,19 +1073,17 @@ static void t_mrg(fx *f) {
     /* Oversize: spread and dropped. */
     inject(f, 3000, 5, 12);
     CHECK_OK();
-    CHECK_RC(virtio_net_recv(&n, &other), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_net_recv_poll(&n, &other), VIRTIO_EAGAIN);
     CHECK_EQ(n.stats.rx_dropped, 2);
 }
 
 static void t_mrg_not_offered(fx *f) {
     virtio_net n;
-    virtio_net_params p;
     opts o = defaults;
     o.buf_size = 256;
     o.frame_mem = 2048;
     f->s.dev_features &= ~SIM_F(SIM_NET_F_MRG_RXBUF);
-    params(f, &o, &p);
-    CHECK_RC(virtio_net_init(&n, &f->regs, &p), VIRTIO_EFEATURES);
+    CHECK_RC(net_init(f, &n, &o), VIRTIO_EFEATURES);
     CHECK(f->s.status & SIM_S_FAILED);
 }
 
@@ -774,7 +1093,7 @@ static void bad_frame(fx *f, virtio_net *n, int err, int nbufs) {
     virtio_net_frame fr;
     make_frame(g_frame, 100, 1);
     CHECK_EQ(sim_net_inject(&f->s, g_frame, 100), nbufs);
-    CHECK_RC(virtio_net_recv(n, &fr), err);
+    CHECK_RC(virtio_net_recv_poll(n, &fr), err);
     check_latched(n, err);
 }
 
@@ -870,7 +1189,7 @@ static void t_bad_partial(fx *f) {
     CHECK_EQ(sim_net_inject(&f->s, g_frame, 300), 2);
     {
         virtio_net_frame fr;
-        CHECK_RC(virtio_net_recv(&n, &fr), VIRTIO_EDEVICE);
+        CHECK_RC(virtio_net_recv_poll(&n, &fr), VIRTIO_EDEVICE);
     }
     check_latched(&n, VIRTIO_EDEVICE);
 }
@@ -884,47 +1203,61 @@ static void t_bad_missing(fx *f) {
     CHECK_EQ(sim_net_inject(&f->s, g_frame, 600), 3);
     {
         virtio_net_frame fr;
-        CHECK_RC(virtio_net_recv(&n, &fr), VIRTIO_EDEVICE);
+        CHECK_RC(virtio_net_recv_poll(&n, &fr), VIRTIO_EDEVICE);
     }
     check_latched(&n, VIRTIO_EDEVICE);
 }
 
-/* Legacy devices that report the transmitted length as used length: the spec says the driver
-   SHOULD ignore it, but the core refuses a used length above the writable bytes posted (0), so
-   virtio_net.h documents this as a limitation: VIRTIO_EDEVICE. */
+/* Devices that report the transmitted length as used length: "When using the legacy
+   interface, the driver SHOULD ignore the used length for the transmit queues", and the queue
+   is told to; a modern device "MUST NOT" write more than was writable (0 bytes): EDEVICE. */
 static void t_tx_used_len(fx *f) {
     virtio_net n;
     const void *p;
+    unsigned long resets;
     net_up(f, &n, &defaults);
     CHECK_OK();
     g_net.tx_report_len = 1;
     make_frame(g_frame, 60, 1);
-    CHECK_RC(virtio_net_send(&n, g_frame, 60), VIRTIO_OK);
-    /* Legacy drivers SHOULD ignore it (the queue is told to); modern devices MUST NOT write
-       more than was writable: 0 bytes. */
+    CHECK_RC(virtio_net_send_submit(&n, g_frame, 60), VIRTIO_OK);
+    CHECK_RC(virtio_net_kick(&n), VIRTIO_OK);
     CHECK_RC(virtio_net_send_poll(&n, &p), f->ver == 1 ? VIRTIO_OK : VIRTIO_EDEVICE);
+    /* The bare send: on a modern device the fault ends its wait, and the device is reset. */
+    net_up(f, &n, &defaults);
+    CHECK_OK();
+    resets = f->s.resets;
+    CHECK_RC(virtio_net_send(&n, g_frame, 60), f->ver == 1 ? VIRTIO_OK : VIRTIO_EDEVICE);
+    CHECK_EQ(f->s.resets, resets + (f->ver == 1 ? 0u : 1u));
 }
 
+/* NEEDS_RESET while recv_wait waits: the device is reset (a frame submitted for sending is
+   the caller's again) and the error latched. */
 static void t_needs_reset(fx *f) {
     virtio_net n;
     virtio_net_frame fr;
+    unsigned long resets;
     net_up(f, &n, &defaults);
     CHECK_OK();
+    f->s.swallow = 1;
+    CHECK_RC(virtio_net_send_submit(&n, g_frame, 60), VIRTIO_OK);
+    CHECK_RC(virtio_net_kick(&n), VIRTIO_OK);
     sim_set_needs_reset(&f->s);
+    resets = f->s.resets;
     CHECK_RC(virtio_net_recv_wait(&n, &fr), VIRTIO_ENEEDS_RESET);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(virtio_net_send_pending(&n), 0);
     check_latched(&n, VIRTIO_ENEEDS_RESET);
+    CHECK_EQ(f->s.resets, resets + 1); /* later calls return the latched error, no reset */
 }
 
 /* The device shrinks the receive queue below what spread frames need. */
 static void t_queue_too_small(fx *f) {
     virtio_net n;
-    virtio_net_params p;
     opts o = defaults;
     o.buf_size = 256;
     o.frame_mem = 2048;
     f->s.q[0].num_max = 4; /* 4 x 256 bytes < one 1514-byte frame */
-    params(f, &o, &p);
-    CHECK_RC(virtio_net_init(&n, &f->regs, &p), VIRTIO_EDEVICE);
+    CHECK_RC(net_init(f, &n, &o), VIRTIO_EDEVICE);
 }
 
 static const tcase cases[] = {
@@ -932,6 +1265,13 @@ static const tcase cases[] = {
     {"init twice: the device starts over", t_reinit, RUN_BOTH},
     {"bad arguments -> EINVAL, nothing touched", t_bad_args, RUN_BOTH},
     {"not a network device -> ENODEV", t_wrong_device, RUN_BOTH},
+    {"mem_size, VIRTIO_NET_MEM and init agree", t_mem_size, RUN_BOTH},
+    {"init resets first: a device that will not reset -> EBUSY, memory untouched",
+     t_init_resets_first, RUN_BOTH},
+    {"zeroed object -> ESTATE from every call, NULL -> EINVAL", t_zeroed, RUN_BOTH},
+    {"caller errors after init: no register access, object unchanged", t_caller_errors,
+     RUN_BOTH},
+    {"reset: the device lets go, every call ESTATE until init", t_reset, RUN_BOTH},
     {"no MAC from the device: ours (legacy: written to it), or the default", t_no_mac, RUN_BOTH},
     {"link status read live; assumed up without STATUS", t_link, RUN_BOTH},
     {"MTU 1280 from the device: longer frames refused and dropped", t_mtu_small, RUN_BOTH},
@@ -946,11 +1286,19 @@ static const tcase cases[] = {
      RUN_BOTH},
     {"runts and frames above the MTU dropped, buffers back", t_drop_bad_lengths, RUN_BOTH},
     {"release of a frame that is not lent -> EINVAL", t_release_errors, RUN_BOTH},
-    {"recv_wait is bounded (spin limit, relax hook)", t_recv_wait, RUN_BOTH},
-    {"send 1000 frames byte for byte, completions in order", t_send, RUN_BOTH | RUN_EIDX},
+    {"recv_wait is bounded (spin limit, relax hook), its timeout resets nothing", t_recv_wait,
+     RUN_BOTH},
+    {"send_wait and recv_wait with nothing to wait for -> EAGAIN, no spinning", t_wait_nothing,
+     RUN_BOTH},
+    {"submit 1000 frames byte for byte, completions in order; 100 bare sends", t_send,
+     RUN_BOTH | RUN_EIDX},
     {"full transmit queue -> ENOSPC, then reclaimed, send_wait", t_send_full, RUN_BOTH | RUN_EIDX},
     {"send of bad lengths -> EINVAL, nothing queued", t_send_bad, RUN_BOTH},
-    {"device never finishes a send -> ETIMEDOUT", t_send_swallowed, RUN_BOTH},
+    {"device never finishes a send -> send_wait ETIMEDOUT, device reset", t_send_swallowed,
+     RUN_BOTH},
+    {"bare send times out -> device reset, the frame is the caller's", t_send_timeout, RUN_BOTH},
+    {"send times out and the reset sticks -> EBUSY, frame still the device's", t_reset_stuck,
+     RUN_BOTH},
     {"1000 echoes: no register reads, notifications only", t_echo_cost, RUN_BOTH | RUN_EIDX},
     {"no ANY_LAYOUT: header in its own descriptor", t_no_any_layout, RUN_V1},
     {"MRG_RXBUF: 256-byte buffers, frames put together", t_mrg, RUN_BOTH | RUN_EIDX},
@@ -968,9 +1316,10 @@ static const tcase cases[] = {
     {"bad device: spread frame, a buffer before the last not full -> EDEVICE", t_bad_partial,
      RUN_BOTH},
     {"bad device: spread frame, the rest never comes -> EDEVICE", t_bad_missing, RUN_BOTH},
-    {"transmit used length reported: legacy ignores it, modern -> EDEVICE", t_tx_used_len,
+    {"transmit used length reported: legacy ignores it, modern -> EDEVICE (send: reset)",
+     t_tx_used_len, RUN_BOTH},
+    {"NEEDS_RESET while waiting -> ENEEDS_RESET, device reset, latched", t_needs_reset,
      RUN_BOTH},
-    {"NEEDS_RESET while waiting -> ENEEDS_RESET, latched", t_needs_reset, RUN_BOTH},
 };
 
 int main(void) {

@@ -221,11 +221,12 @@ class Guest:
         m = re.search(r"^mtu (\d+) .*max frame (\d+), header (\d+) bytes", text, re.M)
         if m:
             self.info["mtu"], self.info["max_frame"], self.info["hdr_len"] = map(int, m.groups())
-        m = re.search(r"^rx queue (\d+), tx queue (\d+), rx buffers (\d+) x (\d+) \((\d+) posted\)",
-                      text, re.M)
+        m = re.search(r"^rx queue (\d+), tx queue (\d+), rx buffers (\d+) x (\d+), "
+                      r"frame_mem (\d+), driver memory (\d+) of (\d+) bytes", text, re.M)
         if m:
             (self.info["rxq"], self.info["txq"], self.info["rx_bufs"], self.info["rx_buf_size"],
-             self.info["rx_posted"]) = map(int, m.groups())
+             self.info["frame_mem"], self.info["mem_used"], self.info["mem_size"]) = \
+                map(int, m.groups())
         m = re.search(r"^features negotiated (0x[0-9a-f]+)", text, re.M)
         if m:
             self.info["features"] = int(m.group(1), 16)

@@ -11,7 +11,8 @@ so this script, on 127.0.0.1:P2, exchanges raw Ethernet frames with the guest as
 configuration it checks, one line per case:
 
   boot     what the guest reports (header length for the negotiated features, MRG_RXBUF, MTU,
-           MAC, link state, queue sizes) against what the QEMU options must produce;
+           MAC, link state, queue sizes, driver memory within VIRTIO_NET_MEM) against what the
+           QEMU options must produce;
   arp      the reply to an ARP request for 10.0.2.15, byte for byte; none for another address;
   icmp     echo replies byte for byte (empty, 56 bytes, the largest frame, IP options, padding);
   udp      1000 UDP echoes through port 7 (frames of 60 up to the largest, 1514 by default),
@@ -183,14 +184,18 @@ def case_boot(g, cfg):
         expect_eq("rx queue", i.get("rxq"), cfg.rxq)
     ip = re.search(r"^ip ([0-9.]+)$", text, re.M)
     expect_eq("ip", ip and ip.group(1), ".".join(str(b) for b in P.GUEST_IP))
+    # The driver's block: what init needs on this transport, within the compile-time bound.
+    check("mem_used" in i and 0 < i["mem_used"] <= i["mem_size"],
+          "driver memory {} of {} bytes".format(i.get("mem_used"), i.get("mem_size")))
     feats = i.get("features", 0)
     # Only what is implemented: no checksum or segmentation offload, control queue, packed ring.
     for bit, name in ((0, "CSUM"), (1, "GUEST_CSUM"), (7, "GUEST_TSO4"), (11, "HOST_TSO4"),
                       (17, "CTRL_VQ"), (22, "MQ"), (34, "RING_PACKED")):
         check(not feats >> bit & 1, "negotiated " + name)
     expect_eq("VERSION_1 negotiated", bool(feats >> 32 & 1), not cfg.legacy)
-    return "mac {}, header {} bytes, mtu {}, rx queue {}, {} rx buffers x {}".format(
-        P.mac_str(g.mac), i["hdr_len"], i["mtu"], i["rxq"], i["rx_bufs"], i["rx_buf_size"])
+    return "mac {}, header {} bytes, mtu {}, rx queue {}, {} rx buffers x {}, memory {} of {}".format(
+        P.mac_str(g.mac), i["hdr_len"], i["mtu"], i["rxq"], i["rx_bufs"], i["rx_buf_size"],
+        i["mem_used"], i["mem_size"])
 
 
 def case_arp(g, cfg):
