@@ -16,8 +16,10 @@ QUICK START
        // Find the device: QEMU's riscv `virt` machine has 8 virtio-mmio slots, filled from the
        // top, so never assume a slot.
        virtio_mmio_slot slots[8];
-       int n = virtio_mmio_scan(NULL, (void *)0x10001000, 0x1000, 8, slots, 8);
-       virtio_regs regs = virtio_mmio_regs(slots[0].base);     // plain MMIO: no callback
+       int i = 0, n = virtio_mmio_scan(NULL, (void *)0x10001000, 0x1000, 8, slots, 8);
+       while (i < n && slots[i].device_id != VIRTIO_ID_RNG) i++;
+       if (i >= n) return VIRTIO_ENODEV;                       // no entropy device
+       virtio_regs regs = virtio_mmio_regs(slots[i].base);     // plain MMIO: no callback
        virtio_transport t;
        int r = virtio_mmio_transport(&t, &regs);               // read-only probe
 
