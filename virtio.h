@@ -674,10 +674,16 @@ VIRTIO_API int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len);
 
 /* virtio_queue_poll, waiting (bounded) for a used buffer. VIRTIO_EAGAIN at once if no
    published chain is outstanding (nothing to wait for: kick first); VIRTIO_ETIMEDOUT if none
-   came within the bound. While waiting it checks the device status now and then, so a device
-   that sets NEEDS_RESET ends the wait with VIRTIO_ENEEDS_RESET. It does not reset the device:
-   a blocking call of a driver calls virtio_dev_abandon when this fails. */
+   came within the bound. Every VIRTIO_STATUS_CHECK_MASK + 1 idle iterations it checks the
+   device status, so a device that sets NEEDS_RESET ends the wait with VIRTIO_ENEEDS_RESET,
+   and notifies the device again (a lost notification costs time, not the queue). It does not
+   reset the device: a blocking call of a driver calls virtio_dev_abandon when this fails. */
 VIRTIO_API int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len);
+
+/* One idle iteration of a driver's own bounded wait for used buffers of `q` (a receive loop
+   that polls something of its own): virtio_dev_spin, plus the occasional repeated notification
+   of virtio_queue_wait when q has published buffers outstanding. */
+VIRTIO_API int virtio_queue_spin(virtio_queue *q, uint32_t iteration);
 
 /* Entries of the queue; descriptors free; chains pending (added and not yet used). */
 VIRTIO_API uint32_t virtio_queue_size(const virtio_queue *q);
@@ -1606,9 +1612,23 @@ VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) 
         if (r != VIRTIO_EAGAIN) return r;
         /* Nothing the device was shown is outstanding: waiting could only time out. */
         if (q->avail_pub == q->last_used) return VIRTIO_EAGAIN;
-        r = virtio_dev_spin(q->dev, i);
+        r = virtio_queue_spin(q, i);
         if (r) return r;
     }
+}
+
+VIRTIO_DEF int virtio_queue_spin(virtio_queue *q, uint32_t iteration) {
+    if (!q) return VIRTIO_EINVAL;
+    if (!q->dev) return VIRTIO_ESTATE;
+    /* A long wait notifies again now and then: "The device MUST handle spurious
+       notifications from the driver", and a notification the device missed would otherwise
+       stall the queue for good. QEMU before 8.1 misses one now and then under TCG on a
+       one-CPU machine: it drops guest fences there, so the device and the driver can each
+       miss the other's index write. */
+    if ((iteration & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK &&
+        q->avail_pub != q->last_used && !q->error && (q->dev->status & VIRTIO_STATUS_DRIVER_OK))
+        q->dev->t.ops->notify(&q->dev->t, q->index, q->notify);
+    return virtio_dev_spin(q->dev, iteration);
 }
 
 VIRTIO_DEF uint32_t virtio_queue_size(const virtio_queue *q) { return q && q->dev ? q->size : 0u; }

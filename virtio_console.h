@@ -1278,7 +1278,8 @@ VIRTIO_DEF int virtio_console_recv_poll(virtio_console *con, uint32_t port, cons
 }
 
 /* The receive waits: the device holds only the driver's own buffers, so a timeout resets
-   nothing; virtio_dev_spin bounds the wait and notices NEEDS_RESET. */
+   nothing; virtio_queue_spin bounds the wait, notices NEEDS_RESET and notifies again now and
+   then. */
 VIRTIO_DEF int virtio_console_recv_wait(virtio_console *con, uint32_t port, const void **data,
                                         size_t *len) {
     uint32_t i;
@@ -1286,7 +1287,7 @@ VIRTIO_DEF int virtio_console_recv_wait(virtio_console *con, uint32_t port, cons
     for (i = 0;; i++) {
         r = virtio_console_recv_poll(con, port, data, len);
         if (r != VIRTIO_EAGAIN) return r;
-        r = virtio_dev_spin(&con->dev, i);
+        r = virtio_queue_spin(&con->ports[port].rx, i); /* port checked by recv_poll */
         if (r) return r;
     }
 }
@@ -1339,7 +1340,7 @@ VIRTIO_DEF int virtio_console_read(virtio_console *con, uint32_t port, void *buf
     for (i = 0;; i++) {
         r = virtio_console_read_poll(con, port, buf, len, got);
         if (r != VIRTIO_EAGAIN) return r;
-        r = virtio_dev_spin(&con->dev, i); /* bounded; no reset needed (see recv_wait) */
+        r = virtio_queue_spin(&con->ports[port].rx, i); /* no reset needed (see recv_wait) */
         if (r) return r;
     }
 }

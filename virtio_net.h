@@ -969,7 +969,7 @@ VIRTIO_DEF int virtio_net_recv_wait(virtio_net *net, virtio_net_frame *frame) {
         if (r != VIRTIO_EAGAIN) break;
         /* The caller holds every buffer: nothing can arrive until one is released. */
         if (net->rx_posted == 0) return VIRTIO_EAGAIN;
-        r = virtio_dev_spin(&net->dev, i); /* bounded; notices NEEDS_RESET */
+        r = virtio_queue_spin(&net->rxq, i); /* bounded; notices NEEDS_RESET */
         if (r) break;
     }
     /* A timeout is no failure: the buffers are the driver's and the device goes on. A broken
