@@ -34,5 +34,7 @@ format:
 
 # Each part of the project brings its own fragment: examples/*.mk (bare-metal examples, demo),
 # tests/*.mk (host tests), tests/qemu/*.mk (QEMU tests, bench). A fragment may add
-# prerequisites to the shared targets examples, host-tests, qemu-tests and bench.
+# prerequisites to the shared targets examples, host-tests, qemu-tests and bench; qemu-tests and
+# bench are nothing but what the fragments add (one per device: tests/qemu/X.mk).
+.PHONY: qemu-tests bench
 -include $(sort $(wildcard examples/*.mk tests/*.mk tests/qemu/*.mk))

@@ -1,7 +1,7 @@
 /* bench.c - virtio_blk.h in numbers: 4 KiB read latency and throughput, register accesses.
 
-   Run by `make bench` (tests/qemu/bench.py), which boots it on a legacy and a modern device and
-   prints a table. By hand:
+   Run by `make bench` (tests/qemu/blk_bench.py), which boots it on a legacy and a modern device
+   and prints a table. By hand:
      qemu-system-riscv64 -M virt -bios none -nographic -kernel build/riscv64/bench.elf \
          -drive file=disk.img,if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0
 
@@ -13,7 +13,7 @@
      exit to the hypervisor.
    Each phase stops after a fixed number of requests or a time budget, whichever comes first, so
    a slow machine gives fewer samples instead of a timeout. Results are `BENCH` lines of integers
-   (no floating point here); bench.py turns them into microseconds and MiB/s. Reads only: the
+   (no floating point here); blk_bench.py turns them into microseconds and MiB/s. Reads only: the
    disk is not modified. */
 
 #define VIRTIO_IMPLEMENTATION

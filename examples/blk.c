@@ -3,8 +3,8 @@
    Run (any disk of at least 1 MiB; legacy or modern; in any slot):
      qemu-system-riscv64 -M virt -bios none -nographic -kernel build/riscv64/blk.elf \
          -drive file=disk.img,if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0
-   `make demo` does this with a fresh image; tests/qemu/run.py runs it over a matrix of device
-   options and checks from the host what it did to the image.
+   `make demo` does this with a fresh image; tests/qemu/blk_test.py runs it over a matrix of
+   device options and checks from the host what it did to the image.
 
    It scans the eight virtio-mmio slots, takes the first block device (lowest slot), prints what
    it found, then checks: sector 0 (prints its FNV-1a checksum for the host), reads of a scratch
@@ -51,8 +51,8 @@ static uint8_t wbuf[BUF_SECTORS * SECTOR + 8] __attribute__((aligned(16)));
 static uint8_t rbuf[BUF_SECTORS * SECTOR + 8] __attribute__((aligned(16)));
 static virtio_blk blk;
 
-/* Seeds of the data patterns. HOST_SEED is what tests/qemu/run.py writes into the scratch area
-   before booting; FINAL_SEED is what the batch writes leave in it for the host to check. */
+/* Seeds of the data patterns. HOST_SEED is what tests/qemu/blk_test.py writes into the scratch
+   area before booting; FINAL_SEED is what the batch writes leave in it for the host to check. */
 #define HOST_SEED 0x686f7374u  /* "host" */
 #define FINAL_SEED 0x66696e6cu /* "finl" */
 
@@ -87,7 +87,7 @@ static void say_dec(const char *label, uint64_t v)
 /* ---- Data patterns --------------------------------------------------------------------------- */
 /* Each sector is 32 records of 16 bytes: seed, sector, record index, and a mix of the three, as
    little-endian 32-bit words. A sector written to the wrong place, a stale sector or a torn one
-   shows. run.py computes the same pattern in Python. */
+   shows. blk_test.py computes the same pattern in Python. */
 static void put_le32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;

@@ -4,7 +4,7 @@
      qemu-system-riscv64 -M virt -bios none -nographic -kernel build/riscv64/blk_timeout.elf \
          -drive file=disk.img,if=none,format=raw,id=d0,throttling.iops-total=1 \
          -device virtio-blk-device,drive=d0
-   tests/qemu/run.py does this for a legacy and a modern device.
+   tests/qemu/blk_test.py does this for a legacy and a modern device.
 
    The accessor's spin_limit bounds every wait to a few thousand poll iterations, far less than
    the throttle's second, so a read gives up with VIRTIO_ETIMEDOUT while the device still holds

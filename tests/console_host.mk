@@ -1,9 +1,10 @@
 # tests/console_host.mk - host tests of virtio_console.h against the simulated console
-# (tests/sim.c with the backend tests/sim_console.c), ASan and UBSan on, built and run like
-# tests/host.mk's programs with its HOST_CC, HOST_CFLAGS and HOST_TEST_TIMEOUT. Those are not
-# set here: this file sorts before tests/host.mk in the top-level Makefile's include, and a
-# default here would override host.mk's for every test (the recipe expands them late, so the
-# include order does not matter). Alone: make -f tests/host.mk -f tests/console_host.mk
+# (tests/sim.c with the backend tests/sim_console.c; a block device, tests/sim_blk.c, for the
+# cases of another device type), ASan and UBSan on, built and run like tests/host.mk's test_core
+# with its HOST_CC, HOST_CFLAGS and HOST_TEST_TIMEOUT. Those are not set here: this file sorts
+# before tests/host.mk in the top-level Makefile's include, and a default here would override
+# host.mk's for every test (the recipe expands them late, so the include order does not
+# matter). Alone: make -f tests/host.mk -f tests/console_host.mk
 #
 #   make console-host-tests   build $(BUILD)/host/test_console and run it
 
@@ -11,7 +12,8 @@ BUILD ?= build
 
 CONSOLE_HOST_BIN := $(BUILD)/host/test_console
 CONSOLE_HOST_DEPS := tests/test_console.c tests/sim_console.c tests/sim_console.h virtio.h \
-	virtio_console.h tests/sim.h tests/sim.c tests/test.h tests/fixture.h tests/console_host.mk
+	virtio_console.h tests/sim.h tests/sim.c tests/sim_blk.h tests/sim_blk.c tests/test.h \
+	tests/fixture.h tests/console_host.mk
 
 .PHONY: console-host-tests
 
@@ -23,4 +25,5 @@ console-host-tests: $(CONSOLE_HOST_BIN)
 
 $(CONSOLE_HOST_BIN): $(CONSOLE_HOST_DEPS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ tests/test_console.c tests/sim_console.c tests/sim.c
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ tests/test_console.c tests/sim_console.c tests/sim_blk.c \
+		tests/sim.c

@@ -11,8 +11,9 @@
    - the device side of the split virtqueue ("Virtqueues / Split Virtqueues"), legacy layout
      from QueuePFN * GuestPageSize, QueueNum and QueueAlign, modern from the three addresses,
      with VIRTIO_F_EVENT_IDX and VIRTQ_USED_F_NO_NOTIFY;
-   - three backends: a RAM-disk virtio-blk, an entropy device, and an "echo" test device that
-     copies what it reads into what it may write (for core tests of arbitrary chains);
+   - an "echo" test device that copies what it reads into what it may write (for core tests
+     of arbitrary chains); every real device type is a backend in a file of its own
+     (tests/sim_<device>.c: blk, rng, net, console; see "Extra backends");
    - misbehaviours switched on by the test (struct sim fields below).
 
    Guest memory is one arena the test allocates (sim_arena); the dma hook maps a host pointer
@@ -82,58 +83,6 @@
 #define SIM_F_RING_PACKED     34
 #define SIM_F_RING_RESET      40
 
-/* ---- virtio-blk, from "Device Types / Block Device" --------------------------------------- */
-#define SIM_BLK_F_SIZE_MAX     1
-#define SIM_BLK_F_SEG_MAX      2
-#define SIM_BLK_F_GEOMETRY     4
-#define SIM_BLK_F_RO           5
-#define SIM_BLK_F_BLK_SIZE     6
-#define SIM_BLK_F_FLUSH        9
-#define SIM_BLK_F_TOPOLOGY     10
-#define SIM_BLK_F_CONFIG_WCE   11
-#define SIM_BLK_F_MQ           12
-#define SIM_BLK_F_DISCARD      13
-#define SIM_BLK_F_WRITE_ZEROES 14
-#define SIM_BLK_F_LIFETIME     15
-#define SIM_BLK_F_SECURE_ERASE 16
-#define SIM_BLK_T_IN           0
-#define SIM_BLK_T_OUT          1
-#define SIM_BLK_T_FLUSH        4
-#define SIM_BLK_T_GET_ID       8
-#define SIM_BLK_T_DISCARD      11
-#define SIM_BLK_T_WRITE_ZEROES 13
-#define SIM_BLK_S_OK           0
-#define SIM_BLK_S_IOERR        1
-#define SIM_BLK_S_UNSUPP       2
-
-/* struct virtio_blk_config as the spec prints it (little-endian fields on the x86 host). */
-struct sim_blk_config {
-    uint64_t capacity;
-    uint32_t size_max;
-    uint32_t seg_max;
-    uint16_t cylinders;
-    uint8_t heads;
-    uint8_t sectors;
-    uint32_t blk_size;
-    uint8_t physical_block_exp;
-    uint8_t alignment_offset;
-    uint16_t min_io_size;
-    uint32_t opt_io_size;
-    uint8_t writeback;
-    uint8_t unused0;
-    uint16_t num_queues;
-    uint32_t max_discard_sectors;
-    uint32_t max_discard_seg;
-    uint32_t discard_sector_alignment;
-    uint32_t max_write_zeroes_sectors;
-    uint32_t max_write_zeroes_seg;
-    uint8_t write_zeroes_may_unmap;
-    uint8_t unused1[3];
-    uint32_t max_secure_erase_sectors;
-    uint32_t max_secure_erase_seg;
-    uint32_t secure_erase_sector_alignment;
-};
-
 /* ---- Guest memory ------------------------------------------------------------------------- */
 typedef struct sim_arena {
     uint8_t *base; /* host address, 4096-aligned */
@@ -154,7 +103,7 @@ void *sim_alloc(sim_arena *a, size_t size, size_t align);
 #define SIM_MAX_CHAIN   1024
 #define SIM_LOG         256
 
-enum sim_backend { SIM_DEV_ECHO, SIM_DEV_BLK, SIM_DEV_RNG, SIM_DEV_CUSTOM };
+enum sim_backend { SIM_DEV_ECHO, SIM_DEV_CUSTOM };
 
 /* One chain as the device sees it: its segments, readable ones first. */
 typedef struct sim_seg {
@@ -173,9 +122,9 @@ typedef struct sim_chain {
 typedef struct sim sim;
 
 /* ---- Extra backends ------------------------------------------------------------------------ */
-/* A device type the simulator does not know (console, net, ...) lives in its own file,
-   tests/sim_<device>.c, behind these callbacks. The simulator does the register file, the
-   rings and every check; the backend only sees chains and configuration writes. */
+/* A device type (blk, rng, console, net, ...) lives in its own file, tests/sim_<device>.c,
+   behind these callbacks. The simulator does the register file, the rings and every check; the
+   backend only sees chains and configuration writes. */
 #define SIM_DEFER 0xffffffffu /* chain(): the backend keeps the chain and completes it later */
 typedef struct sim_backend_ops {
     /* A chain the driver made available on `queue`. Return the bytes written into its
@@ -186,6 +135,8 @@ typedef struct sim_backend_ops {
     void (*config_write)(sim *s, uint32_t off, uint32_t value, unsigned width);
     /* The device was reset (status 0 written): forget held chains. May be NULL. */
     void (*reset)(sim *s);
+    /* sim_destroy: free what the backend allocated. May be NULL. */
+    void (*destroy)(sim *s);
 } sim_backend_ops;
 
 /* One-shot misbehaviours of the used ring, applied to the next chain the device uses. */
@@ -226,7 +177,7 @@ typedef struct sim_log {
     uint32_t rlen, wlen;                /* readable / writable bytes */
     uint32_t len[8];                    /* first descriptor lengths */
     uint64_t addr[8];                   /* and device addresses */
-    /* block requests */
+    /* block requests (filled by the block backend, tests/sim_blk.c) */
     uint32_t type;
     uint64_t sector;
     uint32_t data_len;      /* data bytes (IN/OUT/GET_ID) or segment bytes (DISCARD/WZ) */
@@ -284,10 +235,8 @@ struct sim {
                                -1 forever */
     int gen_tear_capacity;  /* with churn: each change also rewrites config bytes 0..7 with
                                k * 0x100000001 (hi == lo in a consistent read) */
-    uint32_t rng_max_fill;  /* entropy: fill at most this many bytes per chain (0 = all) */
-    int rng_zero;           /* entropy: use buffers with 0 bytes written (broken device) */
 
-    /* block backend */
+    /* block backend (tests/sim_blk.c) */
     uint8_t *disk;
     uint64_t capacity;  /* sectors */
     int blk_ro;         /* device read-only: writes get IOERR (QEMU) */
@@ -297,8 +246,10 @@ struct sim {
     unsigned long blk_flushes;
     unsigned long blk_by_type[16];
 
-    /* entropy backend */
-    uint64_t rng_pos; /* bytes produced so far */
+    /* entropy backend (tests/sim_rng.c) */
+    uint32_t rng_max_fill; /* fill at most this many bytes per chain (0 = all) */
+    int rng_zero;          /* use buffers with 0 bytes written (broken device) */
+    uint64_t rng_pos;      /* bytes produced so far */
 
     /* accounting */
     /* Register accesses; over the transport double, its operations (one each: a read of the
@@ -324,11 +275,6 @@ struct sim {
 
 /* Sets up a device of `version` (1 or 2) in `s` (zeroed first), using arena `a`. */
 void sim_init_echo(sim *s, sim_arena *a, uint32_t version, uint32_t device_id);
-void sim_init_rng(sim *s, sim_arena *a, uint32_t version);
-/* A RAM disk of `capacity` sectors (malloc'ed, patterned with sim_disk_pattern); QEMU-like
-   config and features: SEG_MAX, GEOMETRY, BLK_SIZE, FLUSH, TOPOLOGY, CONFIG_WCE, DISCARD,
-   WRITE_ZEROES, plus the ring features. Returns 0, or -1 if malloc failed. */
-int sim_init_blk(sim *s, sim_arena *a, uint32_t version, uint64_t capacity);
 /* A device of type `device_id` handled by `ops` (see sim_backend_ops); only queue 0 exists,
    with QueueNumMax 256: set s->q[i].num_max, s->config and s->config_len after this call. */
 void sim_init_custom(sim *s, sim_arena *a, uint32_t version, uint32_t device_id,
@@ -336,10 +282,13 @@ void sim_init_custom(sim *s, sim_arena *a, uint32_t version, uint32_t device_id,
 /* Copies between byte `off` of the readable (w = 0) or writable (w = 1) part of a chain and
    `buf`; to_chain: from buf into the chain. Returns the bytes copied. */
 uint64_t sim_chain_copy(sim_chain *c, int w, uint64_t off, void *buf, uint64_t len, int to_chain);
+/* Inside a backend's chain(): the log entry of the chain it was given (what sim_last(s, 0)
+   will return), for a backend that records more of it (the block backend's request fields). */
+sim_log *sim_chain_log(sim *s);
 /* Puts a held chain (SIM_DEFER) on the used ring of `queue` with used length `len`; `wlen` is
    the writable bytes it was posted with (for the misbehaviour switches). */
 void sim_complete(sim *s, unsigned queue, uint16_t head, uint32_t len, uint32_t wlen);
-/* Frees what the backend allocated. */
+/* Frees what the backend allocated (its destroy callback). */
 void sim_destroy(sim *s);
 
 /* The accessor the library uses: callbacks on `s`, dma into its arena, relax hook
@@ -382,10 +331,6 @@ uint64_t sim_cfg_r(const sim *s, uint32_t off, unsigned width);
 
 /* Device-side misbehaviour switched on right now. */
 void sim_set_needs_reset(sim *s);
-
-/* The byte the RAM disk holds at `byte` offset after init, and the entropy stream's n-th byte. */
-uint8_t sim_disk_pattern(uint64_t byte);
-uint8_t sim_rng_byte(uint64_t n);
 
 /* Records a violation (printf format). */
 void sim_violation(sim *s, const char *fmt, ...)

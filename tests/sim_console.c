@@ -308,7 +308,7 @@ static void be_reset(sim *s) {
     c->msg_first = c->msg_count = 0;
 }
 
-static const sim_backend_ops simc_ops = {be_chain, be_config_write, be_reset};
+static const sim_backend_ops simc_ops = {be_chain, be_config_write, be_reset, NULL};
 
 /* ---- Test interface ---------------------------------------------------------------------------
  */

@@ -219,7 +219,7 @@ static void net_reset(sim *s) {
     n->first = n->count = 0;
 }
 
-static const sim_backend_ops net_ops = {net_chain, net_config_write, net_reset};
+static const sim_backend_ops net_ops = {net_chain, net_config_write, net_reset, NULL};
 
 void sim_init_net(sim *s, sim_arena *a, uint32_t version, sim_net *n) {
     static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};

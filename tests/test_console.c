@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "sim_blk.h"
 #include "sim_console.h"
 #include "test.h"
 #include "fixture.h"

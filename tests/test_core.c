@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "sim.h"
+#include "sim_blk.h"
+#include "sim_rng.h"
 #include "test.h"
 #include "fixture.h"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/qemu/bench.py - the numbers behind virtio.h: speed in QEMU and code size.
+"""tests/qemu/blk_bench.py - the numbers behind virtio.h: speed in QEMU and code size.
 
 Boots examples/bench.c (build/riscv64/bench.elf) on a legacy and on a modern virtio-blk device
 and reads its `BENCH` lines: 4 KiB read latency at queue depth 1, 4 KiB read throughput with
@@ -11,7 +11,7 @@ riscv64-unknown-elf-size. Prints a table and writes the same figures to BUILD/be
 A benchmark, not a test: the guest bounds each phase by time, so a slow machine gives fewer
 samples, never a failure. It exits nonzero only if something could not run at all.
 
-    python3 tests/qemu/bench.py [--build DIR] [--no-build]
+    python3 tests/qemu/blk_bench.py [--build DIR] [--no-build]
 """
 
 import argparse
@@ -133,7 +133,8 @@ def main():
     build = (ROOT / args.build).resolve()
 
     if not args.no_build:
-        r = subprocess.run(["make", "-s", "-f", "examples/examples.mk", "BUILD=" + args.build,
+        r = subprocess.run(["make", "-s", "-f", "examples/examples.mk", "-f", "examples/blk.mk",
+                            "BUILD=" + args.build,
                             str(Path(args.build) / "riscv64" / "bench.elf")], cwd=ROOT)
         if r.returncode != 0:
             print("bench: building bench.elf failed")

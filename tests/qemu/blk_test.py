@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/qemu/run.py - boot examples/blk.c in QEMU over a matrix of virtio-blk options.
+"""tests/qemu/blk_test.py - boot examples/blk.c in QEMU over a matrix of virtio-blk options.
 
 Every case runs for the legacy (virtio-mmio version 1) and the modern (version 2) transport.
 One case boots examples/blk_timeout.c instead, on a throttled drive: a read that times out must
@@ -19,7 +19,7 @@ and exits 1 if any failed. Each case leaves its QEMU command and the guest's out
 BUILD/qemu-tests/<transport>-<case>/ (and, if it failed, its disk images). Cases run in
 parallel, one per CPU. Python 3 standard library only.
 
-    python3 tests/qemu/run.py [--build DIR] [--no-build] [-j N] [-k SUBSTRING] [-v]
+    python3 tests/qemu/blk_test.py [--build DIR] [--no-build] [-j N] [-k SUBSTRING] [-v]
 """
 
 import argparse
@@ -418,7 +418,8 @@ def main():
 
     build = (ROOT / args.build).resolve()
     if not args.no_build:
-        r = subprocess.run(["make", "-s", "-f", "examples/examples.mk", "BUILD=" + args.build,
+        r = subprocess.run(["make", "-s", "-f", "examples/examples.mk", "-f", "examples/blk.mk",
+                            "BUILD=" + args.build,
                             str(Path(args.build) / "riscv64/blk.elf"),
                             str(Path(args.build) / "riscv32/blk.elf"),
                             str(Path(args.build) / "riscv64/blk_timeout.elf")], cwd=ROOT)

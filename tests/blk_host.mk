@@ -1,0 +1,28 @@
+# tests/blk_host.mk - host tests of virtio_blk.h against the simulated RAM disk (tests/sim.c with
+# the backend tests/sim_blk.c; test_blk also boots an entropy device, tests/sim_rng.c, to see
+# init refuse it), ASan and UBSan on, built and run like tests/host.mk's test_core with its
+# HOST_CC, HOST_CFLAGS and HOST_TEST_TIMEOUT. Those are not set here: this file sorts before
+# tests/host.mk in the top-level Makefile's include, and a default here would override host.mk's
+# for every test (the recipe expands them late, so the include order does not matter). Alone:
+# make -f tests/host.mk -f tests/blk_host.mk blk-host-tests
+#
+#   make blk-host-tests   build $(BUILD)/host/test_blk and run it
+
+BUILD ?= build
+
+BLK_HOST_BIN := $(BUILD)/host/test_blk
+BLK_HOST_DEPS := tests/test_blk.c tests/sim_blk.c tests/sim_blk.h tests/sim_rng.c tests/sim_rng.h \
+	virtio.h virtio_blk.h tests/sim.h tests/sim.c tests/test.h tests/fixture.h tests/blk_host.mk
+
+.PHONY: blk-host-tests
+
+host-tests: blk-host-tests
+host-tests-build: $(BLK_HOST_BIN)
+
+blk-host-tests: $(BLK_HOST_BIN)
+	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
+		$(HOST_TEST_TIMEOUT) $(BLK_HOST_BIN)
+
+$(BLK_HOST_BIN): $(BLK_HOST_DEPS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ tests/test_blk.c tests/sim_blk.c tests/sim_rng.c tests/sim.c
