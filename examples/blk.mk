@@ -31,7 +31,7 @@ $(BLK_EX_ELF64) $(BLK_EX_ELF32): virtio_blk.h examples/blk.mk
 # finds, tests reads and writes in a scratch area at the end of the disk and leaves a marked
 # sector there; afterwards we look for that mark from the host. Exits with QEMU's status.
 BLK_DEMO_IMG := $(BUILD)/demo.img
-BLK_DEMO_QEMU = $(EX_QEMU64) -M virt -bios none -nographic -no-reboot \
+BLK_DEMO_QEMU = $(EX_QEMU64) -M virt -smp 1,maxcpus=2 -bios none -nographic -no-reboot \
 	-global virtio-mmio.force-legacy=false \
 	-drive file=$(BLK_DEMO_IMG),if=none,format=raw,id=d0 \
 	-device virtio-blk-device,drive=d0,serial=virtio.h-demo \

@@ -20,7 +20,7 @@ $(CONSOLE_EX_ELF): virtio_console.h examples/console.mk
 # Port 0 on stdio (raw terminal: Ctrl-D is the byte 0x04 that ends the echo); the UART goes to
 # $(BUILD)/console-demo.uart.
 console-demo: $(BUILD)/riscv64/console.elf
-	timeout 300 $(EX_QEMU64) -M virt -bios none -display none -monitor none -no-reboot \
+	timeout 300 $(EX_QEMU64) -M virt -smp 1,maxcpus=2 -bios none -display none -monitor none -no-reboot \
 		-global virtio-mmio.force-legacy=false -serial file:$(BUILD)/console-demo.uart \
 		-device virtio-serial-device -device virtconsole,chardev=c0 \
 		-chardev stdio,id=c0,signal=off -kernel $<; \

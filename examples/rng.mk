@@ -16,5 +16,5 @@ examples: $(RNG_EX_ELF)
 $(RNG_EX_ELF): virtio_rng.h examples/rng.mk
 
 rng-demo: $(BUILD)/riscv64/rng.elf
-	timeout 60 $(EX_QEMU64) -M virt -bios none -nographic -no-reboot \
+	timeout 60 $(EX_QEMU64) -M virt -smp 1,maxcpus=2 -bios none -nographic -no-reboot \
 		-global virtio-mmio.force-legacy=false -device virtio-rng-device -kernel $<

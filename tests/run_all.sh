@@ -9,7 +9,7 @@ log="$BUILD/test.log"
 crashed=0
 for suite in compile-tests host-tests qemu-tests; do
     echo "== $suite" | tee -a "$log"
-    if make --no-print-directory -s "$suite" >"$BUILD/$suite.log" 2>&1; then rc=0; else rc=$?; fi
+    if make --no-print-directory -s -k "$suite" >"$BUILD/$suite.log" 2>&1; then rc=0; else rc=$?; fi
     cat "$BUILD/$suite.log" >>"$log"
     grep -E '^(FAIL|SKIP)' "$BUILD/$suite.log"
     grep -E '^INFO' "$BUILD/$suite.log"

@@ -646,6 +646,11 @@ static void queue_notify(sim *s, uint32_t qi) {
     }
     if (!(s->status & SIM_S_DRIVER_OK)) sim_violation(s, "QueueNotify before DRIVER_OK");
     s->q[qi].notifies++;
+    if (s->lose_notifies) {
+        s->lose_notifies--;
+        s->q[qi].lost++;
+        return;
+    }
     if (!s->manual) process_queue(s, qi);
 }
 

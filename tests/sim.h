@@ -167,6 +167,7 @@ typedef struct sim_queue {
     uint16_t last_avail;           /* next avail ring entry the device reads */
     uint16_t used_idx;             /* device's used.idx */
     unsigned long notifies;        /* QueueNotify writes for this queue */
+    unsigned long lost;            /* of them, lost (sim.lose_notifies) */
     unsigned long chains;          /* chains used */
     unsigned long interrupts;      /* used buffer notifications the device would send */
 } sim_queue;
@@ -216,6 +217,8 @@ struct sim {
 
     /* behaviour switches */
     int manual;            /* QueueNotify does not process: sim_process() or relax does */
+    unsigned long lose_notifies; /* the next this many notifications are lost: counted in
+                                    q[].lost, not acted on (QEMU < 8.1 under TCG on one CPU) */
     int process_on_relax;  /* the relax hook processes pending buffers */
     uint32_t relax_delay;  /* ... once the wait's iteration reaches this */
     uint32_t relax_giveup; /* nonzero: relax returns 1 at this iteration (caller gave up) */

@@ -282,7 +282,12 @@ def run_case(build, transport, case, verbose):
         d.create()
         disks.append(d)
 
-    cmd = [case.qemu, "-M", "virt", "-bios", "none", "-nographic", "-no-reboot",
+    # "-smp 1,maxcpus=2": QEMU before 8.1 drops the guest's fences under TCG when the machine
+    # can only ever have one CPU, and then loses a virtqueue notification now and then (the
+    # I/O thread runs in parallel all the same; fixed upstream by "tcg: Do not elide memory
+    # barriers for !CF_PARALLEL in system mode"). A second possible CPU keeps the fences.
+    cmd = [case.qemu, "-M", "virt", "-smp", "1,maxcpus=2",
+           "-bios", "none", "-nographic", "-no-reboot",
            "-global", "virtio-mmio.force-legacy={}".format("true" if transport == "legacy"
                                                           else "false"),
            "-kernel", str(build / case.kernel)] + case.extra

@@ -163,7 +163,12 @@ class Guest:
             if self.device_props:
                 dev += "," + self.device_props
             legacy = "true" if self.legacy else "false"
-            self.cmd = [self.qemu, "-M", "virt", "-bios", "none", "-display", "none",
+            # "-smp 1,maxcpus=2": QEMU before 8.1 drops the guest's fences under TCG when the machine
+            # can only ever have one CPU, and then loses a virtqueue notification now and then (the
+            # I/O thread runs in parallel all the same; fixed upstream by "tcg: Do not elide memory
+            # barriers for !CF_PARALLEL in system mode"). A second possible CPU keeps the fences.
+            self.cmd = [self.qemu, "-M", "virt", "-smp", "1,maxcpus=2",
+                        "-bios", "none", "-display", "none",
                         "-serial", "stdio", "-monitor", "none", "-no-reboot",
                         "-global", "virtio-mmio.force-legacy=" + legacy,
                         "-netdev", netdev, "-device", dev, "-kernel", self.elf] + self.extra_args

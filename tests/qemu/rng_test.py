@@ -58,7 +58,12 @@ class Run:
         self.dir.mkdir(parents=True, exist_ok=True)
         legacy = "true" if version == "legacy" else "false"
         elf = build / arch / "rng.elf"
-        self.cmd = [QEMU[arch], "-M", "virt", "-bios", "none", "-display", "none",
+        # "-smp 1,maxcpus=2": QEMU before 8.1 drops the guest's fences under TCG when the machine
+        # can only ever have one CPU, and then loses a virtqueue notification now and then (the
+        # I/O thread runs in parallel all the same; fixed upstream by "tcg: Do not elide memory
+        # barriers for !CF_PARALLEL in system mode"). A second possible CPU keeps the fences.
+        self.cmd = [QEMU[arch], "-M", "virt", "-smp", "1,maxcpus=2",
+                    "-bios", "none", "-display", "none",
                     "-monitor", "none", "-serial", "stdio", "-no-reboot", "-global",
                     "virtio-mmio.force-legacy=" + legacy] + args + ["-kernel", str(elf)]
         (self.dir / "cmd").write_text(" ".join(shlex.quote(a) for a in self.cmd) + "\n")
