@@ -261,4 +261,13 @@ for h in $devices; do
     layer "$h touches no field of virtio_transport or virtio_regs" "$code" \
         "\\bt(->|\\.)($transport_fields)\\b|(\\.|->)regs(\\.|->)" "$h"
 done
+# Every header is stable under the project's .clang-format (`make format` changes nothing).
+if command -v clang-format >/dev/null 2>&1; then
+    for h in virtio*.h; do
+        if clang-format "$h" | cmp -s - "$h"; then echo "PASS format: $h is clang-format clean"
+        else echo "FAIL format: clang-format would change $h (run: make format)"; fail=1; fi
+    done
+else
+    echo "SKIP format: clang-format is not installed"
+fi
 exit $fail
