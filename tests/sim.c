@@ -951,15 +951,15 @@ static int d_queue_enable(virtio_transport *t, uint32_t index, uint32_t size, ui
     q->live = 0;
     if (s->version == 1) {
         /* One block from a 32-bit page number, rings placed as the legacy layout says. */
-        if (desc % VIRTIO_MMIO_LEGACY_PAGE_SIZE ||
-            desc / VIRTIO_MMIO_LEGACY_PAGE_SIZE > 0xffffffffu) {
+        if (desc % VIRTIO_LEGACY_QUEUE_ALIGN ||
+            desc / VIRTIO_LEGACY_QUEUE_ALIGN > 0xffffffffu) {
             sim_violation(s, "legacy queue %u at 0x%llx: not a 32-bit page number", index,
                           (unsigned long long)desc);
             return VIRTIO_ENOQUEUE;
         }
-        q->align = VIRTIO_MMIO_LEGACY_PAGE_SIZE;
-        q->pfn = (uint32_t)(desc / VIRTIO_MMIO_LEGACY_PAGE_SIZE);
-        queue_legacy_layout(q, VIRTIO_MMIO_LEGACY_PAGE_SIZE);
+        q->align = VIRTIO_LEGACY_QUEUE_ALIGN;
+        q->pfn = (uint32_t)(desc / VIRTIO_LEGACY_QUEUE_ALIGN);
+        queue_legacy_layout(q, VIRTIO_LEGACY_QUEUE_ALIGN);
         if (driver != q->driver || device != q->device)
             sim_violation(s,
                           "legacy queue %u: driver/device areas at 0x%llx/0x%llx, the layout "
