@@ -533,6 +533,10 @@ VIRTIO_API uint32_t virtio_dev_interrupt_ack(virtio_dev *dev);
 VIRTIO_API uint16_t virtio_dev_order16(const virtio_dev *dev, uint16_t v);
 VIRTIO_API uint32_t virtio_dev_order32(const virtio_dev *dev, uint32_t v);
 VIRTIO_API uint64_t virtio_dev_order64(const virtio_dev *dev, uint64_t v);
+/* The device's address of `p` (the accessor's dma hook, or the pointer itself): for device
+   structures that carry addresses inside a buffer (a GPU's backing list), where the queue's own
+   translation of segment addresses does not reach. 0 for a NULL dev. */
+VIRTIO_API uint64_t virtio_dev_dma(const virtio_dev *dev, const void *p);
 
 /* ---- Device configuration space: virtio 1.4 "Device Configuration Space" -----------------------
  */
@@ -1269,6 +1273,9 @@ VIRTIO_DEF uint32_t virtio_dev_order32(const virtio_dev *dev, uint32_t v) {
 VIRTIO_DEF uint64_t virtio_dev_order64(const virtio_dev *dev, uint64_t v) {
     if (!VIRTIO__BIG_ENDIAN || virtio_dev_legacy(dev)) return v;
     return (uint64_t)virtio__bswap32((uint32_t)v) << 32 | virtio__bswap32((uint32_t)(v >> 32));
+}
+VIRTIO_DEF uint64_t virtio_dev_dma(const virtio_dev *dev, const void *p) {
+    return dev ? virtio__dma(dev, p) : 0u;
 }
 
 /* ---- Configuration space: virtio 1.4 "Device Configuration Space" ------------------------------
