@@ -1,5 +1,5 @@
-/* virtio_input.h - v0.2.0 - polled VirtIO input device (keyboard, mouse, tablet) driver, on
-virtio.h MIT licensed, see the end of the file.
+/* virtio_input.h - v0.2.0 - polled VirtIO input driver (keyboard, mouse, tablet), on virtio.h
+   MIT licensed, see the end of the file.
 
    Reads evdev-style input events (key presses, relative motion, absolute positions, buttons)
    from any virtio-input device: QEMU's virtio-keyboard, virtio-mouse and virtio-tablet, and
