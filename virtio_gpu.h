@@ -492,6 +492,7 @@ typedef struct virtio_gpu {
     uint32_t max_pieces;
     uint32_t num_scanouts;
     uint32_t last_error; /* response type of the last command that failed in the device */
+    uint32_t reread;     /* a display event was cleared, its re-read has not succeeded yet */
     uint64_t fence;      /* last fence id given out */
     virtio_gpu_display_info display[VIRTIO_GPU_MAX_SCANOUTS];
     uint32_t edid_sum[VIRTIO_GPU_MAX_SCANOUTS]; /* EDID digest, to notice a change */
@@ -976,7 +977,8 @@ static int virtio_gpu__take_display_info(virtio_gpu *gpu) {
         d[s].r.y = virtio_le32(&m[s].r.y);
         d[s].r.width = virtio_le32(&m[s].r.width);
         d[s].r.height = virtio_le32(&m[s].r.height);
-        d[s].enabled = virtio_le32(&m[s].enabled) ? 1u : 0u;
+        /* An "enabled" display of no size is no display to show anything on. */
+        d[s].enabled = virtio_le32(&m[s].enabled) && d[s].r.width && d[s].r.height ? 1u : 0u;
         d[s].flags = virtio_le32(&m[s].flags);
         if (d[s].r.width > VIRTIO_GPU_MAX_DIM || d[s].r.height > VIRTIO_GPU_MAX_DIM)
             return virtio_gpu__abandon(gpu, VIRTIO_EDEVICE);
@@ -1093,8 +1095,12 @@ VIRTIO_DEF int virtio_gpu_poll_events(virtio_gpu *gpu, uint32_t *changed) {
     if (r) return r;
     ev = virtio_config_read32(&gpu->dev, VIRTIO_GPU_CFG_EVENTS_READ);
     r = virtio_dev_usable(&gpu->dev);
-    if (r || !(ev & VIRTIO_GPU_EVENT_DISPLAY)) return r;
-    virtio_config_write32(&gpu->dev, VIRTIO_GPU_CFG_EVENTS_CLEAR, ev);
+    if (r) return r;
+    if (ev & VIRTIO_GPU_EVENT_DISPLAY) {
+        virtio_config_write32(&gpu->dev, VIRTIO_GPU_CFG_EVENTS_CLEAR, ev);
+        gpu->reread = 1;
+    }
+    if (!gpu->reread) return VIRTIO_OK;
     virtio_copy(old, gpu->display, sizeof old);
     r = virtio_gpu__display_info(gpu);
     if (r) return r;
@@ -1109,6 +1115,7 @@ VIRTIO_DEF int virtio_gpu_poll_events(virtio_gpu *gpu, uint32_t *changed) {
         }
     }
     r = virtio_gpu__edid_all(gpu, &ch);
+    if (r == VIRTIO_OK) gpu->reread = 0;
     if (changed) *changed = ch;
     return r;
 }
@@ -1124,6 +1131,7 @@ VIRTIO_DEF int virtio_gpu_edid_parse(const void *edid, size_t len, virtio_gpu_ed
     for (i = 0; i < 128u; i++)
         sum += b[i];
     if ((sum & 0xffu) != 0) return VIRTIO_EINVAL; /* the 128 bytes sum to 0 mod 256 */
+    if (b[18] != 1u) return VIRTIO_EINVAL;        /* EDID 1.x: the layout parsed here */
     virtio_zero(info, sizeof *info);
     /* Manufacturer ID: three 5-bit letters ('A' = 1), big-endian in bytes 8-9. */
     id = (uint32_t)b[8] << 8 | b[9];
@@ -1138,14 +1146,16 @@ VIRTIO_DEF int virtio_gpu_edid_parse(const void *edid, size_t len, virtio_gpu_ed
     for (i = 0; i < 4u; i++) {
         const uint8_t *d = b + 54u + 18u * i;
         if (d[0] | d[1]) {
-            if (info->width == 0) {
+            if (i == 0) { /* EDID 1.3/1.4: descriptor 1 is the preferred timing */
                 info->width = (uint32_t)d[2] | ((uint32_t)(d[4] & 0xf0u) << 4);
                 info->height = (uint32_t)d[5] | ((uint32_t)(d[7] & 0xf0u) << 4);
+                if (d[17] & 0x80u) info->height *= 2u; /* interlaced: lines per field */
             }
         } else if (d[3] == 0xfcu && info->name[0] == 0) {
             uint32_t n = 0;
             while (n < 13u && d[5u + n] != 0x0au) {
-                info->name[n] = (char)d[5u + n];
+                /* Printable ASCII only: the name may end up on a terminal. */
+                info->name[n] = (char)(d[5u + n] >= 0x20u && d[5u + n] < 0x7fu ? d[5u + n] : '?');
                 n++;
             }
             while (n > 0 && info->name[n - 1u] == ' ')
@@ -1490,7 +1500,9 @@ VIRTIO_DEF int virtio_gpu_wait(virtio_gpu *gpu, uint32_t *cmd, int *result) {
     int r;
     if (!gpu) return VIRTIO_EINVAL;
     r = virtio_gpu__usable(gpu);
-    if (r) return r;
+    /* A fault poll latched leaves commands with the device: a wait hands nothing back
+       while the device may still use it. */
+    if (r) return gpu->npending && r != VIRTIO_EBUSY ? virtio_gpu__abandon(gpu, r) : r;
     if (gpu->npending == 0) return VIRTIO_EAGAIN; /* nothing to wait for */
     if (gpu->ndone == 0) {
         /* Waiting for a command the device never saw is futile: publish first. */
@@ -1580,6 +1592,8 @@ VIRTIO_DEF int virtio_gpu_cursor_set(virtio_gpu *gpu, uint32_t scanout, uint32_t
     const virtio_gpu_resource *rec;
     int r = virtio_gpu__cursor_check(gpu, scanout);
     if (r) return r;
+    /* "make sure the commands to fill the resource are actually processed" */
+    if (gpu->npending) return VIRTIO_ESTATE;
     /* "it must be 64x64 in size": QEMU silently keeps the old image otherwise. */
     rec = virtio_gpu__res(gpu, id);
     if (!rec || !rec->backed || rec->width != VIRTIO_GPU_CURSOR_DIM ||

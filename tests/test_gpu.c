@@ -1134,6 +1134,115 @@ static void t_fault_poll(fx *f) {
     CHECK_EQ(virtio_gpu_pending(&g), 0);
 }
 
+/* A fault a poll latched leaves a command with the device: the next wait resets the device
+   before it returns, so nothing the caller gave is used afterwards. */
+static void t_fault_poll_then_wait(fx *f) {
+    virtio_gpu g;
+    virtio_gpu_rect r = {0, 0, 16, 16};
+    uint32_t *fb, cmd = 0;
+    int res = 0, rc = VIRTIO_EAGAIN, k;
+    unsigned long resets, cmds;
+    gpu_up(f, &g);
+    CHECK_OK();
+    fb = screen(f, &g, 1, W, H);
+    CHECK(fb != NULL);
+    resets = f->s.resets;
+    f->s.manual = 1;
+    f->s.max_per_pass = 1;
+    sim_gpu_of(&f->s)->mis = SIM_GPU_MIS_NO_FENCE;
+    sim_gpu_of(&f->s)->mis_count = 1;
+    CHECK_RC(virtio_gpu_transfer_submit(&g, 1, &r), VIRTIO_OK);
+    CHECK_RC(virtio_gpu_transfer_submit(&g, 1, &r), VIRTIO_OK);
+    CHECK_RC(virtio_gpu_kick(&g), VIRTIO_OK);
+    for (k = 0; k < 10 && rc == VIRTIO_EAGAIN; k++) {
+        rc = virtio_gpu_poll(&g, &cmd, &res);
+        if (rc == VIRTIO_EAGAIN) sim_process(&f->s);
+    }
+    CHECK_RC(res, VIRTIO_EDEVICE);
+    CHECK_EQ(virtio_gpu_pending(&g), 1);
+    CHECK_RC(virtio_gpu_wait(&g, &cmd, &res), VIRTIO_EDEVICE);
+    CHECK_EQ(f->s.resets, resets + 1);
+    CHECK_EQ(virtio_gpu_pending(&g), 0);
+    cmds = sim_gpu_of(&f->s)->cmds;
+    sim_process(&f->s);
+    CHECK_EQ(sim_gpu_of(&f->s)->cmds, cmds); /* the held transfer never runs */
+}
+
+/* A display event whose re-read the device refuses is not lost: the next poll re-reads. */
+static void t_event_reread(fx *f) {
+    virtio_gpu g;
+    virtio_gpu_rect r;
+    uint32_t ch = 7;
+    gpu_up(f, &g);
+    CHECK_OK();
+    sim_gpu_of(&f->s)->display[0].width = 100;
+    sim_gpu_event(&f->s);
+    sim_gpu_of(&f->s)->err_type = VIRTIO_GPU_RESP_ERR_UNSPEC;
+    sim_gpu_of(&f->s)->err_count = 1;
+    CHECK_RC(virtio_gpu_poll_events(&g, &ch), VIRTIO_EIO);
+    CHECK_RC(virtio_gpu_poll_events(&g, &ch), VIRTIO_OK);
+    CHECK_EQ(ch, 1);
+    CHECK_RC(virtio_gpu_display(&g, 0, &r, NULL), VIRTIO_OK);
+    CHECK_EQ(r.width, 100);
+    CHECK_RC(virtio_gpu_poll_events(&g, &ch), VIRTIO_OK); /* nothing owed any more */
+    CHECK_EQ(ch, 0);
+}
+
+/* The cursor image's transfer must be complete before UPDATE_CURSOR ("Configure mouse cursor"). */
+static void t_cursor_after_fill(fx *f) {
+    virtio_gpu g;
+    virtio_gpu_rect r = {0, 0, 64, 64};
+    uint32_t *fb = (uint32_t *)fx_alloc(f, 64 * 64 * 4, 4096);
+    gpu_up(f, &g);
+    CHECK_OK();
+    CHECK_RC(virtio_gpu_resource_create(&g, 9, VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM, 64, 64),
+             VIRTIO_OK);
+    CHECK_RC(virtio_gpu_attach_fb(&g, 9, fb, 64 * 64 * 4), VIRTIO_OK);
+    CHECK_RC(virtio_gpu_transfer_submit(&g, 9, &r), VIRTIO_OK);
+    CHECK_RC(virtio_gpu_cursor_set(&g, 0, 9, 0, 0, 10, 10), VIRTIO_ESTATE);
+    CHECK_RC(virtio_gpu_wait_all(&g), VIRTIO_OK);
+    CHECK_RC(virtio_gpu_cursor_set(&g, 0, 9, 0, 0, 10, 10), VIRTIO_OK);
+}
+
+/* A display reported enabled but of size 0 counts as disabled. */
+static void t_display_enabled_empty(fx *f) {
+    virtio_gpu g;
+    virtio_gpu_rect r;
+    int on = 1;
+    sim_gpu_of(&f->s)->display[0].width = 0;
+    sim_gpu_of(&f->s)->display[0].height = 0;
+    gpu_up(f, &g);
+    CHECK_OK();
+    CHECK_RC(virtio_gpu_display(&g, 0, &r, &on), VIRTIO_OK);
+    CHECK_EQ(on, 0);
+}
+
+/* EDID 1.x only; descriptor 1 is the preferred mode; interlaced heights; printable names. */
+static void t_edid_parse_strict(fx *f) {
+    uint8_t e[128], *d;
+    unsigned i, sum;
+    virtio_gpu_edid_info info;
+    (void)f;
+    sim_gpu_make_edid(e, 1280, 720, "AB\x1b[2J", 7);
+    CHECK_RC(virtio_gpu_edid_parse(e, 128, &info), VIRTIO_OK);
+    for (i = 0; info.name[i]; i++) CHECK(info.name[i] >= 0x20 && info.name[i] < 0x7f);
+    e[18] = 2; /* EDID 2.0: another layout */
+    for (sum = 0, i = 0; i < 127; i++) sum += e[i];
+    e[127] = (uint8_t)(256u - (sum & 255u));
+    CHECK_RC(virtio_gpu_edid_parse(e, 128, &info), VIRTIO_EINVAL);
+    sim_gpu_make_edid(e, 1920, 540, "", 7);
+    d = e + 54;
+    d[17] |= 0x80u; /* interlaced: 540 lines per field */
+    memcpy(e + 72, d, 18); /* descriptor 2 is a timing too, but descriptor 1 is preferred */
+    e[72 + 2] = 0x00;
+    e[72 + 4] = 0x50; /* 1280 wide */
+    for (sum = 0, i = 0; i < 127; i++) sum += e[i];
+    e[127] = (uint8_t)(256u - (sum & 255u));
+    CHECK_RC(virtio_gpu_edid_parse(e, 128, &info), VIRTIO_OK);
+    CHECK_EQ(info.width, 1920);
+    CHECK_EQ(info.height, 1080);
+}
+
 /* The device offers smaller queues: 4 control entries still give transfer + flush; 2 do not. */
 static void t_small_queues(fx *f) {
     virtio_gpu g;
@@ -1207,6 +1316,13 @@ static const tcase cases[] = {
     {"zeroed object -> ESTATE from every call", t_zeroed, RUN_BOTH},
     {"reset hands everything back, ESTATE until init", t_reset, RUN_BOTH},
     {"fault found by poll -> latched, no reset", t_fault_poll, RUN_BOTH},
+    {"fault found by poll, then wait -> the wait resets before it returns",
+     t_fault_poll_then_wait, RUN_BOTH},
+    {"display event whose re-read is refused is re-read next time", t_event_reread, RUN_BOTH},
+    {"cursor_set before its image's transfer completed -> ESTATE", t_cursor_after_fill, RUN_BOTH},
+    {"display enabled with size 0 counts as disabled", t_display_enabled_empty, RUN_BOTH},
+    {"EDID: 1.x only, descriptor 1 preferred, interlaced, printable name", t_edid_parse_strict,
+     RUN_ONCE},
     {"smaller device queues: 4 control entries work, 2 refused", t_small_queues, RUN_BOTH},
     {"backing pieces above 16 TiB (device addresses)", t_pieces, RUN_V2 | RUN_HIGH},
 };
