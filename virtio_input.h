@@ -651,6 +651,7 @@ static void virtio_input__drop_queues(virtio_input *in) {
     virtio_zero(&in->eventq, sizeof in->eventq);
     virtio_zero(&in->statusq, sizeof in->statusq);
     in->rep_first = in->rep_count = in->rep_whole = 0;
+    in->info = 0; /* it lives in `mem`, which is the caller's again */
 }
 
 /* A failed wait: reset the device so it stops writing `mem`, and latch `error`. If the reset
@@ -983,6 +984,14 @@ static void virtio_input__pop(virtio_input *in, virtio_input_event *ev) {
 VIRTIO_DEF int virtio_input_recv_poll(virtio_input *in, virtio_input_event *ev) {
     int r;
     if (!in) return VIRTIO_EINVAL;
+    if (ev && in->rep_count == 0) {
+        /* Fast path: virtio_queue_poll checks the eventq and the device itself (ESTATE,
+           latched errors) before it reads the used ring. An error is latched: the checks
+           below name it as before. */
+        r = virtio_input__take(in, ev);
+        if (r == VIRTIO_OK) in->stats.events++;
+        if (r == VIRTIO_OK || r == VIRTIO_EAGAIN) return r;
+    }
     r = virtio_input__usable(in);
     if (r) return r;
     if (!ev) return VIRTIO_EINVAL;
@@ -1066,6 +1075,7 @@ static int virtio_input__reclaim(virtio_input *in) {
         cookie = 0;
         r = virtio_queue_poll(&in->statusq, &cookie, 0);
         if (r == VIRTIO_EAGAIN) return VIRTIO_OK;
+        if (r == VIRTIO_EDEVICE) return virtio_input__fault(in); /* latched, FAILED set */
         if (r) return r;
         /* Our own pointer (the shadow), so its index is in range. */
         in->st_state[((uintptr_t)cookie - (uintptr_t)in->st_bufs) / VIRTIO_INPUT_EVENT_SIZE] = 0;

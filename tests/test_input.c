@@ -589,6 +589,21 @@ static void t_status(fx *f) {
     CHECK_RC(virtio_dev_usable(&in.dev), VIRTIO_OK);
 }
 
+/* A status buffer used with an id that was never posted: the device is faulty. The fault is
+   latched in the device (FAILED set), so the event side reports it too. */
+static void t_status_bad_id(fx *f) {
+    virtio_input in;
+    virtio_input_event ev;
+    up(f, &in);
+    CHECK_OK();
+    f->s.mis = SIM_MIS_USED_ID_OOR;
+    CHECK_RC(virtio_input_send_status(&in, VIRTIO_INPUT_EV_LED, 0, 1), VIRTIO_OK);
+    CHECK_RC(virtio_input_send_status(&in, VIRTIO_INPUT_EV_LED, 0, 0), VIRTIO_EDEVICE);
+    CHECK(f->s.status & SIM_S_FAILED);
+    CHECK_RC(virtio_input_recv_poll(&in, &ev), VIRTIO_EDEVICE);
+    CHECK_RC(virtio_dev_usable(&in.dev), VIRTIO_EDEVICE);
+}
+
 /* A device that never answers on the status queue: status_bufs sends, then ENOSPC without
    waiting; once it answers, sending goes on. */
 static void t_status_never_answers(fx *f) {
@@ -969,12 +984,19 @@ static void t_init_reset_stuck(fx *f) {
 static void t_reset(fx *f) {
     virtio_input in;
     virtio_input_event ev;
+    virtio_input_devids ids;
     size_t sz;
     uint8_t *mem = in_mem(f, NULL, &sz);
     CHECK_RC(virtio_input_init(&in, &f->t, NULL, mem, sz), VIRTIO_OK);
     CHECK(simi_key(dev_of(f), VIRTIO_INPUT_KEY_A, 1));
+    CHECK(virtio_input_name(&in)[0] != 0);
+    CHECK(virtio_input_has_type(&in, VIRTIO_INPUT_EV_KEY));
     CHECK_RC(virtio_input_reset(&in), VIRTIO_OK);
     CHECK_EQ(f->s.status, 0);
+    /* the identity lived in mem, which is the caller's again: nothing is answered from it */
+    CHECK_EQ(virtio_input_name(&in)[0], 0);
+    CHECK(!virtio_input_has_type(&in, VIRTIO_INPUT_EV_KEY));
+    CHECK_RC(virtio_input_ids(&in, &ids), VIRTIO_ESTATE);
     CHECK_RC(virtio_input_recv_poll(&in, &ev), VIRTIO_ESTATE);
     CHECK_RC(virtio_input_send_status(&in, 0x11, 1, 1), VIRTIO_ESTATE);
     CHECK(!simi_key(dev_of(f), VIRTIO_INPUT_KEY_B, 1)); /* not routed: no driver */
@@ -1094,6 +1116,8 @@ static const tcase kbd_cases[] = {
     {"NEEDS_RESET during recv_wait -> ENEEDS_RESET, reset", t_needs_reset, RUN_BOTH},
     {"status queue: LED events, used lengths 8, 0, 3, 100, 2^32-2 all taken", t_status,
      RUN_BOTH | RUN_EIDX},
+    {"status queue: a used id never posted -> EDEVICE latched, FAILED, events refused too",
+     t_status_bad_id, RUN_BOTH | RUN_EIDX},
     {"status queue never answers -> ENOSPC without waiting, recovers", t_status_never_answers,
      RUN_BOTH},
     {"status queue smaller than status_bufs -> ENOSPC", t_status_small_queue, RUN_BOTH},
