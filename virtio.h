@@ -14,7 +14,8 @@ QUICK START
        #include "virtio_rng.h"
 
        // Find the device: QEMU's riscv `virt` machine has 8 virtio-mmio slots, filled from the
-       // top, so never assume a slot.
+       // top, so never assume a slot (or list them from the device tree the firmware passes:
+       // virtio_fdt_find_mmio).
        virtio_mmio_slot slots[8];
        int i = 0, n = virtio_mmio_scan(NULL, (void *)0x10001000, 0x1000, 8, slots, 8);
        while (i < n && slots[i].device_id != VIRTIO_ID_RNG) i++;
@@ -88,6 +89,8 @@ CONFIGURATION (define before including; * = must be the same in every file)
                             the modern layout
    VIRTIO_NO_EVENT_IDX      never negotiate VIRTIO_F_EVENT_IDX
    VIRTIO_NO_STRINGS        virtio_result_str() returns "" (saves the strings)
+   VIRTIO_NO_FDT            leave out virtio_fdt_find_mmio, the device tree reader (where the
+                            implementation is compiled)
 
 ERRORS
    Every function that can fail returns 0 or a negative virtio_result (virtio_result_str names
@@ -112,7 +115,8 @@ SPEC (virtio 1.4, section titles)
    "Virtqueues / Split Virtqueues" (descriptor table, available and used rings, notification
    suppression, event index), "General Initialization And Device Operation" (initialization,
    device cleanup), "Virtio Transport Options / Virtio Over MMIO" (version 2 and its legacy
-   interface), "Reserved Feature Bits".
+   interface), "Reserved Feature Bits". Devicetree Specification v0.4, "Flattened Devicetree
+   (DTB) Format" and "Standard Properties" (virtio_fdt_find_mmio).
 */
 
 #ifndef VIRTIO_H
@@ -329,6 +333,8 @@ typedef enum virtio_result {
      `user` is passed back unchanged (NULL is fine: the library never looks at it);
    - values are in CPU order: the accessor converts from the transport's byte order (virtio-mmio
      registers are little-endian), so on a little-endian CPU it is a plain load or store;
+     QEMU's legacy devices keep their registers in the guest's order instead: on a big-endian
+     CPU the probe sees MagicValue swapped and undoes the swap for that device itself;
    - it never fails, and returns whatever the device returns;
    - a write is ordered after every earlier memory write of this CPU, and a read before every
      later memory read (on RISC-V and Arm a plain fence does not order MMIO: the accessor must;
@@ -414,6 +420,8 @@ struct virtio_transport {
     uint32_t version; /* transport's own version (virtio-mmio: 1 or 2) */
     uint32_t sel;     /* transport-private: cached queue selector (~0: unknown) */
     void *priv;       /* for a transport of your own */
+    uint32_t swap;    /* virtio-mmio, private: the registers are in the CPU's order, not
+                         little-endian (QEMU's legacy devices on a big-endian CPU) */
 };
 
 /* Read-only probe of a virtio-mmio device behind `regs`: checks MagicValue, Version and
@@ -444,6 +452,38 @@ typedef struct virtio_mmio_slot {
    devices were found (which may exceed max), or VIRTIO_EINVAL. */
 VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stride, unsigned count,
                                 virtio_mmio_slot *out, unsigned max);
+
+/* ---- Device tree: finding virtio-mmio devices (Devicetree Specification v0.4, ch. 5) ---------
+ */
+/* One enabled node of the flattened device tree whose `compatible` list holds "virtio,mmio". */
+typedef struct virtio_fdt_mmio {
+    uint64_t base;      /* first address of `reg`, in the parent's #address-cells (1 or 2) */
+    uint64_t size;      /* first size of `reg`, in the parent's #size-cells (1 or 2) */
+    uint32_t irq;       /* the interrupt number as `interrupts` states it: its one cell (riscv
+                           PLIC: the source number), or for three cells (Arm GIC: type, number,
+                           flags) the second, the SPI number (GIC INTID = irq + 32); for two
+                           cells the first; 0 when the node has no `interrupts` */
+    uint32_t irq_cells; /* cells of `interrupts` (0: none), to tell the cases apart */
+} virtio_fdt_mmio;
+
+/* Walks the flattened device tree (DTB) at `fdt` (what firmware passes: a1 on riscv, x0 on
+   aarch64) and stores each node whose `compatible` list has "virtio,mmio" as one of its
+   strings and whose `status` is absent, "okay" or "ok" ("disabled" and the rest are skipped),
+   in tree order, into out[0..max_out). Reads nothing outside [fdt, fdt + min(max_size,
+   totalsize)) (max_size: what the caller knows to be readable; pass the header's totalsize if
+   you trust it), allocates nothing, recurses not at all, and takes a bounded number of steps.
+   Returns how many nodes there are (which may exceed max_out), or an error:
+   VIRTIO_ENODEV  no device tree here: fewer than 40 bytes, or not the magic 0xd00dfeed (the
+                  caller falls back to its slot scan);
+   VIRTIO_EINVAL  fdt NULL or not 4-byte aligned, max_out < 0, out NULL with max_out > 0; or a
+                  malformed blob: a version it cannot read (it reads 17 and what is compatible
+                  with it), totalsize above max_size, a block outside the blob, an unterminated
+                  name or string, a bad token, a property after a subnode, nesting deeper than
+                  16, a parent's #address-cells or #size-cells other than 1 or 2 on a virtio
+                  node, a `reg` shorter than one address and size.
+   Built unless VIRTIO_NO_FDT. */
+VIRTIO_API int virtio_fdt_find_mmio(const void *fdt, size_t max_size, virtio_fdt_mmio *out,
+                                    int max_out);
 
 /* ---- Device -----------------------------------------------------------------------------------
  */
@@ -878,11 +918,20 @@ VIRTIO_DEF virtio_regs virtio_mmio_regs(void *base) {
 /* ---- Transport: virtio-mmio ------------------------------------------------------------------ */
 /* The only code that knows a virtio-mmio register. Everything above reaches the device through
    virtio_transport_ops. */
+/* QEMU keeps the legacy registers in the guest's own order (a "native endian" region), where
+   the spec says little-endian: on a big-endian CPU the accessor's conversion then gives each
+   register swapped, and the probe sees MagicValue backwards. t->swap undoes it. */
+#if VIRTIO__BIG_ENDIAN && !defined(VIRTIO_NO_LEGACY)
+#define VIRTIO__MMIO_SWAP(t, v) ((t)->swap ? virtio__bswap32(v) : (v))
+#else
+#define VIRTIO__MMIO_SWAP(t, v) (v)
+#endif
 static uint32_t virtio__rd(virtio_transport *t, uint32_t off) {
-    return t->regs.read32(t->regs.user, VIRTIO_REGION_MMIO, off);
+    uint32_t v = t->regs.read32(t->regs.user, VIRTIO_REGION_MMIO, off);
+    return VIRTIO__MMIO_SWAP(t, v);
 }
 static void virtio__wr(virtio_transport *t, uint32_t off, uint32_t v) {
-    t->regs.write32(t->regs.user, VIRTIO_REGION_MMIO, off, v);
+    t->regs.write32(t->regs.user, VIRTIO_REGION_MMIO, off, VIRTIO__MMIO_SWAP(t, v));
 }
 #ifdef VIRTIO_NO_LEGACY
 #define VIRTIO__MMIO_LEGACY(t) 0
@@ -1000,31 +1049,50 @@ static int virtio__regs_complete(const virtio_regs *r) {
     return r && r->read8 && r->read16 && r->read32 && r->write8 && r->write16 && r->write32;
 }
 
+/* The probe's register read: `swap` 1 when MagicValue came backwards, which on a big-endian
+   CPU means registers in the CPU's order (QEMU's legacy devices). -1: no magic at all. */
+static int virtio__mmio_swap(uint32_t (*rd)(void *, unsigned, uint32_t), void *user) {
+    uint32_t m = rd(user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_MAGIC_VALUE);
+    if (m == VIRTIO_MMIO_MAGIC) return 0;
+#if VIRTIO__BIG_ENDIAN && !defined(VIRTIO_NO_LEGACY)
+    if (m == virtio__bswap32(VIRTIO_MMIO_MAGIC)) return 1;
+#endif
+    return -1;
+}
+static uint32_t virtio__mmio_probe_rd(uint32_t (*rd)(void *, unsigned, uint32_t), void *user,
+                                      int swap, uint32_t off) {
+    uint32_t v = rd(user, VIRTIO_REGION_MMIO, off);
+    return swap ? virtio__bswap32(v) : v;
+}
+
 VIRTIO_DEF int virtio_mmio_transport(virtio_transport *t, const virtio_regs *regs) {
     uint32_t version, id;
+    int swap;
     if (!t || !virtio__regs_complete(regs)) return VIRTIO_EINVAL;
     /* Probe: "The driver MUST ignore a device with MagicValue which is not 0x74726976 ... with
        Version which is not 0x2 [or 0x1 for a legacy driver] ... with DeviceID 0x0". */
-    if (regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
-        return VIRTIO_ENODEV;
-    version = regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_VERSION);
+    swap = virtio__mmio_swap(regs->read32, regs->user);
+    if (swap < 0) return VIRTIO_ENODEV;
+    version = virtio__mmio_probe_rd(regs->read32, regs->user, swap, VIRTIO_MMIO_VERSION);
 #ifdef VIRTIO_NO_LEGACY
     if (version != 2) return VIRTIO_EVERSION;
 #else
     if (version != 1 && version != 2) return VIRTIO_EVERSION;
+    if (swap && version != 1) return VIRTIO_EVERSION; /* only legacy registers come native */
 #endif
-    id = regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_DEVICE_ID);
+    id = virtio__mmio_probe_rd(regs->read32, regs->user, swap, VIRTIO_MMIO_DEVICE_ID);
     if (id == 0) return VIRTIO_ENODEV;
     t->ops = &virtio__mmio_ops;
     /* Field by field: a struct copy may become a memcpy call, which freestanding builds lack. */
     virtio_copy(&t->regs, regs, sizeof *regs);
     t->kind = VIRTIO_TRANSPORT_MMIO;
     t->device_id = id;
-    t->vendor_id = regs->read32(regs->user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_VENDOR_ID);
+    t->vendor_id = virtio__mmio_probe_rd(regs->read32, regs->user, swap, VIRTIO_MMIO_VENDOR_ID);
     t->legacy = version == 1;
     t->version = version;
     t->sel = 0xffffffffu;
     t->priv = 0;
+    t->swap = (uint32_t)swap;
     return VIRTIO_OK;
 }
 
@@ -1037,21 +1105,23 @@ VIRTIO_DEF int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
     for (i = 0; i < count; i++) {
         void *slot = (char *)base + (size_t)i * stride;
         uint32_t id;
-        if (rd(slot, VIRTIO_REGION_MMIO, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC) continue;
-        id = rd(slot, VIRTIO_REGION_MMIO, VIRTIO_MMIO_DEVICE_ID);
+        int swap = virtio__mmio_swap(rd, slot);
+        if (swap < 0) continue;
+        id = virtio__mmio_probe_rd(rd, slot, swap, VIRTIO_MMIO_DEVICE_ID);
         if (id == 0) continue; /* an empty slot: virtio 1.4 "MMIO Device Register Layout" */
         if (found < max) {
             out[found].base = slot;
             out[found].index = i;
-            out[found].version = rd(slot, VIRTIO_REGION_MMIO, VIRTIO_MMIO_VERSION);
+            out[found].version = virtio__mmio_probe_rd(rd, slot, swap, VIRTIO_MMIO_VERSION);
             out[found].device_id = id;
-            out[found].vendor_id = rd(slot, VIRTIO_REGION_MMIO, VIRTIO_MMIO_VENDOR_ID);
+            out[found].vendor_id = virtio__mmio_probe_rd(rd, slot, swap, VIRTIO_MMIO_VENDOR_ID);
         }
         found++;
     }
     return (int)found;
 }
 #undef VIRTIO__MMIO_LEGACY
+#undef VIRTIO__MMIO_SWAP
 /* ---- End of the transport section ------------------------------------------------------------ */
 
 VIRTIO_DEF int virtio_transport_legacy(const virtio_transport *t) { return t && t->legacy ? 1 : 0; }
@@ -1645,6 +1715,139 @@ VIRTIO_DEF uint32_t virtio_queue_free(const virtio_queue *q) {
 VIRTIO_DEF uint32_t virtio_queue_pending(const virtio_queue *q) {
     return q && q->dev ? (uint16_t)(q->avail_idx - q->last_used) : 0u;
 }
+
+/* ---- Device tree reader ---------------------------------------------------------------------- */
+/* Devicetree Specification v0.4, "Flattened Devicetree (DTB) Format": a header of big-endian
+   32-bit fields (magic 0xd00dfeed, totalsize, off_dt_struct, off_dt_strings, off_mem_rsvmap,
+   version, last_comp_version, boot_cpuid_phys, size_dt_strings, size_dt_struct), then a
+   structure block of 32-bit tokens: FDT_BEGIN_NODE (1) + the node's name, NUL-terminated and
+   padded to 4 bytes; FDT_PROP (3) + value length + name offset into the strings block + the
+   value, padded; FDT_NOP (4); FDT_END_NODE (2); FDT_END (9) once at the end. A node's
+   properties precede its subnodes, and a node's #address-cells / #size-cells (defaults 2 and
+   1: "Standard Properties") say how `reg` of its children reads. One pass, no recursion: a
+   stack holds each open ancestor's cells, and the node whose properties are being read is
+   judged at its first subnode or its end. Every offset is checked against the block it lies
+   in before a byte is read. */
+#ifndef VIRTIO_NO_FDT
+#define VIRTIO__FDT_DEPTH 16
+
+static uint32_t virtio__be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+/* Length of the NUL-terminated string at s[0..), or `max` if no NUL comes before s[max]. */
+static uint32_t virtio__fdt_strlen(const uint8_t *s, uint32_t max) {
+    uint32_t i = 0;
+    while (i < max && s[i])
+        i++;
+    return i;
+}
+static int virtio__fdt_streq(const uint8_t *s, const char *lit) {
+    while (*lit && *s == (uint8_t)*lit)
+        s++, lit++;
+    return *s == 0 && *lit == 0;
+}
+/* 1 if the string list at v[0..len) (NUL-terminated strings) has `lit` as one of them. */
+static int virtio__fdt_has_string(const uint8_t *v, uint32_t len, const char *lit) {
+    uint32_t i = 0;
+    while (i < len) {
+        if (virtio__fdt_streq(v + i, lit)) return 1;
+        i += virtio__fdt_strlen(v + i, len - i) + 1u;
+    }
+    return 0;
+}
+/* `cells` (1 or 2) big-endian cells at p as one number. */
+static uint64_t virtio__fdt_cells(const uint8_t *p, uint32_t cells) {
+    uint64_t v = virtio__be32(p);
+    return cells == 2 ? v << 32 | virtio__be32(p + 4) : v;
+}
+
+VIRTIO_DEF int virtio_fdt_find_mmio(const void *fdt, size_t max_size, virtio_fdt_mmio *out,
+                                    int max_out) {
+    const uint8_t *b = (const uint8_t *)fdt, *s, *v, *name, *reg = 0, *irq = 0;
+    uint32_t total, p, end, soff, ssize, tok, len, reg_len = 0, irq_len = 0;
+    uint8_t cells[VIRTIO__FDT_DEPTH + 1][2]; /* per open node: its #address-cells, #size-cells */
+    unsigned depth = 0, open = 0;            /* open: the node at `depth` still takes properties */
+    int n = 0, match = 0, okay = 1;
+    if (!b || ((uintptr_t)b & 3u) || max_out < 0 || (!out && max_out > 0)) return VIRTIO_EINVAL;
+    if (max_size < 40) return VIRTIO_ENODEV; /* not even the version-17 header */
+    total = virtio__be32(b + 4);
+    if (virtio__be32(b) != 0xd00dfeedu) return VIRTIO_ENODEV;
+    if (total < 40 || total > max_size) return VIRTIO_EINVAL;
+    if (virtio__be32(b + 20) < 17 || virtio__be32(b + 24) > 17) return VIRTIO_EINVAL;
+    p = virtio__be32(b + 8); /* off_dt_struct, size_dt_struct: whole tokens inside the blob */
+    len = virtio__be32(b + 36);
+    soff = virtio__be32(b + 12);
+    ssize = virtio__be32(b + 32);
+    if (((p | len) & 3u) || p > total || len > total - p || soff > total || ssize > total - soff)
+        return VIRTIO_EINVAL;
+    end = p + len; /* 4-aligned, so padding a p <= end to 4 keeps it <= end */
+    s = b + soff;
+    cells[0][0] = 2; /* the root's own reg reads with the defaults */
+    cells[0][1] = 1;
+    for (;;) { /* each step moves p on by 4 or more bytes: at most size_dt_struct / 4 steps */
+        if (end - p < 4) return VIRTIO_EINVAL;
+        tok = virtio__be32(b + p);
+        p += 4;
+        if (tok == 3) {                                     /* FDT_PROP: len, nameoff, value */
+            if (end - p < 8 || !open) return VIRTIO_EINVAL; /* no node, or after a subnode */
+            len = virtio__be32(b + p);
+            tok = virtio__be32(b + p + 4);
+            p += 8;
+            if (len > end - p || tok >= ssize) return VIRTIO_EINVAL;
+            if (virtio__fdt_strlen(s + tok, ssize - tok) == ssize - tok) return VIRTIO_EINVAL;
+            name = s + tok;
+            v = b + p;
+            p += len;
+            p += (4u - (p & 3u)) & 3u;
+            if (virtio__fdt_streq(name, "reg")) {
+                reg = v, reg_len = len;
+            } else if (virtio__fdt_streq(name, "interrupts")) {
+                irq = v, irq_len = len;
+            } else if (virtio__fdt_streq(name, "#address-cells") ||
+                       virtio__fdt_streq(name, "#size-cells")) {
+                tok = len == 4 ? virtio__be32(v) : 0; /* 0: not 1 or 2, refused where used */
+                cells[depth][name[1] == 's'] = (uint8_t)(tok > 2 ? 0 : tok);
+            } else if (virtio__fdt_streq(name, "compatible") || virtio__fdt_streq(name, "status")) {
+                if (!len || v[len - 1]) return VIRTIO_EINVAL; /* strings end inside the value */
+                if (name[0] == 'c')
+                    match = virtio__fdt_has_string(v, len, "virtio,mmio");
+                else
+                    okay = virtio__fdt_streq(v, "okay") || virtio__fdt_streq(v, "ok");
+            }
+            continue;
+        }
+        if (tok == 4) continue; /* FDT_NOP */
+        if (tok != 1 && tok != 2 && tok != 9) return VIRTIO_EINVAL;
+        if (open && match && okay) { /* the node's properties are all read: judge it */
+            uint32_t ac = cells[depth - 1][0], sc = cells[depth - 1][1];
+            if (!ac || !sc || reg_len < 4u * (ac + sc)) return VIRTIO_EINVAL;
+            if (n < max_out) {
+                out[n].base = virtio__fdt_cells(reg, ac);
+                out[n].size = virtio__fdt_cells(reg + 4u * ac, sc);
+                out[n].irq_cells = irq_len / 4u;
+                out[n].irq = irq_len >= 12u  ? virtio__be32(irq + 4)
+                             : irq_len >= 4u ? virtio__be32(irq)
+                                             : 0u;
+            }
+            n++;
+        }
+        open = 0, match = 0, okay = 1, reg_len = irq_len = 0;
+        if (tok == 9) return depth == 0 ? n : VIRTIO_EINVAL; /* FDT_END */
+        if (tok == 2) {                                      /* FDT_END_NODE */
+            if (depth == 0) return VIRTIO_EINVAL;
+            depth--;
+            continue;
+        }
+        len = virtio__fdt_strlen(b + p, end - p); /* FDT_BEGIN_NODE: its name, padded */
+        if (len == end - p || depth == VIRTIO__FDT_DEPTH) return VIRTIO_EINVAL;
+        p += len + 1u;
+        p += (4u - (p & 3u)) & 3u;
+        depth++;
+        cells[depth][0] = 2, cells[depth][1] = 1, open = 1;
+    }
+}
+#undef VIRTIO__FDT_DEPTH
+#endif /* VIRTIO_NO_FDT */
 
 /* ---- Result strings -----------------------------------------------------------------------------
  */

@@ -52,6 +52,56 @@ static void st64(uint8_t *p, uint64_t v) {
 }
 static int is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
+/* ---- Device order -------------------------------------------------------------------------- */
+/* Modern devices keep ring fields, configuration fields and the fields of device structures in
+   little-endian order; legacy ones in the guest's own order ("Legacy Interface: A Note on
+   Endianness"). The simulated guest is this host, so a legacy device is big-endian on a
+   big-endian host (tests/be_host.mk runs the host tests that way, under qemu-user). QEMU keeps
+   the legacy virtio-mmio registers in the guest's order too (a "native endian" register
+   region), so on a big-endian host the accessor, which converts from little-endian as its
+   contract says, sees them byte-swapped: cb_read32 / cb_write32 below do that to them. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                    \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define SIM_HOST_BE 1
+#else
+#define SIM_HOST_BE 0
+#endif
+int sim_dev_be(const sim *s) { return SIM_HOST_BE && s->version == 1; }
+static uint16_t swap16(uint16_t v) { return (uint16_t)((v >> 8) | (v << 8)); }
+static uint32_t swap32(uint32_t v) {
+    return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+static uint64_t swap64(uint64_t v) {
+    return (uint64_t)swap32((uint32_t)v) << 32 | swap32((uint32_t)(v >> 32));
+}
+uint16_t sim_ld16(const sim *s, const void *p) {
+    uint16_t v = ld16((const uint8_t *)p);
+    return sim_dev_be(s) ? swap16(v) : v;
+}
+uint32_t sim_ld32(const sim *s, const void *p) {
+    uint32_t v = ld32((const uint8_t *)p);
+    return sim_dev_be(s) ? swap32(v) : v;
+}
+uint64_t sim_ld64(const sim *s, const void *p) {
+    uint64_t v = ld64((const uint8_t *)p);
+    return sim_dev_be(s) ? swap64(v) : v;
+}
+void sim_st16(const sim *s, void *p, uint16_t v) {
+    st16((uint8_t *)p, sim_dev_be(s) ? swap16(v) : v);
+}
+void sim_st32(const sim *s, void *p, uint32_t v) {
+    st32((uint8_t *)p, sim_dev_be(s) ? swap32(v) : v);
+}
+void sim_st64(const sim *s, void *p, uint64_t v) {
+    st64((uint8_t *)p, sim_dev_be(s) ? swap64(v) : v);
+}
+/* A configuration value of `width` bytes as the accessor sees it (little-endian registers)
+   <-> its value: the same on little-endian devices, swapped on a big-endian one. */
+static uint32_t cfg_swap(const sim *s, uint32_t v, unsigned width) {
+    if (!sim_dev_be(s) || width == 1) return v;
+    return width == 2 ? swap16((uint16_t)v) : swap32(v);
+}
+
 /* ---- Arena --------------------------------------------------------------------------------- */
 /* Anonymous pages: zeroed, page-aligned, and only the pages a case touches cost anything.
    (aligned_alloc plus memset of 8 MiB per case was nine tenths of the host tests' time.) */
@@ -125,28 +175,28 @@ static uint64_t sim_dma(void *user, const void *p) {
 /* Ring field access by the device; a bad address is a violation and reads as 0. */
 static uint16_t g16(sim *s, uint64_t gpa) {
     uint8_t *p = (uint8_t *)sim_mem(s, gpa, 2);
-    return p ? ld16(p) : 0;
+    return p ? sim_ld16(s, p) : 0;
 }
 static void p16(sim *s, uint64_t gpa, uint16_t v) {
     uint8_t *p = (uint8_t *)sim_mem(s, gpa, 2);
-    if (p) st16(p, v);
+    if (p) sim_st16(s, p, v);
 }
 static void p32(sim *s, uint64_t gpa, uint32_t v) {
     uint8_t *p = (uint8_t *)sim_mem(s, gpa, 4);
-    if (p) st32(p, v);
+    if (p) sim_st32(s, p, v);
 }
 
 /* ---- Config space -------------------------------------------------------------------------- */
 void sim_cfg_w8(sim *s, uint32_t off, uint8_t v) { s->config[off] = v; }
-void sim_cfg_w16(sim *s, uint32_t off, uint16_t v) { st16(s->config + off, v); }
-void sim_cfg_w32(sim *s, uint32_t off, uint32_t v) { st32(s->config + off, v); }
-void sim_cfg_w64(sim *s, uint32_t off, uint64_t v) { st64(s->config + off, v); }
+void sim_cfg_w16(sim *s, uint32_t off, uint16_t v) { sim_st16(s, s->config + off, v); }
+void sim_cfg_w32(sim *s, uint32_t off, uint32_t v) { sim_st32(s, s->config + off, v); }
+void sim_cfg_w64(sim *s, uint32_t off, uint64_t v) { sim_st64(s, s->config + off, v); }
 uint64_t sim_cfg_r(const sim *s, uint32_t off, unsigned width) {
     switch (width) {
     case 1: return s->config[off];
-    case 2: return ld16(s->config + off);
-    case 4: return ld32(s->config + off);
-    default: return ld64(s->config + off);
+    case 2: return sim_ld16(s, s->config + off);
+    case 4: return sim_ld32(s, s->config + off);
+    default: return sim_ld64(s, s->config + off);
     }
 }
 
@@ -258,10 +308,10 @@ static int walk_chain(sim *s, sim_queue *q, unsigned qi, uint16_t head, sim_chai
         uint16_t flags, next;
         sim_seg *sg;
         if (!d) return -1;
-        addr = ld64(d);
-        len = ld32(d + 8);
-        flags = ld16(d + 12);
-        next = ld16(d + 14);
+        addr = sim_ld64(s, d);
+        len = sim_ld32(s, d + 8);
+        flags = sim_ld16(s, d + 12);
+        next = sim_ld16(s, d + 14);
         if (c->n >= q->num || c->n >= SIM_MAX_CHAIN) {
             sim_violation(s, "queue %u: chain at head %u longer than the queue (loop?)", qi, head);
             return -1;
@@ -557,7 +607,7 @@ static void config_write(sim *s, uint32_t c, uint32_t v, unsigned width) {
         !(c >= s->config_early_off && c + width <= s->config_early_off + s->config_early_len))
         sim_violation(s, "config write before FEATURES_OK");
     if (s->backend == SIM_DEV_CUSTOM && s->ops->config_write) {
-        s->ops->config_write(s, c, v, width);
+        s->ops->config_write(s, c, cfg_swap(s, v, width), width); /* the field's value */
         return;
     }
     for (i = 0; i < width; i++)
@@ -835,8 +885,11 @@ static uint16_t cb_read16(void *u, unsigned region, uint32_t off) {
 }
 static uint32_t cb_read32(void *u, unsigned region, uint32_t off) {
     sim *s = (sim *)u;
+    uint32_t v;
     if (region != VIRTIO_REGION_MMIO) sim_violation(s, "region %u", region);
-    return reg_read(s, off, 4);
+    v = reg_read(s, off, 4);
+    /* a legacy register in the guest's order, as a little-endian accessor sees it */
+    return off < SIM_REG_CONFIG && sim_dev_be(s) ? swap32(v) : v;
 }
 static void cb_write8(void *u, unsigned region, uint32_t off, uint8_t v) {
     sim *s = (sim *)u;
@@ -851,7 +904,7 @@ static void cb_write16(void *u, unsigned region, uint32_t off, uint16_t v) {
 static void cb_write32(void *u, unsigned region, uint32_t off, uint32_t v) {
     sim *s = (sim *)u;
     if (region != VIRTIO_REGION_MMIO) sim_violation(s, "region %u", region);
-    reg_write(s, off, v, 4);
+    reg_write(s, off, off < SIM_REG_CONFIG && sim_dev_be(s) ? swap32(v) : v, 4);
 }
 
 static int cb_relax(void *u, uint32_t it) {
@@ -924,11 +977,15 @@ static void d_set_features(virtio_transport *t, uint32_t word, uint32_t value) {
     if (word > 1) sim_violation(s, "driver features word %u (there are two)", word);
     drv_features_write(s, word, value);
 }
+/* The double's values are the fields' values (the contract: CPU order); config_read and
+   config_write speak the register path's little-endian view. */
 static uint32_t d_config_read(virtio_transport *t, uint32_t off, unsigned width) {
-    return config_read(direct_sim(t, 0), off, width);
+    sim *s = direct_sim(t, 0);
+    return cfg_swap(s, config_read(s, off, width), width);
 }
 static void d_config_write(virtio_transport *t, uint32_t off, unsigned width, uint32_t value) {
-    config_write(direct_sim(t, 1), off, value, width);
+    sim *s = direct_sim(t, 1);
+    config_write(s, off, cfg_swap(s, value, width), width);
 }
 static uint32_t d_config_generation(virtio_transport *t) {
     if (t->legacy) return 0; /* no generation counter: nothing to read */

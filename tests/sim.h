@@ -22,9 +22,11 @@
    see is checked too: a breach is a "violation" (counted, first message kept) that the test
    harness turns into a failed case. The simulator never touches memory outside the arena.
 
-   Byte order: the simulator stores the device's little-endian fields byte by byte, so it does
-   not depend on the host's order; legacy devices use guest order, which on the x86-64 host that
-   runs these tests is little-endian too. */
+   Byte order: the simulator stores the device's fields byte by byte (sim_ld16 ...): little-endian
+   on a modern device; on a legacy one the guest's order, which is this host's: little-endian on
+   x86-64, big-endian where tests/be_host.mk runs these tests (under qemu-user). There QEMU's
+   rule for legacy virtio-mmio registers holds too: they are in the guest's order, so the
+   accessor (which converts from little-endian) sees them swapped. */
 #ifndef SIM_H
 #define SIM_H
 
@@ -325,7 +327,19 @@ uint16_t sim_used_idx(sim *s, unsigned q);
 uint16_t sim_used_flags(sim *s, unsigned q);
 uint16_t sim_used_event(sim *s, unsigned q);
 
-/* Config space helpers (little-endian / guest order). */
+/* Fields in the device's order: little-endian on a modern device, the guest's (this host's)
+   order on a legacy one (sim_dev_be: 1 for a legacy device on a big-endian host). Ring fields,
+   configuration fields and device structures in buffers (a block request header, a console
+   control message) use these. */
+int sim_dev_be(const sim *s);
+uint16_t sim_ld16(const sim *s, const void *p);
+uint32_t sim_ld32(const sim *s, const void *p);
+uint64_t sim_ld64(const sim *s, const void *p);
+void sim_st16(const sim *s, void *p, uint16_t v);
+void sim_st32(const sim *s, void *p, uint32_t v);
+void sim_st64(const sim *s, void *p, uint64_t v);
+
+/* Config space helpers (in the device's order, as above). */
 void sim_cfg_w8(sim *s, uint32_t off, uint8_t v);
 void sim_cfg_w16(sim *s, uint32_t off, uint16_t v);
 void sim_cfg_w32(sim *s, uint32_t off, uint32_t v);

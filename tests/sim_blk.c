@@ -4,12 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Little-endian fields of requests (the host order does not matter). */
-static uint32_t ld32(const uint8_t *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static uint64_t ld64(const uint8_t *p) { return (uint64_t)ld32(p) | ((uint64_t)ld32(p + 4) << 32); }
-
 static int drv_has(const sim *s, unsigned bit) { return (s->drv_features & SIM_F(bit)) != 0; }
 
 uint8_t sim_disk_pattern(uint64_t byte) {
@@ -72,9 +66,9 @@ static uint8_t blk_dwz(sim *s, sim_log *lg, sim_chain *c, uint32_t type) {
         uint64_t sector;
         uint32_t num, flags;
         sim_chain_copy(c, 0, 16 + 16 * i, seg, 16, 0);
-        sector = ld64(seg);
-        num = ld32(seg + 8);
-        flags = ld32(seg + 12);
+        sector = sim_ld64(s, seg); /* device order: legacy is the guest's */
+        num = sim_ld32(s, seg + 8);
+        flags = sim_ld32(s, seg + 12);
         if (i == 0) {
             lg->dwz_sector = sector;
             lg->dwz_num = num;
@@ -109,8 +103,8 @@ static uint32_t be_blk(sim *s, sim_log *lg, sim_chain *c) {
         return 0;
     }
     sim_chain_copy(c, 0, 0, hdr, 16, 0);
-    type = ld32(hdr);
-    sector = ld64(hdr + 8);
+    type = sim_ld32(s, hdr); /* device order: legacy is the guest's */
+    sector = sim_ld64(s, hdr + 8);
     lg->type = type;
     lg->sector = sector;
     rdata = c->rlen - 16;

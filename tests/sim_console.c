@@ -10,21 +10,6 @@ static int negotiated(const simc *c, unsigned bit) {
 }
 static int multiport(const simc *c) { return negotiated(c, SIMC_F_MULTIPORT); }
 
-static void st32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-static void st16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static uint32_t ld32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint16_t ld16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-
 /* Queue numbers: port 0 rx 0 / tx 1, control 2 / 3, port n 2n+2 / 2n+3. */
 static unsigned rxq(uint32_t port) { return port == 0 ? 0u : 2u * port + 2u; }
 
@@ -137,10 +122,10 @@ void simc_raw_ctrl(simc *c, const void *msg, uint32_t len) {
 void simc_ctrl(simc *c, uint32_t id, uint16_t event, uint16_t value, const void *extra,
                uint32_t extra_len) {
     uint8_t m[SIMC_MSG_MAX];
-    /* struct virtio_console_control, little-endian (legacy: guest order, the same on x86) */
-    st32(m, id);
-    st16(m + 4, event);
-    st16(m + 6, value);
+    /* struct virtio_console_control, little-endian (legacy: guest order) */
+    sim_st32(c->s, m, id);
+    sim_st16(c->s, m + 4, event);
+    sim_st16(c->s, m + 6, value);
     if (extra_len > SIMC_MSG_MAX - 8u) extra_len = SIMC_MSG_MAX - 8u;
     if (extra_len) memcpy(m + 8, extra, extra_len);
     simc_raw_ctrl(c, m, 8u + extra_len);
@@ -240,7 +225,7 @@ static uint32_t be_chain(sim *s, unsigned q, uint16_t head, sim_chain *ch) {
         } else {
             uint8_t m[8];
             sim_chain_copy(ch, 0, 0, m, 8, 0);
-            driver_msg(c, ld32(m), ld16(m + 4), ld16(m + 6));
+            driver_msg(c, sim_ld32(s, m), sim_ld16(s, m + 4), sim_ld16(s, m + 6));
         }
         simc_pump(c);
         return 0;

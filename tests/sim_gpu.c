@@ -487,8 +487,11 @@ void sim_gpu_event(sim *s) {
 
 uint32_t sim_gpu_pixel(sim *s, unsigned scanout, uint32_t x, uint32_t y) {
     sim_gpu_scanout *sc;
+    uint32_t v;
     if (scanout >= SIM_GPU_MAX_SCANOUTS) return 0xdeadbeefu;
     sc = &sim_gpu_of(s)->scanout[scanout];
     if (!sc->fb || x >= sc->width || y >= sc->height) return 0xdeadbeefu;
-    return rd32(sc->fb + ((size_t)y * sc->width + x) * 4);
+    /* the 4 bytes as this host reads them, as a caller's uint32_t framebuffer holds them */
+    memcpy(&v, sc->fb + ((size_t)y * sc->width + x) * 4, 4);
+    return v;
 }

@@ -96,8 +96,8 @@ void sim_init_gpu(sim *s, sim_arena *a, uint32_t version, uint32_t num_scanouts,
 sim_gpu *sim_gpu_of(sim *s);
 /* Raises VIRTIO_GPU_EVENT_DISPLAY in events_read (and changes the configuration generation). */
 void sim_gpu_event(sim *s);
-/* Pixel (x, y) of what scanout `scanout` shows (a little-endian 32-bit value), or 0xdeadbeef
-   outside it. */
+/* Pixel (x, y) of what scanout `scanout` shows: its 4 bytes as this host reads a uint32_t (the
+   view of a caller's uint32_t framebuffer, on either byte order), or 0xdeadbeef outside it. */
 uint32_t sim_gpu_pixel(sim *s, unsigned scanout, uint32_t x, uint32_t y);
 /* The resource `id`'s record, or NULL. */
 sim_gpu_res *sim_gpu_res_find(sim *s, uint32_t id);

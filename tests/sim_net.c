@@ -158,8 +158,7 @@ int sim_net_inject(sim *s, const void *frame, uint32_t len) {
     hdr[1] = m->gso_type;
     if (hl == 12) {
         uint32_t nb = m->num_buffers >= 0 ? (uint32_t)m->num_buffers : need;
-        hdr[10] = (uint8_t)nb;
-        hdr[11] = (uint8_t)(nb >> 8);
+        sim_st16(s, hdr + 10, (uint16_t)nb); /* device order: legacy is the guest's */
     }
     for (k = 0; k < need; k++) {
         sim_net_buf *b = &n->held[n->first];

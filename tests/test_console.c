@@ -636,7 +636,7 @@ static void t_hotplug(fx *f) {
 /* Control messages that break the protocol: each dropped and counted, nothing else changes. */
 static void t_bad_ctrl(fx *f) {
     virtio_console con;
-    uint8_t m[300];
+    uint8_t m[300], cr[4];
     char name[VIRTIO_CONSOLE_NAME_MAX + 2];
     uint32_t id, before, i;
     uint16_t cols, rows;
@@ -696,7 +696,9 @@ static void t_bad_ctrl(fx *f) {
     simc_ctrl(&C, 1, SIMC_PORT_NAME, 1, name, VIRTIO_CONSOLE_NAME_MAX);
     CHECK_RC(virtio_console_find(&con, name, &id), VIRTIO_OK);
     CHECK_RC(virtio_console_size(&con, 1, &cols, &rows), VIRTIO_ENOTSUP);
-    simc_ctrl(&C, 1, SIMC_RESIZE, 0, "\x84\0\x2b\0", 4); /* cols 132, rows 43 */
+    sim_st16(&f->s, cr, 132); /* struct virtio_console_resize: device order */
+    sim_st16(&f->s, cr + 2, 43);
+    simc_ctrl(&C, 1, SIMC_RESIZE, 0, cr, 4);
     CHECK_RC(virtio_console_size(&con, 1, &cols, &rows), VIRTIO_OK);
     CHECK(cols == 132 && rows == 43);
     CHECK(virtio_console_port_state(&con, 1) & VIRTIO_CONSOLE_STATE_SIZE);
