@@ -1,4 +1,4 @@
-/* blk.c - virtio_blk.h on QEMU's riscv `virt` machine: what a block driver does, checked.
+/* blk.c - virtio_blk.h on QEMU's `virt` machines: what a block driver does, checked.
 
    Run (any disk of at least 1 MiB; legacy or modern; in any slot):
      qemu-system-riscv64 -M virt -bios none -nographic -kernel build/riscv64/blk.elf \
@@ -6,9 +6,10 @@
    `make demo` does this with a fresh image; tests/qemu/blk_test.py runs it over a matrix of
    device options and checks from the host what it did to the image.
 
-   It scans the eight virtio-mmio slots, takes the first block device (lowest slot), prints what
-   it found, then checks: sector 0 (prints its FNV-1a checksum for the host), reads of a scratch
-   area at the end of the disk (checked against the host's pattern when the host put one there),
+   It finds the virtio-mmio devices (example.h: device tree, bootinfo or slot scan), takes the
+   first block device (lowest slot), prints what it found, then checks: sector 0 (prints its
+   FNV-1a checksum for the host), reads of a scratch area at the end of the disk (checked
+   against the host's pattern when the host put one there),
    writes and read-backs of several sizes (one block to 256 KiB, and just past the driver's
    largest request when that fits in 256 KiB, so the driver must split it), unaligned
    buffers, caller errors, flush, write-zeroes and discard, the write-cache switch, batches of
@@ -666,13 +667,10 @@ int main(void)
     say("virtio.h blk example\n");
 
     /* 1. Find the first block device. The scan reads three registers per slot, writes none. */
-    virtio_mmio_slot slots[PLAT_VIRTIO_MMIO_SLOTS];
-    int n = virtio_mmio_scan(NULL, (void *)PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
-                             PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
-    if (n < 0)
-        ex_fail("virtio_mmio_scan", n);
+    const virtio_mmio_slot *slots;
+    int n = ex_scan(&slots);
     const virtio_mmio_slot *slot = NULL;
-    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS; i++) {
+    for (int i = 0; i < n; i++) {
         say_dec("slot ", slots[i].index);
         say_dec(": device id ", slots[i].device_id);
         say(device_name(slots[i].device_id));
@@ -685,7 +683,7 @@ int main(void)
         ex_fail("no virtio block device in any slot", 0);
 
     /* The driver must refuse a device of another type without touching it. */
-    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS; i++) {
+    for (int i = 0; i < n; i++) {
         if (slots[i].device_id != VIRTIO_ID_BLOCK) {
             static virtio_blk other;
             virtio_regs regs = virtio_mmio_regs(slots[i].base);

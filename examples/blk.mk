@@ -1,43 +1,38 @@
 # examples/blk.mk - the virtio_blk.h examples, built by the pattern rules of examples/examples.mk
-# into $(BUILD)/riscv64/NAME.elf and $(BUILD)/riscv32/NAME.elf:
+# into $(BUILD)/<target>/NAME.elf for every target:
 #
-#   blk.elf          scans the slots, checks reads, writes, flush, write-zeroes, discard, batches
+#   blk.elf          finds the devices, checks reads, writes, flush, write-zeroes, discard, batches
 #                    and small queues, leaves a marked sector (tests/qemu/blk_test.py, make demo)
 #   blk_timeout.elf  a read that times out on a throttled drive (tests/qemu/blk_test.py)
 #   bench.elf        4 KiB read latency and throughput (make bench: tests/qemu/blk_bench.py)
 #
-#   make demo        build blk.elf, make a fresh 8 MiB disk image, boot QEMU on it
+#   make demo                  build blk.elf, make a fresh 8 MiB disk image, boot QEMU on it
+#   make demo TARGET=aarch64   the same on another target (riscv64, riscv32, riscv64-sbi,
+#                              aarch64, m68k; EX_QEMU_<target> in examples/examples.mk)
 #
-# This file sorts before examples/examples.mk in the top-level Makefile's include, so the EX_*
-# variables it uses are not defined yet when it is read: they appear only in recipes and in `=`
-# variables, which expand late. Alone: make -f examples/examples.mk -f examples/blk.mk
+# Alone: make -f examples/blk.mk
 
-BUILD ?= build
+include examples/examples.mk
 
 BLK_EX_NAMES := blk blk_timeout bench
-BLK_EX_ELF64 := $(BLK_EX_NAMES:%=$(BUILD)/riscv64/%.elf)
-BLK_EX_ELF32 := $(BLK_EX_NAMES:%=$(BUILD)/riscv32/%.elf)
+EX_NAMES += $(BLK_EX_NAMES)
 
 .PHONY: demo
 
-examples: $(BLK_EX_ELF64) $(BLK_EX_ELF32)
-examples-rv64: $(BLK_EX_ELF64)
-examples-rv32: $(BLK_EX_ELF32)
-
 # The pattern rule does not know this header; an extra prerequisite is all it needs.
-$(BLK_EX_ELF64) $(BLK_EX_ELF32): virtio_blk.h examples/blk.mk
+$(call EX_ELF,$(BLK_EX_NAMES)): virtio_blk.h examples/blk.mk
 
 # The demo: a modern virtio-blk disk with a greeting in sector 0. The example prints what it
 # finds, tests reads and writes in a scratch area at the end of the disk and leaves a marked
 # sector there; afterwards we look for that mark from the host. Exits with QEMU's status.
-BLK_DEMO_IMG := $(BUILD)/demo.img
-BLK_DEMO_QEMU = $(EX_QEMU64) -M virt -smp 1,maxcpus=2 -bios none -nographic -no-reboot \
-	-global virtio-mmio.force-legacy=false \
+TARGET ?= riscv64
+BLK_DEMO_IMG := $(BUILD)/demo$(if $(filter riscv64,$(TARGET)),,-$(TARGET)).img
+BLK_DEMO_QEMU = $(EX_QEMU_$(TARGET)) $(EX_QEMU_MODERN_$(TARGET)) \
 	-drive file=$(BLK_DEMO_IMG),if=none,format=raw,id=d0 \
 	-device virtio-blk-device,drive=d0,serial=virtio.h-demo \
-	-kernel $(BUILD)/riscv64/blk.elf
+	-kernel $(BUILD)/$(TARGET)/blk.elf
 
-demo: $(BUILD)/riscv64/blk.elf
+demo: $(BUILD)/$(TARGET)/blk.elf
 	@rm -f $(BLK_DEMO_IMG)
 	@printf 'Hello from the host! This greeting is sector 0 of $(BLK_DEMO_IMG).\n' > $(BLK_DEMO_IMG)
 	@truncate -s 8M $(BLK_DEMO_IMG)

@@ -1,4 +1,4 @@
-/* console.c - virtio_console.h on QEMU's riscv `virt` machine: the first output of a boot, then
+/* console.c - virtio_console.h on QEMU's `virt` machines: the first output of a boot, then
    an echo on port 0.
 
    Run (legacy or modern, the device in any slot):

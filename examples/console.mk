@@ -1,5 +1,5 @@
 # examples/console.mk - the virtio_console.h examples, built by the pattern rules of
-# examples/examples.mk into $(BUILD)/riscv64/NAME.elf and $(BUILD)/riscv32/NAME.elf:
+# examples/examples.mk into $(BUILD)/<target>/NAME.elf, every target:
 #
 #   console.elf        emergency write, then an echo on port 0 until a byte 0x04
 #   console_multi.elf  multiport: named ports found by name, data on each, a port refused
@@ -7,11 +7,11 @@
 #
 #   make console-demo  boots console.elf with port 0 on this terminal (type, then Ctrl-D)
 
-CONSOLE_EX_NAMES := console console_multi console_bench
-CONSOLE_EX_ELF := $(CONSOLE_EX_NAMES:%=$(BUILD)/riscv64/%.elf) \
-	$(CONSOLE_EX_NAMES:%=$(BUILD)/riscv32/%.elf)
+include examples/examples.mk
 
-examples: $(CONSOLE_EX_ELF)
+CONSOLE_EX_NAMES := console console_multi console_bench
+EX_NAMES += $(CONSOLE_EX_NAMES)
+CONSOLE_EX_ELF := $(call EX_ELF,$(CONSOLE_EX_NAMES))
 
 # The pattern rule does not know these headers; an extra prerequisite is all it needs.
 $(CONSOLE_EX_ELF): virtio_console.h examples/console.mk

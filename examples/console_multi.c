@@ -1,5 +1,5 @@
 /* console_multi.c - virtio_console.h with several ports (VIRTIO_CONSOLE_F_MULTIPORT) on QEMU's
-   riscv `virt` machine.
+   `virt` machines.
 
    Run (legacy or modern, the device in any slot, the ports at any id below 4):
      qemu-system-riscv64 -M virt -bios none -nographic -kernel build/riscv64/console_multi.elf \

@@ -1,5 +1,5 @@
-/* example.h - what every example does with the library: find its device in the `virt`
-   machine's virtio-mmio slots, and stop with a one-line reason when something fails.
+/* example.h - what every example does with the library: find its devices where the firmware
+   says they are, and stop with a one-line reason when something fails.
    Include after virtio.h and platform/platform.h. Not part of the library. */
 #ifndef EXAMPLE_H
 #define EXAMPLE_H
@@ -21,16 +21,118 @@ static void ex_fail(const char *what, int r)
     plat_exit(1);
 }
 
+/* The virtio-gpu format of pixels kept as uint32_t 0x00RRGGBB in the CPU's byte order: in
+   memory that is B,G,R,X on a little-endian CPU and X,R,G,B on a big-endian one (m68k). For the
+   GPU examples (the names are virtio_gpu.h's). */
+#define EX_GPU_FORMAT_XRGB                                                                         \
+    (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM                      \
+                                            : VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM)
+
+/* The most virtio-mmio devices an example looks at (QEMU's m68k `virt` has 128 slots). */
+#define EX_MAX_DEVICES 128
+/* The most bytes of device tree the examples read (QEMU's are a few KiB to 1 MiB). */
+#define EX_FDT_MAX (2u << 20)
+
+/* Adds the device behind the registers at `base` (if there is one: the probe reads MagicValue,
+   Version and DeviceID only) to list[0..*n), kept sorted by address, with slot number `index`. */
+static void ex__add(virtio_mmio_slot *list, int *n, uintptr_t base, unsigned index)
+    __attribute__((unused));
+static void ex__add(virtio_mmio_slot *list, int *n, uintptr_t base, unsigned index)
+{
+    virtio_mmio_slot s;
+    if (*n >= EX_MAX_DEVICES || virtio_mmio_scan(NULL, (void *)base, 0, 1, &s, 1) != 1)
+        return;
+    s.index = index;
+    int i = *n;
+    while (i > 0 && (uintptr_t)list[i - 1].base > base) {
+        list[i] = list[i - 1];
+        i--;
+    }
+    list[i] = s;
+    (*n)++;
+}
+
+/* The slot number of `base` in a window of `count` slots of `stride` bytes from `first`, or
+   `fallback` outside it. */
+static unsigned ex__slot(uint64_t base, uint64_t first, uint64_t stride, unsigned count,
+                         unsigned fallback) __attribute__((unused));
+static unsigned ex__slot(uint64_t base, uint64_t first, uint64_t stride, unsigned count,
+                         unsigned fallback)
+{
+    if (base < first || stride == 0 || (base - first) % stride != 0 ||
+        (base - first) / stride >= count)
+        return fallback;
+    return (unsigned)((base - first) / stride);
+}
+
+/* Every virtio-mmio device of the machine, lowest address (slot) first, from the first source
+   that names any: the device tree the firmware passed (virtio_fdt_find_mmio), the boot
+   information (m68k), or a scan of the platform's PLAT_VIRTIO_MMIO_* slots. The first call
+   prints which source it used ("devices: device tree", "devices: bootinfo", "devices: slot
+   scan"); later calls return the same list. The probe writes no register. */
+static int ex_scan(const virtio_mmio_slot **out) __attribute__((unused));
+static int ex_scan(const virtio_mmio_slot **out)
+{
+    static virtio_mmio_slot list[EX_MAX_DEVICES];
+    static int n = -1;
+    if (n >= 0) {
+        *out = list;
+        return n;
+    }
+    n = 0;
+    const char *source = "slot scan";
+    const void *fdt = plat_fdt();
+    uintptr_t bi_base;
+    size_t bi_stride;
+    unsigned bi_count;
+    if (fdt != NULL) {
+        static virtio_fdt_mmio nodes[EX_MAX_DEVICES];
+        /* totalsize, big-endian at offset 4; the reader checks it against EX_FDT_MAX. */
+        const uint8_t *h = fdt;
+        uint32_t total = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
+        int k = virtio_fdt_find_mmio(fdt, total < EX_FDT_MAX ? total : EX_FDT_MAX, nodes,
+                                     EX_MAX_DEVICES);
+        if (k < 0) {
+            plat_puts("devices: device tree unreadable: ");
+            plat_puts(virtio_result_str(k));
+            plat_putc('\n');
+        }
+        for (int i = 0; i < k && i < EX_MAX_DEVICES; i++) {
+            if ((uint64_t)(uintptr_t)nodes[i].base != nodes[i].base) /* beyond this CPU's reach */
+                continue;
+            ex__add(list, &n, (uintptr_t)nodes[i].base,
+                    ex__slot(nodes[i].base, PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
+                             PLAT_VIRTIO_MMIO_SLOTS, (unsigned)i));
+        }
+        if (k > 0)
+            source = "device tree";
+    }
+    if (n == 0 && plat_bootinfo_mmio(&bi_base, &bi_stride, &bi_count)) {
+        for (unsigned i = 0; i < bi_count; i++)
+            ex__add(list, &n, bi_base + i * bi_stride, i);
+        source = "bootinfo";
+    }
+    if (n == 0) {
+        for (unsigned i = 0; i < PLAT_VIRTIO_MMIO_SLOTS; i++)
+            ex__add(list, &n, PLAT_VIRTIO_MMIO_BASE + i * PLAT_VIRTIO_MMIO_STRIDE, i);
+        source = "slot scan";
+    }
+    plat_puts("devices: ");
+    plat_puts(source);
+    plat_putc('\n');
+    *out = list;
+    return n;
+}
+
 /* Finds the lowest slot holding a device of type `device_id` and probes it into *t (read-only:
    the device is not touched). 0, or VIRTIO_ENODEV. QEMU fills the slots from the top, in
-   command-line order, so a program must scan: never assume a slot. */
+   command-line order, so a program must look: never assume a slot. */
 static int ex_find(uint32_t device_id, virtio_transport *t) __attribute__((unused));
 static int ex_find(uint32_t device_id, virtio_transport *t)
 {
-    static virtio_mmio_slot slots[PLAT_VIRTIO_MMIO_SLOTS];
-    int n = virtio_mmio_scan(NULL, (void *)PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
-                             PLAT_VIRTIO_MMIO_SLOTS, slots, PLAT_VIRTIO_MMIO_SLOTS);
-    for (int i = 0; i < n && i < (int)PLAT_VIRTIO_MMIO_SLOTS; i++) {
+    const virtio_mmio_slot *slots;
+    int n = ex_scan(&slots);
+    for (int i = 0; i < n; i++) {
         if (slots[i].device_id != device_id)
             continue;
         virtio_regs regs = virtio_mmio_regs(slots[i].base);

@@ -1,5 +1,5 @@
 # examples/gpu.mk - the virtio_gpu.h examples, built by the pattern rules of examples/examples.mk
-# into $(BUILD)/riscv64/NAME.elf and $(BUILD)/riscv32/NAME.elf:
+# into $(BUILD)/<target>/NAME.elf, every target:
 #
 #   gpu.elf        every scanout filled with a test pattern; then, on the UART, `u` complements
 #                  the middle of each screen and `q` powers off (tests/qemu/gpu_test.py checks
@@ -12,10 +12,11 @@
 #                  qemu-system-gui); type u and q in this terminal. Without one it says why and
 #                  writes the screen to $(BUILD)/gpu-demo.png instead (through the QEMU test)
 
-GPU_EX_NAMES := gpu gpu_bench
-GPU_EX_ELF := $(GPU_EX_NAMES:%=$(BUILD)/riscv64/%.elf) $(GPU_EX_NAMES:%=$(BUILD)/riscv32/%.elf)
+include examples/examples.mk
 
-examples: $(GPU_EX_ELF)
+GPU_EX_NAMES := gpu gpu_bench
+EX_NAMES += $(GPU_EX_NAMES)
+GPU_EX_ELF := $(call EX_ELF,$(GPU_EX_NAMES))
 
 # The pattern rule does not know this header; an extra prerequisite is all it needs.
 $(GPU_EX_ELF): virtio_gpu.h examples/gpu.mk

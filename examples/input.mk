@@ -1,5 +1,5 @@
 # examples/input.mk - the virtio_input.h examples, built by the pattern rules of
-# examples/examples.mk into $(BUILD)/riscv64/NAME.elf and $(BUILD)/riscv32/NAME.elf:
+# examples/examples.mk into $(BUILD)/<target>/NAME.elf, every target:
 #
 #   input.elf      every input device listed, every event printed, the keyboard's lines
 #                  through the key map and the line editor; Escape ends it (exit status 0)
@@ -16,10 +16,11 @@
 #                    quits); without one it says why and runs the QEMU test instead, which
 #                    writes the screen to $(BUILD)/fbcon-demo.png
 
-INPUT_EX_ELF := $(BUILD)/riscv64/input.elf $(BUILD)/riscv32/input.elf
-FBCON_EX_ELF := $(BUILD)/riscv64/fbcon.elf $(BUILD)/riscv32/fbcon.elf
+include examples/examples.mk
 
-examples: $(INPUT_EX_ELF) $(FBCON_EX_ELF)
+EX_NAMES += input fbcon input_cost
+INPUT_EX_ELF := $(call EX_ELF,input)
+FBCON_EX_ELF := $(call EX_ELF,fbcon)
 
 # The pattern rule does not know these headers; extra prerequisites are all it needs.
 $(INPUT_EX_ELF): virtio_input.h examples/input.mk
@@ -60,15 +61,10 @@ fbcon-demo: $(BUILD)/riscv64/fbcon.elf $(BUILD)/riscv64/input.elf
 
 # input.c built with -DINPUT_COST: register accesses and guest instructions per received event
 # (tests/qemu/input_test.py --cost, `make input-cost` in tests/qemu/input.mk).
-INPUT_COST_ELF := $(BUILD)/riscv64/input_cost.elf $(BUILD)/riscv32/input_cost.elf
-examples: $(INPUT_COST_ELF)
-
-$(BUILD)/riscv64/input_cost.elf: examples/input.c $(EX_DEPS) virtio_input.h examples/input.mk
-	@mkdir -p $(@D)
-	$(EX_CC) $(EX_ARCH64) $(EX_CFLAGS) -DINPUT_COST $(EX_LDFLAGS) -o $@ \
-		$(EX_PLATFORM) $< $(EX_LIBGCC64)
-
-$(BUILD)/riscv32/input_cost.elf: examples/input.c $(EX_DEPS) virtio_input.h examples/input.mk
-	@mkdir -p $(@D)
-	$(EX_CC) $(EX_ARCH32) $(EX_CFLAGS) -DINPUT_COST $(EX_LDFLAGS) -o $@ \
-		$(EX_PLATFORM) $< $(EX_LIBGCC32)
+# input_cost.elf: input.c with INPUT_COST (a counting register accessor), for every target.
+define INPUT_COST_RULE
+$(BUILD)/$1/input_cost.elf: examples/input.c $$(EX_DEPS_$1) virtio_input.h examples/input.mk
+	@mkdir -p $$(@D)
+	$$(call EX_COMPILE,$1,-DINPUT_COST)
+endef
+$(foreach t,$(EX_TARGETS),$(eval $(call INPUT_COST_RULE,$t)))

@@ -1,4 +1,4 @@
-/* rng.c - virtio_rng.h on QEMU's riscv `virt` machine: random bytes from the host.
+/* rng.c - virtio_rng.h on QEMU's `virt` machines: random bytes from the host.
 
    Run (legacy or modern, the device in any slot):
      qemu-system-riscv64 -M virt -bios none -nographic -kernel build/riscv64/rng.elf \

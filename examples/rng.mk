@@ -1,16 +1,17 @@
 # examples/rng.mk - the virtio_rng.h example, built by the pattern rules of examples/examples.mk
-# into $(BUILD)/riscv64/rng.elf and $(BUILD)/riscv32/rng.elf:
+# into $(BUILD)/<target>/rng.elf, every target:
 #
 #   rng.elf        64 random bytes printed in hex (twice), then four buffers through
 #                  submit / kick / poll; exit status 0 and "PASS" when all is well
 #
 #   make rng-demo  boots rng.elf on a modern virtio-rng-device and prints what it got
 
-RNG_EX_ELF := $(BUILD)/riscv64/rng.elf $(BUILD)/riscv32/rng.elf
+include examples/examples.mk
+
+EX_NAMES += rng
+RNG_EX_ELF := $(call EX_ELF,rng)
 
 .PHONY: rng-demo
-
-examples: $(RNG_EX_ELF)
 
 # The pattern rule does not know this header; an extra prerequisite is all it needs.
 $(RNG_EX_ELF): virtio_rng.h examples/rng.mk

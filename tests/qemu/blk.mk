@@ -1,26 +1,30 @@
 # tests/qemu/blk.mk - virtio_blk.h on QEMU: the test matrix and the benchmark.
-# Included by the top-level Makefile; alone: make -f tests/qemu/blk.mk qemu-blk-tests
+# Included by the top-level Makefile (with examples/*.mk, whose rules build the ELFs named here,
+# and tests/qemu/targets.mk: QEMU_TARGETS, QEMU_TEST_ARGS).
 #
 #   make qemu-blk-tests  tests/qemu/blk_test.py: examples/blk.c over a matrix of legacy and
 #                        modern virtio-mmio, queue sizes, features, read-only, slots, two disks,
 #                        and examples/blk_timeout.c on a throttled drive (a timed-out read leaves
-#                        its buffer alone once it has returned)
+#                        its buffer alone once it has returned); one job per target
+#                        (qemu-blk-tests-riscv64, ...): the whole matrix on riscv64, the port
+#                        subset on the others (all of it with QEMU_FULL=1)
 #   make bench-blk       tests/qemu/blk_bench.py: latency, throughput and register accesses in
 #                        QEMU, code size; prints a table and writes $(BUILD)/bench.json
 #
-# Both scripts build what they boot (make -f examples/examples.mk -f examples/blk.mk), so these
-# targets need no prerequisites here. Python 3 standard library only.
+# Python 3 standard library only.
 
-BUILD ?= build
-PYTHON ?= python3
+include tests/qemu/targets.mk
 
 .PHONY: qemu-blk-tests bench-blk
 
 qemu-tests: qemu-blk-tests
 bench: bench-blk
 
-qemu-blk-tests:
-	$(PYTHON) tests/qemu/blk_test.py --build $(BUILD)
+QEMU_BLK_JOBS := $(QEMU_TARGETS:%=qemu-blk-tests-%)
+.PHONY: $(QEMU_BLK_JOBS)
+qemu-blk-tests: $(QEMU_BLK_JOBS)
+$(QEMU_BLK_JOBS): qemu-blk-tests-%: $(BUILD)/%/blk.elf $(BUILD)/%/blk_timeout.elf
+	$(PYTHON) tests/qemu/blk_test.py $(QEMU_TEST_ARGS) --no-build -j 1 --target $*
 
 bench-blk:
 	$(PYTHON) tests/qemu/blk_bench.py --build $(BUILD)

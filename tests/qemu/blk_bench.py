@@ -138,8 +138,7 @@ def main():
     build = (ROOT / args.build).resolve()
 
     if not args.no_build:
-        r = subprocess.run(["make", "-s", "-f", "examples/examples.mk", "-f", "examples/blk.mk",
-                            "BUILD=" + args.build,
+        r = subprocess.run(["make", "-s", "BUILD=" + args.build,
                             str(Path(args.build) / "riscv64" / "bench.elf")], cwd=ROOT)
         if r.returncode != 0:
             print("bench: building bench.elf failed")

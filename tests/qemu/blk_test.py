@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """tests/qemu/blk_test.py - boot examples/blk.c in QEMU over a matrix of virtio-blk options.
 
-Every case runs for the legacy (virtio-mmio version 1) and the modern (version 2) transport.
+Every case runs for the legacy (virtio-mmio version 1) and the modern (version 2) transport,
+on every machine of tests/qemu/targets.py: the whole matrix on riscv64 (and everywhere with
+--full), the cases marked `port` on the others (the default disk in the highest slot, the disk in
+slot 0 behind devices of other types, the timeout example, no disk at all). Legacy cases on a
+machine without legacy virtio-mmio (m68k) are SKIPped.
 One case boots examples/blk_timeout.c instead, on a throttled drive: a read that times out must
 leave the caller's buffer alone once it has returned.
 For each, the script makes fresh disk images, boots
 
-    qemu-system-riscv64 -M virt -bios none -nographic -kernel build/riscv64/blk.elf ...
+    <targets.py command line of the machine> -nographic -kernel build/<target>/blk.elf ...
 
 with a timeout, and checks three things: the exit status and serial output of the guest (it
 powers off with 0 only when all its own checks passed), what the guest says it found (slot,
@@ -14,12 +18,14 @@ transport, queue size, features, serial, the checksum of sector 0 against what t
 there), and what it did to the images from the host side (its mark and its last write batch are
 in the image; nothing outside the scratch area changed; a read-only or unused disk is untouched).
 
-Prints one line per case, `PASS qemu/<legacy|modern>: <case>` or `FAIL ...: <case> (reason)`,
-and exits 1 if any failed. Each case leaves its QEMU command and the guest's output in
-BUILD/qemu-tests/<transport>-<case>/ (and, if it failed, its disk images). Cases run in
-parallel, one per CPU. Python 3 standard library only.
+Prints one line per case, `PASS qemu-blk/<machine>/<legacy|modern>: <case>`, `FAIL ...: <case>
+(reason)` or `SKIP ...: <case> (why)`, and exits 1 if any failed. Each case leaves its QEMU
+command and the guest's output in BUILD/qemu-tests/<machine>-<transport>-<case>/ (and, if it
+failed, its disk images). Cases run in parallel, -j at a time (make runs it with -j 1: make
+itself runs two test jobs at a time). Python 3 standard library only.
 
     python3 tests/qemu/blk_test.py [--build DIR] [--no-build] [-j N] [-k SUBSTRING] [-v]
+                                   [--target T] [--machine M] [--full]
 """
 
 import argparse
@@ -31,8 +37,12 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import targets as T  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 30  # seconds per QEMU run; a healthy run takes well under one
@@ -142,18 +152,20 @@ class Disk:
 class Case:
     """One QEMU configuration. `layout` lists the virtio devices in command-line order: "blk"
     (the next disk) or another -device string. QEMU puts the first device in slot 7, the next in
-    slot 6, and so on; the guest takes the block device in the lowest slot, i.e. the last "blk"."""
+    slot 6, and so on; the guest takes the block device in the lowest slot, i.e. the last "blk".
+    port: the case runs on every machine (otherwise on riscv64, or everywhere with --full);
+    skip(machine) -> why the machine cannot run it, or None."""
 
-    def __init__(self, name, props="", layout=("blk",), disks=None, kernel="riscv64/blk.elf",
-                 qemu="qemu-system-riscv64", expect_fail=None, check=None, extra=(),
-                 verdict=None):
+    def __init__(self, name, props="", layout=("blk",), disks=None, kernel="blk.elf",
+                 expect_fail=None, check=None, extra=(), verdict=None, port=False, skip=None):
         self.name, self.props, self.layout = name, props, layout
         # verdict(out, status, disk) -> reason or None replaces the checks of examples/blk.c's
         # output, for a case that boots another program
         self.verdict = verdict
         self.extra = list(extra)  # more QEMU arguments
         self.disks = disks or [{}]
-        self.kernel, self.qemu = kernel, qemu
+        self.kernel = kernel
+        self.port, self.skip = port, skip
         self.expect_fail = expect_fail  # regex of the guest's FAIL line, for negative cases
         self.check = check  # extra check(output, features, offered) -> reason or None
 
@@ -181,10 +193,15 @@ def modern_only_packed(transport):
     return check
 
 
-def cases(transport):
+def one_cpu(m):
+    return "m68k virt has one CPU" if m.arch == "m68k" else None
+
+
+def cases(transport, m):
     rng = "virtio-rng-device"
+    top = m.slots - 1
     out = [
-        Case("default"),
+        Case("default", port=True),
         Case("1 MiB disk", disks=[{"size": 1 << 20}]),
         Case("disk of 4 MiB + 7 sectors", disks=[{"size": (4 << 20) + 7 * SECTOR}]),
     ]
@@ -216,16 +233,14 @@ def cases(transport):
         Case("two disks", layout=("blk", "blk"), disks=[{}, {}]),
         Case("two disks, the one found first read-only", layout=("blk", "blk"),
              disks=[{}, {"readonly": True}]),
-        Case("slot 6 (rng in slot 7)", layout=(rng, "blk")),
-        Case("slot 7 (rng in slot 6)", layout=("blk", rng)),
-        Case("slot 0 (seven rngs above)", layout=(rng,) * 7 + ("blk",)),
-        Case("slot 3 (between rngs)", layout=(rng,) * 4 + ("blk",) + (rng,) * 3),
-        Case("rv32 build, qemu-system-riscv32", kernel="riscv32/blk.elf",
-             qemu="qemu-system-riscv32"),
-        Case("two harts (-smp 2; the second one parks)", extra=["-smp", "2"]),
+        Case("slot {} (rng in slot {})".format(top - 1, top), layout=(rng, "blk")),
+        Case("slot {} (rng in slot {})".format(top, top - 1), layout=("blk", rng)),
+        Case("slot 0 ({} rngs above)".format(top), layout=(rng,) * top + ("blk",), port=True),
+        Case("slot 3 (between rngs)", layout=(rng,) * (top - 3) + ("blk",) + (rng,) * 3),
+        Case("two harts (-smp 2; the second one parks)", extra=["-smp", "2"], skip=one_cpu),
         # Negative: the guest must notice there is no disk and fail, and we must notice that.
         Case("no block device (must FAIL)", layout=(rng,), disks=[],
-             expect_fail=r"FAIL: no virtio block device"),
+             expect_fail=r"FAIL: no virtio block device", port=True),
         # Device errors: every read (write) fails in QEMU's block layer; the device answers
         # VIRTIO_BLK_S_IOERR, which the driver must report as VIRTIO_EIO, not hang or crash.
         Case("injected read errors (must FAIL with EIO)", disks=[{"fail_io": "read"}],
@@ -235,8 +250,8 @@ def cases(transport):
         # A blocking read that times out on a throttled drive: once it returned, not one byte
         # of its buffer may change (the driver reset the device first).
         Case("read timeout on a throttled drive: buffer unchanged after the call",
-             kernel="riscv64/blk_timeout.elf", disks=[{"throttle": True}],
-             verdict=timeout_verdict),
+             kernel="blk_timeout.elf", disks=[{"throttle": True}],
+             verdict=timeout_verdict, port=True),
     ]
     return out
 
@@ -267,9 +282,9 @@ def slug(text):
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
 
 
-def run_case(build, transport, case, verbose):
+def run_case(build, m, transport, case, verbose):
     """Returns (ok, reason, output)."""
-    workdir = build / "qemu-tests" / "{}-{}".format(transport, slug(case.name))
+    workdir = build / "qemu-tests" / "{}-{}-{}".format(m.name, transport, slug(case.name))
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
 
@@ -277,22 +292,18 @@ def run_case(build, transport, case, verbose):
     for i, spec in enumerate(case.disks):
         spec = dict(spec)
         spec.setdefault("serial", "{}{}-{}".format(transport[0], i, slug(case.name))[:20])
-        d = Disk(workdir / "disk{}.img".format(i), "{}/{}/{}".format(transport, case.name, i),
+        d = Disk(workdir / "disk{}.img".format(i),
+                 "{}/{}/{}/{}".format(m.name, transport, case.name, i),
                  **spec)
         d.create()
         disks.append(d)
 
-    # "-smp 1,maxcpus=2": QEMU before 8.1 drops the guest's fences under TCG when the machine
-    # can only ever have one CPU, and then loses a virtqueue notification now and then (the
-    # I/O thread runs in parallel all the same; fixed upstream by "tcg: Do not elide memory
-    # barriers for !CF_PARALLEL in system mode"). A second possible CPU keeps the fences.
-    cmd = [case.qemu, "-M", "virt", "-smp", "1,maxcpus=2",
-           "-bios", "none", "-nographic", "-no-reboot",
-           "-global", "virtio-mmio.force-legacy={}".format("true" if transport == "legacy"
-                                                          else "false"),
-           "-kernel", str(build / case.kernel)] + case.extra
+    # The machine's command line (targets.py: binary, firmware, "-smp 1,maxcpus=2", exit
+    # status, transport version), then the console, the program and the devices.
+    cmd = m.cmd(transport) + ["-nographic", "-kernel", str(m.elf(build, case.kernel))]
+    cmd += case.extra
     n_blk = 0
-    slot = 7
+    slot = m.slots - 1
     expected_slot, expected_disk = None, None
     for dev in case.layout:
         if dev == "blk":
@@ -315,7 +326,7 @@ def run_case(build, transport, case, verbose):
         return False, "timeout after {} s".format(TIMEOUT), out
     (workdir / "output.txt").write_text(out)
 
-    reason = check_case(case, transport, out, status, disks, expected_slot, expected_disk)
+    reason = check_case(m, case, transport, out, status, disks, expected_slot, expected_disk)
     if reason is None:
         # Keep the images of failed cases only (with cmd.txt and output.txt) for a post-mortem.
         for d in disks:
@@ -323,33 +334,24 @@ def run_case(build, transport, case, verbose):
     return reason is None, reason, out
 
 
-def check_case(case, transport, out, status, disks, expected_slot, expected_disk):
+def check_case(mach, case, transport, out, status, disks, expected_slot, expected_disk):
+    # The one judge of every example on every machine (targets.py): PASS line and status 0, or
+    # the expected FAIL line and a nonzero status.
+    why = T.judge(out, status, expect_fail=case.expect_fail, machine=mach)
+    if why or case.expect_fail:
+        return why or None
     if case.verdict:
         return case.verdict(out, status, expected_disk)
-    fail_line = re.search(r"^FAIL: .*$", out, re.M)
-    if case.expect_fail:
-        if status == 0:
-            return "exit status 0, expected a failure"
-        if not fail_line or not re.search(case.expect_fail, fail_line.group(0)):
-            return "expected {!r}, got {!r}".format(case.expect_fail,
-                                                     fail_line.group(0) if fail_line else None)
-        return None
-    if fail_line:
-        return "guest: " + fail_line.group(0)[6:]
-    if status != 0:
-        last = out.strip().splitlines()[-1:] or ["(no output)"]
-        return "exit status {}: {}".format(status, last[0])
-    if not re.search(r"^PASS$", out, re.M):
-        return "no PASS line"
 
-    # What the guest says it found.
-    m = re.search(r"using block device in slot (\d+) at 0x[0-9a-f]+, transport (\w+)", out)
+    # What the guest says it found: the slot (or, found from a device tree, its address).
+    m = re.search(r"using block device in slot (\d+) at 0x([0-9a-f]+), transport (\w+)", out)
     if not m:
         return "no 'using block device' line"
-    if int(m.group(1)) != expected_slot:
-        return "used slot {}, expected {}".format(m.group(1), expected_slot)
-    if m.group(2) != transport:
-        return "transport {}, expected {}".format(m.group(2), transport)
+    if int(m.group(1)) != expected_slot and int(m.group(2), 16) != mach.slot_addr(expected_slot):
+        return "used slot {} at 0x{}, expected slot {} at {:#x}".format(
+            m.group(1), m.group(2), expected_slot, mach.slot_addr(expected_slot))
+    if m.group(3) != transport:
+        return "transport {}, expected {}".format(m.group(3), transport)
     m = re.search(r"^capacity (\d+) sectors", out, re.M)
     if not m or int(m.group(1)) != expected_disk.capacity:
         return "capacity {}, expected {}".format(m and m.group(1), expected_disk.capacity)
@@ -419,38 +421,53 @@ def main():
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("-k", dest="select", default="", help="run only cases whose name has this")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the output of failures")
+    T.add_arguments(ap)
     args = ap.parse_args()
 
     build = (ROOT / args.build).resolve()
+    machines = T.selected(args)
     if not args.no_build:
-        r = subprocess.run(["make", "-s", "-f", "examples/examples.mk", "-f", "examples/blk.mk",
-                            "BUILD=" + args.build,
-                            str(Path(args.build) / "riscv64/blk.elf"),
-                            str(Path(args.build) / "riscv32/blk.elf"),
-                            str(Path(args.build) / "riscv64/blk_timeout.elf")], cwd=ROOT)
+        elfs = sorted({str(Path(args.build) / m.target / e) for m in machines
+                       for e in ("blk.elf", "blk_timeout.elf")})
+        r = subprocess.run(["make", "-s", "BUILD=" + args.build] + elfs, cwd=ROOT)
         if r.returncode != 0:
-            print("FAIL qemu/build: make of the examples failed")
+            print("FAIL qemu-blk/build: make of the examples failed")
             return 1
 
-    work = [(t, c) for t in ("legacy", "modern") for c in cases(t)
-            if args.select in "{}: {}".format(t, c.name)]
-    failed = 0
+    rep = T.Report("qemu-blk")
+    t0 = time.monotonic()
+    work = []
+    for m in machines:
+        miss = m.missing(build, ["blk.elf", "blk_timeout.elf"])
+        if miss:
+            rep.case(m.name, "examples built, QEMU present",
+                     "missing " + miss + " (make examples; tests/deps.sh)")
+            continue
+        for t in ("legacy", "modern"):
+            if not m.wants(t, T.full(m, args)):
+                continue
+            for c in cases(t, m):
+                if args.select not in "{}/{}: {}".format(m.name, t, c.name):
+                    continue
+                if not c.port and not T.full(m, args):
+                    continue
+                why = m.skip_version(t) or (c.skip(m) if c.skip else None)
+                if why:
+                    rep.skip("{}/{}".format(m.name, t), c.name, why)
+                    continue
+                work.append((m, t, c))
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(run_case, build, t, c, args.verbose) for t, c in work]
-        for (t, c), fut in zip(work, futures):
+        futures = [pool.submit(run_case, build, m, t, c, args.verbose) for m, t, c in work]
+        for (m, t, c), fut in zip(work, futures):
             try:
                 ok, reason, out = fut.result()
             except Exception as e:  # a bug in this script must not look like a pass
                 ok, reason, out = False, "harness error: {!r}".format(e), ""
-            if ok:
-                print("PASS qemu/{}: {}".format(t, c.name), flush=True)
-            else:
-                failed += 1
-                print("FAIL qemu/{}: {} ({})".format(t, c.name, reason), flush=True)
-                if args.verbose and out:
-                    print("    | " + "\n    | ".join(out.rstrip().splitlines()), flush=True)
-    print("qemu: {} of {} cases passed".format(len(work) - failed, len(work)))
-    return 1 if failed else 0
+            rep.case("{}/{}".format(m.name, t), c.name, None if ok else reason)
+            if not ok and args.verbose and out:
+                print("    | " + "\n    | ".join(out.rstrip().splitlines()), flush=True)
+    rep.summary(time.monotonic() - t0)
+    return 1 if rep.failed else 0
 
 
 if __name__ == "__main__":

@@ -1,21 +1,23 @@
 #!/usr/bin/env python3
 """tests/qemu/console_test.py - virtio_console.h on QEMU, checked from the host.
 
-Boots examples/console.c and examples/console_multi.c on qemu-system-riscv64 -M virt, legacy
-(virtio-mmio version 1) and modern (version 2). Every port's chardev is a unix socket in
+Boots examples/console.c and examples/console_multi.c on every machine of tests/qemu/targets.py,
+legacy (virtio-mmio version 1) and modern (version 2; legacy SKIPped where the machine has none).
+riscv64 runs every case (every machine with --full); the others the port subset (*). Every port's chardev is a unix socket in
 BUILD/qemu-console/ on which this script listens; QEMU connects to it at start-up (chardev
 `socket` in client mode), so nothing the guest writes can go out before the host listens.
 
 Cases, for each transport version:
-  emergency write   the first bytes on the console are the example's emergency-write line
-  echo 1 MiB        1 MiB of random bytes (every value but 0x04) to port 0 and back, byte-exact,
-                    then 0x04 ends the guest with exit status 0
+  emergency write * the first bytes on the console are the example's emergency-write line
+  echo 1 MiB *      1 MiB of random bytes (every value but 0x04) to port 0 and back, byte-exact,
+                    then 0x04 ends the guest with exit status 0 (256 KiB in the port subset)
+  slot 0 *          the console in slot 0 behind devices of other types in every slot above
   slot + event_idx  the console in slot 5 behind two other devices, VIRTIO_F_EVENT_IDX off:
                     the guest must scan to find it (the top slots hold rng devices) and must
                     not negotiate EVENT_IDX; 64 KiB echo
   no emergency      a device without VIRTIO_CONSOLE_F_EMERG_WRITE: the guest skips the line
                     (VIRTIO_ENOTSUP from virtio_console_emerg_init) and echoes 64 KiB
-  multiport         two named virtserialports at ids the guest does not know (found by name):
+  multiport *       two named virtserialports at ids the guest does not know (found by name):
                     greetings, 256 KiB random echo on each at once, the summary on port 0
   port refused      a third port at an id beyond the guest's memory is refused with
                     PORT_READY 0 (QEMU reports "Guest failure in adding port 5") and gets no data
@@ -25,12 +27,13 @@ The host sends with a window (at most WINDOW bytes sent and not yet echoed): QEM
 virtconsole port cannot write to its chardev at once (only virtserialports push back), and the
 window keeps every socket buffer far from full.
 
-Prints one line per case, `PASS qemu-console/<version>: <case>` or `FAIL ...: <case> (why)`, INFO
-lines with timings, and exits 1 if any case failed. Each run leaves its QEMU command, UART output
-and QEMU's stderr in BUILD/qemu-console/<version>-<run>/. Python 3 standard library only; every
-QEMU run has a timeout, every wait a bound, and only unix sockets are used.
+Prints one line per case, `PASS qemu-console/<machine>/<version>: <case>`, `FAIL ...: <case> (why)`
+or `SKIP ...`, INFO lines with timings, and exits 1 if any case failed. Each run leaves its QEMU
+command, UART output and QEMU's stderr in BUILD/qemu-console/<machine>-<version>-<run>/. Python 3
+standard library only; every QEMU run has a timeout, every wait a bound, and only unix sockets.
 
-    python3 tests/qemu/console_test.py [--build DIR] [-k SUBSTRING]
+    python3 tests/qemu/console_test.py [--build DIR] [-k SUBSTRING] [--target T] [--machine M]
+                                       [--full]
 """
 
 import argparse
@@ -45,8 +48,10 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import targets as T  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-QEMU = os.environ.get("QEMU", "qemu-system-riscv64")
 TIMEOUT = 60        # seconds per QEMU run; a healthy run takes about one
 ACCEPT_TIMEOUT = 10
 WINDOW = 64 * 1024  # bytes sent and not yet echoed, at most
@@ -159,20 +164,15 @@ class Run:
     """One QEMU boot with a peer per chardev. QEMU's UART goes to stdout (collected), its
     stderr to a file."""
 
-    def __init__(self, build, name, version, elf, devices, chardevs):
-        self.dir = build / "qemu-console" / ("%s-%s" % (version, name))
+    def __init__(self, build, m, name, version, elf, devices, chardevs):
+        self.machine = m
+        self.dir = build / "qemu-console" / ("%s-%s-%s" % (m.name, version, name))
         self.dir.mkdir(parents=True, exist_ok=True)
         rel = os.path.relpath(self.dir, ROOT)  # short socket paths: QEMU runs in ROOT
         self.peers = {c: Peer(os.path.join(rel, c + ".sock")) for c in chardevs}
-        legacy = "true" if version == "legacy" else "false"
-        # "-smp 1,maxcpus=2": QEMU before 8.1 drops the guest's fences under TCG when the machine
-        # can only ever have one CPU, and then loses a virtqueue notification now and then (the
-        # I/O thread runs in parallel all the same; fixed upstream by "tcg: Do not elide memory
-        # barriers for !CF_PARALLEL in system mode"). A second possible CPU keeps the fences.
-        self.cmd = [QEMU, "-M", "virt", "-smp", "1,maxcpus=2",
-                    "-bios", "none", "-display", "none", "-monitor", "none",
-                    "-serial", "stdio", "-no-reboot", "-global",
-                    "virtio-mmio.force-legacy=" + legacy, "-kernel", str(elf)]
+        # The machine's command line (targets.py), then the console, the program, the devices.
+        self.cmd = m.cmd(version) + ["-display", "none", "-monitor", "none",
+                                     "-serial", "stdio", "-kernel", str(m.elf(build, elf))]
         for d in devices:
             self.cmd += ["-device", d]
         for c, p in self.peers.items():
@@ -222,37 +222,8 @@ class Run:
         return self.uart.decode(errors="replace")
 
     def guest_said(self):
-        """The guest's verdict: '' when it passed, else its FAIL line or the exit status."""
-        text = self.uart_text()
-        m = re.search(r"^FAIL: .*$", text, re.M)
-        if self.error:
-            return self.error
-        if m:
-            return m.group(0).strip()
-        if self.status != 0:
-            return "exit status %s" % self.status
-        if not re.search(r"^PASS\s*$", text, re.M):
-            return "no PASS line from the guest"
-        return ""
-
-
-class Report:
-    def __init__(self, only):
-        self.only = only
-        self.failed = 0
-
-    def wanted(self, name):
-        return not self.only or self.only in name
-
-    def case(self, version, name, why):
-        if why:
-            self.failed += 1
-            print("FAIL qemu-console/%s: %s (%s)" % (version, name, why), flush=True)
-        else:
-            print("PASS qemu-console/%s: %s" % (version, name), flush=True)
-
-    def info(self, text):
-        print("INFO " + text, flush=True)
+        """The guest's verdict (the judge of targets.py): '' when it passed, else why not."""
+        return self.error or T.judge(self.uart_text(), self.status, machine=self.machine)
 
 
 def first_diff(a, b):
@@ -272,10 +243,10 @@ def check_stream(got, want):
 
 
 # ---- examples/console.c -----------------------------------------------------------------------
-def console_run(build, elf, version, name, size, seed, devices, emerg=EMERG_LINE):
+def console_run(build, m, version, name, size, seed, devices, emerg=EMERG_LINE):
     """Boots console.elf, echoes `size` random bytes on port 0 after the emergency line `emerg`.
     Returns (run, data, error)."""
-    run = Run(build, name, version, elf, devices, ["c0"])
+    run = Run(build, m, name, version, "console.elf", devices, ["c0"])
     data = random_data(size, seed)
     err = run.error
     if not err:
@@ -292,32 +263,45 @@ def console_run(build, elf, version, name, size, seed, devices, emerg=EMERG_LINE
     return run, data, err
 
 
-def test_console(build, rep, version):
-    elf = build / "riscv64" / "console.elf"
-    names = ["emergency write is the first output", "echo 1 MiB both ways, byte-exact"]
+def test_console(build, rep, m, version, full):
+    tag = "%s/%s" % (m.name, version)
+    size = 1 << 20 if full else 256 << 10
+    names = ["emergency write is the first output",
+             "echo %d KiB both ways, byte-exact" % (size >> 10)]
     if any(rep.wanted(n) for n in names):
-        run, data, err = console_run(build, elf, version, "echo", 1 << 20, 1,
+        run, data, err = console_run(build, m, version, "echo", size, 1,
                                      ["virtio-serial-device", "virtconsole,chardev=c0"])
         rx = bytes(run.peers["c0"].rx)
         if rep.wanted(names[0]):
             head = rx[:len(EMERG_LINE)]
-            rep.case(version, names[0], err if err and not head else
+            rep.case(tag, names[0], err if err and not head else
                      (None if head == EMERG_LINE else "console began with %r" % head[:80]))
         if rep.wanted(names[1]):
             why = err or run.guest_said() or check_stream(rx[len(EMERG_LINE):], data)
             if not why and not rx.startswith(EMERG_LINE):
                 why = "the stream does not start with the emergency line"
-            rep.case(version, names[1], why)
-            m = re.search(r"echoed (\d+) bytes in (\d+) buffers, (\d+) ms", run.uart_text())
-            if m:
-                rep.info("qemu-console/%s: guest echoed %s bytes in %s buffers in %s ms "
-                         "(QEMU run %.1f s)" % (version, m.group(1), m.group(2), m.group(3),
-                                                run.seconds))
+            rep.case(tag, names[1], why)
+            g = re.search(r"echoed (\d+) bytes in (\d+) buffers, (\d+) ms", run.uart_text())
+            if g:
+                print("INFO qemu-console/%s: guest echoed %s bytes in %s buffers in %s ms "
+                      "(QEMU run %.1f s)" % (tag, g.group(1), g.group(2), g.group(3),
+                                             run.seconds), flush=True)
+
+    name = "console found in slot 0 behind %d devices of other types, 64 KiB echo" % (
+        m.slots - 1)
+    if rep.wanted(name):
+        run, data, err = console_run(build, m, version, "slot0", 64 << 10, 4,
+                                     m.fill_list(["virtio-rng-device"])
+                                     + ["virtio-serial-device", "virtconsole,chardev=c0"])
+        rx = bytes(run.peers["c0"].rx)
+        rep.case(tag, name, err or run.guest_said() or check_stream(rx, EMERG_LINE + data))
+    if not full:
+        return
 
     name = "console found in slot 5 behind two devices, event_idx off, 64 KiB echo"
     if rep.wanted(name):
         # The first -device takes the highest slot: rng 7, rng 6, console 5.
-        run, data, err = console_run(build, elf, version, "slot", 64 << 10, 2,
+        run, data, err = console_run(build, m, version, "slot", 64 << 10, 2,
                                      ["virtio-rng-device", "virtio-rng-device",
                                       "virtio-serial-device,event_idx=off",
                                       "virtconsole,chardev=c0"])
@@ -326,38 +310,38 @@ def test_console(build, rep, version):
         if not why and not re.search(r"console found, %s" % version, run.uart_text()):
             why = "the guest did not report a %s console" % version
         if not why:
-            m = re.search(r"negotiated: event_idx (on|off)", run.uart_text())
-            if not m:
+            g = re.search(r"negotiated: event_idx (on|off)", run.uart_text())
+            if not g:
                 why = "the guest did not report its features"
-            elif m.group(1) == "on":
+            elif g.group(1) == "on":
                 why = "VIRTIO_F_EVENT_IDX negotiated though the device did not offer it"
-        rep.case(version, name, why)
+        rep.case(tag, name, why)
 
     name = "emergency write not offered (emergency-write=off): skipped, 64 KiB echo"
     if rep.wanted(name):
-        run, data, err = console_run(build, elf, version, "noemerg", 64 << 10, 3,
+        run, data, err = console_run(build, m, version, "noemerg", 64 << 10, 3,
                                      ["virtio-serial-device,emergency-write=off",
                                       "virtconsole,chardev=c0"], emerg=b"")
         rx = bytes(run.peers["c0"].rx)
         why = err or run.guest_said() or check_stream(rx, data)
         if not why and "emergency write not offered by the device: skipped" not in run.uart_text():
             why = "the guest did not report the missing feature"
-        rep.case(version, name, why)
+        rep.case(tag, name, why)
 
 
 # ---- examples/console_multi.c -------------------------------------------------------------------
-def test_multi(build, rep, version):
+def test_multi(build, rep, m, version):
+    tag = "%s/%s" % (m.name, version)
     names = ["multiport: 2 named ports found by name, 256 KiB echo on each at once",
              "multiport: port 5 beyond the guest's memory refused with PORT_READY 0",
              "multiport: host closes a port, guest sees PORT_OPEN 0"]
     if not any(rep.wanted(n) for n in names):
         return
-    elf = build / "riscv64" / "console_multi.elf"
     devices = ["virtio-serial-device", "virtconsole,chardev=c0",
                "virtserialport,nr=%d,name=%s,chardev=c1" % (ALPHA_NR, ALPHA),
                "virtserialport,nr=%d,name=%s,chardev=c2" % (BETA_NR, BETA),
                "virtserialport,nr=%d,name=%s,chardev=c3" % (EXTRA_NR, EXTRA)]
-    run = Run(build, "multi", version, elf, devices, ["c0", "c1", "c2", "c3"])
+    run = Run(build, m, "multi", version, "console_multi.elf", devices, ["c0", "c1", "c2", "c3"])
     size = 256 << 10
     ports = {"c1": (ALPHA, ALPHA_NR, random_data(size, 11)),
              "c2": (BETA, BETA_NR, random_data(size, 12))}
@@ -407,8 +391,8 @@ def test_multi(build, rep, version):
             why = why or check_stream(rx[c], greet[c] + ports[c][2])
         why = why or (None if rx["c0"].startswith(summary) else
                       "port 0 has %r, want the summary %r" % (rx["c0"][:120], summary))
-        rep.case(version, names[0], why or said)
-        rep.info("qemu-console/%s: multiport run %.1f s" % (version, run.seconds))
+        rep.case(tag, names[0], why or said)
+        print("INFO qemu-console/%s: multiport run %.1f s" % (tag, run.seconds), flush=True)
     if rep.wanted(names[1]):
         why = errors.get("run")
         if not why and not re.search(r"Guest failure in adding port %d\b" % EXTRA_NR,
@@ -419,35 +403,38 @@ def test_multi(build, rep, version):
         if not why and not re.search(r"ports served 4, refused 1, bad control messages 0",
                                      run.uart_text()):
             why = "the guest did not report 4 ports served and 1 refused"
-        rep.case(version, names[1], why or said)
+        rep.case(tag, names[1], why or said)
     if rep.wanted(names[2]):
         why = errors.get("run") or (None if rx["c0"] == summary + closed else
                                     "port 0 has %r, want %r" % (rx["c0"][-80:], summary + closed))
-        rep.case(version, names[2], why or said)
+        rep.case(tag, names[2], why or said)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
     ap.add_argument("-k", default="", help="run only cases whose name contains this")
+    T.add_arguments(ap)
     args = ap.parse_args()
     build = (ROOT / args.build).resolve()
-    rep = Report(args.k)
-    missing = [e for e in ("console.elf", "console_multi.elf")
-               if not (build / "riscv64" / e).exists()]
-    try:
-        subprocess.run([QEMU, "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        missing.append(QEMU)
-    if missing:
-        print("FAIL qemu-console: missing %s (make examples; tests/deps.sh)" % ", ".join(missing))
-        return 1
+    rep = T.Report("qemu-console", args.k)
     t0 = time.monotonic()
-    for version in ("legacy", "modern"):
-        test_console(build, rep, version)
-        test_multi(build, rep, version)
-    rep.info("qemu-console: %.1f s in all" % (time.monotonic() - t0))
+    for m in T.selected(args):
+        miss = m.missing(build, ["console.elf", "console_multi.elf"])
+        if miss:
+            rep.case(m.name, "console examples built, QEMU present",
+                     "missing %s (make examples; tests/deps.sh)" % miss)
+            continue
+        for version in ("legacy", "modern"):
+            if not m.wants(version, T.full(m, args)):
+                continue
+            why = m.skip_version(version)
+            if why:
+                rep.skip("%s/%s" % (m.name, version), "every console case", why)
+                continue
+            test_console(build, rep, m, version, T.full(m, args))
+            test_multi(build, rep, m, version)
+    rep.summary(time.monotonic() - t0)
     return 1 if rep.failed else 0
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """tests/qemu/gpu_test.py - virtio_gpu.h on QEMU, checked pixel by pixel from the host.
 
-Boots examples/gpu.c on qemu-system-riscv64 and qemu-system-riscv32 -M virt with a
-virtio-gpu-device and `-display none`, legacy (virtio-mmio version 1) and modern (version 2). The
+Boots examples/gpu.c on every machine of tests/qemu/targets.py with a virtio-gpu-device and
+`-display none`, legacy (virtio-mmio version 1) and modern (version 2; SKIPped where the machine
+has no legacy virtio-mmio). The
 guest's UART is a unix socket (chardev `socket`, QEMU connects to this script's listener at
 start-up, so nothing is lost) and so is QMP (`-mon chardev=...,mode=control`). For each run:
 
@@ -15,17 +16,17 @@ start-up, so nothing is lost) and so is QMP (`-mon chardev=...,mode=control`). F
      red = (x + 16*S) & 255, green = y & 255, blue = (x ^ y) & 255;
   3. the byte `u` on the UART; after `gpu: updated`, a screendump of every head again: inside
      W/4 <= x < 3W/4, H/4 <= y < 3H/4 each channel is 255 - pattern, outside it the pattern;
-  4. the byte `q`: `gpu: done` and QEMU's exit status 0.
+  4. the byte `q`: `gpu: done`, then the judge of targets.py: a line `PASS`, exit status 0.
 Any FAIL line from the guest, a missing line, a wrong size or a wrong pixel fails the case.
 
-Cases (riscv64 and riscv32, legacy and modern, unless said):
-  1280x800 default                 the GPU alone, QEMU's default mode
+Cases (legacy and modern; * = every machine, the rest riscv64, or every machine with --full):
+  1280x800 default *               the GPU alone in the top slot, QEMU's default mode
   max_outputs=2                    head 0 at 1280x800 (enabled), head 1 disabled: 1024x768
-  640x480, 1366x768 (riscv64)      other xres/yres pairs (1366: W/4 and 3W/4 round down;
+  640x480, 1366x768                other xres/yres pairs (1366: W/4 and 3W/4 round down;
                                    640x480 with edid=off)
-  1920x1080 x2 heads (riscv64)     the largest case the example's framebuffer pool must hold
-  slot 0 behind 7 devices (riscv64)  rng, blk, input, serial devices in slots 1..7
-  no GPU (riscv64)                 other devices only: a FAIL line and a nonzero exit status
+  1920x1080 x2 heads               the largest case the example's framebuffer pool must hold
+  slot 0 behind the others *       rng, blk, input, serial devices in every slot above
+  no GPU                           other devices only: a FAIL line and a nonzero exit status
 
 The pixel check does not decode the PNG row by row in Python (too slow for 1280x800): it
 applies each row's own PNG filter (the type byte QEMU's libpng chose, 0-4) to the EXPECTED
@@ -34,15 +35,16 @@ byte for byte. Filtering is a bijection given the row above, so equality of ever
 is equality of every pixel. On a mismatch a plain decoder finds the first wrong pixel and counts
 them. If QEMU refuses "format": "png" (before 7.1) the test falls back to PPM.
 
-Prints `PASS qemu-gpu/<arch>/<version>: <case>` or `FAIL qemu-gpu/...: <case> -> why`, INFO
-lines with timings, and exits 1 if any case failed. Each run leaves its QEMU command, UART
-output, QEMU's stderr and the screendumps in BUILD/qemu-gpu/<arch>-<version>-<run>/.
+Prints `PASS qemu-gpu/<machine>/<version>: <case>`, `FAIL qemu-gpu/...: <case> -> why` or
+`SKIP ...`, INFO lines with timings, and exits 1 if any case failed. Each run leaves its QEMU
+command, UART output, QEMU's stderr and the screendumps in
+BUILD/qemu-gpu/<machine>-<version>-<run>/.
 `--picture FILE` copies the riscv64 modern 1280x800 screendump after `u` (head 0) to FILE
 (`make gpu-picture` writes docs/gpu.png this way). Python 3 standard library only; every QEMU
 run has a timeout, every wait a bound, and only unix sockets are used.
 
-    python3 tests/qemu/gpu_test.py [--build DIR] [--arch riscv64|riscv32] [-k SUBSTRING]
-                                   [--picture FILE] [--slow]
+    python3 tests/qemu/gpu_test.py [--build DIR] [--target T] [--machine M] [--full]
+                                   [-k SUBSTRING] [--picture FILE] [--slow]
 """
 
 import argparse
@@ -61,9 +63,10 @@ import time
 import zlib
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import targets as T  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-QEMU = {"riscv64": os.environ.get("QEMU64", "qemu-system-riscv64"),
-        "riscv32": os.environ.get("QEMU32", "qemu-system-riscv32")}
 TIMEOUT = 60         # seconds per QEMU run; a healthy run takes one or two
 WAIT = 20            # seconds for one guest line
 ACCEPT_TIMEOUT = 10
@@ -71,10 +74,12 @@ DEFAULT_MODE = (1280, 800)    # QEMU's virtio-gpu default (xres, yres)
 DISABLED_MODE = (1024, 768)   # what examples/gpu.c uses for a disabled scanout
 GPU_ID = "gpu0"               # QMP screendump's "device"
 
-# Devices of other types for the slot case (none needs a backend beyond a scratch drive).
+# Devices of other types for the slot case (none needs a backend beyond a scratch drive). On a
+# machine with more slots, those without a backend are used again (targets.py fill_list).
 OTHERS = ["virtio-rng-device", "virtio-blk-device,drive=d0", "virtio-keyboard-device",
           "virtio-rng-device", "virtio-serial-device", "virtio-mouse-device",
           "virtio-tablet-device"]
+REFILL = [d for d in OTHERS if "drive=" not in d]
 
 
 # ---- the pattern -------------------------------------------------------------------------------
@@ -421,27 +426,23 @@ class Qmp:
 class Run:
     """One QEMU boot of gpu.elf with the UART and QMP on unix sockets of this script."""
 
-    def __init__(self, build, arch, version, name, devices, extra=()):
-        self.dir = build / "qemu-gpu" / ("%s-%s-%s" % (arch, version, name))
+    def __init__(self, build, m, version, name, devices, extra=()):
+        self.machine = m
+        self.dir = build / "qemu-gpu" / ("%s-%s-%s" % (m.name, version, name))
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)
         rel = os.path.relpath(self.dir, ROOT)  # short socket paths: QEMU runs in ROOT
         self.uart = Listener(os.path.join(rel, "uart.sock"))
         self.mon = Listener(os.path.join(rel, "qmp.sock"))
-        legacy = "true" if version == "legacy" else "false"
-        # "-smp 1,maxcpus=2": QEMU before 8.1 drops the guest's fences under TCG when the machine
-        # can only ever have one CPU, and then loses a virtqueue notification now and then (the
-        # I/O thread runs in parallel all the same; fixed upstream by "tcg: Do not elide memory
-        # barriers for !CF_PARALLEL in system mode"). A second possible CPU keeps the fences.
-        self.cmd = [QEMU[arch], "-M", "virt", "-smp", "1,maxcpus=2",
-                    "-bios", "none", "-display", "none", "-monitor", "none", "-no-reboot",
-                    "-global", "virtio-mmio.force-legacy=" + legacy,
+        # The machine's command line (targets.py), then console, QMP, program, devices.
+        self.cmd = m.cmd(version) + [
+                    "-display", "none", "-monitor", "none",
                     "-chardev", "socket,id=ser0,path=%s" % self.uart.path,
                     "-serial", "chardev:ser0",
                     "-chardev", "socket,id=qmp0,path=%s" % self.mon.path,
                     "-mon", "chardev=qmp0,mode=control",
-                    "-kernel", str(build / arch / "gpu.elf")] + list(extra)
+                    "-kernel", str(m.elf(build, "gpu.elf"))] + list(extra)
         for d in devices:
             self.cmd += ["-device", d]
         (self.dir / "cmd").write_text(" ".join(shlex.quote(a) for a in self.cmd) + "\n")
@@ -469,7 +470,7 @@ class Run:
 
     def wait_line(self, line, timeout=WAIT):
         """'' once the guest printed `line` (a whole line), else why not."""
-        pat = re.compile(rb"^" + re.escape(line.encode()) + rb"\r?$", re.M)
+        pat = re.compile(rb"^" + re.escape(line.encode()) + rb"\r*$", re.M)
         fail = re.compile(rb"^FAIL.*$", re.M)
         got = self.uart.wait(lambda rx: pat.search(rx) or fail.search(rx), timeout)
         m = fail.search(bytes(self.uart.rx))
@@ -536,10 +537,10 @@ def screen_check(run, heads, updated, slow):
     return ""
 
 
-def gpu_case(build, arch, version, name, devices, heads, slow=False, extra=()):
+def gpu_case(build, m, version, name, devices, heads, slow=False, extra=()):
     """Boots the example and walks it through ready / u / q. Returns (run, why)."""
     edid = not any("edid=off" in d for d in devices)
-    run = Run(build, arch, version, name, devices, extra)
+    run = Run(build, m, version, name, devices, extra)
     why = run.error
     try:
         if not why:
@@ -575,8 +576,8 @@ def gpu_case(build, arch, version, name, devices, heads, slow=False, extra=()):
     except OSError as e:
         why = why or "lost QEMU: %s" % e
     run.finish(gave_up=bool(why))
-    if not why and run.status != 0:
-        why = run.error or "exit status %s, want 0" % run.status
+    if not why:
+        why = run.error or T.judge(run.text(), run.status, machine=run.machine)
     return run, why
 
 
@@ -585,12 +586,20 @@ class Report:
         self.only = only
         self.failed = 0
         self.passed = 0
+        self.skipped = 0
+        self.per = {}
+
+    def skip(self, tag, name, why):
+        self.skipped += 1
+        self.per.setdefault(tag.split("/")[0], [0, 0, 0])[2] += 1
+        print("SKIP qemu-gpu/%s: %s (%s)" % (tag, name, why), flush=True)
 
     def wanted(self, name):
         return not self.only or self.only in name
 
     def case(self, tag, name, why, run=None):
         t = " (%.1f s)" % run.seconds if run is not None and not why else ""
+        self.per.setdefault(tag.split("/")[0], [0, 0, 0])[1 if why else 0] += 1
         if why:
             self.failed += 1
             extra = " [%s]" % os.path.relpath(run.dir, ROOT) if run is not None else ""
@@ -605,38 +614,44 @@ def gpu_dev(**props):
                     ["%s=%s" % kv for kv in props.items()])
 
 
-def test_arch(build, rep, arch, args, picture):
+def test_machine(build, rep, m, args, picture, full):
     scratch = build / "qemu-gpu" / "scratch.img"
     with open(scratch, "wb") as f:
         f.truncate(1 << 20)
     for version in ("legacy", "modern"):
-        tag = "%s/%s" % (arch, version)
+        if not m.wants(version, full):
+            continue
+        tag = "%s/%s" % (m.name, version)
+        # (name, short, devices, heads, extra, port)
         cases = [
             ("1280x800 default, every pixel before and after u", "default",
-             [gpu_dev()], [DEFAULT_MODE], ()),
+             [gpu_dev()], [DEFAULT_MODE], (), True),
             ("max_outputs=2: head 0 1280x800, head 1 disabled -> 1024x768", "two",
-             [gpu_dev(max_outputs=2)], [DEFAULT_MODE, DISABLED_MODE], ()),
+             [gpu_dev(max_outputs=2)], [DEFAULT_MODE, DISABLED_MODE], (), False),
+            ("xres=640,yres=480, edid=off (no EDID line)", "640x480",
+             [gpu_dev(xres=640, yres=480, edid="off")], [(640, 480)], (), False),
+            ("xres=1366,yres=768 (W/4, 3W/4 round down)", "1366x768",
+             [gpu_dev(xres=1366, yres=768)], [(1366, 768)], (), False),
+            ("xres=1920,yres=1080, max_outputs=2: the largest case", "1920x1080x2",
+             [gpu_dev(xres=1920, yres=1080, max_outputs=2)],
+             [(1920, 1080), DISABLED_MODE], (), False),
+            # The first -device takes the top slot, the last one slot 0: the GPU goes last.
+            ("slot 0 behind %d devices of other types, xres=800,yres=600" % (m.slots - 1),
+             "slot0", OTHERS + m.fill_list(REFILL, slot=len(OTHERS)) +
+             [gpu_dev(xres=800, yres=600)], [(800, 600)],
+             ("-drive", "file=%s,if=none,format=raw,id=d0" % scratch), True),
         ]
-        if arch == "riscv64":
-            cases += [
-                ("xres=640,yres=480, edid=off (no EDID line)", "640x480",
-                 [gpu_dev(xres=640, yres=480, edid="off")], [(640, 480)], ()),
-                ("xres=1366,yres=768 (W/4, 3W/4 round down)", "1366x768",
-                 [gpu_dev(xres=1366, yres=768)], [(1366, 768)], ()),
-                ("xres=1920,yres=1080, max_outputs=2: the largest case", "1920x1080x2",
-                 [gpu_dev(xres=1920, yres=1080, max_outputs=2)],
-                 [(1920, 1080), DISABLED_MODE], ()),
-                # The first -device takes slot 7, the last one slot 0: the GPU goes last.
-                ("slot 0 behind 7 devices of other types, xres=800,yres=600", "slot0",
-                 OTHERS + [gpu_dev(xres=800, yres=600)], [(800, 600)],
-                 ("-drive", "file=%s,if=none,format=raw,id=d0" % scratch)),
-            ]
-        for name, short, devices, heads, extra in cases:
+        for name, short, devices, heads, extra, port in cases:
             if not rep.wanted(name) and not rep.wanted(short):
                 continue
-            run, why = gpu_case(build, arch, version, short, devices, heads, args.slow, extra)
+            if not port and not full:
+                continue
+            if m.skip_version(version):
+                rep.skip(tag, name, m.skip_version(version))
+                continue
+            run, why = gpu_case(build, m, version, short, devices, heads, args.slow, extra)
             rep.case(tag, name, why, run)
-            if (picture and not why and arch == "riscv64" and version == "modern"
+            if (picture and not why and m.name == "riscv64" and version == "modern"
                     and short == "default"):
                 src = run.dir / "head0-updated.png"
                 if src.exists():
@@ -646,23 +661,20 @@ def test_arch(build, rep, arch, args, picture):
                                                                os.path.relpath(picture, ROOT)),
                           flush=True)
 
-    if arch == "riscv64":
+    if full:
         name = "no GPU, 3 devices of other types: a FAIL line and a nonzero status"
         if rep.wanted(name) or rep.wanted("nogpu"):
-            run = Run(build, arch, "modern", "nogpu",
+            run = Run(build, m, "modern", "nogpu",
                       ["virtio-rng-device", "virtio-keyboard-device", "virtio-serial-device"])
             why = run.error
             if not why:
                 run.uart.wait(lambda rx: re.search(rb"^FAIL", rx, re.M), WAIT)
             run.finish(gave_up=bool(why))
             if not why:
-                if run.status in (0, None):
-                    why = "exit status %s, want nonzero" % run.status
-                elif not re.search(r"^FAIL", run.text(), re.M):
-                    why = "no FAIL line from the guest"
-                elif "gpu: ready" in run.text():
+                why = T.judge(run.text(), run.status, expect_fail=r"^FAIL", machine=m)
+                if not why and "gpu: ready" in run.text():
                     why = "the guest printed 'gpu: ready' without a GPU"
-            rep.case("riscv64/modern", name, why, run)
+            rep.case("%s/modern" % m.name, name, why, run)
 
 
 def main():
@@ -671,21 +683,15 @@ def main():
     ap.add_argument("-k", default="", help="run only cases whose name contains this")
     ap.add_argument("--picture", default="", help="copy the riscv64 modern 1280x800 "
                     "screendump after 'u' here (docs/gpu.png)")
-    ap.add_argument("--arch", choices=sorted(QEMU), help="only this architecture")
+    T.add_arguments(ap)
     ap.add_argument("--slow", action="store_true",
                     help="also decode every PNG the plain way (slow) and cross-check")
     args = ap.parse_args()
     build = (ROOT / args.build).resolve()
     picture = (ROOT / args.picture) if args.picture else None
     rep = Report(args.k)
-    arches = [args.arch] if args.arch else list(QEMU)
-    missing = ["%s/gpu.elf" % a for a in arches if not (build / a / "gpu.elf").exists()]
-    for q in (QEMU[a] for a in arches):
-        try:
-            subprocess.run([q, "--version"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=True, timeout=20)
-        except (OSError, subprocess.SubprocessError):
-            missing.append(q)
+    machines = T.selected(args)
+    missing = [x for x in (m.missing(build, ["gpu.elf"]) for m in machines) if x]
     if missing:
         print("FAIL qemu-gpu: missing %s -> make examples; tests/deps.sh" % ", ".join(missing))
         return 1
@@ -693,10 +699,13 @@ def main():
     t0 = time.monotonic()
     if picture and picture.exists():
         picture.unlink()
-    for arch in arches:
-        test_arch(build, rep, arch, args, picture)
-    print("INFO qemu-gpu: %d passed, %d failed, %.1f s in all" % (
-        rep.passed, rep.failed, time.monotonic() - t0), flush=True)
+    for m in machines:
+        test_machine(build, rep, m, args, picture, T.full(m, args))
+    for name, (p, f, s) in rep.per.items():
+        print("INFO qemu-gpu/%s: %d run, %d passed, %d failed, %d skipped" % (
+            name, p + f, p, f, s), flush=True)
+    print("INFO qemu-gpu: %d passed, %d failed, %d skipped, %.1f s in all" % (
+        rep.passed, rep.failed, rep.skipped, time.monotonic() - t0), flush=True)
     if picture and not picture.exists():
         print("FAIL qemu-gpu: no picture written to %s" % picture, flush=True)
         return 1

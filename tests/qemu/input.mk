@@ -1,10 +1,11 @@
 # tests/qemu/input.mk - virtio_input.h on QEMU: every line of examples/input.c, and the
 # on-screen console examples/fbcon.c compared pixel by pixel.
-# Included by the top-level Makefile (with examples/examples.mk, whose pattern rules build the
-# ELFs named here).
+# Included by the top-level Makefile (with examples/*.mk, whose rules build the ELFs named here,
+# and tests/qemu/targets.mk: QEMU_TARGETS, QEMU_TEST_ARGS).
 #
-#   make qemu-input-tests  tests/qemu/input_test.py: input.elf on riscv64 and riscv32, legacy
-#                          and modern, events injected through QMP input-send-event: keyboard +
+#   make qemu-input-tests  tests/qemu/input_test.py: input.elf on every target (one job each:
+#                          qemu-input-tests-<target>), legacy and modern, events injected
+#                          through QMP input-send-event: keyboard +
 #                          mouse + tablet, devices in low and high slots, Shift and Caps Lock
 #                          text, no input device (a clean FAIL); fbcon.elf: a typed line and
 #                          a scrolled screen, QMP screendumps against examples/font.h
@@ -16,20 +17,21 @@
 #                          event and per 16 (one publication of the buffers)
 # Python 3 standard library only.
 
-BUILD ?= build
-PYTHON ?= python3
+include tests/qemu/targets.mk
 
 .PHONY: qemu-input-tests fbcon-picture input-cost
 
 qemu-tests: qemu-input-tests
 
-qemu-input-tests: $(BUILD)/riscv64/input.elf $(BUILD)/riscv32/input.elf \
-		$(BUILD)/riscv64/fbcon.elf $(BUILD)/riscv32/fbcon.elf
-	$(PYTHON) tests/qemu/input_test.py --build $(BUILD)
+QEMU_INPUT_JOBS := $(QEMU_TARGETS:%=qemu-input-tests-%)
+.PHONY: $(QEMU_INPUT_JOBS)
+qemu-input-tests: $(QEMU_INPUT_JOBS)
+$(QEMU_INPUT_JOBS): qemu-input-tests-%: $(BUILD)/%/input.elf $(BUILD)/%/fbcon.elf
+	$(PYTHON) tests/qemu/input_test.py $(QEMU_TEST_ARGS) --target $*
 
 fbcon-picture: $(BUILD)/riscv64/fbcon.elf
-	$(PYTHON) tests/qemu/input_test.py --build $(BUILD) --arch riscv64 -k "fbcon: a typed" \
+	$(PYTHON) tests/qemu/input_test.py --build $(BUILD) --machine riscv64 -k "fbcon: a typed" \
 		--picture docs/fbcon.png
 
 input-cost: $(BUILD)/riscv64/input_cost.elf $(BUILD)/riscv32/input_cost.elf
-	$(PYTHON) tests/qemu/input_test.py --build $(BUILD) --cost
+	$(PYTHON) tests/qemu/input_test.py --build $(BUILD) --cost --target riscv64 --target riscv32

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """tests/qemu/input_test.py - virtio_input.h on QEMU, checked from the host.
 
-Boots examples/input.c (and examples/fbcon.c) on qemu-system-riscv64 and qemu-system-riscv32
--M virt with `-display none`, legacy (virtio-mmio version 1) and modern (version 2). The guest's
+Boots examples/input.c (and examples/fbcon.c) on every machine of tests/qemu/targets.py with
+`-display none`, legacy (virtio-mmio version 1) and modern (version 2; SKIPped where the machine
+has no legacy virtio-mmio). The guest's
 UART is a unix socket and so is QMP (`-mon chardev=...,mode=control`); QEMU connects to this
 script's listeners at start-up, so nothing is lost. Events go in through QMP `input-send-event`,
 one batch per command: QEMU delivers a batch to each device as one report (its events, then
@@ -15,6 +16,8 @@ examples/input.c's contract (issue 10), every line checked:
   input: event D type T code C value V                        one per event, value signed
   input: line "TEXT"                                          on Enter pressed on a keyboard
   input: done                                                 Escape pressed and released; exit 0
+(lines not starting with `input:` are not part of the transcript; the judge of targets.py wants
+a line `PASS` and exit status 0 at the end.)
 The host keeps a model of QEMU and of the US key map (Shift, Caps Lock, Backspace) and predicts
 every line: which device gets each event (keys: the keyboard; rel: the mouse; abs: the tablet;
 buttons: the mouse or tablet that reached DRIVER_OK last, i.e. the one with the highest D, since
@@ -24,11 +27,11 @@ batch may interleave, so the check is exact per device and exact for the order o
 else. After each batch the host waits for its lines before sending the next (QEMU drops a whole
 report when the guest has not re-posted enough buffers).
 
-Cases (riscv64 and riscv32, legacy and modern):
-  keyboard + mouse + tablet   all three (slots 7, 6, 5): text with Shift and Backspace, relative
+Cases (legacy and modern; * = every machine, the rest riscv64, or every machine with --full):
+  keyboard + mouse + tablet * all three (the top three slots): text with Shift and Backspace, relative
                               motion (negative too), buttons, the wheel, absolute positions, and
                               a batch of 15 events (a report of 16 with its SYN)
-  low and high slots          a keyboard in slot 0 and a mouse in slot 7, six devices of other
+  low and high slots *        a keyboard in slot 0 and a mouse in the top slot, devices of other
                               types between them; a tablet-less machine: buttons go to the mouse
   two keyboards               keyboard, mouse, keyboard, tablet (D 0-3, slots 4-7): keys go
                               to D 2, buttons and the wheel to the tablet, the first keyboard
@@ -36,10 +39,10 @@ Cases (riscv64 and riscv32, legacy and modern):
   Shift and Caps Lock text    a keyboard alone: Caps Lock on and off, Shift with Caps Lock,
                               both Shift keys, digits and punctuation shifted, Backspace past
                               the start of a line, empty lines
-  no input device             devices of other types only: a FAIL line naming the missing
+  no input device *           devices of other types only: a FAIL line naming the missing
                               device and a nonzero status (no QMP: the guest stops at once)
-examples/fbcon.c (riscv64 and riscv32, legacy and modern), GPU at 640x400 + keyboard:
-  fbcon typed line            two lines typed through QMP (each with a Backspace, Shift and
+examples/fbcon.c (legacy and modern), GPU at 640x400 + keyboard:
+  fbcon typed line *          two lines typed through QMP (each with a Backspace, Shift and
                               punctuation), Enter; the console echoes them under its prompt; a
                               QMP screendump compared pixel-exact with the screen rendered here
                               from examples/font.h (parsed: one source of truth for the glyphs)
@@ -57,13 +60,13 @@ examples/platform/count_regs.h) and guest instructions (`instret`) spent in
 virtio_input_recv_poll per received event, per 16 events, and per poll that found nothing
 (`make input-cost`).
 
-Prints `PASS qemu-input/<arch>/<version>: <case>` or `FAIL qemu-input/...: <case> -> why`, INFO
-lines, and exits 1 if any case failed. Each run leaves its QEMU command, UART output, QEMU's
-stderr and screendumps in BUILD/qemu-input/<arch>-<version>-<run>/. Python 3 standard library
-only; every QEMU run has a timeout, every wait a bound, and only unix sockets are used.
+Prints `PASS qemu-input/<machine>/<version>: <case>`, `FAIL qemu-input/...: <case> -> why` or
+`SKIP ...`, INFO lines, and exits 1 if any case failed. Each run leaves its QEMU command, UART
+output, QEMU's stderr and screendumps in BUILD/qemu-input/<machine>-<version>-<run>/. Python 3
+standard library only; every QEMU run has a timeout, every wait a bound, only unix sockets.
 
-    python3 tests/qemu/input_test.py [--build DIR] [--arch riscv64|riscv32] [-k SUBSTRING]
-                                     [--picture FILE] [--no-fbcon] [--cost]
+    python3 tests/qemu/input_test.py [--build DIR] [--target T] [--machine M] [--full]
+                                     [-k SUBSTRING] [--picture FILE] [--no-fbcon] [--cost]
 """
 
 import argparse
@@ -81,9 +84,10 @@ import time
 import zlib
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import targets as T  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-QEMU = {"riscv64": os.environ.get("QEMU64", "qemu-system-riscv64"),
-        "riscv32": os.environ.get("QEMU32", "qemu-system-riscv32")}
 TIMEOUT = 60         # seconds per QEMU run; a healthy run takes one or two
 WAIT = 20            # seconds for the lines of one batch
 ACCEPT_TIMEOUT = 10
@@ -418,8 +422,9 @@ class Qmp:
 class Run:
     """One QEMU boot of an example with the UART and QMP on unix sockets of this script."""
 
-    def __init__(self, build, arch, version, name, elf, devices, extra=(), qmp=True):
-        self.dir = build / "qemu-input" / ("%s-%s-%s" % (arch, version, name))
+    def __init__(self, build, mach, version, name, elf, devices, extra=(), qmp=True):
+        self.machine = mach
+        self.dir = build / "qemu-input" / ("%s-%s-%s" % (mach.name, version, name))
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)
@@ -427,17 +432,12 @@ class Run:
         self.uart = Listener(os.path.join(rel_dir, "uart.sock"))
         # No QMP for a guest that stops at once: QEMU may be gone before its greeting is read.
         self.mon = Listener(os.path.join(rel_dir, "qmp.sock")) if qmp else None
-        legacy = "true" if version == "legacy" else "false"
-        # "-smp 1,maxcpus=2": QEMU before 8.1 drops the guest's fences under TCG when the machine
-        # can only ever have one CPU, and then loses a virtqueue notification now and then (the
-        # I/O thread runs in parallel all the same; fixed upstream by "tcg: Do not elide memory
-        # barriers for !CF_PARALLEL in system mode"). A second possible CPU keeps the fences.
-        self.cmd = [QEMU[arch], "-M", "virt", "-smp", "1,maxcpus=2",
-                    "-bios", "none", "-display", "none", "-monitor", "none", "-no-reboot",
-                    "-global", "virtio-mmio.force-legacy=" + legacy,
+        # The machine's command line (targets.py), then console, program, QMP, devices.
+        self.cmd = mach.cmd(version) + [
+                    "-display", "none", "-monitor", "none",
                     "-chardev", "socket,id=ser0,path=%s" % self.uart.path,
                     "-serial", "chardev:ser0",
-                    "-kernel", str(build / arch / elf)] + list(extra)
+                    "-kernel", str(mach.elf(build, elf))] + list(extra)
         if qmp:
             self.cmd += ["-chardev", "socket,id=qmp0,path=%s" % self.mon.path,
                          "-mon", "chardev=qmp0,mode=control"]
@@ -462,10 +462,16 @@ class Run:
         except (OSError, ValueError) as e:
             self.error = "QEMU did not connect its sockets or QMP failed: %s" % e
 
-    def lines(self):
+    def text(self):
         with self.uart.cond:
-            text = bytes(self.uart.rx).decode(errors="replace").replace("\r", "")
-        return text.split("\n")[:-1]  # whole lines only
+            return bytes(self.uart.rx).decode(errors="replace").replace("\r", "")
+
+    def lines(self):
+        return self.text().split("\n")[:-1]  # whole lines only
+
+    def transcript(self):
+        """The example's own lines (input: ...), without the platform's or the judge's."""
+        return [x for x in self.lines() if x.startswith("input: ")]
 
     def wait_for(self, pred, what, timeout=WAIT):
         """'' once pred(lines) holds, else why not (a FAIL line from the guest wins)."""
@@ -561,19 +567,19 @@ def check_transcript(lines, model, header):
     return ""
 
 
-def input_case(build, arch, version, short, devices, batches, elf="input.elf", extra=()):
+def input_case(build, mach, version, short, devices, batches, elf="input.elf", extra=()):
     """Boots input.elf with `devices`, sends each batch and waits for its lines, then checks
     the whole transcript and the exit status. Returns (run, why)."""
     kinds = slots_to_kinds(devices)
     model = Model(kinds)
     header = device_lines(kinds)
-    run = Run(build, arch, version, short, elf, devices, extra)
+    run = Run(build, mach, version, short, elf, devices, extra)
     why = run.error
     try:
         if not why:
             why = run.wait_line("input: ready")
         if not why:
-            why = check_transcript(run.lines(), Model(kinds), header)
+            why = check_transcript(run.transcript(), Model(kinds), header)
         for events in batches:
             if why:
                 break
@@ -590,12 +596,12 @@ def input_case(build, arch, version, short, devices, batches, elf="input.elf", e
         why = why or "lost QEMU: %s" % e
     run.finish(gave_up=bool(why))
     if not why:
-        lines = [x for x in run.lines() if not x.startswith("input: cost ")]
+        lines = [x for x in run.transcript() if not x.startswith("input: cost ")]
         why = check_transcript(lines, model, header)
     if not why and not model.done:
         why = "the test sent no Escape (a test bug)"
-    if not why and run.status != 0:
-        why = run.error or "exit status %s, want 0" % run.status
+    if not why:
+        why = run.error or T.judge(run.text(), run.status, machine=run.machine)
     return run, why
 
 
@@ -655,37 +661,37 @@ OTHERS = ["virtio-rng-device", "virtio-balloon-device", "virtio-serial-device",
           "virtio-scsi-device", "virtio-rng-device", "virtio-serial-device"]
 
 
-def input_cases():
-    """(name, short, devices, batches); the first -device lands in slot 7."""
+def input_cases(mach):
+    """(name, short, devices, batches, port); the first -device lands in the top slot."""
+    top = mach.slots - 1
     return [
         ("keyboard + mouse + tablet: text, motion, buttons, wheel, positions, 16-event report",
          "all", ["virtio-keyboard-device", "virtio-mouse-device", "virtio-tablet-device"],
-         batches_all_three()),
-        ("low and high slots: keyboard in slot 0, mouse in slot 7, 6 devices between",
-         "slots", ["virtio-mouse-device"] + OTHERS + ["virtio-keyboard-device"],
-         batches_slots()),
+         batches_all_three(), True),
+        ("low and high slots: keyboard in slot 0, mouse in slot %d, %d devices between" % (
+            top, top - 1),
+         "slots", ["virtio-mouse-device"] + mach.fill_list(OTHERS, slot=1) +
+         ["virtio-keyboard-device"], batches_slots(), True),
         ("two keyboards, a mouse and a tablet in slots 4-7: keys go to the keyboard set up "
          "last, buttons to the tablet (set up after the mouse)", "two",
          ["virtio-tablet-device", "virtio-keyboard-device", "virtio-mouse-device",
-          "virtio-keyboard-device"], batches_two_keyboards()),
+          "virtio-keyboard-device"], batches_two_keyboards(), False),
         ("Shift and Caps Lock text, Backspace, empty lines", "caps",
-         ["virtio-keyboard-device"], batches_caps()),
+         ["virtio-keyboard-device"], batches_caps(), False),
     ]
 
 
-def no_input_case(build, arch, version):
-    run = Run(build, arch, version, "none", "input.elf",
+def no_input_case(build, mach, version):
+    run = Run(build, mach, version, "none", "input.elf",
               ["virtio-rng-device", "virtio-balloon-device"], qmp=False)
     why = run.error
     if not why:
         run.uart.wait(lambda rx: re.search(rb"^FAIL", rx, re.M), WAIT)
     run.finish(gave_up=bool(why))
     if not why:
-        if run.status in (0, None):
-            why = "exit status %s, want nonzero" % run.status
-        elif "FAIL: no virtio-input device in any slot" not in "\n".join(run.lines()):
-            why = "no FAIL line naming the missing device"
-        elif "input: ready" in run.lines():
+        why = T.judge(run.text(), run.status, expect_fail=r"^FAIL: no virtio-input device",
+                      machine=run.machine)
+        if not why and "input: ready" in run.lines():
             why = "the guest printed 'input: ready' without an input device"
     return run, why
 
@@ -693,7 +699,7 @@ def no_input_case(build, arch, version):
 COST_REPORTS = 64
 
 
-def cost_case(build, arch, version, eidx=True):
+def cost_case(build, mach, version, eidx=True):
     """input_cost.elf under -icount shift=0 with a keyboard and a mouse: COST_REPORTS reports
     of 15 motion events and their SYN (16 events: one publication of the buffers each), then
     Escape. Every line is checked as usual. Returns (run, why, figures)."""
@@ -701,7 +707,7 @@ def cost_case(build, arch, version, eidx=True):
                 for i in range(15)]
                for n in range(COST_REPORTS)]
     opt = "" if eidx else ",event_idx=off"
-    run, why = input_case(build, arch, version, "cost" if eidx else "cost-noeidx",
+    run, why = input_case(build, mach, version, "cost" if eidx else "cost-noeidx",
                           ["virtio-keyboard-device" + opt, "virtio-mouse-device" + opt],
                           batches + ESCAPE,
                           elf="input_cost.elf", extra=("-icount", "shift=0"))
@@ -851,13 +857,13 @@ def compare_screen(path, want, w, h):
 FB_W, FB_H = 640, 400
 
 
-def fbcon_case(build, arch, version, short, typed, picture=None):
+def fbcon_case(build, mach, version, short, typed, picture=None):
     """Boots fbcon.elf with a GPU (FB_W x FB_H) and a keyboard, types `typed` (a list of
     strings, each followed by Enter), screendumps and compares. Returns (run, why)."""
     font, conf = parse_font(), parse_fbcon()
     devices = ["virtio-gpu-device,id=gpu0,xres=%d,yres=%d" % (FB_W, FB_H),
                "virtio-keyboard-device"]
-    run = Run(build, arch, version, short, "fbcon.elf", devices)
+    run = Run(build, mach, version, short, "fbcon.elf", devices)
     screen = Screen(FB_W, FB_H, font, conf)
     screen.write(conf["FB_BANNER"] + "\n")
     screen.write(conf["FB_PROMPT"], conf["FB_PROMPT_FG"])
@@ -908,8 +914,8 @@ def fbcon_case(build, arch, version, short, typed, picture=None):
     except OSError as e:
         why = why or "lost QEMU: %s" % e
     run.finish(gave_up=bool(why))
-    if not why and run.status != 0:
-        why = run.error or "exit status %s, want 0" % run.status
+    if not why:
+        why = run.error or T.judge(run.text(), run.status, machine=run.machine)
     return run, why
 
 
@@ -919,11 +925,19 @@ class Report:
         self.only = only
         self.failed = 0
         self.passed = 0
+        self.skipped = 0
+        self.per = {}
+
+    def skip(self, tag, name, why):
+        self.skipped += 1
+        self.per.setdefault(tag.split("/")[0], [0, 0, 0])[2] += 1
+        print("SKIP qemu-input/%s: %s (%s)" % (tag, name, why), flush=True)
 
     def wanted(self, *names):
         return not self.only or any(self.only in n for n in names)
 
     def case(self, tag, name, why, run=None):
+        self.per.setdefault(tag.split("/")[0], [0, 0, 0])[1 if why else 0] += 1
         if why:
             self.failed += 1
             extra = " [%s]" % os.path.relpath(run.dir, ROOT) if run is not None else ""
@@ -938,7 +952,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
     ap.add_argument("-k", default="", help="run only cases whose name contains this")
-    ap.add_argument("--arch", choices=sorted(QEMU), help="only this architecture")
+    T.add_arguments(ap)
     ap.add_argument("--picture", default="", help="copy the riscv64 modern fbcon screendump "
                     "here (docs/fbcon.png)")
     ap.add_argument("--no-fbcon", action="store_true", help="skip the fbcon cases")
@@ -948,16 +962,10 @@ def main():
     build = (ROOT / args.build).resolve()
     picture = (ROOT / args.picture) if args.picture else None
     rep = Report(args.k)
-    arches = [args.arch] if args.arch else list(QEMU)
+    machines = T.selected(args)
     elves = (["input_cost.elf"] if args.cost else
              ["input.elf"] + ([] if args.no_fbcon else ["fbcon.elf"]))
-    missing = ["%s/%s" % (a, e) for a in arches for e in elves if not (build / a / e).exists()]
-    for q in (QEMU[a] for a in arches):
-        try:
-            subprocess.run([q, "--version"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=True, timeout=20)
-        except (OSError, subprocess.SubprocessError):
-            missing.append(q)
+    missing = [x for x in (mach.missing(build, elves) for mach in machines) if x]
     if missing:
         print("FAIL qemu-input: missing %s -> make examples; tests/deps.sh" % ", ".join(missing))
         return 1
@@ -965,42 +973,51 @@ def main():
     t0 = time.monotonic()
     if picture and picture.exists():
         picture.unlink()
-    for arch in arches:
+    for mach in machines:
+        full = T.full(mach, args)
         for version in ("legacy", "modern"):
-            tag = "%s/%s" % (arch, version)
+            if not mach.wants(version, full):
+                continue
+            tag = "%s/%s" % (mach.name, version)
+            if mach.skip_version(version):
+                rep.skip(tag, "every input and fbcon case", mach.skip_version(version))
+                continue
             if args.cost:
                 for eidx in (True, False):
                     name = "cost: %d reports of 16 events into a mouse, -icount shift=0%s" % (
                         COST_REPORTS, "" if eidx else ", event_idx=off")
-                    run, why, c = cost_case(build, arch, version, eidx)
+                    run, why, c = cost_case(build, mach, version, eidx)
                     rep.case(tag, name, why, run)
                     if c:
                         report_cost(tag + ("" if eidx else "/event_idx=off"), c)
                 continue
-            for name, short, devices, batches in input_cases():
-                if rep.wanted(name, short):
-                    run, why = input_case(build, arch, version, short, devices, batches)
+            for name, short, devices, batches, port in input_cases(mach):
+                if rep.wanted(name, short) and (port or full):
+                    run, why = input_case(build, mach, version, short, devices, batches)
                     rep.case(tag, name, why, run)
             name = "no input device, 2 devices of other types: a FAIL line, nonzero status"
             if rep.wanted(name, "none"):
-                run, why = no_input_case(build, arch, version)
+                run, why = no_input_case(build, mach, version)
                 rep.case(tag, name, why, run)
             if args.no_fbcon:
                 continue
             name = "fbcon: a typed line echoed on screen, pixel-exact against examples/font.h"
             if rep.wanted(name, "fbcon"):
-                pic = picture if (arch == "riscv64" and version == "modern") else None
-                run, why = fbcon_case(build, arch, version, "fbcon",
+                pic = picture if (mach.name == "riscv64" and version == "modern") else None
+                run, why = fbcon_case(build, mach, version, "fbcon",
                                       ["Hello, virtio!", "ls /boot && echo 42 # {ok?}"], pic)
                 rep.case(tag, name, why, run)
             name = "fbcon: 20 lines typed, the screen scrolled, pixel-exact"
-            if rep.wanted(name, "fbcon-scroll"):
+            if rep.wanted(name, "fbcon-scroll") and full:
                 lines = ["line %d: The quick brown fox jumps over the lazy dog" % i
                          for i in range(20)]
-                run, why = fbcon_case(build, arch, version, "fbcon-scroll", lines)
+                run, why = fbcon_case(build, mach, version, "fbcon-scroll", lines)
                 rep.case(tag, name, why, run)
-    print("INFO qemu-input: %d passed, %d failed, %.1f s in all" % (
-        rep.passed, rep.failed, time.monotonic() - t0), flush=True)
+    for name, (p, f, s) in rep.per.items():
+        print("INFO qemu-input/%s: %d run, %d passed, %d failed, %d skipped" % (
+            name, p + f, p, f, s), flush=True)
+    print("INFO qemu-input: %d passed, %d failed, %d skipped, %.1f s in all" % (
+        rep.passed, rep.failed, rep.skipped, time.monotonic() - t0), flush=True)
     if picture and not picture.exists():
         print("FAIL qemu-input: no picture written to %s" % picture, flush=True)
         return 1

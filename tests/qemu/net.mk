@@ -1,15 +1,17 @@
 # tests/qemu/net.mk - QEMU tests and benchmark of virtio_net.h (examples/net.c on a loopback peer).
-# Included by the top-level Makefile (after examples/*.mk, whose EX_* variables it uses).
+# Included by the top-level Makefile (after examples/*.mk, whose EX_* variables it uses, and
+# tests/qemu/targets.mk: QEMU_TARGETS, QEMU_TEST_ARGS).
 #
 #   make qemu-net-tests   tests/qemu/net_test.py: legacy and modern, mrg_rxbuf on/off, queue
 #                         and buffer sizes, MTUs; ARP, ICMP and 1000 UDP echoes per configuration
+#                         on riscv64; on the other targets legacy and modern, top slot and
+#                         slot 0, 200 echoes; one job per target (qemu-net-tests-<target>)
 #   make bench-net        tests/qemu/net_bench.py: frames per second (60 and 1514 bytes) and
 #                         register accesses per frame; writes $(BUILD)/bench-net.json
 #
 # The peer talks to QEMU's `-netdev dgram` on 127.0.0.1 only. Python 3 standard library only.
 
-BUILD ?= build
-PYTHON ?= python3
+include tests/qemu/targets.mk
 NET_IP ?= 10,0,2,15
 
 .PHONY: qemu-net-tests bench-net
@@ -32,8 +34,12 @@ $(NET_VARIANT_DIR)/net-%.elf: examples/net.c virtio.h virtio_net.h $(EX_DEPS) te
 	$(EX_CC) $(EX_ARCH64) $(EX_CFLAGS) -DNET_IP=$(NET_IP) $(NET_DEFS_$*) $(EX_LDFLAGS) -o $@ \
 		$(EX_PLATFORM) $< $(EX_LIBGCC64)
 
-qemu-net-tests: $(BUILD)/riscv64/net.elf $(BUILD)/riscv32/net.elf $(NET_VARIANT_ELFS)
-	$(PYTHON) tests/qemu/net_test.py --build $(BUILD) --no-build
+QEMU_NET_JOBS := $(QEMU_TARGETS:%=qemu-net-tests-%)
+.PHONY: $(QEMU_NET_JOBS)
+qemu-net-tests: $(QEMU_NET_JOBS)
+qemu-net-tests-riscv64: $(NET_VARIANT_ELFS)
+$(QEMU_NET_JOBS): qemu-net-tests-%: $(BUILD)/%/net.elf
+	$(PYTHON) tests/qemu/net_test.py $(QEMU_TEST_ARGS) --no-build --target $*
 
 bench-net: $(BUILD)/riscv64/net.elf
 	$(PYTHON) tests/qemu/net_bench.py --build $(BUILD) --no-build

@@ -1,8 +1,9 @@
 """tests/qemu/net_peer.py - the host side of examples/net.c: QEMU with a loopback peer.
 
-Shared by net_test.py and net_bench.py. A Guest boots build/riscv64/net.elf (or a variant) in
+Shared by net_test.py and net_bench.py. A Guest boots build/<target>/net.elf (or a variant) on
+a machine of targets.py (riscv64 unless told), behind any devices given to fill the slots above:
 
-    qemu-system-riscv64 -M virt -bios none ... \
+    <targets.py command line> ... \
         -netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=P1,\
                 remote.type=inet,remote.host=127.0.0.1,remote.port=P2 \
         -device virtio-net-device,netdev=n0,...
@@ -15,14 +16,17 @@ examples/net.c must answer (its header comment is the contract). Python 3 standa
 """
 
 import os
-import queue
 import re
 import socket
 import struct
 import subprocess
 import threading
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import targets as T  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 QEMU = os.environ.get("QEMU", "qemu-system-riscv64")
@@ -137,8 +141,10 @@ class Guest:
     """One QEMU running net.elf, with the host end of its network on 127.0.0.1."""
 
     def __init__(self, elf, legacy, device_props="", extra_args=(), timeout=30, log=None,
-                 qemu=QEMU):
+                 qemu=QEMU, machine=None, before=()):
         self.elf, self.legacy, self.timeout, self.qemu = str(elf), legacy, timeout, qemu
+        self.machine = machine or T.BY_NAME["riscv64"]
+        self.before = list(before)  # -device values ahead of the net device (higher slots)
         self.lines, self.cond = [], threading.Condition()
         self.log = log
         self.proc = None
@@ -162,16 +168,15 @@ class Guest:
             dev = "virtio-net-device,netdev=n0"
             if self.device_props:
                 dev += "," + self.device_props
-            legacy = "true" if self.legacy else "false"
-            # "-smp 1,maxcpus=2": QEMU before 8.1 drops the guest's fences under TCG when the machine
-            # can only ever have one CPU, and then loses a virtqueue notification now and then (the
-            # I/O thread runs in parallel all the same; fixed upstream by "tcg: Do not elide memory
-            # barriers for !CF_PARALLEL in system mode"). A second possible CPU keeps the fences.
-            self.cmd = [self.qemu, "-M", "virt", "-smp", "1,maxcpus=2",
-                        "-bios", "none", "-display", "none",
-                        "-serial", "stdio", "-monitor", "none", "-no-reboot",
-                        "-global", "virtio-mmio.force-legacy=" + legacy,
-                        "-netdev", netdev, "-device", dev, "-kernel", self.elf] + self.extra_args
+            # The machine's command line (targets.py; QEMU= still names the riscv64 binary).
+            self.cmd = self.machine.cmd("legacy" if self.legacy else "modern")
+            if self.machine.name == "riscv64":
+                self.cmd[0] = self.qemu
+            self.cmd += ["-display", "none", "-serial", "stdio", "-monitor", "none",
+                         "-netdev", netdev]
+            for d in self.before:
+                self.cmd += ["-device", d]
+            self.cmd += ["-device", dev, "-kernel", self.elf] + self.extra_args
             self.lines = []
             self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT)
@@ -254,6 +259,10 @@ class Guest:
             self.proc.kill()
             self.proc.wait()
         self.sock.close()
+
+    def text(self):
+        with self.cond:
+            return "\n".join(self.lines)
 
     def tail(self, n=12):
         with self.cond:

@@ -21,6 +21,12 @@ configuration it checks, one line per case:
            fragments, runts, frames above the MTU) and the guest still answers afterwards;
   stop     a UDP datagram to port 9 powers the guest off with exit status 0.
 
+On every machine of tests/qemu/targets.py; riscv64 (and every machine with --full) runs the
+matrix below, the other machines the port subset: legacy and modern (where the machine has
+legacy), the device alone in the top slot and in slot 0 behind devices of other types, 200 UDP
+echoes each. Configurations that boot a variant of the example (net-variants/, built for riscv64
+only) are SKIPped elsewhere.
+
 The matrix: legacy and modern virtio-mmio; mrg_rxbuf on and off; receive queues of 4 and 1024
 entries (the example asks; QEMU's virtio-mmio offers QueueNumMax 1024); small receive buffers
 put together with MRG_RXBUF (and refused without it); a legacy device without ANY_LAYOUT; MTUs
@@ -28,17 +34,19 @@ from the device (host_mtu 1280, and 9000 with and without MRG_RXBUF); status and
 and a given MAC. Every QEMU run has a timeout.
 
     python3 tests/qemu/net_test.py [--build DIR] [--no-build] [-k SUBSTRING] [--echoes N] [-v]
+                                   [--target T] [--machine M] [--full]
     python3 tests/qemu/net_test.py --demo     one configuration, the guest's output shown
 
-Prints `PASS qemu-net/<legacy|modern> <config>: <case>` or `FAIL ...`, exits 1 if any failed.
-The guest's output of each configuration is left in BUILD/qemu-net/<name>.log.
+Prints `PASS qemu-net/<machine>/<legacy|modern> <config>: <case>`, `FAIL ...` or `SKIP ...`, exits
+1 if any failed. The guest's output of each configuration is left in BUILD/qemu-net/<name>.log.
+The last case of each configuration (`stop`) is the judge of targets.py: a line `PASS` and exit
+status 0; a configuration whose init must fail: a FAIL line and a nonzero status.
 """
 
 import argparse
 import os
 import random
 import re
-import struct
 import subprocess
 import sys
 import time
@@ -47,6 +55,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import net_peer as P  # noqa: E402
+import targets as T  # noqa: E402
 
 TIMEOUT = 60  # seconds per QEMU run; a healthy one takes a few
 DEFAULT_IP = P.GUEST_IP
@@ -55,23 +64,44 @@ DEFAULT_IP = P.GUEST_IP
 class Config:
     def __init__(self, name, legacy, props="", elf="net.elf", echoes=True, hdr=None, mrg=None,
                  split=False, mtu=1500, rxq=None, init_fails=None, link="up", mac=None,
-                 posted=None, assembled=False, rv32=False, ip=None):
+                 posted=None, assembled=False, machine=None, ip=None, before=(), echoes_n=None):
         self.name, self.legacy, self.props, self.elf = name, legacy, props, elf
         self.echoes, self.hdr, self.mrg, self.split, self.mtu = echoes, hdr, mrg, split, mtu
         self.rxq, self.init_fails, self.link, self.mac = rxq, init_fails, link, mac
         self.assembled = assembled
         self.posted = posted  # bytes of receive buffers in the queue at most (small queues)
-        self.rv32 = rv32      # the riscv32 build, on qemu-system-riscv32
+        self.machine = machine  # targets.py Machine
         self.ip = ip          # the guest's address when not the default (a build setting)
+        self.before = list(before)  # -device values in the slots above the net device
+        self.echoes_n = echoes_n    # UDP echoes, when not --echoes
 
     @property
     def label(self):
-        return "qemu-net/{} {}{}".format("legacy" if self.legacy else "modern", self.name,
-                                         " (riscv32)" if self.rv32 else "")
+        return "qemu-net/{}/{} {}".format(self.machine.name,
+                                          "legacy" if self.legacy else "modern", self.name)
 
 
-def matrix():
+# Devices of other types for the slots above the net device.
+OTHERS = ["virtio-rng-device", "virtio-serial-device", "virtio-keyboard-device"]
+
+
+def port_matrix(m):
+    """Every machine: legacy and modern, the device in the top slot and in slot 0."""
     c = []
+    for legacy in [v == "legacy" for v in m.port_versions]:
+        c.append(Config("mrg_rxbuf=on, top slot", legacy, "mrg_rxbuf=on",
+                        hdr=10 if legacy else 12, mrg=False, rxq=1024, echoes_n=200))
+        c.append(Config("slot 0 behind {} devices of other types".format(m.slots - 1), legacy,
+                        "", hdr=10 if legacy else 12, mrg=False, rxq=1024,
+                        before=m.fill_list(OTHERS), echoes_n=200))
+    for x in c:
+        x.machine = m
+    return c
+
+
+def matrix(m):
+    """The whole matrix (riscv64; every machine with --full)."""
+    c = port_matrix(m) if m.name != "riscv64" else []
     # Buffers of 1536 bytes hold any 1514-byte frame: MRG_RXBUF is not needed, so not taken
     # even when offered, and the header is 12 bytes on modern devices, 10 on legacy ones.
     for legacy in (True, False):
@@ -119,10 +149,13 @@ def matrix():
     # Another address, set at build time (NET_IP=192,168,7,2).
     c.append(Config("NET_IP=192.168.7.2", False, "", elf="net-ip.elf", hdr=12, mrg=False,
                     ip=bytes([192, 168, 7, 2])))
-    # The riscv32 build of the example, on qemu-system-riscv32.
+    # The device in slot 0 behind devices of other types.
     for legacy in (True, False):
-        c.append(Config("mrg_rxbuf=on", legacy, "mrg_rxbuf=on", hdr=10 if legacy else 12,
-                        mrg=False, rxq=1024, rv32=True))
+        c.append(Config("slot 0 behind {} devices of other types".format(m.slots - 1), legacy,
+                        "", hdr=10 if legacy else 12, mrg=False, rxq=1024,
+                        before=m.fill_list(OTHERS), echoes_n=200))
+    for x in c:
+        x.machine = m
     return c
 
 
@@ -326,6 +359,9 @@ def case_stop(g, cfg):
     check(status is not None, "the guest did not power off after UDP to port 9")
     expect_eq("exit status", status, 0)
     check(g.wait_line(r"^bye$", timeout=2) is not None, "no 'bye' line")
+    g.wait_line(r"^PASS", timeout=2)
+    why = T.judge(g.text(), status, machine=g.machine)
+    check(not why, why)
     return ("UDP to port 9: exit status 0 ({} frames received, {} assembled, {} register "
             "accesses)".format(st["rx_frames"], st["rx_assembled"], st["reads"] + st["writes"]))
 
@@ -335,13 +371,14 @@ def run_config(cfg, args, results):
     logdir = Path(args.build) / "qemu-net"
     logdir.mkdir(parents=True, exist_ok=True)
     logname = re.sub(r"[^A-Za-z0-9=.-]+", "_", cfg.label.replace("qemu-net/", ""))
-    if cfg.rv32:
-        elf = Path(args.build) / "riscv32" / cfg.elf
+    m = cfg.machine
+    if cfg.elf == "net.elf":
+        elf = m.elf(Path(args.build), cfg.elf)
     else:
-        elf = Path(args.build) / ("riscv64" if cfg.elf == "net.elf" else "net-variants") / cfg.elf
+        elf = Path(args.build) / "net-variants" / cfg.elf
     with open(logdir / (logname + ".log"), "w") as log:
-        qemu = os.environ.get("QEMU32", "qemu-system-riscv32") if cfg.rv32 else P.QEMU
-        g = P.Guest(elf, cfg.legacy, cfg.props, timeout=TIMEOUT, log=log, qemu=qemu)
+        g = P.Guest(elf, cfg.legacy, cfg.props, timeout=TIMEOUT, log=log, machine=m,
+                    before=cfg.before)
         log.write("# host port {}\n".format(g.host_port))
 
         def report(case, fn, *a):
@@ -366,7 +403,9 @@ def run_config(cfg, args, results):
                     check(line is not None and line.startswith("FAIL: virtio_net_init") and
                           cfg.init_fails in line, "expected init to fail with {}, got {}".format(
                               cfg.init_fails, line))
-                    check(status not in (None, 0), "exit status {}".format(status))
+                    why = T.judge(g_.text(), status, expect_fail=r"^FAIL: virtio_net_init",
+                                  machine=g_.machine)
+                    check(not why, why)
                     return "init refused: {}, exit status {}".format(cfg.init_fails, status)
                 report("boot", refused)
                 return
@@ -380,15 +419,15 @@ def run_config(cfg, args, results):
             if not report("boot", case_boot):
                 return
             ok = report("arp", case_arp) and report("icmp", case_icmp)
-            ok = report("udp", case_udp, args.echoes) and ok
+            ok = report("udp", case_udp, cfg.echoes_n or args.echoes) and ok
             ok = report("ignored", case_ignored) and ok
             report("stop", case_stop)
         finally:
             g.kill()
 
 
-def build(args):
-    targets = [str(Path(args.build) / r / "net.elf") for r in ("riscv64", "riscv32")] + [
+def build(args, machines):
+    targets = sorted({str(Path(args.build) / m.target / "net.elf") for m in machines}) + [
         str(Path(args.build) / "net-variants" / n)
         for n in ("net-smallq.elf", "net-smallbuf.elf", "net-smallbufq.elf", "net-ip.elf")]
     r = subprocess.run(["make", "-s", "BUILD=" + args.build] + targets, cwd=P.ROOT)
@@ -428,19 +467,43 @@ def main():
     ap.add_argument("--echoes", type=int, default=1000)
     ap.add_argument("--demo", action="store_true")
     ap.add_argument("--elf")
+    T.add_arguments(ap)
     args = ap.parse_args()
+    machines = T.selected(args)
     if not args.no_build:
-        build(args)
+        build(args, machines)
     if args.demo:
         return demo(args)
     results = []
     t0 = time.monotonic()
-    for cfg in matrix():
-        if args.k in cfg.label:
+    build_dir = (P.ROOT / args.build).resolve()
+    for m in machines:
+        miss = m.missing(build_dir, ["net.elf"])
+        if miss:
+            print("FAIL qemu-net/{}: net.elf built, QEMU present (missing {})".format(m.name, miss),
+                  flush=True)
+            results.append(("FAIL", m.name))
+            continue
+        for cfg in (matrix(m) if T.full(m, args) else port_matrix(m)):
+            if args.k not in cfg.label:
+                continue
+            why = m.skip_version("legacy" if cfg.legacy else "modern")
+            if not why and cfg.elf != "net.elf" and m.target != "riscv64":
+                why = "the net-variants ELFs are built for riscv64 only"
+            if why:
+                print("SKIP {}: every case ({})".format(cfg.label, why), flush=True)
+                results.append(("SKIP", cfg.label))
+                continue
             run_config(cfg, args, results)
+    for m in machines:
+        mine = [r for r in results if r[1].startswith("qemu-net/{}/".format(m.name))]
+        print("INFO qemu-net/{}: {} run, {} passed, {} failed, {} skipped".format(
+            m.name, sum(r[0] != "SKIP" for r in mine), sum(r[0] == "PASS" for r in mine),
+            sum(r[0] == "FAIL" for r in mine), sum(r[0] == "SKIP" for r in mine)))
     nfail = sum(1 for r in results if r[0] == "FAIL")
-    print("INFO qemu-net: {} passed, {} failed in {:.0f} s".format(
-        len(results) - nfail, nfail, time.monotonic() - t0))
+    nskip = sum(1 for r in results if r[0] == "SKIP")
+    print("INFO qemu-net: {} passed, {} failed, {} skipped in {:.0f} s".format(
+        len(results) - nfail - nskip, nfail, nskip, time.monotonic() - t0))
     return 1 if nfail else 0
 
 

@@ -1,34 +1,34 @@
 #!/usr/bin/env python3
 """tests/qemu/rng_test.py - virtio_rng.h on QEMU, checked from the host.
 
-Boots examples/rng.c on qemu-system-riscv64 and qemu-system-riscv32 -M virt, legacy (virtio-mmio
-version 1) and modern (version 2), and reads what the guest printed on its UART.
+Boots examples/rng.c on every machine of tests/qemu/targets.py, legacy (virtio-mmio version 1)
+and modern (version 2), and reads what the guest printed on its UART.
 
-Cases, for each architecture and transport version:
-  alone             the device in slot 7: two 64-byte reads, printed in hex, not all zero and
-                    different from each other; four buffers through submit / kick / poll, all
-                    256 bytes back; the guest names the transport version; exit status 0
-  slot 0            the device in the lowest slot, behind seven devices of other types (the
-                    guest must scan past none of them), event_idx off
-  slot 7, others    the device in the highest slot with devices of other types in lower slots:
+Cases, for each machine and transport version (* = the port subset, run on every machine; the
+rest on riscv64, or everywhere with --full; legacy SKIPped where the machine has none):
+  alone *           the device in the highest slot: two 64-byte reads, printed in hex, not all
+                    zero and different from each other; four buffers through submit / kick /
+                    poll, all 256 bytes back; the guest names the transport version; exit 0
+  slot 0 *          the device in the lowest slot, behind devices of other types in every slot
+                    above (the guest must scan past none of them), event_idx off
+  top slot, others  the device in the highest slot with devices of other types in lower slots:
                     the scan meets those first and must skip them
   rate limited      backend limited to 16 bytes per 50 ms: the device fills only part of each
                     buffer; the blocking reads still return 64 bytes each, poll fewer than 256
-  no rng, others    devices of other types only: the guest prints a FAIL line and exits nonzero
-and once per architecture:
+  no rng, others *  devices of other types only: the guest prints a FAIL line and exits nonzero
+and once per machine:
   no device         an empty machine: a FAIL line and a nonzero exit status
   boots differ      the bytes of two boots (legacy and modern) are not the same
 
-Prints one line per case, `PASS qemu-rng/<arch>/<version>: <case>` or `FAIL ...: <case> (why)`,
-and exits 1 if any case failed. Each run leaves its QEMU command, UART output and QEMU's stderr in
-BUILD/qemu-rng/<arch>-<version>-<run>/. Python 3 standard library only; every QEMU run has a
-timeout.
+Prints one line per case, `PASS qemu-rng/<machine>/<version>: <case>`, `FAIL ...: <case> (why)` or
+`SKIP ...`, and exits 1 if any case failed. Each run leaves its QEMU command, UART output and
+QEMU's stderr in BUILD/qemu-rng/<machine>-<version>-<run>/. Python 3 standard library only; every
+QEMU run has a timeout.
 
-    python3 tests/qemu/rng_test.py [--build DIR] [-k SUBSTRING]
+    python3 tests/qemu/rng_test.py [--build DIR] [-k SUBSTRING] [--target T] [--machine M] [--full]
 """
 
 import argparse
-import os
 import re
 import shlex
 import subprocess
@@ -36,9 +36,10 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import targets as T  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-QEMU = {"riscv64": os.environ.get("QEMU64", "qemu-system-riscv64"),
-        "riscv32": os.environ.get("QEMU32", "qemu-system-riscv32")}
 TIMEOUT = 30  # seconds per QEMU run; a healthy run takes well under one
 NBUFS, BUF_SIZE = 4, 64  # must match examples/rng.c
 
@@ -53,19 +54,14 @@ RATE = ["-object", "rng-random,filename=/dev/urandom,id=r0",
 class Run:
     """One QEMU boot of rng.elf; the UART is collected from stdout."""
 
-    def __init__(self, build, arch, version, name, args):
-        self.dir = build / "qemu-rng" / ("%s-%s-%s" % (arch, version, name))
+    def __init__(self, build, m, version, name, args):
+        self.machine = m
+        self.dir = build / "qemu-rng" / ("%s-%s-%s" % (m.name, version, name))
         self.dir.mkdir(parents=True, exist_ok=True)
-        legacy = "true" if version == "legacy" else "false"
-        elf = build / arch / "rng.elf"
-        # "-smp 1,maxcpus=2": QEMU before 8.1 drops the guest's fences under TCG when the machine
-        # can only ever have one CPU, and then loses a virtqueue notification now and then (the
-        # I/O thread runs in parallel all the same; fixed upstream by "tcg: Do not elide memory
-        # barriers for !CF_PARALLEL in system mode"). A second possible CPU keeps the fences.
-        self.cmd = [QEMU[arch], "-M", "virt", "-smp", "1,maxcpus=2",
-                    "-bios", "none", "-display", "none",
-                    "-monitor", "none", "-serial", "stdio", "-no-reboot", "-global",
-                    "virtio-mmio.force-legacy=" + legacy] + args + ["-kernel", str(elf)]
+        elf = m.elf(build, "rng.elf")
+        # The machine's command line (targets.py), then the console, the devices, the program.
+        self.cmd = m.cmd(version) + ["-display", "none", "-monitor", "none", "-serial", "stdio"
+                                     ] + args + ["-kernel", str(elf)]
         (self.dir / "cmd").write_text(" ".join(shlex.quote(a) for a in self.cmd) + "\n")
         self.error = None
         t0 = time.monotonic()
@@ -85,27 +81,13 @@ class Run:
         return re.findall(r"^random: ([0-9a-f]*)\s*$", self.text, re.M)
 
     def passed(self):
-        """'' when the guest passed, else why not."""
-        m = re.search(r"^FAIL: .*$", self.text, re.M)
-        if self.error:
-            return self.error
-        if m:
-            return m.group(0).strip()
-        if self.status != 0:
-            return "exit status %s" % self.status
-        if not re.search(r"^PASS\s*$", self.text, re.M):
-            return "no PASS line from the guest"
-        return ""
+        """'' when the guest passed, else why not (the judge of targets.py)."""
+        return self.error or T.judge(self.text, self.status, machine=self.machine)
 
     def failed_cleanly(self):
         """'' when the guest failed as it should (FAIL line, nonzero status), else why not."""
-        if self.error:
-            return self.error
-        if self.status in (0, None):
-            return "exit status %s, want nonzero" % self.status
-        if not re.search(r"^FAIL: no virtio-rng device in any slot", self.text, re.M):
-            return "no FAIL line naming the missing device"
-        return ""
+        return self.error or T.judge(self.text, self.status, machine=self.machine,
+                                     expect_fail=r"^FAIL: no virtio-rng device")
 
 
 def check_reads(run, version, total=NBUFS * BUF_SIZE):
@@ -132,91 +114,81 @@ def check_reads(run, version, total=NBUFS * BUF_SIZE):
     return ""
 
 
-class Report:
-    def __init__(self, only):
-        self.only = only
-        self.failed = 0
-
-    def wanted(self, name):
-        return not self.only or self.only in name
-
-    def case(self, tag, name, why):
-        if why:
-            self.failed += 1
-            print("FAIL qemu-rng/%s: %s (%s)" % (tag, name, why), flush=True)
-        else:
-            print("PASS qemu-rng/%s: %s" % (tag, name), flush=True)
-
-
-def test_arch(build, rep, arch):
+def test_machine(build, rep, m, full):
     first = {}
+    top = m.slots - 1
     for version in ("legacy", "modern"):
-        tag = "%s/%s" % (arch, version)
-        name = "alone in slot 7: 2 x 64 random bytes, submit/kick/poll of 4 buffers"
-        if rep.wanted(name) or rep.wanted("boots differ"):
-            run = Run(build, arch, version, "alone", ["-device", "virtio-rng-device"])
-            if rep.wanted(name):
+        if not m.wants(version, full):
+            continue
+        tag = "%s/%s" % (m.name, version)
+        names = ["alone in slot %d: 2 x 64 random bytes, submit/kick/poll of 4 buffers" % top,
+                 "slot 0 behind %d devices of other types, event_idx off" % top,
+                 "slot %d with devices of other types in slots %d-%d" % (top, top - 3, top - 1),
+                 "rate limited (16 bytes / 50 ms): partial fills, reads still whole",
+                 "no rng, 3 devices of other types: FAIL line, nonzero status"]
+        port = (0, 1, 4)
+        skip = m.skip_version(version)
+        for i, name in enumerate(names):
+            if not rep.wanted(name) or (i not in port and not full):
+                continue
+            if skip:
+                rep.skip(tag, name, skip)
+                continue
+            if i == 0:
+                run = Run(build, m, version, "alone", ["-device", "virtio-rng-device"])
                 rep.case(tag, name, check_reads(run, version))
-            if run.random_lines():
-                first[version] = run.random_lines()[0]
-
-        name = "slot 0 behind 7 devices of other types, event_idx off"
-        if rep.wanted(name):
-            args = [a for d in OTHERS for a in ("-device", d)]
-            args += ["-device", "virtio-rng-device,event_idx=off"]
-            rep.case(tag, name, check_reads(Run(build, arch, version, "slot0", args), version))
-
-        name = "slot 7 with devices of other types in slots 4-6"
-        if rep.wanted(name):
-            args = ["-device", "virtio-rng-device"]
-            args += [a for d in OTHERS[:3] for a in ("-device", d)]
-            rep.case(tag, name, check_reads(Run(build, arch, version, "slot7", args), version))
-
-        name = "rate limited (16 bytes / 50 ms): partial fills, reads still whole"
-        if rep.wanted(name):
-            run = Run(build, arch, version, "rate", RATE)
-            rep.case(tag, name, check_reads(run, version, total=None))
-
-        name = "no rng, 3 devices of other types: FAIL line, nonzero status"
-        if rep.wanted(name):
-            args = [a for d in OTHERS[:3] for a in ("-device", d)]
-            rep.case(tag, name, Run(build, arch, version, "none", args).failed_cleanly())
+                if run.random_lines():
+                    first[version] = run.random_lines()[0]
+            elif i == 1:
+                args = m.fill(OTHERS) + ["-device", "virtio-rng-device,event_idx=off"]
+                rep.case(tag, name, check_reads(Run(build, m, version, "slot0", args), version))
+            elif i == 2:
+                args = ["-device", "virtio-rng-device"]
+                args += [a for d in OTHERS[:3] for a in ("-device", d)]
+                rep.case(tag, name, check_reads(Run(build, m, version, "top", args), version))
+            elif i == 3:
+                run = Run(build, m, version, "rate", RATE)
+                rep.case(tag, name, check_reads(run, version, total=None))
+            else:
+                args = [a for d in OTHERS[:3] for a in ("-device", d)]
+                rep.case(tag, name, Run(build, m, version, "none", args).failed_cleanly())
+    if not full:
+        return
 
     name = "no device at all: FAIL line, nonzero status"
     if rep.wanted(name):
-        rep.case(arch, name, Run(build, arch, "modern", "empty", []).failed_cleanly())
+        rep.case(m.name, name, Run(build, m, "modern", "empty", []).failed_cleanly())
 
     name = "boots differ: the first 64 bytes of two boots are not the same"
     if rep.wanted(name):
         why = ""
+        if not m.legacy:
+            rep.skip(m.name, name, m.skip_version("legacy"))
+            return
         if len(first) != 2:
             why = "a boot printed no random bytes"
         elif first["legacy"] == first["modern"]:
             why = "both boots printed %s" % first["legacy"]
-        rep.case(arch, name, why)
+        rep.case(m.name, name, why)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
     ap.add_argument("-k", default="", help="run only cases whose name contains this")
+    T.add_arguments(ap)
     args = ap.parse_args()
     build = (ROOT / args.build).resolve()
-    rep = Report(args.k)
-    missing = ["%s/rng.elf" % a for a in QEMU if not (build / a / "rng.elf").exists()]
-    for q in QEMU.values():
-        try:
-            subprocess.run([q, "--version"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=True, timeout=20)
-        except (OSError, subprocess.SubprocessError):
-            missing.append(q)
-    if missing:
-        print("FAIL qemu-rng: missing %s (make examples; tests/deps.sh)" % ", ".join(missing))
-        return 1
+    rep = T.Report("qemu-rng", args.k)
     t0 = time.monotonic()
-    for arch in QEMU:
-        test_arch(build, rep, arch)
-    print("INFO qemu-rng: %.1f s in all" % (time.monotonic() - t0), flush=True)
+    for m in T.selected(args):
+        miss = m.missing(build, ["rng.elf"])
+        if miss:
+            rep.case(m.name, "rng.elf built, QEMU present",
+                     "missing %s (make examples; tests/deps.sh)" % miss)
+            continue
+        test_machine(build, rep, m, T.full(m, args))
+    rep.summary(time.monotonic() - t0)
     return 1 if rep.failed else 0
 
 

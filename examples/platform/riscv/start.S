@@ -1,9 +1,11 @@
-/* start.S - entry point for bare-metal programs on QEMU's riscv `virt` machine (rv64 and rv32).
+/* start.S - entry point for bare-metal programs on QEMU's riscv `virt` machine in M-mode (rv64
+   and rv32).
 
    With `-bios none` QEMU's reset code jumps here (0x80000000, see link.ld) in M-mode with
    a0 = hart id and a1 = device tree address. We run on hart 0 only: there is no locking in the
-   examples, so any other hart parks itself. Then: set gp and sp, catch traps, zero .bss, call
-   main() and power the machine off with main's return value as QEMU's exit status. */
+   examples, so any other hart parks itself. Then: set gp and sp, catch traps, zero .bss, keep
+   the device tree address, call main() and power the machine off with main's return value as
+   QEMU's exit status. */
 
     .section .text.start, "ax"
     .globl _start
@@ -35,6 +37,13 @@ _start:
     addi    t0, t0, 4
     j       1b
 2:
+    /* After the .bss clear: plat__boot_fdt lives in .sbss. */
+    la      t0, plat__boot_fdt
+#if __riscv_xlen == 64
+    sd      a1, 0(t0)
+#else
+    sw      a1, 0(t0)
+#endif
     call    plat_init
     call    main
     /* a0 holds main's return value: 0 powers off with status 0, anything else fails. */

@@ -1,0 +1,15 @@
+/* target.h - QEMU riscv `virt` machine, S-mode payload under OpenSBI (riscv64-sbi).
+
+   The same machine as examples/platform/riscv/target.h, but the firmware owns M-mode: console,
+   shutdown go through SBI calls (platform.c), the timer is the `time` CSR (10 MHz), which OpenSBI
+   lets S-mode read. OpenSBI passes its own copy of the device tree in a1. */
+#ifndef PLAT_TARGET_H
+#define PLAT_TARGET_H
+
+#define PLAT_NAME "riscv64 S-mode (OpenSBI)"
+
+#define PLAT_VIRTIO_MMIO_BASE 0x10001000ul
+#define PLAT_VIRTIO_MMIO_STRIDE 0x1000ul
+#define PLAT_VIRTIO_MMIO_SLOTS 8u
+
+#endif
