@@ -29,7 +29,7 @@ EX_LIBGCC32 := $(shell $(EX_CC) -march=rv32imac -mabi=ilp32 -print-libgcc-file-n
 EX_CFLAGS := -std=c99 -mcmodel=medany -ffreestanding -nostdlib -Os -g \
 	-Wall -Wextra -Werror -ffunction-sections -fdata-sections -I. -Iexamples
 EX_LDFLAGS := -T examples/platform/link.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments
-EX_PLATFORM := examples/platform/start.S examples/platform/platform.c
+EX_PLATFORM := examples/platform/riscv/start.S examples/platform/platform.c
 EX_DEPS := $(EX_PLATFORM) examples/platform/platform.h examples/platform/count_regs.h examples/example.h \
 	examples/platform/link.ld virtio.h examples/examples.mk
 
