@@ -1,10 +1,12 @@
-/* virtio.h - v0.2.0 - polled VirtIO core (transports, device initialization, split virtqueues)
+/* virtio.h - v0.2.0 - polled VirtIO core (transports, device initialization, virtqueues)
    MIT licensed, see the end of the file. Single file, no libc, no allocation.
 
    The core of virtio.h: the transport interface (virtio-mmio versions 1 and 2 ship with it),
    the spec's device initialization and feature negotiation, configuration space, and the split
-   virtqueue. Device headers (virtio_blk.h, virtio_net.h, virtio_console.h, virtio_rng.h) use
-   only its public API, and so can a driver of yours: virtio_rng.h is the short example.
+   and packed virtqueues (the core picks the format the device offers; device headers never
+   see it), with indirect descriptor tables carved from the queue's memory. Device headers
+   (virtio_blk.h, virtio_net.h, virtio_console.h, virtio_rng.h) use only its public API, and so
+   can a driver of yours: virtio_rng.h is the short example.
 
 QUICK START
 
@@ -42,7 +44,8 @@ LAYERS
              virtio_mmio_transport() probes a virtio-mmio device into one; a transport of your
              own fills in virtio_transport_ops. Nothing above this layer knows a register.
    device    virtio_dev and virtio_queue: initialization, negotiation, configuration reads with
-             the generation check, split rings. Device headers are built on this layer only.
+             the generation check, split and packed rings. Device headers are built on this
+             layer only.
 
 MEMORY
    The caller gives every byte. A virtio_transport, virtio_dev, virtio_queue or device object is
@@ -50,7 +53,10 @@ MEMORY
    move after init (queues point at their device). A queue takes two pieces of memory:
      rings   virtio_queue_ring_size(t, size) bytes aligned to virtio_queue_ring_align(t)
              (4096 for a legacy transport, 16 for a modern one), reachable by the device (DMA);
-             legacy devices also need them below 16 TiB (a 32-bit page frame number);
+             legacy devices also need them below 16 TiB (a 32-bit page frame number). The size
+             fits either ring format (a packed ring is smaller than a split one) plus the
+             indirect tables (VIRTIO_INDIRECT_TABLES * VIRTIO_INDIRECT_SEGS * 16 bytes, after
+             the used ring; on legacy transports often inside its page padding);
      shadow  virtio_queue_shadow_size(size) bytes aligned to 8, the driver's private record of
              what it posted; the device never sees it. It may follow the rings in one block
              (virtio_queue_mem_size) or live anywhere else.
@@ -82,12 +88,23 @@ CONFIGURATION (define before including; * = must be the same in every file)
    VIRTIO_STATUS_CHECK_MASK a wait reads the status register every this + 1 idle iterations to
                             notice NEEDS_RESET (default 0xffff; a power of two minus one)
    VIRTIO_CONFIG_RETRIES    tries of a configuration read whose generation moves (default 16)
-   VIRTIO_MEMSET(p, c, n)   zeroing (default: a loop, no libc symbol)
-   VIRTIO_MEMCPY(d, s, n)   copying (default: a loop, no libc symbol)
+   VIRTIO_MEMSET(p, c, n)   zeroing (default: a loop by aligned words, no libc symbol)
+   VIRTIO_MEMCPY(d, s, n)   copying (default: a loop, by words when source and destination
+                            are equally aligned; no libc symbol)
    VIRTIO_NO_LEGACY         leave out legacy (version 1) virtio-mmio; where it is defined, the
                             compile-time memory bounds (VIRTIO_QUEUE_MEM, VIRTIO_X_MEM) shrink to
                             the modern layout
    VIRTIO_NO_EVENT_IDX      never negotiate VIRTIO_F_EVENT_IDX
+ * VIRTIO_NO_PACKED         never negotiate VIRTIO_F_RING_PACKED (leaves out the packed ring)
+ * VIRTIO_INDIRECT_TABLES   indirect descriptor tables per queue (default 4, at most 32): one per
+                            16 queue entries up to this many (queues under 16 have none); 0 (or
+                            VIRTIO_NO_INDIRECT) never negotiates VIRTIO_F_INDIRECT_DESC and
+                            takes no memory for them
+ * VIRTIO_INDIRECT_SEGS     descriptors per indirect table (default 16): the longest chain that
+                            can take one ring slot
+   VIRTIO_INDIRECT_MIN      a chain of at least this many segments goes to an indirect table
+                            when one is free (default 4); a shorter one only when the ring lacks
+                            free descriptors for it
    VIRTIO_NO_STRINGS        virtio_result_str() returns "" (saves the strings)
    VIRTIO_NO_FDT            leave out virtio_fdt_find_mmio, the device tree reader (where the
                             implementation is compiled)
@@ -113,10 +130,12 @@ CONCURRENCY
 SPEC (virtio 1.4, section titles)
    "Basic Facilities of a Virtio Device" (status, feature bits, configuration space, reset),
    "Virtqueues / Split Virtqueues" (descriptor table, available and used rings, notification
-   suppression, event index), "General Initialization And Device Operation" (initialization,
-   device cleanup), "Virtio Transport Options / Virtio Over MMIO" (version 2 and its legacy
-   interface), "Reserved Feature Bits". Devicetree Specification v0.4, "Flattened Devicetree
-   (DTB) Format" and "Standard Properties" (virtio_fdt_find_mmio).
+   suppression, event index), "Packed Virtqueues" (descriptor ring, wrap counters, buffer ids,
+   driver and device event suppression), indirect descriptors of both formats, "General
+   Initialization And Device Operation" (initialization, device cleanup), "Virtio Transport
+   Options / Virtio Over MMIO" (version 2 and its legacy interface), "Reserved Feature Bits".
+   Devicetree Specification v0.4, "Flattened Devicetree (DTB) Format" and "Standard Properties"
+   (virtio_fdt_find_mmio).
 */
 
 #ifndef VIRTIO_H
@@ -286,6 +305,14 @@ extern "C" {
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1u
 #define VIRTQ_USED_F_NO_NOTIFY     1u
 #define VIRTIO_QUEUE_SIZE_MAX      32768u /* largest split queue the spec allows */
+/* Packed virtqueue flags and event suppression: virtio 1.4 "Packed Virtqueues". A descriptor is
+   available when AVAIL matches the driver's wrap counter and USED does not; used when both
+   match the device's. */
+#define VIRTQ_DESC_F_AVAIL             (1u << 7)
+#define VIRTQ_DESC_F_USED              (1u << 15)
+#define VIRTQ_RING_EVENT_FLAGS_ENABLE  0u
+#define VIRTQ_RING_EVENT_FLAGS_DISABLE 1u
+#define VIRTQ_RING_EVENT_FLAGS_DESC    2u /* with VIRTIO_F_EVENT_IDX: off_wrap names the slot */
 /* The legacy interface's ring placement, on every transport ("Legacy Interfaces: A Note on
    Virtqueue Layout"): rings in one block, the used ring at the next 4096-byte boundary, the
    block's address given as a 32-bit number of 4096-byte pages. */
@@ -515,7 +542,8 @@ VIRTIO_API int virtio_dev_init(virtio_dev *dev, const virtio_transport *t, uint3
 VIRTIO_API int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered);
 
 /* Negotiates features (steps 4-6): accepts `(wanted | required) & offered`, plus the ring
-   features the core implements whenever offered (VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX):
+   features the core implements whenever offered (VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX,
+   VIRTIO_F_RING_PACKED, VIRTIO_F_INDIRECT_DESC; see VIRTIO_NO_* to leave them out):
    device drivers ask only for their own bits. A modern device that does not offer VERSION_1 is
    refused with VIRTIO_EFEATURES, as is one that lacks a `required` bit or clears FEATURES_OK
    on the read-back. Sets FAILED on error. */
@@ -614,6 +642,41 @@ typedef struct virtio_virtq_used_elem {
     uint32_t id;  /* le32: head of the chain the device used */
     uint32_t len; /* le32: bytes the device wrote into the chain's writable part */
 } virtio_virtq_used_elem;
+/* virtio 1.4 "Packed Virtqueues / The Virtqueue Descriptor Format" (struct pvirtq_desc): the
+   driver writes it available, the device overwrites it used (id and len, AVAIL == USED). The
+   event suppression areas (struct pvirtq_event_suppress) are two le16: off_wrap, flags. */
+typedef struct virtio_virtq_packed_desc {
+    uint64_t addr;  /* le64 */
+    uint32_t len;   /* le32: buffer length; when used, bytes written */
+    uint16_t id;    /* le16: buffer id */
+    uint16_t flags; /* le16: VIRTQ_DESC_F_*, with AVAIL and USED */
+} virtio_virtq_packed_desc;
+
+/* Indirect descriptor tables (VIRTIO_F_INDIRECT_DESC): a few per queue, in its ring memory. */
+#ifdef VIRTIO_NO_INDIRECT
+#undef VIRTIO_INDIRECT_TABLES
+#define VIRTIO_INDIRECT_TABLES 0
+#endif
+#ifndef VIRTIO_INDIRECT_TABLES
+#define VIRTIO_INDIRECT_TABLES 4
+#endif
+#ifndef VIRTIO_INDIRECT_SEGS
+#define VIRTIO_INDIRECT_SEGS 16
+#endif
+#if VIRTIO_INDIRECT_TABLES < 0 || VIRTIO_INDIRECT_TABLES > 32
+#error "virtio.h: VIRTIO_INDIRECT_TABLES must be 0..32"
+#endif
+/* Tables of a queue of `size` entries: one per 16 entries, at most VIRTIO_INDIRECT_TABLES (a
+   small queue, an entropy device's, gets none and stays small). */
+#if VIRTIO_INDIRECT_TABLES
+#define VIRTIO__IND_TABLES(size)                                                                   \
+    ((size) / 16u < VIRTIO_INDIRECT_TABLES ? (size) / 16u : VIRTIO_INDIRECT_TABLES)
+#else
+#define VIRTIO__IND_TABLES(size) 0u
+#endif
+#if VIRTIO_INDIRECT_TABLES > 0 && (VIRTIO_INDIRECT_SEGS < 2 || VIRTIO_INDIRECT_SEGS > 4096)
+#error "virtio.h: VIRTIO_INDIRECT_SEGS must be 2..4096"
+#endif
 
 /* One segment of a chain. The device reads readable segments and writes writable ones. */
 typedef struct virtio_seg {
@@ -632,9 +695,11 @@ typedef struct virtio_queue_shadow {
 /* A queue. Its fields are private to the core (the ring format may change): use the functions. */
 typedef struct virtio_queue {
     virtio_dev *dev;
-    volatile virtio_virtq_desc *desc; /* descriptor table */
-    volatile uint16_t *avail;         /* flags, idx, ring[size], used_event */
-    volatile uint16_t *used;          /* flags, idx, then the elements, avail_event */
+    volatile virtio_virtq_desc *desc; /* descriptor table (split) */
+    volatile uint16_t *avail;         /* flags, idx, ring[size], used_event; packed: the driver
+                                         event suppression area (off_wrap, flags) */
+    volatile uint16_t *used;          /* flags, idx, then the elements, avail_event; packed: the
+                                         device event suppression area */
     volatile virtio_virtq_used_elem *used_ring;
     virtio_queue_shadow *shadow; /* size entries, driver-private */
     uint32_t notify;             /* the transport's notify value */
@@ -649,6 +714,20 @@ typedef struct virtio_queue {
     uint16_t legacy;             /* the device uses guest order */
     uint16_t flags;              /* VIRTIO_QUEUE_F_* */
     int error;                   /* latched fault (0 = healthy) */
+    /* Packed ring. Slot counters run free modulo 2^16: the ring position is the counter modulo
+       size, the wrap counter is 1 while (counter & size) is 0 (size is a power of two). */
+    /* The descriptor ring (NULL: the ring is split). */
+    volatile virtio_virtq_packed_desc *ring;
+    uint16_t avail_slot; /* descriptors made available (written) */
+    uint16_t pub_slot;   /* avail_slot at the last kick: the next batch's first head is here */
+    uint16_t used_slot;  /* descriptors the device used and we took back */
+    uint16_t hid_flags;  /* flags of the head at pub_slot, held back until the kick */
+    /* Indirect tables: ind_n of VIRTIO_INDIRECT_SEGS descriptors (0: not negotiated). */
+    volatile virtio_virtq_desc *ind;
+    uint64_t ind_dma;  /* the device's address of the first table */
+    uint32_t ind_free; /* bit t: table t is free */
+    uint16_t ind_n;
+    uint16_t ind_owner[VIRTIO_INDIRECT_TABLES ? VIRTIO_INDIRECT_TABLES : 1]; /* head / id */
 } virtio_queue;
 
 /* Queue flags (virtio_queue_params.flags). */
@@ -656,6 +735,8 @@ typedef struct virtio_queue {
     1u /* the driver does not use used lengths (a legacy transmit                                  \
           queue, where "the driver SHOULD ignore the len value"):                                  \
           a length above what was posted is clamped, not a fault */
+
+#define VIRTIO_QUEUE_F_NO_INDIRECT 2u /* never use indirect tables on this queue */
 
 typedef struct virtio_queue_params {
     uint32_t size;  /* entries wanted: a power of two, 1..32768; clamped down to the
@@ -678,16 +759,22 @@ VIRTIO_API size_t virtio_queue_ring_align(const virtio_transport *t);
 VIRTIO_API size_t virtio_queue_shadow_size(uint32_t size);
 /* Rings, then the shadow (8-aligned) in the same block. */
 VIRTIO_API size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size);
-/* Compile-time bounds, any transport (size a power of two). With VIRTIO_NO_LEGACY defined
-   (in this file) they are the modern layout's, which is much smaller: no 4096-byte padding. */
+/* Compile-time bounds, any transport (size a power of two), either ring format (the split
+   layout is the larger), with the indirect tables. With VIRTIO_NO_LEGACY defined (in this file)
+   they are the modern layout's, which is much smaller: no 4096-byte padding. */
+#define VIRTIO_QUEUE_INDIRECT_MEM(size)                                                            \
+    ((size_t)VIRTIO__IND_TABLES(size) * VIRTIO_INDIRECT_SEGS * 16u)
 #ifdef VIRTIO_NO_LEGACY
 #define VIRTIO_QUEUE_RING_MEM(size)                                                                \
-    ((((((size_t)(size)*18u + 6u + 3u) & ~(size_t)3u) + (size_t)(size)*8u + 6u) + 15u) &           \
-     ~(size_t)15u)
+    (((((((size_t)(size)*18u + 6u + 3u) & ~(size_t)3u) + (size_t)(size)*8u + 6u) + 15u) &          \
+      ~(size_t)15u) +                                                                              \
+     VIRTIO_QUEUE_INDIRECT_MEM(size))
 #else
 #define VIRTIO_QUEUE_RING_MEM(size)                                                                \
     ((((size_t)(size)*16u + 6u + 2u * (size_t)(size) + 4095u) & ~(size_t)4095u) +                  \
-     (((size_t)(size)*8u + 6u + 4095u) & ~(size_t)4095u))
+     (((((size_t)(size)*8u + 6u + 15u) & ~(size_t)15u) + VIRTIO_QUEUE_INDIRECT_MEM(size) +         \
+       4095u) &                                                                                    \
+      ~(size_t)4095u))
 #endif
 #define VIRTIO_QUEUE_SHADOW_MEM(size) ((size_t)(size) * sizeof(virtio_queue_shadow))
 #define VIRTIO_QUEUE_MEM(size)        (VIRTIO_QUEUE_RING_MEM(size) + VIRTIO_QUEUE_SHADOW_MEM(size))
@@ -739,8 +826,8 @@ VIRTIO_API int virtio_queue_usable(const virtio_queue *q);
 
 /* ---- Helpers shared by the device headers ---------------------------------------------------- */
 VIRTIO_API const char *virtio_result_str(int result);
-/* Zeroes / copies n bytes (VIRTIO_MEMSET / VIRTIO_MEMCPY; by default loops that never turn into
-   libc calls). NULL pointers with n == 0 are fine. */
+/* Zeroes / copies n bytes (VIRTIO_MEMSET / VIRTIO_MEMCPY; by default loops by aligned words
+   that never turn into libc calls). NULL pointers with n == 0 are fine. */
 VIRTIO_API void virtio_zero(void *p, size_t n);
 VIRTIO_API void virtio_copy(void *dst, const void *src, size_t n);
 /* Rounds x up to a multiple of a (a power of two). */
@@ -795,14 +882,48 @@ VIRTIO_API void virtio_put_le64(void *p, uint64_t v);
         if ((q)->dev->error) return (q)->dev->error;                                               \
     } while (0)
 
+/* Zeroing and copying by aligned words, with byte heads and tails (a driver zeroes its rings and
+   request memory at init: byte by byte that was most of an init). Volatile stores: the loops
+   never become memset() / memcpy() calls, which freestanding builds lack. Word access needs a
+   type that may alias anything (GCC, clang); other compilers copy bytes. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef uintptr_t virtio__word __attribute__((may_alias));
+#define VIRTIO__W          sizeof(virtio__word)
+#define VIRTIO__ALIGNED(p) (((uintptr_t)(p) & (VIRTIO__W - 1u)) == 0)
+#endif
 static void virtio__memset(void *p, int c, size_t n) {
-    volatile unsigned char *b = (volatile unsigned char *)p; /* volatile: never becomes memset() */
+    volatile unsigned char *b = (volatile unsigned char *)p;
+#ifdef VIRTIO__W
+    virtio__word w = (virtio__word)-1 / 0xffu * (unsigned char)c;
+    volatile virtio__word *q;
+    for (; n && !VIRTIO__ALIGNED(b); n--)
+        *b++ = (unsigned char)c;
+    /* Four words a round: rings of a large queue are kilobytes. */
+    for (q = (volatile virtio__word *)(volatile void *)b; n >= 4 * VIRTIO__W; n -= 4 * VIRTIO__W) {
+        q[0] = w;
+        q[1] = w;
+        q[2] = w;
+        q[3] = w;
+        q += 4;
+    }
+    for (; n >= VIRTIO__W; n -= VIRTIO__W)
+        *q++ = w;
+    b = (volatile unsigned char *)q;
+#endif
     while (n--)
         *b++ = (unsigned char)c;
 }
 static void virtio__memcpy(void *d, const void *s, size_t n) {
-    volatile unsigned char *o = (volatile unsigned char *)d; /* volatile: never becomes memcpy() */
+    volatile unsigned char *o = (volatile unsigned char *)d;
     const unsigned char *i = (const unsigned char *)s;
+#ifdef VIRTIO__W
+    if (((uintptr_t)o & (VIRTIO__W - 1u)) == ((uintptr_t)i & (VIRTIO__W - 1u))) {
+        for (; n && !VIRTIO__ALIGNED(o); n--)
+            *o++ = *i++;
+        for (; n >= VIRTIO__W; n -= VIRTIO__W, o += VIRTIO__W, i += VIRTIO__W)
+            *(volatile virtio__word *)(volatile void *)o = *(const virtio__word *)(const void *)i;
+    }
+#endif
     while (n--)
         *o++ = *i++;
 }
@@ -1224,14 +1345,28 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
     /* Take only what the driver implements and the device offers. The core implements the ring
        features, so it takes them for every device: VERSION_1 (what makes a modern device
        modern; a modern device that lacks it is refused, as "Legacy Interface: Device
-       Initialization" implies) and EVENT_IDX. Bit 30 is never taken. */
+       Initialization" implies), EVENT_IDX, RING_PACKED (bit 34: never offered by a legacy
+       device, whose features are 32 bits) and INDIRECT_DESC. Bit 30 is never taken. */
     ring = VIRTIO_BIT(VIRTIO_F_VERSION_1);
 #ifndef VIRTIO_NO_EVENT_IDX
     ring |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
 #endif
+#ifndef VIRTIO_NO_PACKED
+    ring |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+#endif
+#if VIRTIO_INDIRECT_TABLES
+    ring |= VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
+#endif
     accept = (wanted | required | ring) & offered & ~VIRTIO_BIT(VIRTIO_F_UNUSED);
+    /* What this build leaves out is never taken, even when a driver asks for it. */
 #ifdef VIRTIO_NO_EVENT_IDX
-    accept &= ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX); /* even when a driver asks for it */
+    accept &= ~VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+#endif
+#ifdef VIRTIO_NO_PACKED
+    accept &= ~VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+#endif
+#if !VIRTIO_INDIRECT_TABLES
+    accept &= ~VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
 #endif
     if (!dev->t.legacy && !(offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
         return virtio_dev_fail(dev, VIRTIO_EFEATURES);
@@ -1413,20 +1548,39 @@ VIRTIO_DEF int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read, 
     return dev->error;
 }
 
-/* ---- Split virtqueue: virtio 1.4 "Virtqueues / Split Virtqueues" -------------------------------
+/* ---- Virtqueues: virtio 1.4 "Split Virtqueues" and "Packed Virtqueues" -------------------------
  */
+#ifndef VIRTIO_INDIRECT_MIN
+#define VIRTIO_INDIRECT_MIN 4u
+#endif
+/* The packed ring's and the indirect tables' paths stay out of line: inlined, they would make
+   the split ring's add, kick and poll save a dozen more registers on every call. */
+#if defined(__GNUC__) || defined(__clang__)
+#define VIRTIO__OUT_OF_LINE __attribute__((noinline))
+#define VIRTIO__IN_LINE     __inline__ __attribute__((always_inline))
+#else
+#define VIRTIO__OUT_OF_LINE
+#define VIRTIO__IN_LINE
+#endif
+
 /* Layout of the rings: descriptor table (16 bytes each, 16-aligned), available ring (flags, idx,
    ring[size], used_event), used ring (flags, idx, ring[size] of 8 bytes, avail_event;
-   4-aligned, or at the next 4096 boundary on legacy transports). */
-static int virtio__layout(uint32_t size, int legacy, size_t *used_off, size_t *total) {
+   4-aligned, or at the next 4096 boundary on legacy transports), then the indirect tables
+   (16-aligned). A packed ring (modern transports only) takes the first 16 * size + 8 bytes of
+   the same block: descriptor ring, driver event area, device event area ("Packed Virtqueues /
+   Structure Size and Alignment"), so one size fits both formats. */
+static int virtio__layout(uint32_t size, int legacy, size_t *used_off, size_t *ind_off,
+                          size_t *total) {
     size_t avail_end, used_end;
     if (size == 0 || size > VIRTIO_QUEUE_SIZE_MAX || (size & (size - 1)) != 0) return 0;
     avail_end = 16u * (size_t)size + 6u + 2u * (size_t)size;
     *used_off = virtio_align_up(avail_end, legacy ? VIRTIO_LEGACY_QUEUE_ALIGN : 4u);
     used_end = *used_off + 6u + 8u * (size_t)size;
+    *ind_off = virtio_align_up(used_end, 16u);
     /* Legacy: "MUST allocate the total number of bytes for the virtqueue" by the spec's formula,
-       which pads the used ring to QueueAlign too. */
-    *total = virtio_align_up(used_end, legacy ? VIRTIO_LEGACY_QUEUE_ALIGN : 16u);
+       which pads the used ring to QueueAlign too; the tables take that padding first. */
+    *total = virtio_align_up(*ind_off + VIRTIO_QUEUE_INDIRECT_MEM(size),
+                             legacy ? VIRTIO_LEGACY_QUEUE_ALIGN : 16u);
     return 1;
 }
 #ifdef VIRTIO_NO_LEGACY
@@ -1439,16 +1593,17 @@ static int virtio__t_legacy(const virtio_transport *t) { return !t || t->legacy;
 #endif
 
 VIRTIO_DEF size_t virtio_queue_ring_size(const virtio_transport *t, uint32_t size) {
-    size_t used_off, total;
-    return virtio__layout(size, virtio__t_legacy(t), &used_off, &total) ? total : 0;
+    size_t used_off, ind_off, total;
+    return virtio__layout(size, virtio__t_legacy(t), &used_off, &ind_off, &total) ? total : 0;
 }
 VIRTIO_DEF size_t virtio_queue_ring_align(const virtio_transport *t) {
     return virtio__t_legacy(t) ? VIRTIO_LEGACY_QUEUE_ALIGN : 16u;
 }
 VIRTIO_DEF size_t virtio_queue_shadow_size(uint32_t size) {
-    size_t used_off, total;
-    return virtio__layout(size, 0, &used_off, &total) ? (size_t)size * sizeof(virtio_queue_shadow)
-                                                      : 0;
+    size_t used_off, ind_off, total;
+    return virtio__layout(size, 0, &used_off, &ind_off, &total)
+               ? (size_t)size * sizeof(virtio_queue_shadow)
+               : 0;
 }
 VIRTIO_DEF size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size) {
     size_t ring = virtio_queue_ring_size(t, size);
@@ -1457,16 +1612,16 @@ VIRTIO_DEF size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size
 
 VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t index,
                                  const virtio_queue_params *p) {
-    size_t used_off, total, align, ring_need, shadow_need;
+    size_t used_off, ind_off, total, align, ring_need, shadow_need;
     uint32_t max, n, i;
-    uint64_t base;
+    uint64_t base, driver, device;
     char *m, *shadow;
-    int legacy, r;
+    int legacy, packed = 0, r;
     if (!q || !dev || !p || !p->ring || index > 0xffffu) return VIRTIO_EINVAL;
     r = virtio_dev_usable(dev);
     if (r == VIRTIO_ESTATE) return r;
     legacy = dev->t.legacy ? 1 : 0;
-    if (!virtio__layout(p->size, legacy, &used_off, &ring_need)) return VIRTIO_EINVAL;
+    if (!virtio__layout(p->size, legacy, &used_off, &ind_off, &ring_need)) return VIRTIO_EINVAL;
     shadow_need = virtio_queue_shadow_size(p->size);
     m = (char *)p->ring;
     shadow = (char *)p->shadow;
@@ -1489,20 +1644,22 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     max = dev->t.ops->queue_max(&dev->t, index);
     if (max == 0) return VIRTIO_ENOQUEUE;
     if (max > VIRTIO_QUEUE_SIZE_MAX) max = VIRTIO_QUEUE_SIZE_MAX;
-    /* Split rings are a power of two long; shrink to what the device can take. The layout for
-       a smaller queue fits in memory sized for a larger one. */
+    /* Our rings are a power of two long (a packed one need not be, but the same sizes serve
+       both); shrink to what the device can take. A smaller queue fits in memory sized for a
+       larger one. */
     n = p->size;
     while (n > max)
         n >>= 1;
-    virtio__layout(n, legacy, &used_off, &total);
+    virtio__layout(n, legacy, &used_off, &ind_off, &total);
+#ifndef VIRTIO_NO_PACKED
+    packed = !legacy && virtio_dev_has(dev, VIRTIO_F_RING_PACKED);
+#endif
 
-    /* Zero the rings: both indices start at 0, and nothing stale may look like a used entry. */
-    VIRTIO_MEMSET(m, 0, total);
+    /* Zero the rings: split indices start at 0 and nothing stale may look like a used entry;
+       "The descriptor ring is zero-initialized" (packed), which no wrap counter takes for a
+       used descriptor. The indirect tables are written before each use. */
+    VIRTIO_MEMSET(m, 0, packed ? 16u * (size_t)n + 8u : ind_off);
     q->dev = dev;
-    q->desc = (volatile virtio_virtq_desc *)(void *)m;
-    q->avail = (volatile uint16_t *)(void *)(m + 16u * (size_t)n);
-    q->used = (volatile uint16_t *)(void *)(m + used_off);
-    q->used_ring = (volatile virtio_virtq_used_elem *)(void *)(m + used_off + 4u);
     q->shadow = (virtio_queue_shadow *)(void *)shadow;
     q->notify = 0;
     q->index = (uint16_t)index;
@@ -1516,21 +1673,56 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     q->legacy = (uint16_t)legacy;
     q->flags = (uint16_t)p->flags;
     q->error = 0;
+    q->avail_slot = q->pub_slot = q->used_slot = q->hid_flags = 0;
+    q->ind = 0;
+    q->ind_dma = 0;
+    q->ind_free = 0;
+    q->ind_n = 0;
+    for (i = 0; i < sizeof q->ind_owner / sizeof q->ind_owner[0]; i++)
+        q->ind_owner[i] = 0;
+#if VIRTIO_INDIRECT_TABLES
+    if (virtio_dev_has(dev, VIRTIO_F_INDIRECT_DESC) && !(p->flags & VIRTIO_QUEUE_F_NO_INDIRECT)) {
+        q->ind_n = (uint16_t)VIRTIO__IND_TABLES(n);
+        q->ind_free = q->ind_n >= 32u ? 0xffffffffu : (1u << q->ind_n) - 1u;
+        q->ind = (volatile virtio_virtq_desc *)(void *)(m + ind_off);
+        q->ind_dma = base + ind_off;
+    }
+#endif
+    /* Free descriptors (split) or free buffer ids (packed), linked through the shadow. */
     for (i = 0; i < n; i++) {
         q->shadow[i].cookie = 0;
         q->shadow[i].wlen = 0;
         q->shadow[i].next = (uint16_t)(i + 1);
         q->shadow[i].count = 0;
     }
-    /* We poll, so ask for no used-buffer notifications: the NO_INTERRUPT flag, or with the event
-       index (where flags must stay 0) a used_event the device has always passed already. */
-    if (q->event_idx)
-        q->avail[2u + n] = VIRTIO__R16(q, 0xffffu);
-    else
-        q->avail[0] = VIRTIO__R16(q, VIRTQ_AVAIL_F_NO_INTERRUPT);
+    if (packed) {
+        q->ring = (volatile virtio_virtq_packed_desc *)(void *)m;
+        q->desc = 0;
+        q->used_ring = 0;
+        q->avail = (volatile uint16_t *)(void *)(m + 16u * (size_t)n);
+        q->used = q->avail + 2;
+        driver = base + 16u * (uint64_t)n;
+        device = driver + 4u;
+        /* We poll: no used buffer notifications, event index or not ("Driver and Device Event
+           Suppression": RING_EVENT_FLAGS_DISABLE in the driver area the device reads). */
+        q->avail[1] = VIRTIO__R16(q, VIRTQ_RING_EVENT_FLAGS_DISABLE);
+    } else {
+        q->ring = 0;
+        q->desc = (volatile virtio_virtq_desc *)(void *)m;
+        q->avail = (volatile uint16_t *)(void *)(m + 16u * (size_t)n);
+        q->used = (volatile uint16_t *)(void *)(m + used_off);
+        q->used_ring = (volatile virtio_virtq_used_elem *)(void *)(m + used_off + 4u);
+        driver = base + 16u * (uint64_t)n;
+        device = base + used_off;
+        /* We poll, so ask for no used-buffer notifications: the NO_INTERRUPT flag, or with the
+           event index (where flags must stay 0) a used_event the device has always passed. */
+        if (q->event_idx)
+            q->avail[2u + n] = VIRTIO__R16(q, 0xffffu);
+        else
+            q->avail[0] = VIRTIO__R16(q, VIRTQ_AVAIL_F_NO_INTERRUPT);
+    }
 
-    r = dev->t.ops->queue_enable(&dev->t, index, n, base, base + 16u * (uint64_t)n, base + used_off,
-                                 &q->notify);
+    r = dev->t.ops->queue_enable(&dev->t, index, n, base, driver, device, &q->notify);
     if (r) {
         q->dev = 0;
         return r;
@@ -1545,22 +1737,171 @@ VIRTIO_DEF int virtio_queue_usable(const virtio_queue *q) {
     return q->dev->error;
 }
 
-VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                unsigned n_in, void *cookie) {
-    unsigned k, n;
-    uint64_t wlen = 0;
-    uint16_t head, i;
-    if (!q || !segs || !cookie) return VIRTIO_EINVAL;
-    if (!q->dev) return VIRTIO_ESTATE;
-    n = n_out + n_in;
-    if (n == 0 || n_out > q->size || n_in > q->size || n > q->size) return VIRTIO_EINVAL;
+/* ---- Packed ring, driver side: virtio 1.4 "Packed Virtqueues" ---- */
+#ifndef VIRTIO_NO_PACKED
+/* AVAIL and USED of an available descriptor at slot counter `slot`: AVAIL equal to the driver's
+   wrap counter (1 on the first lap), USED its inverse. */
+static uint16_t virtio__pk_wrap(const virtio_queue *q, uint16_t slot) {
+    return (uint16_t)((slot & q->size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL);
+}
+
+/* Accounts a buffer of `count` slots written at avail_slot whose first descriptor's flags are
+   `head`. "The driver always makes the first descriptor in the list available after the rest
+   of the list has been written out": the first head of a batch is held back until the kick,
+   and the device, which reads the ring in order, cannot reach the later heads before it. */
+static void virtio__pk_head(virtio_queue *q, uint16_t head, uint16_t count) {
+    uint16_t slot = q->avail_slot;
+    if (slot == q->pub_slot)
+        q->hid_flags = head;
+    else
+        q->ring[slot & (q->size - 1u)].flags = VIRTIO__R16(q, head);
+    q->avail_slot = (uint16_t)(slot + count);
+    q->num_free = (uint16_t)(q->num_free - count);
+    q->avail_idx++;
+}
+
+VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg *segs,
+                                              unsigned n_out, unsigned n, uint32_t wlen,
+                                              void *cookie) {
+    uint16_t id, pos, wrap, head = 0;
+    unsigned k;
+    if (n > q->num_free) return VIRTIO_ENOSPC;
+    id = q->free_head;
+    q->free_head = q->shadow[id].next;
+    pos = (uint16_t)(q->avail_slot & (q->size - 1u));
+    wrap = virtio__pk_wrap(q, q->avail_slot);
     for (k = 0; k < n; k++) {
-        if (!segs[k].addr || segs[k].len == 0) return VIRTIO_EINVAL;
-        if (k >= n_out) wlen += segs[k].len;
+        volatile virtio_virtq_packed_desc *d = &q->ring[pos];
+        uint16_t f = wrap;
+        if (k >= n_out) f = (uint16_t)(f | VIRTQ_DESC_F_WRITE);
+        if (k + 1 < n) f = (uint16_t)(f | VIRTQ_DESC_F_NEXT);
+        d->addr = VIRTIO__R64(q, virtio__dma(q->dev, segs[k].addr));
+        d->len = VIRTIO__R32(q, segs[k].len);
+        d->id = VIRTIO__R16(q, id); /* "Buffer ID is included in the last descriptor": in all */
+        if (k == 0)
+            head = f;
+        else
+            d->flags = VIRTIO__R16(q, f);
+        if (++pos == q->size) { /* the end of the ring: the next lap's wrap counter */
+            pos = 0;
+            wrap ^= (uint16_t)(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+        }
     }
-    if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
-    VIRTIO__RETURN_IF_BROKEN(q);
-    if (!q->dev->negotiated) return VIRTIO_ESTATE; /* the device was reset: the queue is gone */
+    q->shadow[id].cookie = cookie;
+    q->shadow[id].wlen = wlen;
+    q->shadow[id].count = (uint16_t)n;
+    virtio__pk_head(q, head, (uint16_t)n);
+    return VIRTIO_OK;
+}
+
+VIRTIO__OUT_OF_LINE static int virtio__pk_kick(virtio_queue *q) {
+    uint16_t old = q->pub_slot, now = q->avail_slot, fl, ow, ev;
+    int notify;
+    /* Every descriptor of the batch before the flags of its first head, which make them all
+       available at once. */
+    VIRTIO_WMB();
+    q->ring[old & (q->size - 1u)].flags = VIRTIO__R16(q, q->hid_flags);
+    q->pub_slot = now;
+    q->avail_pub = q->avail_idx;
+    /* The head's flags before reading the device event area: as avail.idx before avail_event
+       in a split ring, or the device may miss the buffers while we miss its request. */
+    VIRTIO_MB();
+    fl = (uint16_t)(VIRTIO__R16(q, q->used[1]) & 3u);
+    if (fl == VIRTQ_RING_EVENT_FLAGS_DESC && q->event_idx) {
+        /* off_wrap names one slot: notify if this batch made it available. As a slot counter
+           in the lap of `now` (its wrap bit matches ours) or in the lap before. */
+        ow = VIRTIO__R16(q, q->used[0]);
+        ev = (uint16_t)((now & (uint16_t) ~(q->size - 1u)) + (ow & 0x7fffu));
+        if ((ow >> 15) != ((now & q->size) == 0)) ev = (uint16_t)(ev - q->size);
+        notify = (uint16_t)(now - ev - 1u) < (uint16_t)(now - old);
+    } else {
+        /* ENABLE, or a value we cannot use: a spurious notification is harmless. */
+        notify = fl != VIRTQ_RING_EVENT_FLAGS_DISABLE;
+    }
+    if (notify) q->dev->t.ops->notify(&q->dev->t, q->index, q->notify);
+    return VIRTIO_OK;
+}
+#endif
+
+/* An indirect table back to the pool, if the buffer `id` (count 1) holds one: its number is in
+   the shadow's next (unused while a one-slot buffer is outstanding), checked against the owner
+   record so that a direct buffer's stale link never frees a table. */
+/* Inline: a call would make the split ring's poll save registers on every call. */
+static VIRTIO__IN_LINE void virtio__ind_put(virtio_queue *q, uint16_t id) {
+    uint16_t t = q->shadow[id].next;
+    if (t < q->ind_n && q->ind_owner[t] == id && !((q->ind_free >> t) & 1u)) q->ind_free |= 1u << t;
+}
+
+#if VIRTIO_INDIRECT_TABLES
+/* The chain in a table of its own and one descriptor (INDIRECT) in the ring: "Indirect
+   Descriptors" of either format. */
+VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg *segs,
+                                               unsigned n_out, unsigned n, uint32_t wlen,
+                                               void *cookie) {
+    unsigned k, t = 0;
+    uint16_t id;
+    uint64_t addr;
+    volatile virtio_virtq_desc *tab;
+    if (q->num_free == 0) return VIRTIO_ENOSPC;
+    while (!((q->ind_free >> t) & 1u))
+        t++;
+    tab = q->ind + (size_t)t * VIRTIO_INDIRECT_SEGS;
+    for (k = 0; k < n; k++) {
+        uint16_t f = (uint16_t)(k >= n_out ? VIRTQ_DESC_F_WRITE : 0u);
+        tab[k].addr = VIRTIO__R64(q, virtio__dma(q->dev, segs[k].addr));
+        tab[k].len = VIRTIO__R32(q, segs[k].len);
+#ifndef VIRTIO_NO_PACKED
+        if (q->ring) {
+            /* struct pvirtq_desc: id (ignored), then flags, of which only WRITE is valid. */
+            volatile virtio_virtq_packed_desc *pd = (volatile virtio_virtq_packed_desc *)tab + k;
+            pd->id = 0;
+            pd->flags = VIRTIO__R16(q, f);
+            continue;
+        }
+#endif
+        /* struct virtq_desc: linked through table indices. */
+        if (k + 1 < n) f = (uint16_t)(f | VIRTQ_DESC_F_NEXT);
+        tab[k].flags = VIRTIO__R16(q, f);
+        tab[k].next = VIRTIO__R16(q, k + 1 < n ? k + 1u : 0u);
+    }
+    q->ind_free &= ~(1u << t);
+    addr = q->ind_dma + (uint64_t)t * (VIRTIO_INDIRECT_SEGS * 16u);
+    id = q->free_head;
+    q->free_head = q->shadow[id].next;
+    q->ind_owner[t] = id;
+    q->shadow[id].next = (uint16_t)t;
+    q->shadow[id].cookie = cookie;
+    q->shadow[id].wlen = wlen;
+    q->shadow[id].count = 1;
+#ifndef VIRTIO_NO_PACKED
+    if (q->ring) {
+        volatile virtio_virtq_packed_desc *d = &q->ring[q->avail_slot & (q->size - 1u)];
+        d->addr = VIRTIO__R64(q, addr);
+        d->len = VIRTIO__R32(q, (uint32_t)n * 16u);
+        d->id = VIRTIO__R16(q, id);
+        virtio__pk_head(q, (uint16_t)(virtio__pk_wrap(q, q->avail_slot) | VIRTQ_DESC_F_INDIRECT),
+                        1u);
+        return VIRTIO_OK;
+    }
+#endif
+    q->desc[id].addr = VIRTIO__R64(q, addr);
+    q->desc[id].len = VIRTIO__R32(q, (uint32_t)n * 16u);
+    q->desc[id].flags = VIRTIO__R16(q, VIRTQ_DESC_F_INDIRECT); /* never with NEXT */
+    q->desc[id].next = 0;
+    q->num_free--;
+    q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, id);
+    q->avail_idx++;
+    return VIRTIO_OK;
+}
+#endif
+
+/* The split ring's add, apart from the checks and the choice of path in virtio_queue_add, so
+   that its registers are allocated for it alone. */
+VIRTIO__OUT_OF_LINE static int virtio__split_add(virtio_queue *q, const virtio_seg *segs,
+                                                 unsigned n_out, unsigned n, uint32_t wlen,
+                                                 void *cookie) {
+    unsigned k;
+    uint16_t head, i;
     if (n > q->num_free) return VIRTIO_ENOSPC;
 
     /* Fill the descriptors from the free list. Links come from the shadow, never from the
@@ -1579,7 +1920,7 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
     q->free_head = i;
     q->num_free = (uint16_t)(q->num_free - n);
     q->shadow[head].cookie = cookie;
-    q->shadow[head].wlen = (uint32_t)wlen;
+    q->shadow[head].wlen = wlen;
     q->shadow[head].count = (uint16_t)n;
 
     /* "The driver places the index of the head of the descriptor chain into the next ring
@@ -1587,6 +1928,33 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
     q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, head);
     q->avail_idx++;
     return VIRTIO_OK;
+}
+
+VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                unsigned n_in, void *cookie) {
+    unsigned k, n;
+    uint64_t wlen = 0;
+    if (!q || !segs || !cookie) return VIRTIO_EINVAL;
+    if (!q->dev) return VIRTIO_ESTATE;
+    n = n_out + n_in;
+    if (n == 0 || n_out > q->size || n_in > q->size || n > q->size) return VIRTIO_EINVAL;
+    for (k = 0; k < n; k++) {
+        if (!segs[k].addr || segs[k].len == 0) return VIRTIO_EINVAL;
+        if (k >= n_out) wlen += segs[k].len;
+    }
+    if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
+    VIRTIO__RETURN_IF_BROKEN(q);
+    if (!q->dev->negotiated) return VIRTIO_ESTATE; /* the device was reset: the queue is gone */
+#if VIRTIO_INDIRECT_TABLES
+    /* A long chain, or one the ring has no room for, takes one slot through a table. */
+    if ((n >= VIRTIO_INDIRECT_MIN || n > q->num_free) && n > 1u && n <= VIRTIO_INDIRECT_SEGS &&
+        q->ind_free)
+        return virtio__ind_add(q, segs, n_out, n, (uint32_t)wlen, cookie);
+#endif
+#ifndef VIRTIO_NO_PACKED
+    if (q->ring) return virtio__pk_add(q, segs, n_out, n, (uint32_t)wlen, cookie);
+#endif
+    return virtio__split_add(q, segs, n_out, n, (uint32_t)wlen, cookie);
 }
 
 VIRTIO_DEF int virtio_queue_kick(virtio_queue *q) {
@@ -1601,6 +1969,9 @@ VIRTIO_DEF int virtio_queue_kick(virtio_queue *q) {
     old = q->avail_pub;
     now = q->avail_idx;
     if (old == now) return VIRTIO_OK;
+#ifndef VIRTIO_NO_PACKED
+    if (q->ring) return virtio__pk_kick(q);
+#endif
 
     /* Descriptors and ring entries before avail.idx: "The driver MUST perform a suitable memory
        barrier before the idx update, to ensure the device sees the most up-to-date copy". */
@@ -1631,6 +2002,58 @@ static int virtio__queue_fault(virtio_queue *q) {
     return q->error;
 }
 
+/* Hands a used buffer back: its cookie and length to the caller, its id to the free list. */
+static void virtio__give_back(virtio_queue *q, virtio_queue_shadow *h, uint32_t ulen, void **cookie,
+                              uint32_t *len) {
+    h->count = 0;
+    if (cookie) *cookie = h->cookie;
+    if (len) *len = ulen;
+    q->last_used++;
+}
+
+#ifndef VIRTIO_NO_PACKED
+VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, uint32_t *len) {
+    uint16_t slot = q->used_slot, want, fl, id;
+    uint32_t ulen;
+    volatile virtio_virtq_packed_desc *d;
+    virtio_queue_shadow *h;
+    /* Nothing the device was shown is outstanding: the next slot may hold anything of an
+       earlier lap, so it is not even read. */
+    if (q->avail_pub == q->last_used) return VIRTIO_EAGAIN;
+    d = &q->ring[slot & (q->size - 1u)];
+    fl = VIRTIO__R16(q, d->flags);
+    /* The slot holds a descriptor we made available on this lap (AVAIL = wrap, USED = !wrap)
+       until the device writes a used one over it (AVAIL = USED = wrap). Anything else is the
+       device's doing: a wrong wrap counter, or AVAIL and USED out of step. */
+    want = (uint16_t)((slot & q->size) ? 0u : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED));
+    fl = (uint16_t)(fl ^ want);
+    if (fl & VIRTQ_DESC_F_AVAIL) return virtio__queue_fault(q);
+    if (fl & VIRTQ_DESC_F_USED) return VIRTIO_EAGAIN;
+    /* The flags before id and len: the device writes them first and the flags last. */
+    VIRTIO_RMB();
+    id = VIRTIO__R16(q, d->id);
+    ulen = VIRTIO__R32(q, d->len);
+    /* Untrusted: an outstanding buffer id whose slots lie within what was published (so the
+       used position never passes a head we hold back), and no more than it may write. */
+    if (id >= q->size) return virtio__queue_fault(q);
+    h = &q->shadow[id];
+    if (h->count == 0 || (uint16_t)(q->pub_slot - slot) < h->count) return virtio__queue_fault(q);
+    if (ulen > h->wlen) {
+        if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) return virtio__queue_fault(q);
+        ulen = h->wlen;
+    }
+    /* "The device ... skips forward according to the number of descriptors in the list":
+       so do we, by the count we recorded. */
+    q->used_slot = (uint16_t)(slot + h->count);
+    q->num_free = (uint16_t)(q->num_free + h->count);
+    if (h->count == 1u) virtio__ind_put(q, id);
+    h->next = q->free_head;
+    q->free_head = id;
+    virtio__give_back(q, h, ulen, cookie, len);
+    return VIRTIO_OK;
+}
+#endif
+
 VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) {
     uint16_t used_idx, id16, last, i, k;
     uint32_t id, ulen;
@@ -1638,6 +2061,9 @@ VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) 
     if (!q) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
     VIRTIO__RETURN_IF_BROKEN(q);
+#ifndef VIRTIO_NO_PACKED
+    if (q->ring) return virtio__pk_poll(q, cookie, len);
+#endif
     used_idx = VIRTIO__R16(q, q->used[1]);
     if (used_idx == q->last_used) return VIRTIO_EAGAIN;
     /* The device may have used at most what it was shown and we have not taken back. */
@@ -1662,18 +2088,19 @@ VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) 
         ulen = h->wlen;
     }
 
-    /* Give the chain back to the free list, walking our own links. */
+    /* Give the chain back to the free list, walking our own links (an indirect chain is one
+       descriptor, and its table goes back to the pool). */
     last = id16;
-    for (k = 1; k < h->count; k++)
-        last = q->shadow[last].next;
+    if (h->count == 1u)
+        virtio__ind_put(q, id16);
+    else
+        for (k = 1; k < h->count; k++)
+            last = q->shadow[last].next;
     i = q->free_head;
     q->shadow[last].next = i;
     q->free_head = id16;
     q->num_free = (uint16_t)(q->num_free + h->count);
-    h->count = 0;
-    if (cookie) *cookie = h->cookie;
-    if (len) *len = ulen;
-    q->last_used++;
+    virtio__give_back(q, h, ulen, cookie, len);
     /* Keep used_event just behind what we consumed, so the device never needs to notify. */
     if (q->event_idx) q->avail[2u + q->size] = VIRTIO__R16(q, (uint16_t)(q->last_used - 1u));
     return VIRTIO_OK;
@@ -1868,9 +2295,15 @@ VIRTIO_DEF const char *virtio_result_str(int result) {
 }
 
 #undef VIRTIO__RETURN_IF_BROKEN
+#undef VIRTIO__OUT_OF_LINE
+#undef VIRTIO__IN_LINE
 #undef VIRTIO__R16
 #undef VIRTIO__R32
 #undef VIRTIO__R64
+#ifdef VIRTIO__W
+#undef VIRTIO__W
+#undef VIRTIO__ALIGNED
+#endif
 #endif /* VIRTIO_IMPLEMENTATION */
 
 /*

@@ -82,6 +82,19 @@ ERRORS
    A device fault (a used id that is not outstanding, a status byte that is none of OK, IOERR
    and UNSUPP) and NEEDS_RESET are latched: later calls return them until the next init.
 
+CONFIGURATION (define before including the implementation)
+   VIRTIO_BLK_NO_INFO   virtio_blk_get_info leaves geometry, topology and the discard and
+                        write-zeroes segment counts and alignment at 0 (never read).
+   VIRTIO_BLK_MINIMAL   read, write and flush only: discard, write-zeroes, get_id and
+                        set_writeback return VIRTIO_ENOTSUP (so do submits of those types) and
+                        their features are not negotiated; virtio_blk_get_info shows capacity,
+                        block size, segment limits and read_only only. For bootloaders, with
+                        virtio.h's VIRTIO_NO_LEGACY and VIRTIO_NO_STRINGS.
+   VIRTIO_BLK_MAX_SEGS  most data segments one request may use (default 32).
+   Init reads only the configuration every request needs (capacity, size_max, seg_max,
+   blk_size); the rest is read once, at the first call that needs it (virtio_blk_get_info, a
+   discard or write-zeroes, virtio_blk_set_writeback).
+
 CONCURRENCY
    One caller per virtio_blk at a time; no globals, so separate disks need no locking. Blocking
    and non-blocking calls mix: a blocking call keeps the completions of other requests for
@@ -187,8 +200,9 @@ typedef struct virtio_blk_req {
 /* The driver's record of one request slot (driver memory, never seen by the device). */
 typedef struct virtio_blk_slot {
     int32_t result; /* outcome once finished */
+    uint16_t next;  /* the next slot of the free list or of the finished list */
     uint8_t state;  /* free, with the device, finished */
-    uint8_t pad[3];
+    uint8_t pad;
 } virtio_blk_slot;
 
 /* Bytes of driver memory for queue_size entries and `requests` slots (0 = the default for
@@ -230,8 +244,12 @@ typedef struct virtio_blk {
     uint32_t nreqs;         /* request slots */
     uint32_t npending;      /* slots submitted and not yet returned (with the device or done) */
     uint32_t ndone;         /* slots finished and not yet returned by poll or wait */
-    uint32_t max_sectors;   /* largest single request, in sectors */
-    uint32_t seg_bytes;     /* bytes per data segment (whole logical blocks) */
+    uint32_t free_slot;     /* free slots: a list through virtio_blk_slot.next, nreqs ends it */
+    uint32_t done_first;    /* finished slots, oldest first (ndone of them) */
+    uint32_t done_last;
+    uint32_t info_read;   /* the fields only virtio_blk_get_info shows have been read */
+    uint32_t max_sectors; /* largest single request, in sectors */
+    uint32_t seg_bytes;   /* bytes per data segment (whole logical blocks) */
 } virtio_blk;
 
 /* Bytes of driver memory for `p` (NULL = defaults) on transport `t` (NULL = the bound for any
@@ -261,6 +279,8 @@ VIRTIO_API uint32_t virtio_blk_block_size(const virtio_blk *blk); /* logical blo
 VIRTIO_API int virtio_blk_read_only(const virtio_blk *blk);
 VIRTIO_API int virtio_blk_can_flush(const virtio_blk *blk);
 VIRTIO_API uint32_t virtio_blk_max_request(const virtio_blk *blk); /* sectors in one request */
+/* The whole configuration. Its first call reads what init left out (a few configuration
+   reads, once; see CONFIGURATION); a device found broken then leaves those fields 0. */
 VIRTIO_API const virtio_blk_info *virtio_blk_get_info(const virtio_blk *blk);
 
 /* Blocking calls: each does the whole operation and returns once the device has answered, or
@@ -318,14 +338,27 @@ VIRTIO_API uint32_t virtio_blk_pending(const virtio_blk *blk);
 /* Largest request we build, in sectors: keeps every length within 32 bits. */
 #define VIRTIO_BLK__MAX_SECTORS  (1u << 22)
 #define VIRTIO_BLK__MAX_REQUESTS 0xffffu
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                    \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define VIRTIO_BLK__BIG_ENDIAN 1
+#else
+#define VIRTIO_BLK__BIG_ENDIAN 0
+#endif
 
 /* What this driver implements. The core adds the ring features (VERSION_1, EVENT_IDX). */
+#ifdef VIRTIO_BLK_MINIMAL
+#define VIRTIO_BLK__WANTED                                                                         \
+    (VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |                        \
+     VIRTIO_BIT(VIRTIO_BLK_F_RO) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |                             \
+     VIRTIO_BIT(VIRTIO_BLK_F_FLUSH))
+#else
 #define VIRTIO_BLK__WANTED                                                                         \
     (VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |                        \
      VIRTIO_BIT(VIRTIO_BLK_F_GEOMETRY) | VIRTIO_BIT(VIRTIO_BLK_F_RO) |                             \
      VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |                          \
      VIRTIO_BIT(VIRTIO_BLK_F_TOPOLOGY) | VIRTIO_BIT(VIRTIO_BLK_F_CONFIG_WCE) |                     \
      VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) | VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES))
+#endif
 
 /* Slot states. A slot is BUSY from submit until the device uses it, then DONE until poll or
    wait (or the blocking call that made it) returns it. */
@@ -366,51 +399,98 @@ VIRTIO_DEF size_t virtio_blk_mem_size(const virtio_blk_params *p, const virtio_t
     return virtio_blk__plan_for(p, t, &plan) ? plan.total : 0u;
 }
 
+/* 0 if the object is initialized and healthy: the device's latched error first (it may be one
+   that left no queue, e.g. after a failed wait), then the queue's (VIRTIO_ESTATE if none). */
+static int virtio_blk__usable(const virtio_blk *blk) {
+    int r = virtio_dev_usable(&blk->dev);
+    return r ? r : virtio_queue_usable(&blk->queue);
+}
+
 /* ---- Initialization: "Block Device / Device Initialization" --------------------------------- */
-/* Reads the configuration (inside virtio_config_atomic, so the fields belong together). */
+/* Reads what every request needs of the configuration (inside virtio_config_atomic, so the
+   fields belong together: the capacity's two halves need no generation check of their own). */
 static int virtio_blk__read_config(virtio_dev *dev, void *ctx) {
     virtio_blk_info *in = (virtio_blk_info *)ctx;
-    virtio_zero(in, sizeof *in);
-    in->capacity = virtio_config_read64(dev, VIRTIO_BLK_CFG_CAPACITY);
+    uint32_t lo = virtio_config_read32(dev, VIRTIO_BLK_CFG_CAPACITY);
+    uint32_t hi = virtio_config_read32(dev, VIRTIO_BLK_CFG_CAPACITY + 4u);
+    /* A legacy field is in guest order: on a big-endian CPU its high half comes first. */
+    in->capacity = (VIRTIO_BLK__BIG_ENDIAN && virtio_dev_legacy(dev)) ? (uint64_t)lo << 32 | hi
+                                                                      : (uint64_t)hi << 32 | lo;
     if (virtio_dev_has(dev, VIRTIO_BLK_F_SIZE_MAX))
         in->size_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SIZE_MAX);
     if (virtio_dev_has(dev, VIRTIO_BLK_F_SEG_MAX))
         in->seg_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
-    if (virtio_dev_has(dev, VIRTIO_BLK_F_GEOMETRY)) {
-        in->cylinders = virtio_config_read16(dev, VIRTIO_BLK_CFG_GEOMETRY_CYLINDERS);
-        in->heads = virtio_config_read8(dev, VIRTIO_BLK_CFG_GEOMETRY_HEADS);
-        in->sectors = virtio_config_read8(dev, VIRTIO_BLK_CFG_GEOMETRY_SECTORS);
-    }
     in->blk_size = virtio_dev_has(dev, VIRTIO_BLK_F_BLK_SIZE)
                        ? virtio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE)
                        : VIRTIO_BLK_SECTOR_SIZE;
-    if (virtio_dev_has(dev, VIRTIO_BLK_F_TOPOLOGY)) {
-        in->physical_block_exp = virtio_config_read8(dev, VIRTIO_BLK_CFG_PHYSICAL_BLOCK_EXP);
-        in->alignment_offset = virtio_config_read8(dev, VIRTIO_BLK_CFG_ALIGNMENT_OFFSET);
-        in->min_io_size = virtio_config_read16(dev, VIRTIO_BLK_CFG_MIN_IO_SIZE);
-        in->opt_io_size = virtio_config_read32(dev, VIRTIO_BLK_CFG_OPT_IO_SIZE);
-    }
-    /* Without CONFIG_WCE the cache mode is fixed: writeback exactly when FLUSH is offered
-       ("Block Device / Device Initialization"). */
-    in->writeback = virtio_dev_has(dev, VIRTIO_BLK_F_CONFIG_WCE)
-                        ? virtio_config_read8(dev, VIRTIO_BLK_CFG_WRITEBACK)
-                        : (uint8_t)virtio_dev_has(dev, VIRTIO_BLK_F_FLUSH);
-    if (virtio_dev_has(dev, VIRTIO_BLK_F_DISCARD)) {
-        in->max_discard_sectors = virtio_config_read32(dev, VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS);
-        in->max_discard_seg = virtio_config_read32(dev, VIRTIO_BLK_CFG_MAX_DISCARD_SEG);
-        in->discard_sector_alignment =
-            virtio_config_read32(dev, VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT);
-    }
-    if (virtio_dev_has(dev, VIRTIO_BLK_F_WRITE_ZEROES)) {
-        in->max_write_zeroes_sectors =
-            virtio_config_read32(dev, VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS);
-        in->max_write_zeroes_seg = virtio_config_read32(dev, VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG);
-        in->write_zeroes_may_unmap =
-            virtio_config_read8(dev, VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP);
-    }
     in->read_only = (uint8_t)virtio_dev_has(dev, VIRTIO_BLK_F_RO);
     return VIRTIO_OK;
 }
+
+#ifndef VIRTIO_BLK_MINIMAL
+/* The rest, read at the first call that needs it (virtio_blk_get_info, a discard or a
+   write-zeroes, virtio_blk_set_writeback), not at init: the cache mode, the discard and
+   write-zeroes limits and, unless VIRTIO_BLK_NO_INFO, the fields only virtio_blk_get_info
+   shows (geometry, topology, discard and write-zeroes segments and alignment). */
+typedef struct virtio_blk__field {
+    uint8_t feature; /* read only when negotiated */
+    uint8_t cfg;     /* VIRTIO_BLK_CFG_* */
+    uint8_t width;   /* bytes: 1, 2 or 4 */
+    uint8_t at;      /* offset in virtio_blk_info */
+} virtio_blk__field;
+#define VIRTIO_BLK__FIELD(f, cfg, w, name)                                                         \
+    { VIRTIO_BLK_F_##f, VIRTIO_BLK_CFG_##cfg, w, (uint8_t)offsetof(virtio_blk_info, name) }
+static const virtio_blk__field virtio_blk__more_fields[] = {
+    VIRTIO_BLK__FIELD(CONFIG_WCE, WRITEBACK, 1, writeback),
+    VIRTIO_BLK__FIELD(DISCARD, MAX_DISCARD_SECTORS, 4, max_discard_sectors),
+    VIRTIO_BLK__FIELD(WRITE_ZEROES, MAX_WRITE_ZEROES_SECTORS, 4, max_write_zeroes_sectors),
+    VIRTIO_BLK__FIELD(WRITE_ZEROES, WRITE_ZEROES_MAY_UNMAP, 1, write_zeroes_may_unmap),
+#ifndef VIRTIO_BLK_NO_INFO
+    VIRTIO_BLK__FIELD(DISCARD, MAX_DISCARD_SEG, 4, max_discard_seg),
+    VIRTIO_BLK__FIELD(DISCARD, DISCARD_SECTOR_ALIGNMENT, 4, discard_sector_alignment),
+    VIRTIO_BLK__FIELD(WRITE_ZEROES, MAX_WRITE_ZEROES_SEG, 4, max_write_zeroes_seg),
+    VIRTIO_BLK__FIELD(GEOMETRY, GEOMETRY_CYLINDERS, 2, cylinders),
+    VIRTIO_BLK__FIELD(GEOMETRY, GEOMETRY_HEADS, 1, heads),
+    VIRTIO_BLK__FIELD(GEOMETRY, GEOMETRY_SECTORS, 1, sectors),
+    VIRTIO_BLK__FIELD(TOPOLOGY, PHYSICAL_BLOCK_EXP, 1, physical_block_exp),
+    VIRTIO_BLK__FIELD(TOPOLOGY, ALIGNMENT_OFFSET, 1, alignment_offset),
+    VIRTIO_BLK__FIELD(TOPOLOGY, MIN_IO_SIZE, 2, min_io_size),
+    VIRTIO_BLK__FIELD(TOPOLOGY, OPT_IO_SIZE, 4, opt_io_size),
+#endif
+};
+#undef VIRTIO_BLK__FIELD
+
+static int virtio_blk__read_more(virtio_dev *dev, void *ctx) {
+    virtio_blk_info *in = (virtio_blk_info *)ctx;
+    unsigned k;
+    /* Without CONFIG_WCE the cache mode is fixed: writeback exactly when FLUSH is offered
+       ("Block Device / Device Initialization"); with it, the table reads it. */
+    in->writeback = (uint8_t)virtio_dev_has(dev, VIRTIO_BLK_F_FLUSH);
+    for (k = 0; k < sizeof virtio_blk__more_fields / sizeof virtio_blk__more_fields[0]; k++) {
+        const virtio_blk__field *f = &virtio_blk__more_fields[k];
+        void *to = (char *)in + f->at;
+        if (!virtio_dev_has(dev, f->feature)) continue;
+        if (f->width == 1)
+            *(uint8_t *)to = virtio_config_read8(dev, f->cfg);
+        else if (f->width == 2)
+            *(uint16_t *)to = virtio_config_read16(dev, f->cfg);
+        else
+            *(uint32_t *)to = virtio_config_read32(dev, f->cfg);
+    }
+    return VIRTIO_OK;
+}
+
+/* Reads the rest of the configuration once the object is usable (see above). 0, or the error
+   that latched the device. */
+static int virtio_blk__more(virtio_blk *blk) {
+    int r = virtio_blk__usable(blk);
+    if (r == VIRTIO_OK && !blk->info_read) {
+        r = virtio_config_atomic(&blk->dev, virtio_blk__read_more, &blk->info);
+        blk->info_read = r == VIRTIO_OK;
+    }
+    return r;
+}
+#endif
 
 /* Steps 4-6 and the configuration: "The driver SHOULD ... read the configuration" once the
    features are settled (which fields exist depends on them). The configuration is untrusted:
@@ -471,8 +551,11 @@ static void virtio_blk__limits(virtio_blk *blk) {
 static void virtio_blk__forget(virtio_blk *blk) {
     uint32_t i;
     virtio_zero(&blk->queue, sizeof blk->queue);
-    for (i = 0; i < blk->nreqs; i++)
+    for (i = 0; i < blk->nreqs; i++) {
         blk->slots[i].state = VIRTIO_BLK__FREE;
+        blk->slots[i].next = (uint16_t)(i + 1u);
+    }
+    blk->free_slot = 0;
     blk->npending = 0;
     blk->ndone = 0;
 }
@@ -493,29 +576,25 @@ VIRTIO_DEF int virtio_blk_init(virtio_blk *blk, const virtio_transport *t,
     if (r != VIRTIO_OK && r != VIRTIO_EBUSY) return r;
     virtio_zero(&blk->queue, sizeof blk->queue);
     virtio_zero(&blk->info, sizeof blk->info);
+    blk->info_read = 0;
     blk->reqs = 0;
     blk->slots = 0;
     blk->nreqs = blk->npending = blk->ndone = 0;
     blk->max_sectors = blk->seg_bytes = 0;
     if (r) return r;
-    /* 3. The device is idle: the memory is ours. Zeroed slots are free. */
-    virtio_zero(mem, plan.total);
+    /* 3. The device is idle: the memory is ours. The queue zeroes its rings and sets up its
+       shadow; the driver writes every header field the device reads before it posts a
+       request; the slots start free. Nothing else needs zeroing. */
     blk->reqs = (virtio_blk_req *)(void *)(m + plan.reqs_off);
     blk->slots = (virtio_blk_slot *)(void *)(m + plan.slots_off);
     blk->nreqs = plan.requests;
+    virtio_blk__forget(blk);
     r = virtio_blk__negotiate(blk);
     if (r == VIRTIO_OK) r = virtio_blk__setup_queue(blk, &plan, m);
     if (r) return r;
     virtio_blk__limits(blk);
     /* 8. DRIVER_OK. */
     return virtio_dev_ready(&blk->dev);
-}
-
-/* 0 if the object is initialized and healthy: the device's latched error first (it may be one
-   that left no queue, e.g. after a failed wait), then the queue's (VIRTIO_ESTATE if none). */
-static int virtio_blk__usable(const virtio_blk *blk) {
-    int r = virtio_dev_usable(&blk->dev);
-    return r ? r : virtio_queue_usable(&blk->queue);
 }
 
 /* The one way out of a failed wait: reset the device so every buffer it held is the caller's,
@@ -551,7 +630,13 @@ VIRTIO_DEF uint32_t virtio_blk_max_request(const virtio_blk *blk) {
     return blk ? blk->max_sectors : 0;
 }
 VIRTIO_DEF const virtio_blk_info *virtio_blk_get_info(const virtio_blk *blk) {
-    return blk ? &blk->info : 0;
+    if (!blk) return 0;
+#ifndef VIRTIO_BLK_MINIMAL
+    /* The object is the caller's and not const (init wrote it): the const here only says
+       that no request changes. */
+    virtio_blk__more((virtio_blk *)(uintptr_t)blk);
+#endif
+    return &blk->info;
 }
 VIRTIO_DEF uint32_t virtio_blk_pending(const virtio_blk *blk) { return blk ? blk->npending : 0; }
 
@@ -570,8 +655,12 @@ static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sect
         break;
     case VIRTIO_BLK_T_FLUSH:
         return virtio_dev_has(&blk->dev, VIRTIO_BLK_F_FLUSH) ? VIRTIO_OK : VIRTIO_ENOTSUP;
+#ifdef VIRTIO_BLK_MINIMAL
+    case VIRTIO_BLK_T_GET_ID: return VIRTIO_ENOTSUP;
+#else
     case VIRTIO_BLK_T_GET_ID:
         return (buf && len >= VIRTIO_BLK_ID_BYTES) ? VIRTIO_OK : VIRTIO_EINVAL;
+#endif
     case VIRTIO_BLK_T_DISCARD:
     case VIRTIO_BLK_T_WRITE_ZEROES:
         if (!virtio_dev_has(&blk->dev, type == VIRTIO_BLK_T_DISCARD ? VIRTIO_BLK_F_DISCARD
@@ -592,6 +681,7 @@ static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sect
     return VIRTIO_OK;
 }
 
+#ifndef VIRTIO_BLK_MINIMAL
 /* Largest DISCARD / WRITE_ZEROES request, in sectors (0 from the device: no stated limit). */
 static uint32_t virtio_blk__dwz_max(const virtio_blk *blk, uint32_t type) {
     uint32_t m = type == VIRTIO_BLK_T_DISCARD ? blk->info.max_discard_sectors
@@ -601,6 +691,7 @@ static uint32_t virtio_blk__dwz_max(const virtio_blk *blk, uint32_t type) {
     m &= ~(bs - 1u); /* whole logical blocks */
     return m ? m : bs;
 }
+#endif
 
 /* The data segments of an IN / OUT buffer, each at most seg_bytes. Returns their number. */
 static unsigned virtio_blk__data_segs(const virtio_blk *blk, virtio_seg *segs, void *buf,
@@ -625,11 +716,9 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
     virtio_dev *dev = &blk->dev;
     virtio_blk_req *rq;
     unsigned n_out = 1, data = 0;
-    uint32_t i;
+    uint32_t i = blk->free_slot;
     int r;
-    for (i = 0; i < blk->nreqs && blk->slots[i].state != VIRTIO_BLK__FREE; i++) {
-    }
-    if (i == blk->nreqs) return VIRTIO_ENOSPC;
+    if (i >= blk->nreqs) return VIRTIO_ENOSPC;
     rq = &blk->reqs[i];
     /* struct virtio_blk_req: the header the device reads, then data, then the status byte. */
     rq->type = virtio_dev_order32(dev, type);
@@ -637,9 +726,20 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
     rq->sector =
         virtio_dev_order64(dev, (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) ? sector : 0);
     rq->status = VIRTIO_BLK__STATUS_UNSET;
+    (void)flags; /* DISCARD and WRITE_ZEROES only */
     segs[0].addr = rq;
     segs[0].len = 16;
-    if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
+    if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) {
+        if (len <= blk->seg_bytes) { /* the common case: one data segment */
+            segs[1].addr = buf;
+            segs[1].len = (uint32_t)len;
+            data = 1;
+        } else {
+            data = virtio_blk__data_segs(blk, segs + 1, buf, len);
+        }
+        if (type == VIRTIO_BLK_T_OUT) n_out += data, data = 0; /* the device reads the data */
+#ifndef VIRTIO_BLK_MINIMAL
+    } else if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
         /* One struct virtio_blk_discard_write_zeroes segment. */
         rq->dwz_sector = virtio_dev_order64(dev, sector);
         rq->dwz_sectors = virtio_dev_order32(dev, (uint32_t)len);
@@ -654,15 +754,14 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
         segs[1].addr = buf;
         segs[1].len = VIRTIO_BLK_ID_BYTES;
         data = 1;
-    } else if (type != VIRTIO_BLK_T_FLUSH) {
-        data = virtio_blk__data_segs(blk, segs + 1, buf, len);
-        if (type == VIRTIO_BLK_T_OUT) n_out += data, data = 0; /* the device reads the data */
-    }
+#endif
+    } /* FLUSH: header and status only */
     segs[n_out + data].addr = &rq->status;
     segs[n_out + data].len = 1;
     /* The cookie is the slot: the core hands back only cookies of chains it has outstanding. */
     r = virtio_queue_add(&blk->queue, segs, n_out, data + 1u, &blk->slots[i]);
     if (r) return r;
+    blk->free_slot = blk->slots[i].next;
     blk->slots[i].state = VIRTIO_BLK__BUSY;
     blk->slots[i].result = 0;
     blk->npending++;
@@ -681,32 +780,38 @@ static int virtio_blk__verdict(virtio_blk *blk, const virtio_blk_req *rq) {
     }
 }
 
-/* Records a used request in its slot (DONE until returned). Returns its number. */
+/* Records a used request in its slot: DONE, at the end of the finished list, until returned.
+   Returns its number. */
 static uint32_t virtio_blk__complete(virtio_blk *blk, void *cookie) {
     virtio_blk_slot *s = (virtio_blk_slot *)cookie; /* our own pointer, from the core's shadow */
     uint32_t i = (uint32_t)(s - blk->slots);
     s->result = virtio_blk__verdict(blk, &blk->reqs[i]);
     s->state = VIRTIO_BLK__DONE;
-    blk->ndone++;
+    if (blk->ndone++ == 0)
+        blk->done_first = i;
+    else
+        blk->slots[blk->done_last].next = (uint16_t)i;
+    blk->done_last = i;
     return i;
 }
 
-/* Frees finished slot i and says how it went. */
-static int virtio_blk__release(virtio_blk *blk, uint32_t i, unsigned *id, int *result) {
+/* Puts slot i back on the free list. */
+static void virtio_blk__free(virtio_blk *blk, uint32_t i) {
     blk->slots[i].state = VIRTIO_BLK__FREE;
-    blk->ndone--;
+    blk->slots[i].next = (uint16_t)blk->free_slot;
+    blk->free_slot = i;
     blk->npending--;
+}
+
+/* Returns the oldest finished slot (there is one: ndone > 0) and frees it. */
+static int virtio_blk__take(virtio_blk *blk, unsigned *id, int *result) {
+    uint32_t i = blk->done_first;
+    blk->done_first = blk->slots[i].next;
+    blk->ndone--;
+    virtio_blk__free(blk, i);
     if (id) *id = (unsigned)i;
     if (result) *result = blk->slots[i].result;
     return VIRTIO_OK;
-}
-
-/* Returns the first finished slot (there is one: ndone > 0). */
-static int virtio_blk__take(virtio_blk *blk, unsigned *id, int *result) {
-    uint32_t i;
-    for (i = 0; blk->slots[i].state != VIRTIO_BLK__DONE; i++) {
-    }
-    return virtio_blk__release(blk, i, id, result);
 }
 
 /* Waits (bounded) for the device to use one request and records it. A status byte that makes
@@ -731,9 +836,13 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
     if (r) return r;
     if ((type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) && n > blk->max_sectors)
         return VIRTIO_EINVAL;
-    if ((type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) &&
-        n > virtio_blk__dwz_max(blk, type))
-        return VIRTIO_EINVAL;
+#ifndef VIRTIO_BLK_MINIMAL
+    if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
+        r = virtio_blk__more(blk); /* the limits */
+        if (r) return r;
+        if (n > virtio_blk__dwz_max(blk, type)) return VIRTIO_EINVAL;
+    }
+#endif
     r = virtio_blk__queue(blk, type, sector, buf, len, 0, &slot);
     if (r == VIRTIO_OK) *id = (unsigned)slot;
     return r;
@@ -756,9 +865,18 @@ VIRTIO_DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
     if (r == VIRTIO_OK) r = virtio_queue_kick(&blk->queue);
     if (r) return r;
     if (blk->ndone == 0) {
+        /* Nothing kept from earlier: the request the queue hands back (its cookie is its slot)
+           goes straight back to the caller and to the free list. */
+        uint32_t i;
+        int res;
         r = virtio_queue_poll(&blk->queue, &cookie, 0);
         if (r) return r; /* never waits, so never resets: pending requests stay the device's */
-        virtio_blk__complete(blk, cookie);
+        i = (uint32_t)((virtio_blk_slot *)cookie - blk->slots);
+        res = virtio_blk__verdict(blk, &blk->reqs[i]);
+        virtio_blk__free(blk, i);
+        if (id) *id = (unsigned)i;
+        if (result) *result = res;
+        return VIRTIO_OK;
     }
     return virtio_blk__take(blk, id, result);
 }
@@ -797,12 +915,21 @@ static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void
     if (r) return r; /* nothing was added */
     r = virtio_queue_kick(&blk->queue);
     while (r == VIRTIO_OK) {
-        r = virtio_blk__wait_one(blk, &done);
-        if (r == VIRTIO_OK && done == mine) {
-            int result;
-            virtio_blk__release(blk, mine, 0, &result);
-            return result;
+        void *cookie = 0;
+        r = virtio_queue_wait(&blk->queue, &cookie, 0);
+        if (r) break;
+        if (cookie != &blk->slots[mine]) {
+            virtio_blk__complete(blk, cookie); /* another's: kept for poll and wait */
+            r = virtio_dev_usable(&blk->dev);
+            continue;
         }
+        /* Ours: straight back to the free list, never on the finished one. A status byte
+           that makes no sense latches the device: a failure like a failed wait. */
+        int result = virtio_blk__verdict(blk, &blk->reqs[mine]);
+        r = virtio_dev_usable(&blk->dev);
+        if (r) break;
+        virtio_blk__free(blk, mine);
+        return result;
     }
     /* Our buffer (and any non-blocking one) may still be the device's: reset it. */
     return virtio_blk__abandon(blk, r);
@@ -833,20 +960,22 @@ static int virtio_blk__start(virtio_blk *blk, uint32_t type, uint64_t sector, co
     return r ? r : virtio_blk__check(blk, type, sector, buf, len, n);
 }
 
-VIRTIO_DEF int virtio_blk_read(virtio_blk *blk, uint64_t sector, void *buf, size_t len) {
+/* A blocking read or write: one request when it fits (the common case), split otherwise. */
+static int virtio_blk__io(virtio_blk *blk, uint32_t type, uint64_t sector, char *buf, size_t len) {
     uint64_t n;
-    int r = virtio_blk__start(blk, VIRTIO_BLK_T_IN, sector, buf, len, &n);
+    int r = virtio_blk__start(blk, type, sector, buf, len, &n);
     if (r) return r;
-    return virtio_blk__run_split(blk, VIRTIO_BLK_T_IN, sector, (char *)buf, n, blk->max_sectors, 0);
+    if (n <= blk->max_sectors) return virtio_blk__run(blk, type, sector, buf, len, 0);
+    return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
+}
+
+VIRTIO_DEF int virtio_blk_read(virtio_blk *blk, uint64_t sector, void *buf, size_t len) {
+    return virtio_blk__io(blk, VIRTIO_BLK_T_IN, sector, (char *)buf, len);
 }
 
 VIRTIO_DEF int virtio_blk_write(virtio_blk *blk, uint64_t sector, const void *buf, size_t len) {
-    uint64_t n;
-    int r = virtio_blk__start(blk, VIRTIO_BLK_T_OUT, sector, buf, len, &n);
-    if (r) return r;
     /* The device only reads the buffer of a write; the cast serves the shared request code. */
-    return virtio_blk__run_split(blk, VIRTIO_BLK_T_OUT, sector, (char *)(uintptr_t)buf, n,
-                                 blk->max_sectors, 0);
+    return virtio_blk__io(blk, VIRTIO_BLK_T_OUT, sector, (char *)(uintptr_t)buf, len);
 }
 
 VIRTIO_DEF int virtio_blk_flush(virtio_blk *blk) {
@@ -856,17 +985,41 @@ VIRTIO_DEF int virtio_blk_flush(virtio_blk *blk) {
 }
 
 VIRTIO_DEF int virtio_blk_get_id(virtio_blk *blk, char id[VIRTIO_BLK_ID_BYTES]) {
+#ifdef VIRTIO_BLK_MINIMAL
+    (void)blk, (void)id;
+    return VIRTIO_ENOTSUP;
+#else
     uint64_t n;
     int r = virtio_blk__start(blk, VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES, &n);
     return r ? r : virtio_blk__run(blk, VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES, 0);
+#endif
 }
 
+#ifdef VIRTIO_BLK_MINIMAL
+VIRTIO_DEF int virtio_blk_discard(virtio_blk *blk, uint64_t sector, uint64_t count) {
+    (void)blk, (void)sector, (void)count;
+    return VIRTIO_ENOTSUP;
+}
+VIRTIO_DEF int virtio_blk_write_zeroes(virtio_blk *blk, uint64_t sector, uint64_t count,
+                                       int unmap) {
+    (void)blk, (void)sector, (void)count, (void)unmap;
+    return VIRTIO_ENOTSUP;
+}
+VIRTIO_DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
+    (void)blk, (void)writeback;
+    return VIRTIO_ENOTSUP;
+}
+#else
 static int virtio_blk__dwz(virtio_blk *blk, uint32_t type, uint64_t sector, uint64_t count,
-                           uint32_t flags) {
+                           int unmap) {
     uint64_t n;
     int r = virtio_blk__start(blk, type, sector, 0, count, &n);
+    if (r == VIRTIO_OK) r = virtio_blk__more(blk); /* the limits */
     if (r) return r;
-    return virtio_blk__run_split(blk, type, sector, 0, n, virtio_blk__dwz_max(blk, type), flags);
+    /* flags.unmap lets the device deallocate, "provided that following reads return zeroes";
+       only ask when the device says it may. */
+    return virtio_blk__run_split(blk, type, sector, 0, n, virtio_blk__dwz_max(blk, type),
+                                 (unmap && blk->info.write_zeroes_may_unmap) ? 1u : 0u);
 }
 
 VIRTIO_DEF int virtio_blk_discard(virtio_blk *blk, uint64_t sector, uint64_t count) {
@@ -875,26 +1028,25 @@ VIRTIO_DEF int virtio_blk_discard(virtio_blk *blk, uint64_t sector, uint64_t cou
 
 VIRTIO_DEF int virtio_blk_write_zeroes(virtio_blk *blk, uint64_t sector, uint64_t count,
                                        int unmap) {
-    /* flags.unmap lets the device deallocate, "provided that following reads return zeroes";
-       only ask when the device says it may. */
-    uint32_t flags = (unmap && blk && blk->info.write_zeroes_may_unmap) ? 1u : 0u;
-    return virtio_blk__dwz(blk, VIRTIO_BLK_T_WRITE_ZEROES, sector, count, flags);
+    return virtio_blk__dwz(blk, VIRTIO_BLK_T_WRITE_ZEROES, sector, count, unmap);
 }
 
 VIRTIO_DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
     int r;
     if (!blk) return VIRTIO_EINVAL;
-    r = virtio_blk__usable(blk);
+    r = virtio_blk__more(blk);
     if (r) return r;
     if (!virtio_dev_has(&blk->dev, VIRTIO_BLK_F_CONFIG_WCE)) return VIRTIO_ENOTSUP;
     virtio_config_write8(&blk->dev, VIRTIO_BLK_CFG_WRITEBACK, (uint8_t)(writeback ? 1 : 0));
     blk->info.writeback = virtio_config_read8(&blk->dev, VIRTIO_BLK_CFG_WRITEBACK);
     return blk->info.writeback == (writeback ? 1 : 0) ? VIRTIO_OK : VIRTIO_EIO;
 }
+#endif
 
 #undef VIRTIO_BLK__WANTED
 #undef VIRTIO_BLK__MAX_SECTORS
 #undef VIRTIO_BLK__MAX_REQUESTS
+#undef VIRTIO_BLK__BIG_ENDIAN
 #undef VIRTIO_BLK__STATUS_UNSET
 #endif /* VIRTIO_BLK_IMPLEMENTATION */
 

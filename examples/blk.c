@@ -740,8 +740,6 @@ int main(void)
         ex_fail("negotiated a feature the device did not offer", 0);
     if (!virtio_dev_legacy(&blk.dev) && !virtio_dev_has(&blk.dev, VIRTIO_F_VERSION_1))
         ex_fail("modern device without VIRTIO_F_VERSION_1 negotiated", 0);
-    if (virtio_dev_has(&blk.dev, VIRTIO_F_RING_PACKED))
-        ex_fail("negotiated VIRTIO_F_RING_PACKED", 0);
     if (qsize == 0 || (qsize & (qsize - 1u)) != 0 || qsize > QUEUE_SIZE)
         ex_fail("queue size is not a power of two within what we asked", 0);
     if (ro != virtio_dev_has(&blk.dev, VIRTIO_BLK_F_RO))

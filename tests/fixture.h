@@ -10,6 +10,14 @@
    against &f->t and they run over both. A case about MMIO registers themselves says
    RUN_MMIO_ONLY, or looks at f->t.kind.
 
+   Ring format: every modern (v2) case runs once more with the device offering
+   VIRTIO_F_RING_PACKED, which the core takes ("core/v2,packed: name", over MMIO; with the event
+   index variants when the case has them). f->packed says which. A case about the split ring's
+   layout says RUN_SPLIT_ONLY, one about the packed ring RUN_PACKED_ONLY. The simulated device
+   offers VIRTIO_F_INDIRECT_DESC (as QEMU does) unless a case or setup clears it; RUN_NO_IND runs a
+   case once more without the offer
+   (",no_indirect"), on every format.
+
    Environment: VIRTIO_TEST_FILTER=text runs only the cases whose full name contains `text`
    (e.g. "v2,transport" or "queue wraps"). */
 #ifndef FIXTURE_H
@@ -24,6 +32,8 @@
 typedef struct fx {
     uint32_t ver; /* virtio-mmio version of the simulated device: 1 legacy, 2 modern */
     int eidx;     /* the device offers VIRTIO_F_EVENT_IDX */
+    int packed;   /* the device offers VIRTIO_F_RING_PACKED (modern only) */
+    int noind;    /* the device does not offer VIRTIO_F_INDIRECT_DESC */
     uint64_t gpa; /* device address of the arena */
     sim_arena arena;
     sim s;
@@ -34,6 +44,10 @@ typedef struct fx {
     int allow_violations; /* the case provokes the simulator's checks on purpose */
     int direct;           /* f->t is the transport double (sim_transport), not MMIO */
 } fx;
+
+/* Ring features the core takes by itself whenever the device offers them, besides VERSION_1
+   and EVENT_IDX: a device test that checks the exact feature word masks them out. */
+#define FX_RING_F (SIM_F(SIM_F_INDIRECT_DESC) | SIM_F(SIM_F_RING_PACKED))
 
 typedef void (*fx_case)(fx *f);
 typedef void (*fx_setup)(fx *f);
@@ -75,9 +89,9 @@ static inline int fx_transport(fx *f) {
 
 /* Runs one case: `variant` is added to its name after the version; direct: over the
    transport double. */
-static inline void fx_run_variant(const char *group, const char *variant, const char *name,
-                                  fx_case fn, uint32_t ver, int eidx, int direct, fx_setup setup,
-                                  uint64_t gpa) {
+static inline void fx_run_ring(const char *group, const char *variant, const char *name, fx_case fn,
+                               uint32_t ver, int eidx, int direct, fx_setup setup, uint64_t gpa,
+                               int packed, int noind) {
     fx *f;
     unsigned i;
     char full[sizeof T.name];
@@ -97,10 +111,14 @@ static inline void fx_run_variant(const char *group, const char *variant, const 
     }
     f->ver = ver ? ver : 2;
     f->eidx = eidx;
+    f->packed = packed;
+    f->noind = noind;
     f->direct = direct;
     f->gpa = f->arena.gpa;
     if (setup) setup(f);
     if (!eidx) f->s.dev_features &= ~SIM_F(SIM_F_EVENT_IDX);
+    if (packed) f->s.dev_features |= SIM_F(SIM_F_RING_PACKED);
+    if (noind) f->s.dev_features &= ~SIM_F(SIM_F_INDIRECT_DESC);
     f->regs = sim_regs(&f->s);
     (void)fx_transport(f);
     f->s.reads = 0; /* the probe's reads: every case starts with no access counted */
@@ -123,6 +141,13 @@ static inline void fx_run_variant(const char *group, const char *variant, const 
     free(f);
 }
 
+/* One case, split ring, indirect descriptors offered. */
+static inline void fx_run_variant(const char *group, const char *variant, const char *name,
+                                  fx_case fn, uint32_t ver, int eidx, int direct, fx_setup setup,
+                                  uint64_t gpa) {
+    fx_run_ring(group, variant, name, fn, ver, eidx, direct, setup, gpa, 0, 0);
+}
+
 /* One case over the simulated MMIO registers (kept for callers of the first fixture). */
 static inline void fx_run(const char *group, const char *variant, const char *name, fx_case fn,
                           uint32_t ver, int eidx, fx_setup setup, uint64_t gpa) {
@@ -130,13 +155,16 @@ static inline void fx_run(const char *group, const char *variant, const char *na
 }
 
 /* Case tables: which versions and event-index variants a case runs in. */
-#define RUN_V1        1u
-#define RUN_V2        2u
-#define RUN_BOTH      3u
-#define RUN_EIDX      4u  /* once with and once without VIRTIO_F_EVENT_IDX offered */
-#define RUN_ONCE      8u  /* version independent (MMIO, modern; not over the double) */
-#define RUN_HIGH      16u /* guest memory above 16 TiB */
-#define RUN_MMIO_ONLY 32u /* about virtio-mmio registers: not over the transport double */
+#define RUN_V1          1u
+#define RUN_V2          2u
+#define RUN_BOTH        3u
+#define RUN_EIDX        4u   /* once with and once without VIRTIO_F_EVENT_IDX offered */
+#define RUN_ONCE        8u   /* version independent (MMIO, modern; not over the double) */
+#define RUN_HIGH        16u  /* guest memory above 16 TiB */
+#define RUN_MMIO_ONLY   32u  /* about virtio-mmio registers: not over the transport double */
+#define RUN_SPLIT_ONLY  64u  /* about the split ring's layout: no packed variant */
+#define RUN_NO_IND      128u /* once more without VIRTIO_F_INDIRECT_DESC offered */
+#define RUN_PACKED_ONLY 256u /* about the packed ring: its variant only (modern, MMIO) */
 
 typedef struct tcase {
     const char *name;
@@ -144,22 +172,32 @@ typedef struct tcase {
     unsigned runs;
 } tcase;
 
-/* One version of a case: MMIO first, then the transport double unless the case opts out. */
+/* One version of a case: MMIO first, then the transport double unless the case opts out,
+   then (modern) the packed ring over MMIO; each without indirect descriptors too if asked. */
 static inline void run_version(const char *group, const tcase *c, uint32_t v, fx_setup setup,
                                uint64_t gpa) {
     static const char *const eidx_name[2] = {",no_event_idx", ",event_idx"};
-    int direct, e;
-    for (direct = 0; direct <= 1; direct++) {
-        const char *kind = direct ? ",transport" : "";
+    int pass, e, noind;
+    for (pass = 0; pass <= 2; pass++) {
+        int direct = pass == 1, packed = pass == 2;
+        const char *kind = direct ? ",transport" : packed ? ",packed" : "";
         char variant[64];
-        if (direct && (c->runs & RUN_MMIO_ONLY)) break;
-        if (!(c->runs & RUN_EIDX)) {
-            fx_run_variant(group, kind, c->name, c->fn, v, 1, direct, setup, gpa);
-            continue;
-        }
-        for (e = 1; e >= 0; e--) {
-            snprintf(variant, sizeof variant, "%s%s", kind, eidx_name[e]);
-            fx_run_variant(group, variant, c->name, c->fn, v, e, direct, setup, gpa);
+        if (direct && (c->runs & RUN_MMIO_ONLY)) continue;
+        if (!packed && (c->runs & RUN_PACKED_ONLY)) continue;
+        if (packed && (v != 2 || (c->runs & RUN_SPLIT_ONLY))) continue;
+        for (noind = 0; noind <= !!(c->runs & RUN_NO_IND); noind++) {
+            const char *ind = noind ? ",no_indirect" : "";
+            if (!(c->runs & RUN_EIDX)) {
+                snprintf(variant, sizeof variant, "%s%s", kind, ind);
+                fx_run_ring(group, variant, c->name, c->fn, v, 1, direct, setup, gpa, packed,
+                            noind);
+                continue;
+            }
+            for (e = 1; e >= 0; e--) {
+                snprintf(variant, sizeof variant, "%s%s%s", kind, eidx_name[e], ind);
+                fx_run_ring(group, variant, c->name, c->fn, v, e, direct, setup, gpa, packed,
+                            noind);
+            }
         }
     }
 }

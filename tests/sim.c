@@ -250,19 +250,42 @@ static sim_queue *cur_queue(sim *s) {
 
 static uint64_t drv_has(const sim *s, unsigned bit) { return s->drv_features & SIM_F(bit); }
 
-/* Checks that the three rings of a queue lie in guest memory, then makes it live. */
+static void pk_write_suppression(sim *s, sim_queue *q);
+
+/* Checks that the three rings of a queue lie in guest memory, then makes it live. A packed
+   ring ("Packed Virtqueues / Structure Size and Alignment"): descriptor ring 16 * n bytes
+   16-aligned, driver and device event areas 4 bytes 4-aligned each. */
 static void queue_go_live(sim *s, sim_queue *q) {
     uint64_t n = q->num;
-    if (!sim_mem(s, q->desc, 16 * n) || !sim_mem(s, q->driver, 6 + 2 * n) ||
-        !sim_mem(s, q->device, 6 + 8 * n))
-        return;
-    if ((q->desc & 15) || (q->driver & 1) || (q->device & 3))
-        sim_violation(s, "queue %u rings misaligned (desc 0x%llx avail 0x%llx used 0x%llx)",
-                      (unsigned)(q - s->q), (unsigned long long)q->desc,
-                      (unsigned long long)q->driver, (unsigned long long)q->device);
+    int packed = drv_has(s, SIM_F_RING_PACKED) != 0;
+    if (packed) {
+        if (!sim_mem(s, q->desc, 16 * n) || !sim_mem(s, q->driver, 4) || !sim_mem(s, q->device, 4))
+            return;
+        if ((q->desc & 15) || (q->driver & 3) || (q->device & 3))
+            sim_violation(s, "packed queue %u misaligned (ring 0x%llx driver 0x%llx device 0x%llx)",
+                          (unsigned)(q - s->q), (unsigned long long)q->desc,
+                          (unsigned long long)q->driver, (unsigned long long)q->device);
+        if (n > SIM_PK_IDS)
+            sim_violation(s, "packed queue of %u entries: the simulator drives at most %u", q->num,
+                          SIM_PK_IDS);
+    } else {
+        if (!sim_mem(s, q->desc, 16 * n) || !sim_mem(s, q->driver, 6 + 2 * n) ||
+            !sim_mem(s, q->device, 6 + 8 * n))
+            return;
+        if ((q->desc & 15) || (q->driver & 1) || (q->device & 3))
+            sim_violation(s, "queue %u rings misaligned (desc 0x%llx avail 0x%llx used 0x%llx)",
+                          (unsigned)(q - s->q), (unsigned long long)q->desc,
+                          (unsigned long long)q->driver, (unsigned long long)q->device);
+    }
     q->live = 1;
     q->last_avail = 0;
     q->used_idx = 0;
+    q->packed = packed;
+    q->pk_avail_pos = q->pk_used_pos = 0;
+    q->pk_avail_wrap = q->pk_used_wrap = 1; /* "initialized to 1" */
+    q->pk_read = q->pk_used = 0;
+    memset(q->pk_count, 0, sizeof q->pk_count);
+    if (packed) pk_write_suppression(s, q); /* the device's first word on notifications */
 }
 
 static void device_reset(sim *s) {
@@ -291,12 +314,102 @@ static void device_reset(sim *s) {
 
 /* ---- Chains -------------------------------------------------------------------------------- */
 
+/* Appends one buffer element to a chain; 0, or -1 with a violation. */
+static int chain_push(sim *s, unsigned qi, sim_chain *c, uint64_t addr, uint32_t len, int w,
+                      int *seen_w) {
+    sim_seg *sg;
+    if (c->n >= SIM_MAX_CHAIN) {
+        sim_violation(s, "queue %u: chain longer than %u elements", qi, SIM_MAX_CHAIN);
+        return -1;
+    }
+    if (len == 0) {
+        sim_violation(s, "queue %u: element %u has length 0", qi, c->n);
+        return -1;
+    }
+    if (!w && *seen_w) {
+        sim_violation(s, "queue %u: readable element after a writable one", qi);
+        return -1;
+    }
+    sg = &c->seg[c->n++];
+    sg->p = (uint8_t *)sim_mem(s, addr, len);
+    if (!sg->p) return -1;
+    sg->len = len;
+    sg->addr = addr;
+    sg->w = w;
+    if (w) {
+        *seen_w = 1;
+        c->wlen += len;
+    } else {
+        c->nread++;
+        c->rlen += len;
+    }
+    return 0;
+}
+
+/* An indirect table ("Indirect Descriptors" of either format) at addr/len, appended to c.
+   Split tables link through `next` inside the table; packed ones are read in order and may
+   carry no flag but WRITE. */
+static int walk_indirect(sim *s, sim_queue *q, unsigned qi, uint64_t addr, uint32_t len,
+                         sim_chain *c, int *seen_w, int packed) {
+    uint32_t n = len / 16u, i = 0, steps = 0;
+    uint8_t *t;
+    if (!drv_has(s, SIM_F_INDIRECT_DESC)) {
+        sim_violation(s, "queue %u: indirect descriptor without VIRTIO_F_INDIRECT_DESC", qi);
+        return -1;
+    }
+    if (len == 0 || len % 16u) {
+        sim_violation(s, "queue %u: indirect table of %u bytes (not a multiple of 16)", qi, len);
+        return -1;
+    }
+    if (n > q->num) {
+        sim_violation(s, "queue %u: indirect table of %u entries, queue size %u", qi, n, q->num);
+        return -1;
+    }
+    t = (uint8_t *)sim_mem(s, addr, len);
+    if (!t) return -1;
+    if (addr & 15)
+        sim_violation(s, "queue %u: indirect table at 0x%llx not 16-aligned", qi,
+                      (unsigned long long)addr);
+    for (;;) {
+        uint8_t *d = t + 16u * i;
+        uint16_t flags = packed ? ld16(d + 14) : sim_ld16(s, d + 12);
+        uint16_t bad = (uint16_t)(packed ? flags & ~VIRTQ_DESC_F_WRITE
+                                         : flags & ~(VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE));
+        if (bad) {
+            sim_violation(s, "queue %u: indirect entry %u has flags 0x%x", qi, i, flags);
+            return -1;
+        }
+        /* split tables are in the guest's order (legacy: native), packed ones little-endian */
+        if (chain_push(s, qi, c, packed ? ld64(d) : sim_ld64(s, d),
+                       packed ? ld32(d + 8) : sim_ld32(s, d + 8), (flags & VIRTQ_DESC_F_WRITE) != 0,
+                       seen_w))
+            return -1;
+        if (++steps > n) {
+            sim_violation(s, "queue %u: indirect table loops", qi);
+            return -1;
+        }
+        if (packed) {
+            if (++i == n) break;
+            continue;
+        }
+        if (!(flags & VIRTQ_DESC_F_NEXT)) break;
+        i = sim_ld16(s, d + 14);
+        if (i >= n) {
+            sim_violation(s, "queue %u: indirect next %u past the table's %u entries", qi, i, n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Walks the chain at `head`. 0 on success; -1 (violation recorded) if it is malformed. */
 static int walk_chain(sim *s, sim_queue *q, unsigned qi, uint16_t head, sim_chain *c) {
-    uint32_t idx = head;
+    uint32_t idx = head, ring = 0;
     int seen_w = 0;
     c->n = c->nread = 0;
     c->rlen = c->wlen = 0;
+    c->nring = 0;
+    c->indirect = 0;
     if (head >= q->num) {
         sim_violation(s, "queue %u: avail ring names head %u, queue size %u", qi, head, q->num);
         return -1;
@@ -306,46 +419,31 @@ static int walk_chain(sim *s, sim_queue *q, unsigned qi, uint16_t head, sim_chai
         uint64_t addr;
         uint32_t len;
         uint16_t flags, next;
-        sim_seg *sg;
         if (!d) return -1;
         addr = sim_ld64(s, d);
         len = sim_ld32(s, d + 8);
         flags = sim_ld16(s, d + 12);
         next = sim_ld16(s, d + 14);
-        if (c->n >= q->num || c->n >= SIM_MAX_CHAIN) {
+        if (ring >= q->num) {
             sim_violation(s, "queue %u: chain at head %u longer than the queue (loop?)", qi, head);
             return -1;
         }
+        ring++;
         if (flags & ~(VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_INDIRECT)) {
             sim_violation(s, "queue %u: descriptor %u has unknown flags 0x%x", qi, idx, flags);
             return -1;
         }
         if (flags & VIRTQ_DESC_F_INDIRECT) {
-            sim_violation(s, "queue %u: indirect descriptor without VIRTIO_F_INDIRECT_DESC", qi);
-            return -1;
+            /* "MUST NOT set both VIRTQ_DESC_F_INDIRECT and VIRTQ_DESC_F_NEXT" */
+            if (flags & VIRTQ_DESC_F_NEXT) {
+                sim_violation(s, "queue %u: descriptor %u has INDIRECT and NEXT", qi, idx);
+                return -1;
+            }
+            c->indirect = len / 16u;
+            if (walk_indirect(s, q, qi, addr, len, c, &seen_w, 0)) return -1;
+            break;
         }
-        if (len == 0) {
-            sim_violation(s, "queue %u: descriptor %u has length 0", qi, idx);
-            return -1;
-        }
-        if ((flags & VIRTQ_DESC_F_WRITE) == 0 && seen_w) {
-            sim_violation(s, "queue %u: readable descriptor after a writable one (head %u)", qi,
-                          head);
-            return -1;
-        }
-        sg = &c->seg[c->n++];
-        sg->p = (uint8_t *)sim_mem(s, addr, len);
-        if (!sg->p) return -1;
-        sg->len = len;
-        sg->addr = addr;
-        sg->w = (flags & VIRTQ_DESC_F_WRITE) != 0;
-        if (sg->w) {
-            seen_w = 1;
-            c->wlen += len;
-        } else {
-            c->nread++;
-            c->rlen += len;
-        }
+        if (chain_push(s, qi, c, addr, len, (flags & VIRTQ_DESC_F_WRITE) != 0, &seen_w)) return -1;
         if (!(flags & VIRTQ_DESC_F_NEXT)) break;
         if (next >= q->num) {
             sim_violation(s, "queue %u: descriptor %u next %u past queue size %u", qi, idx, next,
@@ -354,6 +452,7 @@ static int walk_chain(sim *s, sim_queue *q, unsigned qi, uint16_t head, sim_chai
         }
         idx = next;
     }
+    c->nring = ring;
     if (c->rlen + c->wlen > 0xffffffffull) {
         sim_violation(s, "queue %u: chain longer than 2^32 bytes", qi);
         return -1;
@@ -458,6 +557,262 @@ static void write_suppression(sim *s, sim_queue *q) {
     }
 }
 
+/* ---- Device side of the packed virtqueue: virtio 1.4 "Packed Virtqueues" ------------------- */
+/* The device keeps its own position and wrap counter for reading available descriptors and
+   for writing used ones; each outstanding buffer id remembers how many ring slots it took, so
+   the used position skips them ("The device ... skips forward according to the number of
+   descriptors in the list"). */
+static int pk_avail(uint16_t flags, int wrap) {
+    int a = (flags & VIRTQ_DESC_F_AVAIL) != 0, u = (flags & VIRTQ_DESC_F_USED) != 0;
+    return a == wrap && u != wrap;
+}
+static void pk_step(const sim_queue *q, uint16_t *pos, uint8_t *wrap, uint16_t n) {
+    while (n--)
+        if (++*pos == q->num) {
+            *pos = 0;
+            *wrap ^= 1u;
+        }
+}
+
+/* The list whose first descriptor is at pos/wrap: 1 (with its ring length and buffer id, the
+   one in its last descriptor) if it is available, 0 if not, -1 on a violation. Every
+   descriptor of a list must be available ("all flags ... must be set/cleared correctly in all
+   descriptors in the list"). quiet: inspection, no violations. */
+static int pk_peek(sim *s, sim_queue *q, unsigned qi, uint16_t pos, uint8_t wrap, uint16_t *ndesc,
+                   uint16_t *id, int quiet) {
+    uint16_t k = 0;
+    for (;;) {
+        uint8_t *d = (uint8_t *)sim_mem(s, q->desc + 16u * pos, 16);
+        uint16_t flags;
+        if (!d) return -1;
+        flags = ld16(d + 14);
+        if (!pk_avail(flags, wrap)) {
+            if (k == 0 || quiet) return 0;
+            sim_violation(s, "packed queue %u: descriptor %u of a list is not available (0x%x)", qi,
+                          pos, flags);
+            return -1;
+        }
+        k++;
+        if (!quiet) {
+            if (flags & ~(VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_INDIRECT |
+                          VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) {
+                sim_violation(s, "packed queue %u: descriptor %u has unknown flags 0x%x", qi, pos,
+                              flags);
+                return -1;
+            }
+            if ((flags & VIRTQ_DESC_F_INDIRECT) && (k > 1 || (flags & VIRTQ_DESC_F_NEXT))) {
+                sim_violation(s, "packed queue %u: indirect descriptor %u inside a list", qi, pos);
+                return -1;
+            }
+        }
+        if (!(flags & VIRTQ_DESC_F_NEXT)) {
+            *id = ld16(d + 12);
+            *ndesc = k;
+            return 1;
+        }
+        if (k >= q->num) {
+            if (!quiet) sim_violation(s, "packed queue %u: list longer than the queue", qi);
+            return -1;
+        }
+        pk_step(q, &pos, &wrap, 1);
+    }
+}
+
+/* The buffer's elements, from the copy of its ring descriptors taken when it was read (a used
+   descriptor written for another buffer may overwrite them since), or its indirect table,
+   into c. */
+static int pk_walk(sim *s, sim_queue *q, unsigned qi, const uint8_t *descs, uint16_t ndesc,
+                   sim_chain *c) {
+    int seen_w = 0;
+    uint16_t k;
+    c->n = c->nread = 0;
+    c->rlen = c->wlen = 0;
+    c->nring = ndesc;
+    c->indirect = 0;
+    for (k = 0; k < ndesc; k++) {
+        const uint8_t *d = descs + 16u * k;
+        uint16_t flags = ld16(d + 14);
+        if (flags & VIRTQ_DESC_F_INDIRECT) {
+            c->indirect = ld32(d + 8) / 16u;
+            if (walk_indirect(s, q, qi, ld64(d), ld32(d + 8), c, &seen_w, 1)) return -1;
+            break;
+        }
+        if (chain_push(s, qi, c, ld64(d), ld32(d + 8), (flags & VIRTQ_DESC_F_WRITE) != 0, &seen_w))
+            return -1;
+    }
+    if (c->rlen + c->wlen > 0xffffffffull) {
+        sim_violation(s, "queue %u: chain longer than 2^32 bytes", qi);
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes the used descriptor of buffer `id` at the used position ("Virtqueue Descriptor
+   Format": id and len first, the flags last), with the misbehaviour switches, and raises a
+   used buffer notification if the driver's event suppression area asks for one. */
+static void pk_push_used(sim *s, sim_queue *q, uint16_t id, uint32_t len, uint32_t wlen) {
+    enum sim_used_mis mis = s->mis;
+    uint16_t n, wid = id, flags, pos0 = q->pk_used_pos, dfl;
+    uint8_t w = q->pk_used_wrap, w0 = w;
+    uint64_t d;
+    unsigned qi = (unsigned)(q - s->q);
+    if (id >= q->num || id >= SIM_PK_IDS || q->pk_count[id] == 0) {
+        sim_violation(s, "packed queue %u: completing buffer id %u, which is not outstanding", qi,
+                      id);
+        return;
+    }
+    s->mis = SIM_MIS_NONE;
+    if (mis == SIM_MIS_USED_ID_OOR) wid = (uint16_t)(q->num + 3u);
+    if (mis == SIM_MIS_USED_ID_HIGH) wid = (uint16_t)(id + 0x8000u); /* ids are 16 bits here */
+    if (mis == SIM_MIS_USED_LEN_BIG) len = wlen + 1u;
+    if (mis == SIM_MIS_USED_ID_REPEAT) {
+        s->repeat_armed = 1;
+        s->repeat_id = wid;
+    } else if (s->repeat_armed) {
+        s->repeat_armed = 0;
+        wid = (uint16_t)s->repeat_id;
+    }
+    flags = (uint16_t)(w ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0u);
+    if (mis == SIM_MIS_PK_WRONG_WRAP)
+        flags = (uint16_t)(w ? 0u : VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+    if (mis == SIM_MIS_PK_AVAIL_FLIP)
+        flags = (uint16_t)(w ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL);
+    if (len) flags = (uint16_t)(flags | VIRTQ_DESC_F_WRITE);
+    d = q->desc + 16u * q->pk_used_pos;
+    p32(s, d + 8, len);
+    p16(s, d + 12, wid);
+    p16(s, d + 14, flags);
+    n = q->pk_count[id];
+    q->pk_count[id] = 0;
+    pk_step(q, &q->pk_used_pos, &q->pk_used_wrap, n);
+    q->pk_used++;
+    q->chains++;
+    s->chains_total++;
+    /* "Driver and Device Event Suppression", device side: the driver's area. */
+    dfl = g16(s, q->driver + 2);
+    if (dfl > VIRTQ_RING_EVENT_FLAGS_DESC ||
+        (dfl == VIRTQ_RING_EVENT_FLAGS_DESC && !drv_has(s, SIM_F_EVENT_IDX))) {
+        sim_violation(s, "packed queue %u: driver event flags 0x%x", qi, dfl);
+    } else if (dfl == VIRTQ_RING_EVENT_FLAGS_ENABLE) {
+        q->interrupts++;
+        s->isr |= 1;
+    } else if (dfl == VIRTQ_RING_EVENT_FLAGS_DESC) {
+        uint16_t ow = g16(s, q->driver), k, p = pos0;
+        for (k = 0; k < n; k++) {
+            if (p == (ow & 0x7fffu) && w0 == (ow >> 15)) {
+                q->interrupts++;
+                s->isr |= 1;
+                break;
+            }
+            pk_step(q, &p, &w0, 1);
+        }
+    }
+    (void)w;
+}
+
+/* The device event suppression area: what the driver reads before notifying. */
+static void pk_write_suppression(sim *s, sim_queue *q) {
+    uint16_t fl = VIRTQ_RING_EVENT_FLAGS_ENABLE, ow = 0;
+    if (s->no_notify) {
+        fl = VIRTQ_RING_EVENT_FLAGS_DISABLE;
+    } else if (drv_has(s, SIM_F_EVENT_IDX)) {
+        uint16_t pos = q->pk_avail_pos;
+        uint8_t w = q->pk_avail_wrap;
+        if (s->avail_event == SIM_AE_NEVER) { /* the slot just behind: a whole lap away */
+            if (pos == 0) {
+                pos = (uint16_t)q->num;
+                w ^= 1u;
+            }
+            pos--;
+        }
+        fl = VIRTQ_RING_EVENT_FLAGS_DESC;
+        ow = (uint16_t)(pos | (uint16_t)(w << 15));
+    }
+    p16(s, q->device, ow);
+    p16(s, q->device + 2, fl);
+}
+
+static unsigned long pk_process(sim *s, unsigned qi) {
+    sim_queue *q = &s->q[qi];
+    static uint16_t at[SIM_PK_IDS], ids[SIM_PK_IDS], nd[SIM_PK_IDS], perm[SIM_PK_IDS];
+    static uint8_t snap[SIM_PK_IDS][16]; /* the ring descriptors read in this pass */
+    static sim_chain chain;
+    unsigned count = 0, nsnap = 0, i;
+    unsigned long done = 0;
+    uint16_t dfl = g16(s, q->driver + 2);
+    if (dfl > VIRTQ_RING_EVENT_FLAGS_DESC)
+        sim_violation(s, "packed queue %u: driver event flags 0x%x", qi, dfl);
+    while (count < q->num && count < SIM_PK_IDS && (!s->max_per_pass || count < s->max_per_pass)) {
+        uint16_t n = 0, id = 0;
+        int r = pk_peek(s, q, qi, q->pk_avail_pos, q->pk_avail_wrap, &n, &id, 0);
+        if (r <= 0) break;
+        if (id >= q->num) {
+            sim_violation(s, "packed queue %u: buffer id %u, queue size %u", qi, id, q->num);
+            break;
+        }
+        if (q->pk_count[id]) {
+            sim_violation(s, "packed queue %u: buffer id %u made available while outstanding", qi,
+                          id);
+            break;
+        }
+        q->pk_count[id] = n;
+        at[count] = (uint16_t)nsnap;
+        for (i = 0; i < n && nsnap < SIM_PK_IDS; i++) {
+            uint16_t p = q->pk_avail_pos;
+            uint8_t w = q->pk_avail_wrap;
+            pk_step(q, &p, &w, (uint16_t)i);
+            memcpy(snap[nsnap++], sim_mem(s, q->desc + 16u * p, 16), 16);
+        }
+        ids[count] = id;
+        nd[count] = n;
+        perm[count] = (uint16_t)count;
+        count++;
+        pk_step(q, &q->pk_avail_pos, &q->pk_avail_wrap, n);
+        q->pk_read++;
+    }
+    if (s->shuffle) {
+        for (i = count; i > 1; i--) {
+            uint16_t j, t;
+            s->shuffle = s->shuffle * 1103515245u + 12345u;
+            j = (uint16_t)((s->shuffle >> 8) % i);
+            t = perm[i - 1];
+            perm[i - 1] = perm[j];
+            perm[j] = t;
+        }
+    }
+    for (i = 0; i < count; i++) {
+        uint16_t b = perm[s->reverse ? count - 1 - i : i];
+        sim_log *lg = &s->log[s->nlog % SIM_LOG];
+        uint32_t len = 0;
+        unsigned k;
+        if (pk_walk(s, q, qi, snap[at[b]], nd[b], &chain)) continue;
+        memset(lg, 0, sizeof *lg);
+        s->nlog++;
+        lg->queue = (uint16_t)qi;
+        lg->head = ids[b];
+        lg->ndesc = (uint16_t)chain.n;
+        lg->nread = (uint16_t)chain.nread;
+        lg->nring = (uint16_t)chain.nring;
+        lg->indirect = (uint16_t)chain.indirect;
+        lg->rlen = (uint32_t)chain.rlen;
+        lg->wlen = (uint32_t)chain.wlen;
+        for (k = 0; k < chain.n && k < 8; k++) {
+            lg->len[k] = chain.seg[k].len;
+            lg->addr[k] = chain.seg[k].addr;
+        }
+        switch (s->backend) {
+        case SIM_DEV_ECHO: len = be_echo(s, &chain); break;
+        case SIM_DEV_CUSTOM: len = s->ops->chain(s, qi, ids[b], &chain); break;
+        }
+        done++;
+        if (s->backend == SIM_DEV_CUSTOM && len == SIM_DEFER) continue;
+        if (s->swallow) continue;
+        pk_push_used(s, q, ids[b], len, (uint32_t)chain.wlen);
+    }
+    pk_write_suppression(s, q);
+    return done;
+}
+
 static unsigned long process_queue(sim *s, unsigned qi) {
     sim_queue *q = &s->q[qi];
     uint16_t aidx, pending, i, aflags;
@@ -468,6 +823,7 @@ static unsigned long process_queue(sim *s, unsigned qi) {
     if (!q->live || !(s->status & SIM_S_DRIVER_OK) || (s->status & SIM_S_NEEDS_RESET) ||
         s->self_reset)
         return 0;
+    if (q->packed) return pk_process(s, qi);
     aflags = g16(s, q->driver);
     if (drv_has(s, SIM_F_EVENT_IDX) ? aflags != 0 : aflags > 1)
         sim_violation(s, "queue %u: avail.flags = 0x%x", qi, aflags);
@@ -504,6 +860,8 @@ static unsigned long process_queue(sim *s, unsigned qi) {
         lg->head = head;
         lg->ndesc = (uint16_t)chain.n;
         lg->nread = (uint16_t)chain.nread;
+        lg->nring = (uint16_t)chain.nring;
+        lg->indirect = (uint16_t)chain.indirect;
         lg->rlen = (uint32_t)chain.rlen;
         lg->wlen = (uint32_t)chain.wlen;
         for (k = 0; k < chain.n && k < 8; k++) {
@@ -531,6 +889,11 @@ void sim_complete(sim *s, unsigned queue, uint16_t head, uint32_t len, uint32_t 
     }
     q = &s->q[queue];
     if (s->swallow) return;
+    if (q->packed) {
+        pk_push_used(s, q, head, len, wlen);
+        pk_write_suppression(s, q);
+        return;
+    }
     push_used(s, q, head, len, wlen);
     write_suppression(s, q);
 }
@@ -1008,8 +1371,7 @@ static int d_queue_enable(virtio_transport *t, uint32_t index, uint32_t size, ui
     q->live = 0;
     if (s->version == 1) {
         /* One block from a 32-bit page number, rings placed as the legacy layout says. */
-        if (desc % VIRTIO_LEGACY_QUEUE_ALIGN ||
-            desc / VIRTIO_LEGACY_QUEUE_ALIGN > 0xffffffffu) {
+        if (desc % VIRTIO_LEGACY_QUEUE_ALIGN || desc / VIRTIO_LEGACY_QUEUE_ALIGN > 0xffffffffu) {
             sim_violation(s, "legacy queue %u at 0x%llx: not a 32-bit page number", index,
                           (unsigned long long)desc);
             return VIRTIO_ENOQUEUE;
@@ -1075,11 +1437,31 @@ const sim_log *sim_last(const sim *s, unsigned back) {
     return &s->log[(s->nlog - 1 - back) % SIM_LOG];
 }
 
-uint16_t sim_avail_idx(sim *s, unsigned q) { return g16(s, s->q[q].driver + 2); }
-uint16_t sim_avail_flags(sim *s, unsigned q) { return g16(s, s->q[q].driver); }
-uint16_t sim_used_idx(sim *s, unsigned q) { return g16(s, s->q[q].device + 2); }
-uint16_t sim_used_flags(sim *s, unsigned q) { return g16(s, s->q[q].device); }
+uint16_t sim_avail_idx(sim *s, unsigned q) {
+    sim_queue *sq = &s->q[q];
+    if (sq->packed) { /* buffers read, plus those waiting in the ring */
+        uint16_t pos = sq->pk_avail_pos, n = 0, id = 0, k = sq->pk_read, seen = 0;
+        uint8_t w = sq->pk_avail_wrap;
+        while (seen < sq->num && pk_peek(s, sq, q, pos, w, &n, &id, 1) == 1) {
+            pk_step(sq, &pos, &w, n);
+            seen = (uint16_t)(seen + n);
+            k++;
+        }
+        return k;
+    }
+    return g16(s, sq->driver + 2);
+}
+uint16_t sim_avail_flags(sim *s, unsigned q) {
+    return s->q[q].packed ? g16(s, s->q[q].driver + 2) : g16(s, s->q[q].driver);
+}
+uint16_t sim_used_idx(sim *s, unsigned q) {
+    return s->q[q].packed ? s->q[q].pk_used : g16(s, s->q[q].device + 2);
+}
+uint16_t sim_used_flags(sim *s, unsigned q) {
+    return s->q[q].packed ? g16(s, s->q[q].device + 2) : g16(s, s->q[q].device);
+}
 uint16_t sim_used_event(sim *s, unsigned q) {
+    if (s->q[q].packed) return g16(s, s->q[q].driver);
     return g16(s, s->q[q].driver + 4 + 2u * s->q[q].num);
 }
 

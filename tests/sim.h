@@ -11,6 +11,11 @@
    - the device side of the split virtqueue ("Virtqueues / Split Virtqueues"), legacy layout
      from QueuePFN * GuestPageSize, QueueNum and QueueAlign, modern from the three addresses,
      with VIRTIO_F_EVENT_IDX and VIRTQ_USED_F_NO_NOTIFY;
+   - the device side of the packed virtqueue ("Packed Virtqueues") when the driver accepts
+     VIRTIO_F_RING_PACKED (offered only if a test sets it in dev_features): wrap counters,
+     buffer ids, chains, both event suppression areas (with EVENT_IDX: off_wrap);
+   - indirect descriptor tables of both formats (VIRTIO_F_INDIRECT_DESC, offered by default as
+     QEMU does), flattened into the chain a backend sees;
    - an "echo" test device that copies what it reads into what it may write (for core tests
      of arbitrary chains); every real device type is a backend in a file of its own
      (tests/sim_<device>.c: blk, rng, net, console; see "Extra backends");
@@ -100,16 +105,17 @@ void sim_arena_free(sim_arena *a);
 void *sim_alloc(sim_arena *a, size_t size, size_t align);
 
 /* ---- The device ---------------------------------------------------------------------------- */
-#define SIM_MAX_QUEUES 16
+#define SIM_MAX_QUEUES  16
 #define SIM_CONFIG_SIZE 256
 #define SIM_MAX_CHAIN   1024
 #define SIM_LOG         256
+#define SIM_PK_IDS      1024 /* largest packed queue the simulator drives */
 
 enum sim_backend { SIM_DEV_ECHO, SIM_DEV_CUSTOM };
 
 /* One chain as the device sees it: its segments, readable ones first. */
 typedef struct sim_seg {
-    uint8_t *p;    /* host pointer to the buffer (checked against the arena) */
+    uint8_t *p; /* host pointer to the buffer (checked against the arena) */
     uint32_t len;
     int w;         /* device-writable */
     uint64_t addr; /* device address */
@@ -117,6 +123,8 @@ typedef struct sim_seg {
 
 typedef struct sim_chain {
     unsigned n, nread;
+    unsigned nring;    /* descriptors it took in the ring */
+    unsigned indirect; /* entries of its indirect table (0: none) */
     uint64_t rlen, wlen;
     sim_seg seg[SIM_MAX_CHAIN];
 } sim_chain;
@@ -149,7 +157,12 @@ enum sim_used_mis {
                                name the real head (catches a driver that truncates first) */
     SIM_MIS_USED_ID_REPEAT, /* the chain's head is returned again instead of the next one's */
     SIM_MIS_USED_LEN_BIG,   /* used.len = writable bytes posted + 1 */
-    SIM_MIS_USED_IDX_JUMP   /* used.idx moves 40 past the element written */
+    SIM_MIS_USED_IDX_JUMP,  /* used.idx moves 40 past the element written (split only) */
+    /* packed ring only (on a split ring they do nothing) */
+    SIM_MIS_PK_WRONG_WRAP, /* the used descriptor carries the other wrap counter (AVAIL ==
+                              USED == !wrap), over a descriptor the driver made available */
+    SIM_MIS_PK_AVAIL_FLIP  /* the used descriptor has USED == wrap but AVAIL == !wrap:
+                              neither available nor used */
 };
 
 /* How the device sets avail_event (with VIRTIO_F_EVENT_IDX). */
@@ -172,14 +185,25 @@ typedef struct sim_queue {
     unsigned long lost;            /* of them, lost (sim.lose_notifies) */
     unsigned long chains;          /* chains used */
     unsigned long interrupts;      /* used buffer notifications the device would send */
+    /* packed ring (the driver accepted VIRTIO_F_RING_PACKED): desc = descriptor ring, driver
+       and device = the driver and device event suppression areas */
+    int packed;
+    uint16_t pk_avail_pos, pk_used_pos;  /* next ring slot to read / to write used */
+    uint8_t pk_avail_wrap, pk_used_wrap; /* the device's wrap counters for them (start 1) */
+    uint16_t pk_read;                    /* buffers read (mod 2^16) */
+    uint16_t pk_used;                    /* used descriptors written (mod 2^16) */
+    uint16_t pk_count[SIM_PK_IDS];       /* ring slots of each outstanding buffer id, 0 = free */
 } sim_queue;
 
 /* What the device saw of one chain (kept for the last SIM_LOG chains). */
 typedef struct sim_log {
-    uint16_t queue, head, ndesc, nread; /* nread: readable descriptors (they come first) */
-    uint32_t rlen, wlen;                /* readable / writable bytes */
-    uint32_t len[8];                    /* first descriptor lengths */
-    uint64_t addr[8];                   /* and device addresses */
+    uint16_t queue, head, ndesc, nread; /* nread: readable descriptors (they come first);
+                                           head: the buffer id on a packed ring */
+    uint16_t nring;      /* descriptors the chain took in the ring (1 for an indirect one) */
+    uint16_t indirect;   /* entries of its indirect table (0: none) */
+    uint32_t rlen, wlen; /* readable / writable bytes */
+    uint32_t len[8];     /* first descriptor lengths */
+    uint64_t addr[8];    /* and device addresses */
     /* block requests (filled by the block backend, tests/sim_blk.c) */
     uint32_t type;
     uint64_t sector;
@@ -218,17 +242,17 @@ struct sim {
     uint32_t config_early_off, config_early_len;
 
     /* behaviour switches */
-    int manual;            /* QueueNotify does not process: sim_process() or relax does */
+    int manual;                  /* QueueNotify does not process: sim_process() or relax does */
     unsigned long lose_notifies; /* the next this many notifications are lost: counted in
                                     q[].lost, not acted on (QEMU < 8.1 under TCG on one CPU) */
-    int process_on_relax;  /* the relax hook processes pending buffers */
-    uint32_t relax_delay;  /* ... once the wait's iteration reaches this */
-    uint32_t relax_giveup; /* nonzero: relax returns 1 at this iteration (caller gave up) */
-    int reverse;           /* use the chains of one processing pass in reverse order */
-    uint32_t max_per_pass; /* nonzero: take at most this many chains per processing pass */
-    uint32_t shuffle;      /* nonzero: seed; use the chains of a pass in a random order */
-    int swallow;           /* consume chains and never use them */
-    int no_notify;         /* device sets VIRTQ_USED_F_NO_NOTIFY (without EVENT_IDX) */
+    int process_on_relax;        /* the relax hook processes pending buffers */
+    uint32_t relax_delay;        /* ... once the wait's iteration reaches this */
+    uint32_t relax_giveup;       /* nonzero: relax returns 1 at this iteration (caller gave up) */
+    int reverse;                 /* use the chains of one processing pass in reverse order */
+    uint32_t max_per_pass;       /* nonzero: take at most this many chains per processing pass */
+    uint32_t shuffle;            /* nonzero: seed; use the chains of a pass in a random order */
+    int swallow;                 /* consume chains and never use them */
+    int no_notify;               /* device sets VIRTQ_USED_F_NO_NOTIFY (without EVENT_IDX) */
     enum sim_avail_event avail_event;
     enum sim_used_mis mis; /* one-shot */
     int repeat_armed;      /* SIM_MIS_USED_ID_REPEAT: the next chain gets repeat_id */
@@ -320,7 +344,10 @@ void *sim_mem(sim *s, uint64_t gpa, uint64_t len);
 uint64_t sim_gpa(const sim *s, const void *p);
 /* The most recent chain the device saw (back = 0), or NULL. */
 const sim_log *sim_last(const sim *s, unsigned back);
-/* Reads the ring fields as the device sees them. */
+/* Reads the ring fields as the device sees them. On a packed ring: avail_idx is the buffers
+   made available so far (read, plus those waiting in the ring), used_idx the used descriptors
+   written, avail_flags / used_flags the driver's / device's event suppression flags, and
+   used_event the driver's off_wrap. */
 uint16_t sim_avail_idx(sim *s, unsigned q);
 uint16_t sim_avail_flags(sim *s, unsigned q);
 uint16_t sim_used_idx(sim *s, unsigned q);

@@ -171,7 +171,8 @@ static void t_init(fx *f) {
         SIM_F(SIM_BLK_F_RO) | SIM_F(SIM_BLK_F_BLK_SIZE) | SIM_F(SIM_BLK_F_FLUSH) |
         SIM_F(SIM_BLK_F_TOPOLOGY) | SIM_F(SIM_BLK_F_CONFIG_WCE) | SIM_F(SIM_BLK_F_DISCARD) |
         SIM_F(SIM_BLK_F_WRITE_ZEROES) | SIM_F(SIM_F_EVENT_IDX) | SIM_F(SIM_F_VERSION_1) |
-        SIM_F(SIM_F_ANY_LAYOUT);
+        SIM_F(SIM_F_ANY_LAYOUT) | SIM_F(SIM_F_INDIRECT_DESC) | SIM_F(SIM_F_RING_PACKED);
+    /* The ring features (indirect descriptors, packed ring) are the core's to take. */
     blk_up(f, &b);
     CHECK_OK();
     CHECK_EQ(f->s.status & SIM_S_DRIVER_OK, SIM_S_DRIVER_OK);
@@ -208,18 +209,99 @@ static void t_init(fx *f) {
     CHECK_EQ(virtio_queue_size(&b.queue), 64);
 }
 
-/* Features the driver does not implement are never accepted, however tempting. */
+/* virtio_zero and virtio_copy work by aligned words with byte heads and tails (init zeroes and
+   copies with them): every source and destination alignment, every length up to 3 words,
+   exactly the bytes asked for and nothing around them. */
+static void t_zero_copy_words(fx *f) {
+    uint8_t src[64], dst[64];
+    size_t so, d, n, k;
+    (void)f;
+    for (k = 0; k < sizeof src; k++)
+        src[k] = (uint8_t)(k * 7u + 1u);
+    for (so = 0; so < 8; so++)
+        for (d = 0; d < 8; d++)
+            for (n = 0; n <= 3 * sizeof(uintptr_t) + 1; n++) {
+                memset(dst, 0xee, sizeof dst);
+                virtio_copy(dst + d, src + so, n);
+                for (k = 0; k < sizeof dst; k++)
+                    CHECK_EQ(dst[k], (k >= d && k < d + n) ? src[so + k - d] : 0xee);
+                virtio_zero(dst + so, n);
+                for (k = 0; k < sizeof dst; k++) {
+                    uint8_t want = (k >= d && k < d + n) ? src[so + k - d] : 0xee;
+                    CHECK_EQ(dst[k], (k >= so && k < so + n) ? 0 : want);
+                }
+            }
+}
+
+/* Init reads only what every request needs (capacity, segment limit, block size); the rest
+   waits for the first call that needs it, and is read once. */
+static void t_init_reads_little(fx *f) {
+    virtio_blk b;
+    unsigned long n;
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_EQ(f->s.config_reads, 4); /* capacity (two halves), seg_max, blk_size */
+    CHECK_EQ(virtio_blk_capacity(&b), CAP);
+    CHECK_EQ(virtio_blk_get_info(&b)->cylinders, 1024);
+    n = f->s.config_reads;
+    CHECK_GE(n, 5);
+    CHECK_EQ(virtio_blk_get_info(&b)->max_discard_sectors, 0x3fffff);
+    CHECK_RC(virtio_blk_discard(&b, 0, 8), VIRTIO_OK);
+    CHECK_EQ(f->s.config_reads, n); /* once */
+}
+
+/* The limits a discard needs are read before its first request, also through submit. */
+static void t_discard_reads_limits(fx *f) {
+    virtio_blk b;
+    unsigned id;
+    int res;
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, 16);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_DISCARD, 0, NULL, 24, &id), VIRTIO_EINVAL);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_DISCARD, 0, NULL, 16, &id), VIRTIO_OK);
+    CHECK_RC(virtio_blk_wait(&b, &id, &res), VIRTIO_OK);
+    CHECK_RC(res, VIRTIO_OK);
+}
+
+/* Finished requests come back oldest first, and a freed slot is taken again at once. */
+static void t_poll_order(fx *f) {
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    unsigned id[4], got;
+    int res, i;
+    blk_up_n(f, &b, 64, 4);
+    CHECK_OK();
+    f->s.manual = 1;
+    for (i = 0; i < 4; i++)
+        CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, (uint64_t)i, p + 512 * i, 512, &id[i]),
+                 VIRTIO_OK);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 9, p + 2048, 512, &got), VIRTIO_ENOSPC);
+    CHECK_RC(virtio_blk_kick(&b), VIRTIO_OK);
+    sim_process(&f->s);
+    CHECK_RC(virtio_blk_poll(&b, &got, &res), VIRTIO_OK);
+    CHECK_EQ(got, id[0]);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 9, p + 2048, 512, &got), VIRTIO_OK);
+    CHECK_EQ(got, id[0]); /* the slot just freed */
+    for (i = 1; i < 4; i++) {
+        CHECK_RC(virtio_blk_poll(&b, &got, &res), VIRTIO_OK);
+        CHECK_EQ(got, id[i]);
+    }
+    CHECK_EQ(virtio_blk_pending(&b), 1);
+}
+
+/* Features neither the driver nor the core implements are never accepted, however tempting
+   (the core takes the ring features: VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED). */
 static void t_init_extra_features(fx *f) {
     virtio_blk b;
     f->s.dev_features |= SIM_F(SIM_BLK_F_MQ) | SIM_F(SIM_BLK_F_LIFETIME) |
                          SIM_F(SIM_BLK_F_SECURE_ERASE) | SIM_F(17) | SIM_F(SIM_F_BAD_FEATURE) |
-                         SIM_F(0) | SIM_F(7) | SIM_F(SIM_F_RING_PACKED) | SIM_F(35);
+                         SIM_F(0) | SIM_F(7) | SIM_F(35);
     blk_up(f, &b);
     CHECK_OK();
     CHECK_EQ(f->s.drv_features &
                  (SIM_F(SIM_BLK_F_MQ) | SIM_F(SIM_BLK_F_LIFETIME) | SIM_F(SIM_BLK_F_SECURE_ERASE) |
-                  SIM_F(17) | SIM_F(SIM_F_BAD_FEATURE) | SIM_F(0) | SIM_F(7) |
-                  SIM_F(SIM_F_RING_PACKED) | SIM_F(35) | SIM_F(SIM_F_INDIRECT_DESC) |
+                  SIM_F(17) | SIM_F(SIM_F_BAD_FEATURE) | SIM_F(0) | SIM_F(7) | SIM_F(35) |
                   SIM_F(SIM_F_RING_RESET)),
              0);
 }
@@ -770,8 +852,8 @@ static void t_writeback(fx *f) {
     CHECK_OK();
     CHECK_RC(virtio_blk_set_writeback(&b, 0), VIRTIO_OK);
     CHECK_EQ(f->s.config[VIRTIO_BLK_CFG_WRITEBACK], 0);
+    CHECK_EQ(f->s.config_last_width, 1); /* read back with an 8-bit access */
     CHECK_EQ(virtio_blk_get_info(&b)->writeback, 0);
-    CHECK_EQ(f->s.config_last_width, 1);
     CHECK_RC(virtio_blk_set_writeback(&b, 5), VIRTIO_OK);
     CHECK_EQ(f->s.config[VIRTIO_BLK_CFG_WRITEBACK], 1);
     CHECK_EQ(virtio_blk_get_info(&b)->writeback, 1);
@@ -1730,6 +1812,13 @@ static const tcase cases[] = {
     {"request, status and feature constants match the spec", t_constants, RUN_ONCE},
     {"init reads the configuration, negotiates what it implements", t_init, RUN_BOTH | RUN_EIDX},
     {"init accepts no unimplemented feature", t_init_extra_features, RUN_BOTH},
+    {"init reads only capacity, segment limit, block size; the rest once, when needed",
+     t_init_reads_little, RUN_BOTH},
+    {"discard limits read before the first discard submit", t_discard_reads_limits, RUN_BOTH},
+    {"virtio_zero / virtio_copy: every alignment, byte heads and tails", t_zero_copy_words,
+     RUN_ONCE},
+    {"poll returns finished requests oldest first; a freed slot is reused", t_poll_order,
+     RUN_BOTH},
     {"init on a device that offers nothing optional", t_init_minimal_device, RUN_BOTH},
     {"init bad arguments -> EINVAL, no register access, memory untouched", t_init_args,
      RUN_BOTH},
@@ -1781,7 +1870,8 @@ static const tcase cases[] = {
     {"used id out of range -> EDEVICE latched", t_mis_id_oor, RUN_BOTH},
     {"used id repeated -> EDEVICE latched", t_mis_id_repeat, RUN_BOTH},
     {"used len above writable part -> EDEVICE latched", t_mis_len_big, RUN_BOTH},
-    {"used idx jumps past outstanding -> EDEVICE latched", t_mis_idx_jump, RUN_BOTH},
+    {"used idx jumps past outstanding -> EDEVICE latched", t_mis_idx_jump,
+     RUN_BOTH | RUN_SPLIT_ONLY},
     {"device swallows requests -> ETIMEDOUT, reset, buffer untouched after", t_swallow,
      RUN_BOTH},
     {"blocking timeout: the device is reset, no late answer, init again",

@@ -107,7 +107,7 @@ static void t_init(fx *f) {
     CHECK_OK();
     CHECK_EQ(f->s.status & SIM_S_DRIVER_OK, SIM_S_DRIVER_OK);
     /* EDID and the ring features only: nothing 3D */
-    CHECK_EQ(f->s.drv_features & ~SIM_F(SIM_F_EVENT_IDX),
+    CHECK_EQ(f->s.drv_features & ~(SIM_F(SIM_F_EVENT_IDX) | FX_RING_F),
              SIM_F(1) | (f->ver == 2 ? SIM_F(SIM_F_VERSION_1) : 0));
     CHECK_EQ(!!(f->s.drv_features & SIM_F(SIM_F_EVENT_IDX)), f->eidx);
     CHECK_EQ(virtio_gpu_num_scanouts(&g), 1);
