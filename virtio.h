@@ -796,6 +796,12 @@ VIRTIO_API int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
    (VIRTQ_USED_F_NO_NOTIFY, or the event index with VIRTIO_F_EVENT_IDX). */
 VIRTIO_API int virtio_queue_kick(virtio_queue *q);
 
+/* Notifies the device about the queue now, whatever its suppression says: for a device that
+   starts reading buffers already published only when told again after some other event (QEMU's
+   virtio-serial port, once the guest opens it). Spurious notifications are harmless ("The device
+   MUST handle spurious notifications from the driver"). VIRTIO_ESTATE before DRIVER_OK. */
+VIRTIO_API int virtio_queue_notify(virtio_queue *q);
+
 /* Takes one used buffer if there is one: its cookie and the bytes the device wrote.
    VIRTIO_EAGAIN if none yet; VIRTIO_EDEVICE (latched) if the device returned an id that is out of
    range or not outstanding, a length above what was posted writable (unless the queue has
@@ -2119,6 +2125,16 @@ VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) 
         r = virtio_queue_spin(q, i);
         if (r) return r;
     }
+}
+
+VIRTIO_DEF int virtio_queue_notify(virtio_queue *q) {
+    if (!q) return VIRTIO_EINVAL;
+    if (!q->dev) return VIRTIO_ESTATE;
+    VIRTIO__RETURN_IF_BROKEN(q);
+    if (!(q->dev->status & VIRTIO_STATUS_DRIVER_OK)) return VIRTIO_ESTATE;
+    VIRTIO_MB(); /* everything published before the device is told */
+    q->dev->t.ops->notify(&q->dev->t, q->index, q->notify);
+    return VIRTIO_OK;
 }
 
 VIRTIO_DEF int virtio_queue_spin(virtio_queue *q, uint32_t iteration) {

@@ -1083,9 +1083,13 @@ static int virtio_console__set_open(virtio_console *con, uint32_t port, int open
     if (!(p->state & VIRTIO_CONSOLE_STATE_PRESENT)) return VIRTIO_ESTATE;
     r = virtio_console__ctrl_send(con, port, VIRTIO_CONSOLE_PORT_OPEN, (uint16_t)(open ? 1 : 0));
     if (r) return r;
-    if (open)
+    if (open) {
         p->state |= VIRTIO_CONSOLE_STATE_GUEST_OPEN;
-    else
+        /* QEMU (7.2) stops reading the port's host side while the guest has it closed and
+           resumes only on a notification of the receive queue, not on the open itself: tell
+           it again about the buffers already posted there. */
+        if (p->rx_bufs) (void)virtio_queue_notify(&p->rx);
+    } else
         p->state &= ~(VIRTIO_CONSOLE_STATE_GUEST_OPEN | VIRTIO_CONSOLE__NEED_OPEN);
     return VIRTIO_OK;
 }

@@ -1522,6 +1522,34 @@ static void t_queue_wrap_batches(fx *f) {
     CHECK_EQ(f->s.q[0].interrupts, 0);
 }
 
+/* virtio_queue_notify tells the device whatever the suppression says, once per call. */
+static void t_queue_notify_now(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    void *ck;
+    unsigned long n;
+    CHECK_RC(virtio_queue_notify(NULL), VIRTIO_EINVAL);
+    memset(&q, 0, sizeof q);
+    CHECK_RC(virtio_queue_notify(&q), VIRTIO_ESTATE);
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->s.manual = 1;
+    seg.addr = b;
+    seg.len = 8;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    n = f->s.q[0].notifies;
+    CHECK_RC(virtio_queue_notify(&q), VIRTIO_OK);
+    CHECK_EQ(f->s.q[0].notifies, n + 1);
+    CHECK_RC(virtio_queue_notify(&q), VIRTIO_OK);
+    CHECK_EQ(f->s.q[0].notifies, n + 2);
+    CHECK_EQ(sim_process(&f->s), 1);
+    CHECK_RC(virtio_queue_poll(&q, &ck, NULL), VIRTIO_OK);
+    CHECK(ck == b);
+}
+
 /* Notification suppression by the device: VIRTQ_USED_F_NO_NOTIFY without EVENT_IDX,
    avail_event with it. */
 static void t_queue_notify_suppression(fx *f) {
@@ -2992,6 +3020,8 @@ static const tcase cases[] = {
      RUN_V2 | RUN_EIDX | RUN_PACKED_ONLY},
     {"packed: used descriptor with AVAIL != USED -> EDEVICE latched", t_mis_pk_avail_flip,
      RUN_V2 | RUN_EIDX | RUN_PACKED_ONLY},
+    {"queue_notify: notifies now, whatever the suppression; EINVAL/ESTATE", t_queue_notify_now,
+     RUN_BOTH | RUN_EIDX},
     {"packed: device event off_wrap over five laps", t_packed_event_offwrap,
      RUN_V2 | RUN_EIDX | RUN_PACKED_ONLY},
     {"indirect: a long chain takes one slot, table reused", t_indirect_long, RUN_BOTH | RUN_NO_IND},
