@@ -868,10 +868,13 @@ VIRTIO_API void virtio_put_le64(void *p, uint64_t v);
 #define VIRTIO_STATUS_CHECK_MASK 0xffffu
 #endif
 
+/* The library's own loops are compiled only where the user did not name a replacement. */
 #ifndef VIRTIO_MEMSET
+#define VIRTIO__OWN_MEMSET
 #define VIRTIO_MEMSET(p, c, n) virtio__memset((p), (c), (n))
 #endif
 #ifndef VIRTIO_MEMCPY
+#define VIRTIO__OWN_MEMCPY
 #define VIRTIO_MEMCPY(d, s, n) virtio__memcpy((d), (s), (n))
 #endif
 
@@ -897,6 +900,7 @@ typedef uintptr_t virtio__word __attribute__((may_alias));
 #define VIRTIO__W          sizeof(virtio__word)
 #define VIRTIO__ALIGNED(p) (((uintptr_t)(p) & (VIRTIO__W - 1u)) == 0)
 #endif
+#ifdef VIRTIO__OWN_MEMSET
 static void virtio__memset(void *p, int c, size_t n) {
     volatile unsigned char *b = (volatile unsigned char *)p;
 #ifdef VIRTIO__W
@@ -919,6 +923,8 @@ static void virtio__memset(void *p, int c, size_t n) {
     while (n--)
         *b++ = (unsigned char)c;
 }
+#endif
+#ifdef VIRTIO__OWN_MEMCPY
 static void virtio__memcpy(void *d, const void *s, size_t n) {
     volatile unsigned char *o = (volatile unsigned char *)d;
     const unsigned char *i = (const unsigned char *)s;
@@ -933,6 +939,7 @@ static void virtio__memcpy(void *d, const void *s, size_t n) {
     while (n--)
         *o++ = *i++;
 }
+#endif
 
 static uint16_t virtio__bswap16(uint16_t v) { return (uint16_t)((v >> 8) | (v << 8)); }
 static uint32_t virtio__bswap32(uint32_t v) {

@@ -44,12 +44,8 @@
    time where both sides allow it: a 4 KiB read then costs a quarter of the instructions. */
 static void hv_copy(void *d, const void *s, size_t n);
 #define VIRTIO_MEMCPY(d, s, n) hv_copy((d), (s), (n))
-/* (virtio.h 2.x then leaves its own copy loop unused: silence that until it is fixed there.) */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
 #define VIRTIO_IMPLEMENTATION
 #include "virtio.h"
-#pragma GCC diagnostic pop
 #define VIRTIO_BLK_IMPLEMENTATION
 #include "virtio_blk.h"
 #define VIRTIO_DEVICE_IMPLEMENTATION
