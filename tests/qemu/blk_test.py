@@ -182,12 +182,16 @@ def feature_check(bit, negotiated=None, offered=None):
 
 
 def modern_only_packed(transport):
-    # Legacy devices show only 32 feature bits, so packed=on cannot be offered there.
+    # Legacy devices show only 32 feature bits, so packed=on cannot be offered there; a modern
+    # one offers it and the core takes it.
     def check(out, features, offered):
-        if transport == "modern" and not offered >> F_RING_PACKED & 1:
-            return "packed=on but RING_PACKED not offered"
-        if features >> F_RING_PACKED & 1:
-            return "RING_PACKED negotiated"
+        if transport == "modern":
+            if not offered >> F_RING_PACKED & 1:
+                return "packed=on but RING_PACKED not offered"
+            if not features >> F_RING_PACKED & 1:
+                return "RING_PACKED offered but not negotiated"
+        elif features >> F_RING_PACKED & 1:
+            return "RING_PACKED negotiated on a legacy device"
         return None
 
     return check

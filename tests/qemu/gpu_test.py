@@ -435,9 +435,11 @@ class Run:
         rel = os.path.relpath(self.dir, ROOT)  # short socket paths: QEMU runs in ROOT
         self.uart = Listener(os.path.join(rel, "uart.sock"))
         self.mon = Listener(os.path.join(rel, "qmp.sock"))
-        # The machine's command line (targets.py), then console, QMP, program, devices.
+        # The machine's command line (targets.py), then console, QMP, program, devices. -S: the
+        # guest starts once QMP is up (cont below); a guest spinning on MMIO from its first
+        # instruction could keep the main loop from sending the greeting on a loaded machine.
         self.cmd = m.cmd(version) + [
-                    "-display", "none", "-monitor", "none",
+                    "-display", "none", "-monitor", "none", "-S",
                     "-chardev", "socket,id=ser0,path=%s" % self.uart.path,
                     "-serial", "chardev:ser0",
                     "-chardev", "socket,id=qmp0,path=%s" % self.mon.path,
@@ -459,8 +461,10 @@ class Run:
             self.mon.accept()
             self.qmp = Qmp(self.mon)
             r = self.qmp.greet()
+            if "return" in r:
+                r = self.qmp.command("cont")  # started with -S: runs once QMP is up
             if "return" not in r:
-                self.error = "qmp_capabilities: %r" % r
+                self.error = "qmp_capabilities or cont: %r" % r
         except (OSError, ValueError) as e:
             self.error = "QEMU did not connect its sockets or QMP failed: %s" % e
 

@@ -439,7 +439,9 @@ class Run:
                     "-serial", "chardev:ser0",
                     "-kernel", str(mach.elf(build, elf))] + list(extra)
         if qmp:
-            self.cmd += ["-chardev", "socket,id=qmp0,path=%s" % self.mon.path,
+            # Stopped until QMP is up (cont below): a guest spinning on MMIO from the first
+            # instruction could keep the main loop from sending the greeting on a loaded machine.
+            self.cmd += ["-S", "-chardev", "socket,id=qmp0,path=%s" % self.mon.path,
                          "-mon", "chardev=qmp0,mode=control"]
         for d in devices:
             self.cmd += ["-device", d]
@@ -457,8 +459,10 @@ class Run:
                 self.mon.accept()
                 self.qmp = Qmp(self.mon)
                 r = self.qmp.greet()
+                if "return" in r:
+                    r = self.qmp.command("cont")  # started with -S: runs once QMP is up
                 if "return" not in r:
-                    self.error = "qmp_capabilities: %r" % r
+                    self.error = "qmp_capabilities or cont: %r" % r
         except (OSError, ValueError) as e:
             self.error = "QEMU did not connect its sockets or QMP failed: %s" % e
 
