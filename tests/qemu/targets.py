@@ -52,7 +52,7 @@ class Machine:
     def __init__(self, name, target, arch, machine="virt", cpu=None, bios="none",
                  smp="1,maxcpus=2", extra=(), slots=8, slot_base=0x10001000, slot_stride=0x1000,
                  legacy=True, tier="port", discovery="device tree", port_versions=None,
-                 note=""):
+                 note="", no_legacy_why=None):
         self.name = name          # what the case lines say: PASS qemu-blk/<name>/modern: ...
         self.target = target      # build/<target>/NAME.elf
         self.arch = arch          # key of BINARIES
@@ -66,6 +66,8 @@ class Machine:
         # whose first machine runs both runs modern only (both with --full).
         self.port_versions = port_versions or ("legacy", "modern")
         self.note = note
+        self.no_legacy_why = no_legacy_why or ("QEMU %s virt presents only modern virtio-mmio"
+                                               % arch)
 
     @property
     def qemu(self):
@@ -77,7 +79,7 @@ class Machine:
 
     def skip_version(self, version):
         if version == "legacy" and not self.legacy:
-            return "QEMU %s virt presents only modern virtio-mmio" % self.arch
+            return self.no_legacy_why
         return None
 
     def elf(self, build, name):
@@ -162,6 +164,28 @@ AARCH64_EXTRA = [
 
 MACHINES = [
     Machine("riscv64", "riscv64", "riscv64", tier="full"),
+    # The ring formats: every device's port subset again with each device's `packed` and
+    # `indirect_desc` set for the whole machine (-global on the abstract virtio-device type
+    # reaches every virtio device; a -device property of a case still wins). The core takes
+    # RING_PACKED and INDIRECT_DESC whenever offered, so these drive the packed ring, and both
+    # formats without indirect tables; riscv64 itself is split with indirect. Legacy devices
+    # have 32 feature bits and never offer RING_PACKED, so these run modern only.
+    Machine("riscv64-packed", "riscv64", "riscv64", legacy=False, port_versions=("modern",),
+            extra=["-global", "virtio-device.packed=on"],
+            no_legacy_why="packed rings need VIRTIO_F_RING_PACKED (bit 34): modern only",
+            note="every device with packed=on"),
+    Machine("riscv64-packed-direct", "riscv64", "riscv64", legacy=False,
+            port_versions=("modern",),
+            extra=["-global", "virtio-device.packed=on",
+                   "-global", "virtio-device.indirect_desc=off"],
+            no_legacy_why="packed rings need VIRTIO_F_RING_PACKED (bit 34): modern only",
+            note="every device with packed=on,indirect_desc=off"),
+    Machine("riscv64-split-direct", "riscv64", "riscv64", legacy=False,
+            port_versions=("modern",),
+            extra=["-global", "virtio-device.indirect_desc=off"],
+            no_legacy_why="this machine checks the split ring without indirect tables on "
+                          "modern; riscv64 runs legacy",
+            note="every device with indirect_desc=off"),
     Machine("riscv64-sbi", "riscv64-sbi", "riscv64", bios=None,
             note="S-mode under QEMU's OpenSBI, payload at 0x80200000"),
     Machine("riscv64-sbi-smp2", "riscv64-sbi", "riscv64", bios=None, smp="2",
