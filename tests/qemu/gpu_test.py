@@ -619,7 +619,9 @@ def gpu_dev(**props):
 
 
 def test_machine(build, rep, m, args, picture, full):
-    scratch = build / "qemu-gpu" / "scratch.img"
+    # One per machine: the targets' jobs run two at a time, and QEMU locks an image it writes.
+    scratch = build / "qemu-gpu" / ("scratch-%s.img" % m.name)
+    scratch.parent.mkdir(parents=True, exist_ok=True)
     with open(scratch, "wb") as f:
         f.truncate(1 << 20)
     for version in ("legacy", "modern"):
