@@ -1750,6 +1750,14 @@ VIRTIO_DEF int virtio_queue_usable(const virtio_queue *q) {
     return q->dev->error;
 }
 
+/* A segment the caller may not post (checked as its descriptor is written), and a segment's
+   device address: the accessor's translation when it has one (read once per chain), else the
+   pointer itself, with no call. */
+typedef uint64_t (*virtio__dma_fn)(void *user, const void *ptr);
+#define VIRTIO__SEG_BAD(s) (!(s)->addr || (s)->len == 0)
+#define VIRTIO__SEG_DMA(q, dma, p)                                                                 \
+    ((dma) ? (dma)((q)->dev->t.regs.user, (p)) : (uint64_t)(uintptr_t)(p))
+
 /* ---- Packed ring, driver side: virtio 1.4 "Packed Virtqueues" ---- */
 #ifndef VIRTIO_NO_PACKED
 /* AVAIL and USED of an available descriptor at slot counter `slot`: AVAIL equal to the driver's
@@ -1774,21 +1782,24 @@ static void virtio__pk_head(virtio_queue *q, uint16_t head, uint16_t count) {
 }
 
 VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg *segs,
-                                              unsigned n_out, unsigned n, uint32_t wlen,
-                                              void *cookie) {
-    uint16_t id, pos, wrap, head = 0;
+                                              unsigned n_out, unsigned n, void *cookie) {
+    uint16_t id = q->free_head, pos, wrap, head = 0;
     unsigned k;
+    uint64_t wlen = 0;
+    virtio__dma_fn dma = q->dev->t.regs.dma;
     if (n > q->num_free) return VIRTIO_ENOSPC;
-    id = q->free_head;
-    q->free_head = q->shadow[id].next;
     pos = (uint16_t)(q->avail_slot & (q->size - 1u));
     wrap = virtio__pk_wrap(q, q->avail_slot);
     for (k = 0; k < n; k++) {
         volatile virtio_virtq_packed_desc *d = &q->ring[pos];
         uint16_t f = wrap;
-        if (k >= n_out) f = (uint16_t)(f | VIRTQ_DESC_F_WRITE);
+        if (VIRTIO__SEG_BAD(&segs[k])) goto undo;
+        if (k >= n_out) {
+            f = (uint16_t)(f | VIRTQ_DESC_F_WRITE);
+            wlen += segs[k].len;
+        }
         if (k + 1 < n) f = (uint16_t)(f | VIRTQ_DESC_F_NEXT);
-        d->addr = VIRTIO__R64(q, virtio__dma(q->dev, segs[k].addr));
+        d->addr = VIRTIO__R64(q, VIRTIO__SEG_DMA(q, dma, segs[k].addr));
         d->len = VIRTIO__R32(q, segs[k].len);
         d->id = VIRTIO__R16(q, id); /* "Buffer ID is included in the last descriptor": in all */
         if (k == 0)
@@ -1800,11 +1811,23 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg 
             wrap ^= (uint16_t)(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
         }
     }
-    q->shadow[id].cookie = cookie;
-    q->shadow[id].wlen = wlen;
-    q->shadow[id].count = (uint16_t)n;
-    virtio__pk_head(q, head, (uint16_t)n);
-    return VIRTIO_OK;
+    if (wlen <= 0xffffffffu) {
+        q->free_head = q->shadow[id].next;
+        q->shadow[id].cookie = cookie;
+        q->shadow[id].wlen = (uint32_t)wlen;
+        q->shadow[id].count = (uint16_t)n;
+        virtio__pk_head(q, head, (uint16_t)n);
+        return VIRTIO_OK;
+    }
+undo:
+    /* A caller error: the head's flags were never written, so the device saw nothing; clear
+       the flags written after it, or a later chain's head landing there would find them
+       available before its own are written. Flags 0 are available on neither lap. */
+    while (k-- > 1u) {
+        pos = (uint16_t)((pos - 1u) & (q->size - 1u));
+        q->ring[pos].flags = 0;
+    }
+    return VIRTIO_EINVAL;
 }
 
 VIRTIO__OUT_OF_LINE static int virtio__pk_kick(virtio_queue *q) {
@@ -1849,19 +1872,25 @@ static VIRTIO__IN_LINE void virtio__ind_put(virtio_queue *q, uint16_t id) {
 /* The chain in a table of its own and one descriptor (INDIRECT) in the ring: "Indirect
    Descriptors" of either format. */
 VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg *segs,
-                                               unsigned n_out, unsigned n, uint32_t wlen,
-                                               void *cookie) {
+                                               unsigned n_out, unsigned n, void *cookie) {
     unsigned k, t = 0;
     uint16_t id;
-    uint64_t addr;
+    uint64_t addr, wlen = 0;
     volatile virtio_virtq_desc *tab;
+    virtio__dma_fn dma = q->dev->t.regs.dma;
     if (q->num_free == 0) return VIRTIO_ENOSPC;
     while (!((q->ind_free >> t) & 1u))
         t++;
     tab = q->ind + (size_t)t * VIRTIO_INDIRECT_SEGS;
+    /* The table stays free until the end: a caller error leaves nothing the device can see. */
     for (k = 0; k < n; k++) {
-        uint16_t f = (uint16_t)(k >= n_out ? VIRTQ_DESC_F_WRITE : 0u);
-        tab[k].addr = VIRTIO__R64(q, virtio__dma(q->dev, segs[k].addr));
+        uint16_t f = 0;
+        if (VIRTIO__SEG_BAD(&segs[k])) return VIRTIO_EINVAL;
+        if (k >= n_out) {
+            f = VIRTQ_DESC_F_WRITE;
+            wlen += segs[k].len;
+        }
+        tab[k].addr = VIRTIO__R64(q, VIRTIO__SEG_DMA(q, dma, segs[k].addr));
         tab[k].len = VIRTIO__R32(q, segs[k].len);
 #ifndef VIRTIO_NO_PACKED
         if (q->ring) {
@@ -1877,6 +1906,7 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
         tab[k].flags = VIRTIO__R16(q, f);
         tab[k].next = VIRTIO__R16(q, k + 1 < n ? k + 1u : 0u);
     }
+    if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
     q->ind_free &= ~(1u << t);
     addr = q->ind_dma + (uint64_t)t * (VIRTIO_INDIRECT_SEGS * 16u);
     id = q->free_head;
@@ -1884,7 +1914,7 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
     q->ind_owner[t] = id;
     q->shadow[id].next = (uint16_t)t;
     q->shadow[id].cookie = cookie;
-    q->shadow[id].wlen = wlen;
+    q->shadow[id].wlen = (uint32_t)wlen;
     q->shadow[id].count = 1;
 #ifndef VIRTIO_NO_PACKED
     if (q->ring) {
@@ -1908,66 +1938,64 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
 }
 #endif
 
-/* The split ring's add, apart from the checks and the choice of path in virtio_queue_add, so
-   that its registers are allocated for it alone. */
-VIRTIO__OUT_OF_LINE static int virtio__split_add(virtio_queue *q, const virtio_seg *segs,
-                                                 unsigned n_out, unsigned n, uint32_t wlen,
-                                                 void *cookie) {
-    unsigned k;
+VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                unsigned n_in, void *cookie) {
+    unsigned k, n = n_out + n_in;
     uint16_t head, i;
+    uint64_t wlen = 0;
+    virtio__dma_fn dma;
+    if (!q || !segs || !cookie) return VIRTIO_EINVAL;
+    if (!q->dev) return VIRTIO_ESTATE;
+    if (n == 0 || n_out > q->size || n_in > q->size || n > q->size) return VIRTIO_EINVAL;
+    VIRTIO__RETURN_IF_BROKEN(q);
+    if (!q->dev->negotiated) return VIRTIO_ESTATE; /* the device was reset: the queue is gone */
+        /* One pass per format: each segment is checked as its descriptor is written, and a caller
+           error returns before anything is made available (the free list, the indices and the
+           ring the device reads stay as they were). */
+#if VIRTIO_INDIRECT_TABLES
+    /* A long chain, or one the ring has no room for, takes one slot through a table. */
+    if ((n >= VIRTIO_INDIRECT_MIN || n > q->num_free) && n > 1u && n <= VIRTIO_INDIRECT_SEGS &&
+        q->ind_free)
+        return virtio__ind_add(q, segs, n_out, n, cookie);
+#endif
+#ifndef VIRTIO_NO_PACKED
+    if (q->ring) return virtio__pk_add(q, segs, n_out, n, cookie);
+#endif
     if (n > q->num_free) return VIRTIO_ENOSPC;
-
     /* Fill the descriptors from the free list. Links come from the shadow, never from the
-       table the device can see. */
+       table the device can see; free descriptors are the driver's to write. */
+    dma = q->dev->t.regs.dma;
     head = i = q->free_head;
-    for (k = 0; k < n; k++) {
+    for (k = 0;; k++) {
         volatile virtio_virtq_desc *d = &q->desc[i];
-        uint16_t flags = (uint16_t)(k >= n_out ? VIRTQ_DESC_F_WRITE : 0u);
-        if (k + 1 < n) flags = (uint16_t)(flags | VIRTQ_DESC_F_NEXT);
-        d->addr = VIRTIO__R64(q, virtio__dma(q->dev, segs[k].addr));
+        uint16_t flags = 0, next = q->shadow[i].next;
+        if (VIRTIO__SEG_BAD(&segs[k])) return VIRTIO_EINVAL;
+        if (k >= n_out) {
+            flags = VIRTQ_DESC_F_WRITE;
+            wlen += segs[k].len;
+        }
+        d->addr = VIRTIO__R64(q, VIRTIO__SEG_DMA(q, dma, segs[k].addr));
         d->len = VIRTIO__R32(q, segs[k].len);
-        d->flags = VIRTIO__R16(q, flags);
-        d->next = VIRTIO__R16(q, k + 1 < n ? q->shadow[i].next : 0u);
-        i = q->shadow[i].next;
+        if (k + 1 == n) {
+            d->flags = VIRTIO__R16(q, flags);
+            d->next = 0;
+            break;
+        }
+        d->flags = VIRTIO__R16(q, flags | VIRTQ_DESC_F_NEXT);
+        d->next = VIRTIO__R16(q, next);
+        i = next;
     }
-    q->free_head = i;
+    if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
+    q->free_head = q->shadow[i].next;
     q->num_free = (uint16_t)(q->num_free - n);
     q->shadow[head].cookie = cookie;
-    q->shadow[head].wlen = wlen;
+    q->shadow[head].wlen = (uint32_t)wlen;
     q->shadow[head].count = (uint16_t)n;
-
     /* "The driver places the index of the head of the descriptor chain into the next ring
        entry of the available ring." It becomes visible with avail.idx in virtio_queue_kick. */
     q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, head);
     q->avail_idx++;
     return VIRTIO_OK;
-}
-
-VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                unsigned n_in, void *cookie) {
-    unsigned k, n;
-    uint64_t wlen = 0;
-    if (!q || !segs || !cookie) return VIRTIO_EINVAL;
-    if (!q->dev) return VIRTIO_ESTATE;
-    n = n_out + n_in;
-    if (n == 0 || n_out > q->size || n_in > q->size || n > q->size) return VIRTIO_EINVAL;
-    for (k = 0; k < n; k++) {
-        if (!segs[k].addr || segs[k].len == 0) return VIRTIO_EINVAL;
-        if (k >= n_out) wlen += segs[k].len;
-    }
-    if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
-    VIRTIO__RETURN_IF_BROKEN(q);
-    if (!q->dev->negotiated) return VIRTIO_ESTATE; /* the device was reset: the queue is gone */
-#if VIRTIO_INDIRECT_TABLES
-    /* A long chain, or one the ring has no room for, takes one slot through a table. */
-    if ((n >= VIRTIO_INDIRECT_MIN || n > q->num_free) && n > 1u && n <= VIRTIO_INDIRECT_SEGS &&
-        q->ind_free)
-        return virtio__ind_add(q, segs, n_out, n, (uint32_t)wlen, cookie);
-#endif
-#ifndef VIRTIO_NO_PACKED
-    if (q->ring) return virtio__pk_add(q, segs, n_out, n, (uint32_t)wlen, cookie);
-#endif
-    return virtio__split_add(q, segs, n_out, n, (uint32_t)wlen, cookie);
 }
 
 VIRTIO_DEF int virtio_queue_kick(virtio_queue *q) {
@@ -2067,12 +2095,11 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
 }
 #endif
 
-VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) {
+/* virtio_queue_poll once the queue is known to be set up (q and q->dev). */
+static int virtio__poll(virtio_queue *q, void **cookie, uint32_t *len) {
     uint16_t used_idx, id16, last, i, k;
     uint32_t id, ulen;
     virtio_queue_shadow *h;
-    if (!q) return VIRTIO_EINVAL;
-    if (!q->dev) return VIRTIO_ESTATE;
     VIRTIO__RETURN_IF_BROKEN(q);
 #ifndef VIRTIO_NO_PACKED
     if (q->ring) return virtio__pk_poll(q, cookie, len);
@@ -2119,13 +2146,19 @@ VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) 
     return VIRTIO_OK;
 }
 
+VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) {
+    if (!q) return VIRTIO_EINVAL;
+    if (!q->dev) return VIRTIO_ESTATE;
+    return virtio__poll(q, cookie, len);
+}
+
 VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) {
     uint32_t i;
     int r;
     if (!q) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
     for (i = 0;; i++) {
-        r = virtio_queue_poll(q, cookie, len);
+        r = virtio__poll(q, cookie, len);
         if (r != VIRTIO_EAGAIN) return r;
         /* Nothing the device was shown is outstanding: waiting could only time out. */
         if (q->avail_pub == q->last_used) return VIRTIO_EAGAIN;
@@ -2318,6 +2351,8 @@ VIRTIO_DEF const char *virtio_result_str(int result) {
 }
 
 #undef VIRTIO__RETURN_IF_BROKEN
+#undef VIRTIO__SEG_BAD
+#undef VIRTIO__SEG_DMA
 #undef VIRTIO__OUT_OF_LINE
 #undef VIRTIO__IN_LINE
 #undef VIRTIO__R16

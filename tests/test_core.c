@@ -1278,6 +1278,57 @@ static void t_queue_add_args(fx *f) {
     CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK);
 }
 
+/* A caller error found at a later segment (checked as descriptors are written, in one pass)
+   leaves nothing the device can see: after it, good chains in the same batch go through alone,
+   and the device never meets the failed chain's descriptors (on the packed ring their flags
+   would otherwise say "available" ahead of the next head). Direct chains (3 segments, under
+   VIRTIO_INDIRECT_MIN) and, with 4, an indirect table. */
+static void t_queue_add_late_error(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 512, 16);
+    virtio_seg seg[4];
+    void *ck;
+    uint32_t len;
+    unsigned n, k, round;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    for (round = 0; round < 3; round++) { /* over a ring lap or two */
+        for (n = 3; n <= 4; n++) {
+            for (k = 0; k < n; k++) {
+                seg[k].addr = b + 64 * k;
+                seg[k].len = 16;
+            }
+            post_one(&q, b + 256, 8);                        /* A: published */
+            seg[0].addr = b + 300;                           /* B, unpublished, then failed */
+            seg[n - 1].len = 0;                              /* its last segment is bad */
+            CHECK_RC(virtio_queue_add(&q, seg, 1, n - 1, b + 1), VIRTIO_EINVAL);
+            seg[n - 1].len = 16;
+            seg[1].len = 0x80000000u; /* writable bytes above 2^32 - 1: also refused */
+            seg[2].len = 0x80000000u;
+            CHECK_RC(virtio_queue_add(&q, seg, 1, n - 1, b + 1), VIRTIO_EINVAL);
+            seg[1].len = seg[2].len = 16;
+            CHECK_EQ(virtio_queue_free(&q), 7);
+            CHECK_EQ(virtio_queue_pending(&q), 1);
+            post_one(&q, b + 384, 8); /* C: where B would have gone */
+            CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+            CHECK(ck == b + 256);
+            CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+            CHECK(ck == b + 384);
+            CHECK_RC(virtio_queue_poll(&q, &ck, &len), VIRTIO_EAGAIN);
+            CHECK_EQ(virtio_queue_free(&q), 8);
+            /* B again, good now: the whole chain, once */
+            CHECK_RC(virtio_queue_add(&q, seg, 1, n - 1, b + 1), VIRTIO_OK);
+            CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+            CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+            CHECK(ck == b + 1);
+            CHECK_EQ(sim_last(&f->s, 0)->ndesc, n);
+            CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK);
+        }
+    }
+    CHECK_EQ(f->s.chains_total, 3 * 2 * 3);
+}
+
 static void t_queue_uninitialized(fx *f) {
     virtio_queue q;
     uint8_t b[16];
@@ -2965,6 +3016,8 @@ static const tcase cases[] = {
     {"queue chains: readable only, writable only, mixed, whole queue", t_queue_chain_shapes,
      RUN_BOTH},
     {"queue_add bad arguments -> EINVAL, nothing changed", t_queue_add_args, RUN_BOTH | RUN_EIDX},
+    {"queue_add: an error at a later segment leaves nothing for the device", t_queue_add_late_error,
+     RUN_BOTH | RUN_EIDX | RUN_NO_IND},
     {"queue calls on an uninitialized queue -> ESTATE", t_queue_uninitialized, RUN_BOTH},
     {"queue full -> ENOSPC", t_queue_full, RUN_BOTH},
     {"queue batch: one kick for three chains", t_queue_batch, RUN_BOTH | RUN_EIDX},
