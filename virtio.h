@@ -1750,13 +1750,24 @@ VIRTIO_DEF int virtio_queue_usable(const virtio_queue *q) {
     return q->dev->error;
 }
 
-/* A segment the caller may not post (checked as its descriptor is written), and a segment's
-   device address: the accessor's translation when it has one (read once per chain), else the
-   pointer itself, with no call. */
-typedef uint64_t (*virtio__dma_fn)(void *user, const void *ptr);
+/* A segment the caller may not post, checked as its descriptor is written. */
 #define VIRTIO__SEG_BAD(s) (!(s)->addr || (s)->len == 0)
-#define VIRTIO__SEG_DMA(q, dma, p)                                                                 \
-    ((dma) ? (dma)((q)->dev->t.regs.user, (p)) : (uint64_t)(uintptr_t)(p))
+
+/* With a DMA hook (virtio_regs.dma), the device's addresses of a chain just written with CPU
+   addresses, before any of it is made available. Apart from the adds, so that they call
+   nothing without one. The chain starts at descriptor i of `tab` (split and packed
+   descriptors both start with the 64-bit address) and goes on at (i + 1) & mask, or, with
+   mask 0, along the shadow's links (a split ring). */
+VIRTIO__OUT_OF_LINE static void virtio__dma_fix(virtio_queue *q, volatile virtio_virtq_desc *tab,
+                                                uint16_t i, uint16_t mask, const virtio_seg *segs,
+                                                unsigned n) {
+    const virtio_regs *r = &q->dev->t.regs;
+    unsigned k;
+    for (k = 0; k < n; k++) {
+        tab[i].addr = VIRTIO__R64(q, r->dma(r->user, segs[k].addr));
+        i = mask ? (uint16_t)((i + 1u) & mask) : q->shadow[i].next;
+    }
+}
 
 /* ---- Packed ring, driver side: virtio 1.4 "Packed Virtqueues" ---- */
 #ifndef VIRTIO_NO_PACKED
@@ -1786,7 +1797,6 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg 
     uint16_t id = q->free_head, pos, wrap, head = 0;
     unsigned k;
     uint64_t wlen = 0;
-    virtio__dma_fn dma = q->dev->t.regs.dma;
     if (n > q->num_free) return VIRTIO_ENOSPC;
     pos = (uint16_t)(q->avail_slot & (q->size - 1u));
     wrap = virtio__pk_wrap(q, q->avail_slot);
@@ -1799,7 +1809,7 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg 
             wlen += segs[k].len;
         }
         if (k + 1 < n) f = (uint16_t)(f | VIRTQ_DESC_F_NEXT);
-        d->addr = VIRTIO__R64(q, VIRTIO__SEG_DMA(q, dma, segs[k].addr));
+        d->addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[k].addr);
         d->len = VIRTIO__R32(q, segs[k].len);
         d->id = VIRTIO__R16(q, id); /* "Buffer ID is included in the last descriptor": in all */
         if (k == 0)
@@ -1812,6 +1822,10 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg 
         }
     }
     if (wlen <= 0xffffffffu) {
+        if (q->dev->t.regs.dma)
+            virtio__dma_fix(q, (volatile virtio_virtq_desc *)(volatile void *)q->ring,
+                            (uint16_t)(q->avail_slot & (q->size - 1u)), (uint16_t)(q->size - 1u),
+                            segs, n);
         q->free_head = q->shadow[id].next;
         q->shadow[id].cookie = cookie;
         q->shadow[id].wlen = (uint32_t)wlen;
@@ -1877,7 +1891,6 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
     uint16_t id;
     uint64_t addr, wlen = 0;
     volatile virtio_virtq_desc *tab;
-    virtio__dma_fn dma = q->dev->t.regs.dma;
     if (q->num_free == 0) return VIRTIO_ENOSPC;
     while (!((q->ind_free >> t) & 1u))
         t++;
@@ -1890,7 +1903,7 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
             f = VIRTQ_DESC_F_WRITE;
             wlen += segs[k].len;
         }
-        tab[k].addr = VIRTIO__R64(q, VIRTIO__SEG_DMA(q, dma, segs[k].addr));
+        tab[k].addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[k].addr);
         tab[k].len = VIRTIO__R32(q, segs[k].len);
 #ifndef VIRTIO_NO_PACKED
         if (q->ring) {
@@ -1907,6 +1920,7 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
         tab[k].next = VIRTIO__R16(q, k + 1 < n ? k + 1u : 0u);
     }
     if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
+    if (q->dev->t.regs.dma) virtio__dma_fix(q, tab, 0, 0xffffu, segs, n);
     q->ind_free &= ~(1u << t);
     addr = q->ind_dma + (uint64_t)t * (VIRTIO_INDIRECT_SEGS * 16u);
     id = q->free_head;
@@ -1943,7 +1957,6 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
     unsigned k, n = n_out + n_in;
     uint16_t head, i;
     uint64_t wlen = 0;
-    virtio__dma_fn dma;
     if (!q || !segs || !cookie) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
     if (n == 0 || n_out > q->size || n_in > q->size || n > q->size) return VIRTIO_EINVAL;
@@ -1964,7 +1977,6 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
     if (n > q->num_free) return VIRTIO_ENOSPC;
     /* Fill the descriptors from the free list. Links come from the shadow, never from the
        table the device can see; free descriptors are the driver's to write. */
-    dma = q->dev->t.regs.dma;
     head = i = q->free_head;
     for (k = 0;; k++) {
         volatile virtio_virtq_desc *d = &q->desc[i];
@@ -1974,7 +1986,7 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
             flags = VIRTQ_DESC_F_WRITE;
             wlen += segs[k].len;
         }
-        d->addr = VIRTIO__R64(q, VIRTIO__SEG_DMA(q, dma, segs[k].addr));
+        d->addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[k].addr);
         d->len = VIRTIO__R32(q, segs[k].len);
         if (k + 1 == n) {
             d->flags = VIRTIO__R16(q, flags);
@@ -1986,6 +1998,7 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
         i = next;
     }
     if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
+    if (q->dev->t.regs.dma) virtio__dma_fix(q, q->desc, head, 0, segs, n);
     q->free_head = q->shadow[i].next;
     q->num_free = (uint16_t)(q->num_free - n);
     q->shadow[head].cookie = cookie;
@@ -2352,7 +2365,6 @@ VIRTIO_DEF const char *virtio_result_str(int result) {
 
 #undef VIRTIO__RETURN_IF_BROKEN
 #undef VIRTIO__SEG_BAD
-#undef VIRTIO__SEG_DMA
 #undef VIRTIO__OUT_OF_LINE
 #undef VIRTIO__IN_LINE
 #undef VIRTIO__R16
