@@ -1758,15 +1758,16 @@ VIRTIO_DEF int virtio_queue_usable(const virtio_queue *q) {
    nothing without one. The chain starts at descriptor i of `tab` (split and packed
    descriptors both start with the 64-bit address) and goes on at (i + 1) & mask, or, with
    mask 0, along the shadow's links (a split ring). */
-VIRTIO__OUT_OF_LINE static void virtio__dma_fix(virtio_queue *q, volatile virtio_virtq_desc *tab,
-                                                uint16_t i, uint16_t mask, const virtio_seg *segs,
-                                                unsigned n) {
+VIRTIO__OUT_OF_LINE static int virtio__dma_fix(virtio_queue *q, volatile virtio_virtq_desc *tab,
+                                               uint16_t i, uint16_t mask, const virtio_seg *segs,
+                                               unsigned n) {
     const virtio_regs *r = &q->dev->t.regs;
     unsigned k;
     for (k = 0; k < n; k++) {
         tab[i].addr = VIRTIO__R64(q, r->dma(r->user, segs[k].addr));
         i = mask ? (uint16_t)((i + 1u) & mask) : q->shadow[i].next;
     }
+    return VIRTIO_OK;
 }
 
 /* ---- Packed ring, driver side: virtio 1.4 "Packed Virtqueues" ---- */
@@ -1998,17 +1999,17 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
         i = next;
     }
     if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
-    if (q->dev->t.regs.dma) virtio__dma_fix(q, q->desc, head, 0, segs, n);
     q->free_head = q->shadow[i].next;
     q->num_free = (uint16_t)(q->num_free - n);
     q->shadow[head].cookie = cookie;
     q->shadow[head].wlen = (uint32_t)wlen;
     q->shadow[head].count = (uint16_t)n;
     /* "The driver places the index of the head of the descriptor chain into the next ring
-       entry of the available ring." It becomes visible with avail.idx in virtio_queue_kick. */
+       entry of the available ring." It becomes visible with avail.idx in virtio_queue_kick,
+       so the addresses may still change: last, as a tail call. */
     q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, head);
     q->avail_idx++;
-    return VIRTIO_OK;
+    return q->dev->t.regs.dma ? virtio__dma_fix(q, q->desc, head, 0, segs, n) : VIRTIO_OK;
 }
 
 VIRTIO_DEF int virtio_queue_kick(virtio_queue *q) {

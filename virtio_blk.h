@@ -344,6 +344,19 @@ VIRTIO_API uint32_t virtio_blk_pending(const virtio_blk *blk);
 #else
 #define VIRTIO_BLK__BIG_ENDIAN 0
 #endif
+/* Header fields in the device's order: on a little-endian CPU both orders are the CPU's. */
+#if VIRTIO_BLK__BIG_ENDIAN
+#define VIRTIO_BLK__O32(dev, v) virtio_dev_order32(dev, v)
+#define VIRTIO_BLK__O64(dev, v) virtio_dev_order64(dev, v)
+#else
+#define VIRTIO_BLK__O32(dev, v) ((void)(dev), (uint32_t)(v))
+#define VIRTIO_BLK__O64(dev, v) ((void)(dev), (uint64_t)(v))
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define VIRTIO_BLK__IN_LINE __inline__ __attribute__((always_inline))
+#else
+#define VIRTIO_BLK__IN_LINE
+#endif
 
 /* What this driver implements. The core adds the ring features (VERSION_1, EVENT_IDX). */
 #ifdef VIRTIO_BLK_MINIMAL
@@ -643,16 +656,34 @@ VIRTIO_DEF uint32_t virtio_blk_pending(const virtio_blk *blk) { return blk ? blk
 /* ---- Requests: "Block Device / Device Operation" -------------------------------------------- */
 /* Checks a request against the device before anything is sent. For DISCARD and WRITE_ZEROES
    `len` is a sector count; for IN and OUT a byte length. */
+/* The range [sector, sector + n): on the disk and whole logical blocks. */
+static VIRTIO_BLK__IN_LINE int virtio_blk__check_range(const virtio_blk *blk, uint64_t sector,
+                                                       uint64_t n) {
+    uint64_t cap = blk->info.capacity;
+    if (sector > cap || n > cap - sector) return VIRTIO_ERANGE;
+    /* Devices (QEMU among them) fail requests that are not whole logical blocks with IOERR;
+       refuse them here instead, with nothing sent. */
+    if (((sector | n) & (blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) != 0)
+        return VIRTIO_EINVAL;
+    return VIRTIO_OK;
+}
+
+/* A read or write: the buffer, its length in whole sectors, then the range. */
+static VIRTIO_BLK__IN_LINE int virtio_blk__check_rw(const virtio_blk *blk, uint32_t type,
+                                                    uint64_t sector, const void *buf, uint64_t len,
+                                                    uint64_t *sectors) {
+    if (!buf || len == 0 || len % VIRTIO_BLK_SECTOR_SIZE) return VIRTIO_EINVAL;
+    if (type == VIRTIO_BLK_T_OUT && blk->info.read_only) return VIRTIO_EROFS;
+    *sectors = len / VIRTIO_BLK_SECTOR_SIZE;
+    return virtio_blk__check_range(blk, sector, *sectors);
+}
+
 static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sector, const void *buf,
                              uint64_t len, uint64_t *sectors) {
-    uint64_t n = 0, cap = blk->info.capacity;
+    uint64_t n = 0;
     switch (type) {
     case VIRTIO_BLK_T_IN:
-    case VIRTIO_BLK_T_OUT:
-        if (!buf || len == 0 || len % VIRTIO_BLK_SECTOR_SIZE) return VIRTIO_EINVAL;
-        n = len / VIRTIO_BLK_SECTOR_SIZE;
-        if (type == VIRTIO_BLK_T_OUT && blk->info.read_only) return VIRTIO_EROFS;
-        break;
+    case VIRTIO_BLK_T_OUT: return virtio_blk__check_rw(blk, type, sector, buf, len, sectors);
     case VIRTIO_BLK_T_FLUSH:
         return virtio_dev_has(&blk->dev, VIRTIO_BLK_F_FLUSH) ? VIRTIO_OK : VIRTIO_ENOTSUP;
 #ifdef VIRTIO_BLK_MINIMAL
@@ -672,13 +703,8 @@ static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sect
         break;
     default: return VIRTIO_EINVAL;
     }
-    if (sector > cap || n > cap - sector) return VIRTIO_ERANGE;
-    /* Devices (QEMU among them) fail requests that are not whole logical blocks with IOERR;
-       refuse them here instead, with nothing sent. */
-    if (((sector | n) & (blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) != 0)
-        return VIRTIO_EINVAL;
     *sectors = n;
-    return VIRTIO_OK;
+    return virtio_blk__check_range(blk, sector, n);
 }
 
 #ifndef VIRTIO_BLK_MINIMAL
@@ -721,10 +747,10 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
     if (i >= blk->nreqs) return VIRTIO_ENOSPC;
     rq = &blk->reqs[i];
     /* struct virtio_blk_req: the header the device reads, then data, then the status byte. */
-    rq->type = virtio_dev_order32(dev, type);
+    rq->type = VIRTIO_BLK__O32(dev, type);
     rq->reserved = 0;
     rq->sector =
-        virtio_dev_order64(dev, (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) ? sector : 0);
+        VIRTIO_BLK__O64(dev, (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) ? sector : 0);
     rq->status = VIRTIO_BLK__STATUS_UNSET;
     (void)flags; /* DISCARD and WRITE_ZEROES only */
     segs[0].addr = rq;
@@ -741,9 +767,9 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
 #ifndef VIRTIO_BLK_MINIMAL
     } else if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
         /* One struct virtio_blk_discard_write_zeroes segment. */
-        rq->dwz_sector = virtio_dev_order64(dev, sector);
-        rq->dwz_sectors = virtio_dev_order32(dev, (uint32_t)len);
-        rq->dwz_flags = virtio_dev_order32(dev, flags);
+        rq->dwz_sector = VIRTIO_BLK__O64(dev, sector);
+        rq->dwz_sectors = VIRTIO_BLK__O32(dev, (uint32_t)len);
+        rq->dwz_flags = VIRTIO_BLK__O32(dev, flags);
         segs[1].addr = &rq->dwz_sector;
         segs[1].len = 16;
         n_out = 2;
@@ -924,12 +950,12 @@ static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void
             continue;
         }
         /* Ours: straight back to the free list, never on the finished one. A status byte
-           that makes no sense latches the device: a failure like a failed wait. */
-        int result = virtio_blk__verdict(blk, &blk->reqs[mine]);
-        r = virtio_dev_usable(&blk->dev);
-        if (r) break;
+           that makes no sense latches the device (the verdict's only VIRTIO_EDEVICE): a
+           failure like a failed wait. */
+        r = virtio_blk__verdict(blk, &blk->reqs[mine]);
+        if (r == VIRTIO_EDEVICE) break;
         virtio_blk__free(blk, mine);
-        return result;
+        return r;
     }
     /* Our buffer (and any non-blocking one) may still be the device's: reset it. */
     return virtio_blk__abandon(blk, r);
@@ -963,7 +989,10 @@ static int virtio_blk__start(virtio_blk *blk, uint32_t type, uint64_t sector, co
 /* A blocking read or write: one request when it fits (the common case), split otherwise. */
 static int virtio_blk__io(virtio_blk *blk, uint32_t type, uint64_t sector, char *buf, size_t len) {
     uint64_t n;
-    int r = virtio_blk__start(blk, type, sector, buf, len, &n);
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    if (r == VIRTIO_OK) r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
     if (r) return r;
     if (n <= blk->max_sectors) return virtio_blk__run(blk, type, sector, buf, len, 0);
     return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
@@ -1047,6 +1076,9 @@ VIRTIO_DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
 #undef VIRTIO_BLK__MAX_SECTORS
 #undef VIRTIO_BLK__MAX_REQUESTS
 #undef VIRTIO_BLK__BIG_ENDIAN
+#undef VIRTIO_BLK__O32
+#undef VIRTIO_BLK__O64
+#undef VIRTIO_BLK__IN_LINE
 #undef VIRTIO_BLK__STATUS_UNSET
 #endif /* VIRTIO_BLK_IMPLEMENTATION */
 
