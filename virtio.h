@@ -446,6 +446,8 @@ struct virtio_transport {
                          one block with the used ring page-aligned, a 32-bit page number) */
     uint32_t version; /* transport's own version (virtio-mmio: 1 or 2) */
     uint32_t sel;     /* transport-private: cached queue selector (~0: unknown) */
+    uint32_t fresh;   /* transport-private: queues from this index up are known not ready
+                         (a reset clears QueueReady; ~0: none known) */
     void *priv;       /* for a transport of your own */
     uint32_t swap;    /* virtio-mmio, private: the registers are in the CPU's order, not
                          little-endian (QEMU's legacy devices on a big-endian CPU) */
@@ -1077,7 +1079,10 @@ static uint32_t virtio__mmio_get_status(virtio_transport *t) {
     return virtio__rd(t, VIRTIO_MMIO_STATUS) & 0xffu;
 }
 static void virtio__mmio_set_status(virtio_transport *t, uint32_t status) {
-    if (status == 0) t->sel = 0xffffffffu; /* a reset may clear QueueSel */
+    /* A reset may clear QueueSel, and clears QueueReady of every queue: "Upon reset, the
+       device MUST clear ... ready bits in the QueueReady register for all queues" (MMIO
+       "Device Requirements"). The core goes on only once the reset is complete. */
+    if (status == 0) t->sel = 0xffffffffu, t->fresh = 0;
     virtio__wr(t, VIRTIO_MMIO_STATUS, status);
 }
 static uint32_t virtio__mmio_get_features(virtio_transport *t, uint32_t word) {
@@ -1130,7 +1135,9 @@ static void virtio__mmio_select(virtio_transport *t, uint32_t index) {
    available." (MMIO "Virtqueue Configuration"; legacy: QueuePFN instead of QueueReady) */
 static uint32_t virtio__mmio_queue_max(virtio_transport *t, uint32_t index) {
     virtio__mmio_select(t, index);
-    if (virtio__rd(t, VIRTIO__MMIO_LEGACY(t) ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
+    /* Not read where the reset cleared it and no enable since set it (modern only). */
+    if ((VIRTIO__MMIO_LEGACY(t) || index < t->fresh) &&
+        virtio__rd(t, VIRTIO__MMIO_LEGACY(t) ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
         return 0;
     return virtio__rd(t, VIRTIO_MMIO_QUEUE_SIZE_MAX);
 }
@@ -1138,6 +1145,7 @@ static int virtio__mmio_queue_enable(virtio_transport *t, uint32_t index, uint32
                                      uint64_t desc, uint64_t driver, uint64_t device,
                                      uint32_t *notify) {
     virtio__mmio_select(t, index);
+    if (index >= t->fresh) t->fresh = index + 1u; /* index 0xffff at most */
     virtio__wr(t, VIRTIO_MMIO_QUEUE_SIZE, size);
     *notify = index; /* QueueNotify takes the queue index */
 #ifndef VIRTIO_NO_LEGACY
@@ -1224,7 +1232,7 @@ VIRTIO_DEF int virtio_mmio_transport(virtio_transport *t, const virtio_regs *reg
     t->vendor_id = virtio__mmio_probe_rd(regs->read32, regs->user, swap, VIRTIO_MMIO_VENDOR_ID);
     t->legacy = version == 1;
     t->version = version;
-    t->sel = 0xffffffffu;
+    t->sel = t->fresh = 0xffffffffu;
     t->priv = 0;
     t->swap = (uint32_t)swap;
     return VIRTIO_OK;
@@ -1438,9 +1446,11 @@ VIRTIO_DEF int virtio_dev_ready(virtio_dev *dev) {
     if (r) return r;
     if (!dev->t.legacy) need |= VIRTIO_STATUS_FEATURES_OK;
     if (dev->status != need || !dev->negotiated) return VIRTIO_ESTATE;
-    /* 8. DRIVER_OK: "At this point the device is live". Queues are set up by now. */
+    /* 8. DRIVER_OK: "At this point the device is live". Queues are set up by now. The status
+       is not read back (the spec asks for no check here, unlike FEATURES_OK): a device that
+       fails now shows at the next virtio_dev_check, as in every wait. */
     virtio__set_status(dev, dev->status | VIRTIO_STATUS_DRIVER_OK);
-    return virtio_dev_check(dev);
+    return VIRTIO_OK;
 }
 
 VIRTIO_DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {

@@ -88,12 +88,14 @@ CONFIGURATION (define before including the implementation)
    VIRTIO_BLK_MINIMAL   read, write and flush only: discard, write-zeroes, get_id and
                         set_writeback return VIRTIO_ENOTSUP (so do submits of those types) and
                         their features are not negotiated; virtio_blk_get_info shows capacity,
-                        block size, segment limits and read_only only. For bootloaders, with
+                        block size, segment limits (seg_max only where size_max is offered)
+                        and read_only only. For bootloaders, with
                         virtio.h's VIRTIO_NO_LEGACY and VIRTIO_NO_STRINGS.
    VIRTIO_BLK_MAX_SEGS  most data segments one request may use (default 32).
-   Init reads only the configuration every request needs (capacity, size_max, seg_max,
-   blk_size); the rest is read once, at the first call that needs it (virtio_blk_get_info, a
-   discard or write-zeroes, virtio_blk_set_writeback).
+   Init reads only the configuration every request needs (capacity, blk_size, size_max, and
+   seg_max where size_max is offered: without it every request has one data segment); the
+   rest is read once, at the first call that needs it (virtio_blk_get_info, a discard or
+   write-zeroes, virtio_blk_set_writeback).
 
 CONCURRENCY
    One caller per virtio_blk at a time; no globals, so separate disks need no locking. Blocking
@@ -429,10 +431,13 @@ static int virtio_blk__read_config(virtio_dev *dev, void *ctx) {
     /* A legacy field is in guest order: on a big-endian CPU its high half comes first. */
     in->capacity = (VIRTIO_BLK__BIG_ENDIAN && virtio_dev_legacy(dev)) ? (uint64_t)lo << 32 | hi
                                                                       : (uint64_t)hi << 32 | lo;
-    if (virtio_dev_has(dev, VIRTIO_BLK_F_SIZE_MAX))
+    /* seg_max matters only where size_max splits a request into segments: without it every
+       request the driver builds has one data segment (virtio_blk__limits), so it is not read. */
+    if (virtio_dev_has(dev, VIRTIO_BLK_F_SIZE_MAX)) {
         in->size_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SIZE_MAX);
-    if (virtio_dev_has(dev, VIRTIO_BLK_F_SEG_MAX))
-        in->seg_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
+        if (virtio_dev_has(dev, VIRTIO_BLK_F_SEG_MAX))
+            in->seg_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
+    }
     in->blk_size = virtio_dev_has(dev, VIRTIO_BLK_F_BLK_SIZE)
                        ? virtio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE)
                        : VIRTIO_BLK_SECTOR_SIZE;
@@ -459,6 +464,7 @@ static const virtio_blk__field virtio_blk__more_fields[] = {
     VIRTIO_BLK__FIELD(WRITE_ZEROES, MAX_WRITE_ZEROES_SECTORS, 4, max_write_zeroes_sectors),
     VIRTIO_BLK__FIELD(WRITE_ZEROES, WRITE_ZEROES_MAY_UNMAP, 1, write_zeroes_may_unmap),
 #ifndef VIRTIO_BLK_NO_INFO
+    VIRTIO_BLK__FIELD(SEG_MAX, SEG_MAX, 4, seg_max), /* init reads it only with SIZE_MAX */
     VIRTIO_BLK__FIELD(DISCARD, MAX_DISCARD_SEG, 4, max_discard_seg),
     VIRTIO_BLK__FIELD(DISCARD, DISCARD_SECTOR_ALIGNMENT, 4, discard_sector_alignment),
     VIRTIO_BLK__FIELD(WRITE_ZEROES, MAX_WRITE_ZEROES_SEG, 4, max_write_zeroes_seg),

@@ -978,6 +978,33 @@ static void t_config_atomic_forever(fx *f) {
 }
 
 /* ---- Queue setup --------------------------------------------------------------------------- */
+/* A modern queue set up after the reset reads QueueSizeMax only: the reset cleared QueueReady
+   (MMIO "Device Requirements"); once the queue is live, a second setup reads QueueReady and is
+   refused, and a new reset makes it fresh again. Legacy reads QueuePFN every time. */
+static void t_queue_init_fresh(fx *f) {
+    virtio_dev d;
+    virtio_queue q, q2;
+    sim_counter c;
+    virtio_regs cr = sim_counter_regs(&c, &f->regs);
+    size_t sz;
+    void *mem;
+    int k;
+    CHECK_RC(virtio_mmio_transport(&f->t, &cr), VIRTIO_OK);
+    for (k = 0; k < 2; k++) {
+        dev_up(f, &d);
+        CHECK_OK();
+        mem = qmem(f, 8, &sz);
+        c.reads = 0;
+        CHECK_RC(qinit(&q, &d, 0, mem, sz, 8), VIRTIO_OK);
+        CHECK_EQ(c.reads, f->ver == 2 ? 1 : 2);
+        c.reads = 0;
+        CHECK_RC(qinit(&q2, &d, 0, mem, sz, 8), VIRTIO_ENOQUEUE);
+        CHECK_EQ(c.reads, 1);
+        CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
+    }
+}
+
+
 static void t_queue_init(fx *f) {
     virtio_dev d;
     virtio_queue q;
@@ -3010,6 +3037,8 @@ static const tcase cases[] = {
     {"queue_init bad arguments -> EINVAL, nothing written", t_queue_init_args, RUN_BOTH},
     {"queue_init clamps to QueueNumMax 16 and 100", t_queue_clamp, RUN_BOTH},
     {"queue_init QueueNumMax 0 -> ENOQUEUE", t_queue_missing, RUN_BOTH},
+    {"queue_init after a reset reads no QueueReady (modern)", t_queue_init_fresh,
+     RUN_BOTH | RUN_MMIO_ONLY},
     {"queue_init queue already live -> ENOQUEUE", t_queue_twice, RUN_BOTH | RUN_SPLIT_ONLY},
     {"queue in memory at 16 TiB", t_queue_high_memory, RUN_BOTH | RUN_HIGH},
     {"queue add/kick/poll round trip", t_queue_basic, RUN_BOTH | RUN_EIDX},
