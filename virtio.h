@@ -562,7 +562,8 @@ VIRTIO_API int virtio_dev_usable(const virtio_dev *dev);
 /* The wait bound of this device in poll iterations (from the accessor's spin_limit). */
 VIRTIO_API uint32_t virtio_dev_spin_limit(const virtio_dev *dev);
 
-/* Sets DRIVER_OK (step 8): call after every queue is set up. */
+/* Sets DRIVER_OK (step 8): call after every queue is set up. It does not read the status back
+   (no register read): virtio_dev_check does, and every wait does now and then. */
 VIRTIO_API int virtio_dev_ready(virtio_dev *dev);
 
 /* Marks initialization failed: sets FAILED in the device and latches `error` (pass the error
@@ -1682,27 +1683,17 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
        "The descriptor ring is zero-initialized" (packed), which no wrap counter takes for a
        used descriptor. The indirect tables are written before each use. */
     VIRTIO_MEMSET(m, 0, packed ? 16u * (size_t)n + 8u : ind_off);
+    /* Every index, counter and pointer starts at 0 (NULL pointers are all-zero bits on every
+       target this library supports); then what is not. */
+    VIRTIO_MEMSET(q, 0, sizeof *q);
     q->dev = dev;
     q->shadow = (virtio_queue_shadow *)(void *)shadow;
-    q->notify = 0;
     q->index = (uint16_t)index;
     q->size = (uint16_t)n;
     q->num_free = (uint16_t)n;
-    q->free_head = 0;
-    q->avail_idx = 0;
-    q->avail_pub = 0;
-    q->last_used = 0;
     q->event_idx = (uint16_t)virtio_dev_has(dev, VIRTIO_F_EVENT_IDX);
     q->legacy = (uint16_t)legacy;
     q->flags = (uint16_t)p->flags;
-    q->error = 0;
-    q->avail_slot = q->pub_slot = q->used_slot = q->hid_flags = 0;
-    q->ind = 0;
-    q->ind_dma = 0;
-    q->ind_free = 0;
-    q->ind_n = 0;
-    for (i = 0; i < sizeof q->ind_owner / sizeof q->ind_owner[0]; i++)
-        q->ind_owner[i] = 0;
 #if VIRTIO_INDIRECT_TABLES
     if (virtio_dev_has(dev, VIRTIO_F_INDIRECT_DESC) && !(p->flags & VIRTIO_QUEUE_F_NO_INDIRECT)) {
         q->ind_n = (uint16_t)VIRTIO__IND_TABLES(n);
@@ -1720,8 +1711,6 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     }
     if (packed) {
         q->ring = (volatile virtio_virtq_packed_desc *)(void *)m;
-        q->desc = 0;
-        q->used_ring = 0;
         q->avail = (volatile uint16_t *)(void *)(m + 16u * (size_t)n);
         q->used = q->avail + 2;
         driver = base + 16u * (uint64_t)n;
@@ -1730,7 +1719,6 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
            Suppression": RING_EVENT_FLAGS_DISABLE in the driver area the device reads). */
         q->avail[1] = VIRTIO__R16(q, VIRTQ_RING_EVENT_FLAGS_DISABLE);
     } else {
-        q->ring = 0;
         q->desc = (volatile virtio_virtq_desc *)(void *)m;
         q->avail = (volatile uint16_t *)(void *)(m + 16u * (size_t)n);
         q->used = (volatile uint16_t *)(void *)(m + used_off);

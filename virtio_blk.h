@@ -417,7 +417,10 @@ VIRTIO_DEF size_t virtio_blk_mem_size(const virtio_blk_params *p, const virtio_t
 /* 0 if the object is initialized and healthy: the device's latched error first (it may be one
    that left no queue, e.g. after a failed wait), then the queue's (VIRTIO_ESTATE if none). */
 static int virtio_blk__usable(const virtio_blk *blk) {
-    int r = virtio_dev_usable(&blk->dev);
+    int r;
+    /* A live queue's answer covers its device too (one call in the common case). */
+    if (virtio_queue_usable(&blk->queue) == VIRTIO_OK) return VIRTIO_OK;
+    r = virtio_dev_usable(&blk->dev);
     return r ? r : virtio_queue_usable(&blk->queue);
 }
 
@@ -593,13 +596,8 @@ VIRTIO_DEF int virtio_blk_init(virtio_blk *blk, const virtio_transport *t,
        still write `mem`. */
     r = virtio_dev_init(&blk->dev, t, VIRTIO_ID_BLOCK);
     if (r != VIRTIO_OK && r != VIRTIO_EBUSY) return r;
-    virtio_zero(&blk->queue, sizeof blk->queue);
-    virtio_zero(&blk->info, sizeof blk->info);
-    blk->info_read = 0;
-    blk->reqs = 0;
-    blk->slots = 0;
-    blk->nreqs = blk->npending = blk->ndone = 0;
-    blk->max_sectors = blk->seg_bytes = 0;
+    /* Everything after the device object: queue, info, counters and pointers to 0. */
+    virtio_zero(&blk->queue, sizeof *blk - offsetof(virtio_blk, queue));
     if (r) return r;
     /* 3. The device is idle: the memory is ours. The queue zeroes its rings and sets up its
        shadow; the driver writes every header field the device reads before it posts a
@@ -864,10 +862,14 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
     int r;
     if (!blk || !id) return VIRTIO_EINVAL;
     r = virtio_blk__usable(blk);
-    if (r == VIRTIO_OK) r = virtio_blk__check(blk, type, sector, buf, len, &n);
     if (r) return r;
-    if ((type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) && n > blk->max_sectors)
-        return VIRTIO_EINVAL;
+    if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) { /* the common case, inlined */
+        r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
+        if (r == VIRTIO_OK && n > blk->max_sectors) r = VIRTIO_EINVAL;
+    } else {
+        r = virtio_blk__check(blk, type, sector, buf, len, &n);
+    }
+    if (r) return r;
 #ifndef VIRTIO_BLK_MINIMAL
     if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
         r = virtio_blk__more(blk); /* the limits */
