@@ -1951,6 +1951,9 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
 }
 #endif
 
+/* One pass per ring format: each segment is checked as its descriptor is written, and a caller
+   error returns before anything is made available (the free list, the indices and the ring
+   the device reads stay as they were). */
 VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                 unsigned n_in, void *cookie) {
     unsigned k, n = n_out + n_in;
@@ -1961,9 +1964,6 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
     if (n == 0 || n_out > q->size || n_in > q->size || n > q->size) return VIRTIO_EINVAL;
     VIRTIO__RETURN_IF_BROKEN(q);
     if (!q->dev->negotiated) return VIRTIO_ESTATE; /* the device was reset: the queue is gone */
-        /* One pass per format: each segment is checked as its descriptor is written, and a caller
-           error returns before anything is made available (the free list, the indices and the
-           ring the device reads stay as they were). */
 #if VIRTIO_INDIRECT_TABLES
     /* A long chain, or one the ring has no room for, takes one slot through a table. */
     if ((n >= VIRTIO_INDIRECT_MIN || n > q->num_free) && n > 1u && n <= VIRTIO_INDIRECT_SEGS &&
