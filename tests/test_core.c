@@ -678,6 +678,27 @@ static void t_dev_ready(fx *f) {
     CHECK_RC(virtio_dev_usable(&d), VIRTIO_OK);
 }
 
+/* DRIVER_OK is written, not read back (one register write over MMIO): a device that fails at
+   that moment is found by the next virtio_dev_check (every wait makes one now and then). */
+static void t_dev_ready_no_readback(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    sim_counter c;
+    virtio_regs cr = sim_counter_regs(&c, &f->regs);
+    CHECK_RC(virtio_mmio_transport(&f->t, &cr), VIRTIO_OK);
+    dev_up(f, &d);
+    queue_up(f, &d, &q, 0, 8);
+    CHECK_OK();
+    sim_set_needs_reset(&f->s);
+    c.reads = c.writes = 0;
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
+    CHECK_EQ(c.reads, 0);
+    CHECK_EQ(c.writes, 1);
+    CHECK(f->s.status & SIM_S_DRIVER_OK);
+    CHECK_RC(virtio_dev_check(&d), VIRTIO_ENEEDS_RESET);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_ENEEDS_RESET);
+}
+
 static void t_dev_fail(fx *f) {
     virtio_dev d;
     virtio_queue q;
@@ -2989,6 +3010,8 @@ static const tcase cases[] = {
     {"probe fills the transport, reads identity only, writes nothing", t_probe,
      RUN_BOTH | RUN_MMIO_ONLY},
     {"dev_init resets then sets ACKNOWLEDGE, DRIVER", t_dev_init, RUN_BOTH},
+    {"dev_ready writes DRIVER_OK, reads nothing; dev_check finds a failure", t_dev_ready_no_readback,
+     RUN_BOTH | RUN_MMIO_ONLY},
     {"dev_attach copies the transport, no register access", t_dev_attach, RUN_BOTH},
     {"dev_read_offer reads the offer, accepts nothing", t_dev_read_offer, RUN_BOTH},
     {"virtio_zero", t_zero, RUN_ONCE},
