@@ -250,6 +250,8 @@ typedef struct virtio_blk {
     uint32_t done_first;    /* finished slots, oldest first (ndone of them) */
     uint32_t done_last;
     uint32_t info_read;   /* the fields only virtio_blk_get_info shows have been read */
+    uint32_t unkicked;    /* submitted since the last kick of poll or kick (a hint: a stale 1
+                             costs one kick that finds nothing new) */
     uint32_t max_sectors; /* largest single request, in sectors */
     uint32_t seg_bytes;   /* bytes per data segment (whole logical blocks) */
 } virtio_blk;
@@ -878,7 +880,7 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
     }
 #endif
     r = virtio_blk__queue(blk, type, sector, buf, len, 0, &slot);
-    if (r == VIRTIO_OK) *id = (unsigned)slot;
+    if (r == VIRTIO_OK) *id = (unsigned)slot, blk->unkicked = 1;
     return r;
 }
 
@@ -886,7 +888,9 @@ VIRTIO_DEF int virtio_blk_kick(virtio_blk *blk) {
     int r;
     if (!blk) return VIRTIO_EINVAL;
     r = virtio_blk__usable(blk);
-    return r ? r : virtio_queue_kick(&blk->queue);
+    if (r == VIRTIO_OK) r = virtio_queue_kick(&blk->queue);
+    if (r == VIRTIO_OK) blk->unkicked = 0;
+    return r;
 }
 
 VIRTIO_DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
@@ -895,8 +899,12 @@ VIRTIO_DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
     if (!blk) return VIRTIO_EINVAL;
     r = virtio_blk__usable(blk);
     /* Publish what was submitted since the last kick: one notification for the whole batch,
-       and no register access at all when there is nothing new. */
-    if (r == VIRTIO_OK) r = virtio_queue_kick(&blk->queue);
+       and not even a call when there is nothing new. Only submit leaves requests unpublished
+       (blocking calls and wait publish before they wait), and it sets unkicked. */
+    if (r == VIRTIO_OK && blk->unkicked) {
+        r = virtio_queue_kick(&blk->queue);
+        if (r == VIRTIO_OK) blk->unkicked = 0;
+    }
     if (r) return r;
     if (blk->ndone == 0) {
         /* Nothing kept from earlier: the request the queue hands back (its cookie is its slot)
