@@ -802,7 +802,7 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
 }
 
 /* The device's verdict on a finished request, from the status byte it wrote. */
-static int virtio_blk__verdict(virtio_blk *blk, const virtio_blk_req *rq) {
+static VIRTIO_BLK__IN_LINE int virtio_blk__verdict(virtio_blk *blk, const virtio_blk_req *rq) {
     uint8_t st = *(const volatile uint8_t *)&rq->status;
     switch (st) {
     case VIRTIO_BLK_S_OK: return VIRTIO_OK;
@@ -828,7 +828,7 @@ static uint32_t virtio_blk__complete(virtio_blk *blk, void *cookie) {
 }
 
 /* Puts slot i back on the free list. */
-static void virtio_blk__free(virtio_blk *blk, uint32_t i) {
+static VIRTIO_BLK__IN_LINE void virtio_blk__free(virtio_blk *blk, uint32_t i) {
     blk->slots[i].state = VIRTIO_BLK__FREE;
     blk->slots[i].next = (uint16_t)blk->free_slot;
     blk->free_slot = i;
