@@ -418,7 +418,7 @@ VIRTIO_DEF size_t virtio_blk_mem_size(const virtio_blk_params *p, const virtio_t
 
 /* 0 if the object is initialized and healthy: the device's latched error first (it may be one
    that left no queue, e.g. after a failed wait), then the queue's (VIRTIO_ESTATE if none). */
-static int virtio_blk__usable(const virtio_blk *blk) {
+static VIRTIO_BLK__IN_LINE int virtio_blk__usable(const virtio_blk *blk) {
     int r;
     /* A live queue's answer covers its device too (one call in the common case). */
     if (virtio_queue_usable(&blk->queue) == VIRTIO_OK) return VIRTIO_OK;
