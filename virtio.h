@@ -446,6 +446,8 @@ struct virtio_transport {
                          one block with the used ring page-aligned, a 32-bit page number) */
     uint32_t version; /* transport's own version (virtio-mmio: 1 or 2) */
     uint32_t sel;     /* transport-private: cached queue selector (~0: unknown) */
+    uint32_t fresh;   /* transport-private: queues from this index up are known not ready
+                         (a reset clears QueueReady; ~0: none known) */
     void *priv;       /* for a transport of your own */
     uint32_t swap;    /* virtio-mmio, private: the registers are in the CPU's order, not
                          little-endian (QEMU's legacy devices on a big-endian CPU) */
@@ -560,7 +562,8 @@ VIRTIO_API int virtio_dev_usable(const virtio_dev *dev);
 /* The wait bound of this device in poll iterations (from the accessor's spin_limit). */
 VIRTIO_API uint32_t virtio_dev_spin_limit(const virtio_dev *dev);
 
-/* Sets DRIVER_OK (step 8): call after every queue is set up. */
+/* Sets DRIVER_OK (step 8): call after every queue is set up. It does not read the status back
+   (no register read): virtio_dev_check does, and every wait does now and then. */
 VIRTIO_API int virtio_dev_ready(virtio_dev *dev);
 
 /* Marks initialization failed: sets FAILED in the device and latches `error` (pass the error
@@ -1077,7 +1080,10 @@ static uint32_t virtio__mmio_get_status(virtio_transport *t) {
     return virtio__rd(t, VIRTIO_MMIO_STATUS) & 0xffu;
 }
 static void virtio__mmio_set_status(virtio_transport *t, uint32_t status) {
-    if (status == 0) t->sel = 0xffffffffu; /* a reset may clear QueueSel */
+    /* A reset may clear QueueSel, and clears QueueReady of every queue: "Upon reset, the
+       device MUST clear ... ready bits in the QueueReady register for all queues" (MMIO
+       "Device Requirements"). The core goes on only once the reset is complete. */
+    if (status == 0) t->sel = 0xffffffffu, t->fresh = 0;
     virtio__wr(t, VIRTIO_MMIO_STATUS, status);
 }
 static uint32_t virtio__mmio_get_features(virtio_transport *t, uint32_t word) {
@@ -1130,7 +1136,9 @@ static void virtio__mmio_select(virtio_transport *t, uint32_t index) {
    available." (MMIO "Virtqueue Configuration"; legacy: QueuePFN instead of QueueReady) */
 static uint32_t virtio__mmio_queue_max(virtio_transport *t, uint32_t index) {
     virtio__mmio_select(t, index);
-    if (virtio__rd(t, VIRTIO__MMIO_LEGACY(t) ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
+    /* Not read where the reset cleared it and no enable since set it (modern only). */
+    if ((VIRTIO__MMIO_LEGACY(t) || index < t->fresh) &&
+        virtio__rd(t, VIRTIO__MMIO_LEGACY(t) ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
         return 0;
     return virtio__rd(t, VIRTIO_MMIO_QUEUE_SIZE_MAX);
 }
@@ -1138,6 +1146,7 @@ static int virtio__mmio_queue_enable(virtio_transport *t, uint32_t index, uint32
                                      uint64_t desc, uint64_t driver, uint64_t device,
                                      uint32_t *notify) {
     virtio__mmio_select(t, index);
+    if (index >= t->fresh) t->fresh = index + 1u; /* index 0xffff at most */
     virtio__wr(t, VIRTIO_MMIO_QUEUE_SIZE, size);
     *notify = index; /* QueueNotify takes the queue index */
 #ifndef VIRTIO_NO_LEGACY
@@ -1224,7 +1233,7 @@ VIRTIO_DEF int virtio_mmio_transport(virtio_transport *t, const virtio_regs *reg
     t->vendor_id = virtio__mmio_probe_rd(regs->read32, regs->user, swap, VIRTIO_MMIO_VENDOR_ID);
     t->legacy = version == 1;
     t->version = version;
-    t->sel = 0xffffffffu;
+    t->sel = t->fresh = 0xffffffffu;
     t->priv = 0;
     t->swap = (uint32_t)swap;
     return VIRTIO_OK;
@@ -1438,9 +1447,11 @@ VIRTIO_DEF int virtio_dev_ready(virtio_dev *dev) {
     if (r) return r;
     if (!dev->t.legacy) need |= VIRTIO_STATUS_FEATURES_OK;
     if (dev->status != need || !dev->negotiated) return VIRTIO_ESTATE;
-    /* 8. DRIVER_OK: "At this point the device is live". Queues are set up by now. */
+    /* 8. DRIVER_OK: "At this point the device is live". Queues are set up by now. The status
+       is not read back (the spec asks for no check here, unlike FEATURES_OK): a device that
+       fails now shows at the next virtio_dev_check, as in every wait. */
     virtio__set_status(dev, dev->status | VIRTIO_STATUS_DRIVER_OK);
-    return virtio_dev_check(dev);
+    return VIRTIO_OK;
 }
 
 VIRTIO_DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
@@ -1672,27 +1683,17 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
        "The descriptor ring is zero-initialized" (packed), which no wrap counter takes for a
        used descriptor. The indirect tables are written before each use. */
     VIRTIO_MEMSET(m, 0, packed ? 16u * (size_t)n + 8u : ind_off);
+    /* Every index, counter and pointer starts at 0 (NULL pointers are all-zero bits on every
+       target this library supports); then what is not. */
+    VIRTIO_MEMSET(q, 0, sizeof *q);
     q->dev = dev;
     q->shadow = (virtio_queue_shadow *)(void *)shadow;
-    q->notify = 0;
     q->index = (uint16_t)index;
     q->size = (uint16_t)n;
     q->num_free = (uint16_t)n;
-    q->free_head = 0;
-    q->avail_idx = 0;
-    q->avail_pub = 0;
-    q->last_used = 0;
     q->event_idx = (uint16_t)virtio_dev_has(dev, VIRTIO_F_EVENT_IDX);
     q->legacy = (uint16_t)legacy;
     q->flags = (uint16_t)p->flags;
-    q->error = 0;
-    q->avail_slot = q->pub_slot = q->used_slot = q->hid_flags = 0;
-    q->ind = 0;
-    q->ind_dma = 0;
-    q->ind_free = 0;
-    q->ind_n = 0;
-    for (i = 0; i < sizeof q->ind_owner / sizeof q->ind_owner[0]; i++)
-        q->ind_owner[i] = 0;
 #if VIRTIO_INDIRECT_TABLES
     if (virtio_dev_has(dev, VIRTIO_F_INDIRECT_DESC) && !(p->flags & VIRTIO_QUEUE_F_NO_INDIRECT)) {
         q->ind_n = (uint16_t)VIRTIO__IND_TABLES(n);
@@ -1710,8 +1711,6 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     }
     if (packed) {
         q->ring = (volatile virtio_virtq_packed_desc *)(void *)m;
-        q->desc = 0;
-        q->used_ring = 0;
         q->avail = (volatile uint16_t *)(void *)(m + 16u * (size_t)n);
         q->used = q->avail + 2;
         driver = base + 16u * (uint64_t)n;
@@ -1720,7 +1719,6 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
            Suppression": RING_EVENT_FLAGS_DISABLE in the driver area the device reads). */
         q->avail[1] = VIRTIO__R16(q, VIRTQ_RING_EVENT_FLAGS_DISABLE);
     } else {
-        q->ring = 0;
         q->desc = (volatile virtio_virtq_desc *)(void *)m;
         q->avail = (volatile uint16_t *)(void *)(m + 16u * (size_t)n);
         q->used = (volatile uint16_t *)(void *)(m + used_off);
@@ -1750,6 +1748,26 @@ VIRTIO_DEF int virtio_queue_usable(const virtio_queue *q) {
     return q->dev->error;
 }
 
+/* A segment the caller may not post, checked as its descriptor is written. */
+#define VIRTIO__SEG_BAD(s) (!(s)->addr || (s)->len == 0)
+
+/* With a DMA hook (virtio_regs.dma), the device's addresses of a chain just written with CPU
+   addresses, before any of it is made available. Apart from the adds, so that they call
+   nothing without one. The chain starts at descriptor i of `tab` (split and packed
+   descriptors both start with the 64-bit address) and goes on at (i + 1) & mask, or, with
+   mask 0, along the shadow's links (a split ring). */
+VIRTIO__OUT_OF_LINE static int virtio__dma_fix(virtio_queue *q, volatile virtio_virtq_desc *tab,
+                                               uint16_t i, uint16_t mask, const virtio_seg *segs,
+                                               unsigned n) {
+    const virtio_regs *r = &q->dev->t.regs;
+    unsigned k;
+    for (k = 0; k < n; k++) {
+        tab[i].addr = VIRTIO__R64(q, r->dma(r->user, segs[k].addr));
+        i = mask ? (uint16_t)((i + 1u) & mask) : q->shadow[i].next;
+    }
+    return VIRTIO_OK;
+}
+
 /* ---- Packed ring, driver side: virtio 1.4 "Packed Virtqueues" ---- */
 #ifndef VIRTIO_NO_PACKED
 /* AVAIL and USED of an available descriptor at slot counter `slot`: AVAIL equal to the driver's
@@ -1774,21 +1792,23 @@ static void virtio__pk_head(virtio_queue *q, uint16_t head, uint16_t count) {
 }
 
 VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg *segs,
-                                              unsigned n_out, unsigned n, uint32_t wlen,
-                                              void *cookie) {
-    uint16_t id, pos, wrap, head = 0;
+                                              unsigned n_out, unsigned n, void *cookie) {
+    uint16_t id = q->free_head, pos, wrap, head = 0;
     unsigned k;
+    uint64_t wlen = 0;
     if (n > q->num_free) return VIRTIO_ENOSPC;
-    id = q->free_head;
-    q->free_head = q->shadow[id].next;
     pos = (uint16_t)(q->avail_slot & (q->size - 1u));
     wrap = virtio__pk_wrap(q, q->avail_slot);
     for (k = 0; k < n; k++) {
         volatile virtio_virtq_packed_desc *d = &q->ring[pos];
         uint16_t f = wrap;
-        if (k >= n_out) f = (uint16_t)(f | VIRTQ_DESC_F_WRITE);
+        if (VIRTIO__SEG_BAD(&segs[k])) goto undo;
+        if (k >= n_out) {
+            f = (uint16_t)(f | VIRTQ_DESC_F_WRITE);
+            wlen += segs[k].len;
+        }
         if (k + 1 < n) f = (uint16_t)(f | VIRTQ_DESC_F_NEXT);
-        d->addr = VIRTIO__R64(q, virtio__dma(q->dev, segs[k].addr));
+        d->addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[k].addr);
         d->len = VIRTIO__R32(q, segs[k].len);
         d->id = VIRTIO__R16(q, id); /* "Buffer ID is included in the last descriptor": in all */
         if (k == 0)
@@ -1800,11 +1820,27 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg 
             wrap ^= (uint16_t)(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
         }
     }
-    q->shadow[id].cookie = cookie;
-    q->shadow[id].wlen = wlen;
-    q->shadow[id].count = (uint16_t)n;
-    virtio__pk_head(q, head, (uint16_t)n);
-    return VIRTIO_OK;
+    if (wlen <= 0xffffffffu) {
+        if (q->dev->t.regs.dma)
+            virtio__dma_fix(q, (volatile virtio_virtq_desc *)(volatile void *)q->ring,
+                            (uint16_t)(q->avail_slot & (q->size - 1u)), (uint16_t)(q->size - 1u),
+                            segs, n);
+        q->free_head = q->shadow[id].next;
+        q->shadow[id].cookie = cookie;
+        q->shadow[id].wlen = (uint32_t)wlen;
+        q->shadow[id].count = (uint16_t)n;
+        virtio__pk_head(q, head, (uint16_t)n);
+        return VIRTIO_OK;
+    }
+undo:
+    /* A caller error: the head's flags were never written, so the device saw nothing; clear
+       the flags written after it, or a later chain's head landing there would find them
+       available before its own are written. Flags 0 are available on neither lap. */
+    while (k-- > 1u) {
+        pos = (uint16_t)((pos - 1u) & (q->size - 1u));
+        q->ring[pos].flags = 0;
+    }
+    return VIRTIO_EINVAL;
 }
 
 VIRTIO__OUT_OF_LINE static int virtio__pk_kick(virtio_queue *q) {
@@ -1849,19 +1885,24 @@ static VIRTIO__IN_LINE void virtio__ind_put(virtio_queue *q, uint16_t id) {
 /* The chain in a table of its own and one descriptor (INDIRECT) in the ring: "Indirect
    Descriptors" of either format. */
 VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg *segs,
-                                               unsigned n_out, unsigned n, uint32_t wlen,
-                                               void *cookie) {
+                                               unsigned n_out, unsigned n, void *cookie) {
     unsigned k, t = 0;
     uint16_t id;
-    uint64_t addr;
+    uint64_t addr, wlen = 0;
     volatile virtio_virtq_desc *tab;
     if (q->num_free == 0) return VIRTIO_ENOSPC;
     while (!((q->ind_free >> t) & 1u))
         t++;
     tab = q->ind + (size_t)t * VIRTIO_INDIRECT_SEGS;
+    /* The table stays free until the end: a caller error leaves nothing the device can see. */
     for (k = 0; k < n; k++) {
-        uint16_t f = (uint16_t)(k >= n_out ? VIRTQ_DESC_F_WRITE : 0u);
-        tab[k].addr = VIRTIO__R64(q, virtio__dma(q->dev, segs[k].addr));
+        uint16_t f = 0;
+        if (VIRTIO__SEG_BAD(&segs[k])) return VIRTIO_EINVAL;
+        if (k >= n_out) {
+            f = VIRTQ_DESC_F_WRITE;
+            wlen += segs[k].len;
+        }
+        tab[k].addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[k].addr);
         tab[k].len = VIRTIO__R32(q, segs[k].len);
 #ifndef VIRTIO_NO_PACKED
         if (q->ring) {
@@ -1877,6 +1918,8 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
         tab[k].flags = VIRTIO__R16(q, f);
         tab[k].next = VIRTIO__R16(q, k + 1 < n ? k + 1u : 0u);
     }
+    if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
+    if (q->dev->t.regs.dma) virtio__dma_fix(q, tab, 0, 0xffffu, segs, n);
     q->ind_free &= ~(1u << t);
     addr = q->ind_dma + (uint64_t)t * (VIRTIO_INDIRECT_SEGS * 16u);
     id = q->free_head;
@@ -1884,7 +1927,7 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
     q->ind_owner[t] = id;
     q->shadow[id].next = (uint16_t)t;
     q->shadow[id].cookie = cookie;
-    q->shadow[id].wlen = wlen;
+    q->shadow[id].wlen = (uint32_t)wlen;
     q->shadow[id].count = 1;
 #ifndef VIRTIO_NO_PACKED
     if (q->ring) {
@@ -1908,66 +1951,63 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
 }
 #endif
 
-/* The split ring's add, apart from the checks and the choice of path in virtio_queue_add, so
-   that its registers are allocated for it alone. */
-VIRTIO__OUT_OF_LINE static int virtio__split_add(virtio_queue *q, const virtio_seg *segs,
-                                                 unsigned n_out, unsigned n, uint32_t wlen,
-                                                 void *cookie) {
-    unsigned k;
-    uint16_t head, i;
-    if (n > q->num_free) return VIRTIO_ENOSPC;
-
-    /* Fill the descriptors from the free list. Links come from the shadow, never from the
-       table the device can see. */
-    head = i = q->free_head;
-    for (k = 0; k < n; k++) {
-        volatile virtio_virtq_desc *d = &q->desc[i];
-        uint16_t flags = (uint16_t)(k >= n_out ? VIRTQ_DESC_F_WRITE : 0u);
-        if (k + 1 < n) flags = (uint16_t)(flags | VIRTQ_DESC_F_NEXT);
-        d->addr = VIRTIO__R64(q, virtio__dma(q->dev, segs[k].addr));
-        d->len = VIRTIO__R32(q, segs[k].len);
-        d->flags = VIRTIO__R16(q, flags);
-        d->next = VIRTIO__R16(q, k + 1 < n ? q->shadow[i].next : 0u);
-        i = q->shadow[i].next;
-    }
-    q->free_head = i;
-    q->num_free = (uint16_t)(q->num_free - n);
-    q->shadow[head].cookie = cookie;
-    q->shadow[head].wlen = wlen;
-    q->shadow[head].count = (uint16_t)n;
-
-    /* "The driver places the index of the head of the descriptor chain into the next ring
-       entry of the available ring." It becomes visible with avail.idx in virtio_queue_kick. */
-    q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, head);
-    q->avail_idx++;
-    return VIRTIO_OK;
-}
-
+/* One pass per ring format: each segment is checked as its descriptor is written, and a caller
+   error returns before anything is made available (the free list, the indices and the ring
+   the device reads stay as they were). */
 VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                 unsigned n_in, void *cookie) {
-    unsigned k, n;
+    unsigned k, n = n_out + n_in;
+    uint16_t head, i;
     uint64_t wlen = 0;
     if (!q || !segs || !cookie) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
-    n = n_out + n_in;
     if (n == 0 || n_out > q->size || n_in > q->size || n > q->size) return VIRTIO_EINVAL;
-    for (k = 0; k < n; k++) {
-        if (!segs[k].addr || segs[k].len == 0) return VIRTIO_EINVAL;
-        if (k >= n_out) wlen += segs[k].len;
-    }
-    if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
     VIRTIO__RETURN_IF_BROKEN(q);
     if (!q->dev->negotiated) return VIRTIO_ESTATE; /* the device was reset: the queue is gone */
 #if VIRTIO_INDIRECT_TABLES
     /* A long chain, or one the ring has no room for, takes one slot through a table. */
     if ((n >= VIRTIO_INDIRECT_MIN || n > q->num_free) && n > 1u && n <= VIRTIO_INDIRECT_SEGS &&
         q->ind_free)
-        return virtio__ind_add(q, segs, n_out, n, (uint32_t)wlen, cookie);
+        return virtio__ind_add(q, segs, n_out, n, cookie);
 #endif
 #ifndef VIRTIO_NO_PACKED
-    if (q->ring) return virtio__pk_add(q, segs, n_out, n, (uint32_t)wlen, cookie);
+    if (q->ring) return virtio__pk_add(q, segs, n_out, n, cookie);
 #endif
-    return virtio__split_add(q, segs, n_out, n, (uint32_t)wlen, cookie);
+    if (n > q->num_free) return VIRTIO_ENOSPC;
+    /* Fill the descriptors from the free list. Links come from the shadow, never from the
+       table the device can see; free descriptors are the driver's to write. */
+    head = i = q->free_head;
+    for (k = 0;; k++) {
+        volatile virtio_virtq_desc *d = &q->desc[i];
+        uint16_t flags = 0, next = q->shadow[i].next;
+        if (VIRTIO__SEG_BAD(&segs[k])) return VIRTIO_EINVAL;
+        if (k >= n_out) {
+            flags = VIRTQ_DESC_F_WRITE;
+            wlen += segs[k].len;
+        }
+        d->addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[k].addr);
+        d->len = VIRTIO__R32(q, segs[k].len);
+        if (k + 1 == n) {
+            d->flags = VIRTIO__R16(q, flags);
+            d->next = 0;
+            break;
+        }
+        d->flags = VIRTIO__R16(q, flags | VIRTQ_DESC_F_NEXT);
+        d->next = VIRTIO__R16(q, next);
+        i = next;
+    }
+    if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
+    q->free_head = q->shadow[i].next;
+    q->num_free = (uint16_t)(q->num_free - n);
+    q->shadow[head].cookie = cookie;
+    q->shadow[head].wlen = (uint32_t)wlen;
+    q->shadow[head].count = (uint16_t)n;
+    /* "The driver places the index of the head of the descriptor chain into the next ring
+       entry of the available ring." It becomes visible with avail.idx in virtio_queue_kick,
+       so the addresses may still change: last, as a tail call. */
+    q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, head);
+    q->avail_idx++;
+    return q->dev->t.regs.dma ? virtio__dma_fix(q, q->desc, head, 0, segs, n) : VIRTIO_OK;
 }
 
 VIRTIO_DEF int virtio_queue_kick(virtio_queue *q) {
@@ -2067,12 +2107,11 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
 }
 #endif
 
-VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) {
+/* virtio_queue_poll once the queue is known to be set up (q and q->dev). */
+static int virtio__poll(virtio_queue *q, void **cookie, uint32_t *len) {
     uint16_t used_idx, id16, last, i, k;
     uint32_t id, ulen;
     virtio_queue_shadow *h;
-    if (!q) return VIRTIO_EINVAL;
-    if (!q->dev) return VIRTIO_ESTATE;
     VIRTIO__RETURN_IF_BROKEN(q);
 #ifndef VIRTIO_NO_PACKED
     if (q->ring) return virtio__pk_poll(q, cookie, len);
@@ -2119,13 +2158,19 @@ VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) 
     return VIRTIO_OK;
 }
 
+VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) {
+    if (!q) return VIRTIO_EINVAL;
+    if (!q->dev) return VIRTIO_ESTATE;
+    return virtio__poll(q, cookie, len);
+}
+
 VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) {
     uint32_t i;
     int r;
     if (!q) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
     for (i = 0;; i++) {
-        r = virtio_queue_poll(q, cookie, len);
+        r = virtio__poll(q, cookie, len);
         if (r != VIRTIO_EAGAIN) return r;
         /* Nothing the device was shown is outstanding: waiting could only time out. */
         if (q->avail_pub == q->last_used) return VIRTIO_EAGAIN;
@@ -2318,6 +2363,7 @@ VIRTIO_DEF const char *virtio_result_str(int result) {
 }
 
 #undef VIRTIO__RETURN_IF_BROKEN
+#undef VIRTIO__SEG_BAD
 #undef VIRTIO__OUT_OF_LINE
 #undef VIRTIO__IN_LINE
 #undef VIRTIO__R16

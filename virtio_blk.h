@@ -88,12 +88,14 @@ CONFIGURATION (define before including the implementation)
    VIRTIO_BLK_MINIMAL   read, write and flush only: discard, write-zeroes, get_id and
                         set_writeback return VIRTIO_ENOTSUP (so do submits of those types) and
                         their features are not negotiated; virtio_blk_get_info shows capacity,
-                        block size, segment limits and read_only only. For bootloaders, with
+                        block size, segment limits (seg_max only where size_max is offered)
+                        and read_only only. For bootloaders, with
                         virtio.h's VIRTIO_NO_LEGACY and VIRTIO_NO_STRINGS.
    VIRTIO_BLK_MAX_SEGS  most data segments one request may use (default 32).
-   Init reads only the configuration every request needs (capacity, size_max, seg_max,
-   blk_size); the rest is read once, at the first call that needs it (virtio_blk_get_info, a
-   discard or write-zeroes, virtio_blk_set_writeback).
+   Init reads only the configuration every request needs (capacity, blk_size, size_max, and
+   seg_max where size_max is offered: without it every request has one data segment); the
+   rest is read once, at the first call that needs it (virtio_blk_get_info, a discard or
+   write-zeroes, virtio_blk_set_writeback).
 
 CONCURRENCY
    One caller per virtio_blk at a time; no globals, so separate disks need no locking. Blocking
@@ -248,6 +250,8 @@ typedef struct virtio_blk {
     uint32_t done_first;    /* finished slots, oldest first (ndone of them) */
     uint32_t done_last;
     uint32_t info_read;   /* the fields only virtio_blk_get_info shows have been read */
+    uint32_t unkicked;    /* submitted since the last kick of poll or kick (a hint: a stale 1
+                             costs one kick that finds nothing new) */
     uint32_t max_sectors; /* largest single request, in sectors */
     uint32_t seg_bytes;   /* bytes per data segment (whole logical blocks) */
 } virtio_blk;
@@ -344,6 +348,19 @@ VIRTIO_API uint32_t virtio_blk_pending(const virtio_blk *blk);
 #else
 #define VIRTIO_BLK__BIG_ENDIAN 0
 #endif
+/* Header fields in the device's order: on a little-endian CPU both orders are the CPU's. */
+#if VIRTIO_BLK__BIG_ENDIAN
+#define VIRTIO_BLK__O32(dev, v) virtio_dev_order32(dev, v)
+#define VIRTIO_BLK__O64(dev, v) virtio_dev_order64(dev, v)
+#else
+#define VIRTIO_BLK__O32(dev, v) ((void)(dev), (uint32_t)(v))
+#define VIRTIO_BLK__O64(dev, v) ((void)(dev), (uint64_t)(v))
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define VIRTIO_BLK__IN_LINE __inline__ __attribute__((always_inline))
+#else
+#define VIRTIO_BLK__IN_LINE
+#endif
 
 /* What this driver implements. The core adds the ring features (VERSION_1, EVENT_IDX). */
 #ifdef VIRTIO_BLK_MINIMAL
@@ -401,8 +418,11 @@ VIRTIO_DEF size_t virtio_blk_mem_size(const virtio_blk_params *p, const virtio_t
 
 /* 0 if the object is initialized and healthy: the device's latched error first (it may be one
    that left no queue, e.g. after a failed wait), then the queue's (VIRTIO_ESTATE if none). */
-static int virtio_blk__usable(const virtio_blk *blk) {
-    int r = virtio_dev_usable(&blk->dev);
+static VIRTIO_BLK__IN_LINE int virtio_blk__usable(const virtio_blk *blk) {
+    int r;
+    /* A live queue's answer covers its device too (one call in the common case). */
+    if (virtio_queue_usable(&blk->queue) == VIRTIO_OK) return VIRTIO_OK;
+    r = virtio_dev_usable(&blk->dev);
     return r ? r : virtio_queue_usable(&blk->queue);
 }
 
@@ -416,10 +436,13 @@ static int virtio_blk__read_config(virtio_dev *dev, void *ctx) {
     /* A legacy field is in guest order: on a big-endian CPU its high half comes first. */
     in->capacity = (VIRTIO_BLK__BIG_ENDIAN && virtio_dev_legacy(dev)) ? (uint64_t)lo << 32 | hi
                                                                       : (uint64_t)hi << 32 | lo;
-    if (virtio_dev_has(dev, VIRTIO_BLK_F_SIZE_MAX))
+    /* seg_max matters only where size_max splits a request into segments: without it every
+       request the driver builds has one data segment (virtio_blk__limits), so it is not read. */
+    if (virtio_dev_has(dev, VIRTIO_BLK_F_SIZE_MAX)) {
         in->size_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SIZE_MAX);
-    if (virtio_dev_has(dev, VIRTIO_BLK_F_SEG_MAX))
-        in->seg_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
+        if (virtio_dev_has(dev, VIRTIO_BLK_F_SEG_MAX))
+            in->seg_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
+    }
     in->blk_size = virtio_dev_has(dev, VIRTIO_BLK_F_BLK_SIZE)
                        ? virtio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE)
                        : VIRTIO_BLK_SECTOR_SIZE;
@@ -446,6 +469,7 @@ static const virtio_blk__field virtio_blk__more_fields[] = {
     VIRTIO_BLK__FIELD(WRITE_ZEROES, MAX_WRITE_ZEROES_SECTORS, 4, max_write_zeroes_sectors),
     VIRTIO_BLK__FIELD(WRITE_ZEROES, WRITE_ZEROES_MAY_UNMAP, 1, write_zeroes_may_unmap),
 #ifndef VIRTIO_BLK_NO_INFO
+    VIRTIO_BLK__FIELD(SEG_MAX, SEG_MAX, 4, seg_max), /* init reads it only with SIZE_MAX */
     VIRTIO_BLK__FIELD(DISCARD, MAX_DISCARD_SEG, 4, max_discard_seg),
     VIRTIO_BLK__FIELD(DISCARD, DISCARD_SECTOR_ALIGNMENT, 4, discard_sector_alignment),
     VIRTIO_BLK__FIELD(WRITE_ZEROES, MAX_WRITE_ZEROES_SEG, 4, max_write_zeroes_seg),
@@ -574,13 +598,8 @@ VIRTIO_DEF int virtio_blk_init(virtio_blk *blk, const virtio_transport *t,
        still write `mem`. */
     r = virtio_dev_init(&blk->dev, t, VIRTIO_ID_BLOCK);
     if (r != VIRTIO_OK && r != VIRTIO_EBUSY) return r;
-    virtio_zero(&blk->queue, sizeof blk->queue);
-    virtio_zero(&blk->info, sizeof blk->info);
-    blk->info_read = 0;
-    blk->reqs = 0;
-    blk->slots = 0;
-    blk->nreqs = blk->npending = blk->ndone = 0;
-    blk->max_sectors = blk->seg_bytes = 0;
+    /* Everything after the device object: queue, info, counters and pointers to 0. */
+    virtio_zero(&blk->queue, sizeof *blk - offsetof(virtio_blk, queue));
     if (r) return r;
     /* 3. The device is idle: the memory is ours. The queue zeroes its rings and sets up its
        shadow; the driver writes every header field the device reads before it posts a
@@ -643,16 +662,34 @@ VIRTIO_DEF uint32_t virtio_blk_pending(const virtio_blk *blk) { return blk ? blk
 /* ---- Requests: "Block Device / Device Operation" -------------------------------------------- */
 /* Checks a request against the device before anything is sent. For DISCARD and WRITE_ZEROES
    `len` is a sector count; for IN and OUT a byte length. */
+/* The range [sector, sector + n): on the disk and whole logical blocks. */
+static VIRTIO_BLK__IN_LINE int virtio_blk__check_range(const virtio_blk *blk, uint64_t sector,
+                                                       uint64_t n) {
+    uint64_t cap = blk->info.capacity;
+    if (sector > cap || n > cap - sector) return VIRTIO_ERANGE;
+    /* Devices (QEMU among them) fail requests that are not whole logical blocks with IOERR;
+       refuse them here instead, with nothing sent. */
+    if (((sector | n) & (blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) != 0)
+        return VIRTIO_EINVAL;
+    return VIRTIO_OK;
+}
+
+/* A read or write: the buffer, its length in whole sectors, then the range. */
+static VIRTIO_BLK__IN_LINE int virtio_blk__check_rw(const virtio_blk *blk, uint32_t type,
+                                                    uint64_t sector, const void *buf, uint64_t len,
+                                                    uint64_t *sectors) {
+    if (!buf || len == 0 || len % VIRTIO_BLK_SECTOR_SIZE) return VIRTIO_EINVAL;
+    if (type == VIRTIO_BLK_T_OUT && blk->info.read_only) return VIRTIO_EROFS;
+    *sectors = len / VIRTIO_BLK_SECTOR_SIZE;
+    return virtio_blk__check_range(blk, sector, *sectors);
+}
+
 static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sector, const void *buf,
                              uint64_t len, uint64_t *sectors) {
-    uint64_t n = 0, cap = blk->info.capacity;
+    uint64_t n = 0;
     switch (type) {
     case VIRTIO_BLK_T_IN:
-    case VIRTIO_BLK_T_OUT:
-        if (!buf || len == 0 || len % VIRTIO_BLK_SECTOR_SIZE) return VIRTIO_EINVAL;
-        n = len / VIRTIO_BLK_SECTOR_SIZE;
-        if (type == VIRTIO_BLK_T_OUT && blk->info.read_only) return VIRTIO_EROFS;
-        break;
+    case VIRTIO_BLK_T_OUT: return virtio_blk__check_rw(blk, type, sector, buf, len, sectors);
     case VIRTIO_BLK_T_FLUSH:
         return virtio_dev_has(&blk->dev, VIRTIO_BLK_F_FLUSH) ? VIRTIO_OK : VIRTIO_ENOTSUP;
 #ifdef VIRTIO_BLK_MINIMAL
@@ -672,13 +709,8 @@ static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sect
         break;
     default: return VIRTIO_EINVAL;
     }
-    if (sector > cap || n > cap - sector) return VIRTIO_ERANGE;
-    /* Devices (QEMU among them) fail requests that are not whole logical blocks with IOERR;
-       refuse them here instead, with nothing sent. */
-    if (((sector | n) & (blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) != 0)
-        return VIRTIO_EINVAL;
     *sectors = n;
-    return VIRTIO_OK;
+    return virtio_blk__check_range(blk, sector, n);
 }
 
 #ifndef VIRTIO_BLK_MINIMAL
@@ -721,10 +753,10 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
     if (i >= blk->nreqs) return VIRTIO_ENOSPC;
     rq = &blk->reqs[i];
     /* struct virtio_blk_req: the header the device reads, then data, then the status byte. */
-    rq->type = virtio_dev_order32(dev, type);
+    rq->type = VIRTIO_BLK__O32(dev, type);
     rq->reserved = 0;
     rq->sector =
-        virtio_dev_order64(dev, (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) ? sector : 0);
+        VIRTIO_BLK__O64(dev, (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) ? sector : 0);
     rq->status = VIRTIO_BLK__STATUS_UNSET;
     (void)flags; /* DISCARD and WRITE_ZEROES only */
     segs[0].addr = rq;
@@ -741,9 +773,9 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
 #ifndef VIRTIO_BLK_MINIMAL
     } else if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
         /* One struct virtio_blk_discard_write_zeroes segment. */
-        rq->dwz_sector = virtio_dev_order64(dev, sector);
-        rq->dwz_sectors = virtio_dev_order32(dev, (uint32_t)len);
-        rq->dwz_flags = virtio_dev_order32(dev, flags);
+        rq->dwz_sector = VIRTIO_BLK__O64(dev, sector);
+        rq->dwz_sectors = VIRTIO_BLK__O32(dev, (uint32_t)len);
+        rq->dwz_flags = VIRTIO_BLK__O32(dev, flags);
         segs[1].addr = &rq->dwz_sector;
         segs[1].len = 16;
         n_out = 2;
@@ -770,7 +802,7 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
 }
 
 /* The device's verdict on a finished request, from the status byte it wrote. */
-static int virtio_blk__verdict(virtio_blk *blk, const virtio_blk_req *rq) {
+static VIRTIO_BLK__IN_LINE int virtio_blk__verdict(virtio_blk *blk, const virtio_blk_req *rq) {
     uint8_t st = *(const volatile uint8_t *)&rq->status;
     switch (st) {
     case VIRTIO_BLK_S_OK: return VIRTIO_OK;
@@ -796,7 +828,7 @@ static uint32_t virtio_blk__complete(virtio_blk *blk, void *cookie) {
 }
 
 /* Puts slot i back on the free list. */
-static void virtio_blk__free(virtio_blk *blk, uint32_t i) {
+static VIRTIO_BLK__IN_LINE void virtio_blk__free(virtio_blk *blk, uint32_t i) {
     blk->slots[i].state = VIRTIO_BLK__FREE;
     blk->slots[i].next = (uint16_t)blk->free_slot;
     blk->free_slot = i;
@@ -832,10 +864,14 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
     int r;
     if (!blk || !id) return VIRTIO_EINVAL;
     r = virtio_blk__usable(blk);
-    if (r == VIRTIO_OK) r = virtio_blk__check(blk, type, sector, buf, len, &n);
     if (r) return r;
-    if ((type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) && n > blk->max_sectors)
-        return VIRTIO_EINVAL;
+    if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) { /* the common case, inlined */
+        r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
+        if (r == VIRTIO_OK && n > blk->max_sectors) r = VIRTIO_EINVAL;
+    } else {
+        r = virtio_blk__check(blk, type, sector, buf, len, &n);
+    }
+    if (r) return r;
 #ifndef VIRTIO_BLK_MINIMAL
     if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
         r = virtio_blk__more(blk); /* the limits */
@@ -844,7 +880,7 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
     }
 #endif
     r = virtio_blk__queue(blk, type, sector, buf, len, 0, &slot);
-    if (r == VIRTIO_OK) *id = (unsigned)slot;
+    if (r == VIRTIO_OK) *id = (unsigned)slot, blk->unkicked = 1;
     return r;
 }
 
@@ -852,7 +888,9 @@ VIRTIO_DEF int virtio_blk_kick(virtio_blk *blk) {
     int r;
     if (!blk) return VIRTIO_EINVAL;
     r = virtio_blk__usable(blk);
-    return r ? r : virtio_queue_kick(&blk->queue);
+    if (r == VIRTIO_OK) r = virtio_queue_kick(&blk->queue);
+    if (r == VIRTIO_OK) blk->unkicked = 0;
+    return r;
 }
 
 VIRTIO_DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
@@ -861,8 +899,12 @@ VIRTIO_DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
     if (!blk) return VIRTIO_EINVAL;
     r = virtio_blk__usable(blk);
     /* Publish what was submitted since the last kick: one notification for the whole batch,
-       and no register access at all when there is nothing new. */
-    if (r == VIRTIO_OK) r = virtio_queue_kick(&blk->queue);
+       and not even a call when there is nothing new. Only submit leaves requests unpublished
+       (blocking calls and wait publish before they wait), and it sets unkicked. */
+    if (r == VIRTIO_OK && blk->unkicked) {
+        r = virtio_queue_kick(&blk->queue);
+        if (r == VIRTIO_OK) blk->unkicked = 0;
+    }
     if (r) return r;
     if (blk->ndone == 0) {
         /* Nothing kept from earlier: the request the queue hands back (its cookie is its slot)
@@ -924,12 +966,12 @@ static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void
             continue;
         }
         /* Ours: straight back to the free list, never on the finished one. A status byte
-           that makes no sense latches the device: a failure like a failed wait. */
-        int result = virtio_blk__verdict(blk, &blk->reqs[mine]);
-        r = virtio_dev_usable(&blk->dev);
-        if (r) break;
+           that makes no sense latches the device (the verdict's only VIRTIO_EDEVICE): a
+           failure like a failed wait. */
+        r = virtio_blk__verdict(blk, &blk->reqs[mine]);
+        if (r == VIRTIO_EDEVICE) break;
         virtio_blk__free(blk, mine);
-        return result;
+        return r;
     }
     /* Our buffer (and any non-blocking one) may still be the device's: reset it. */
     return virtio_blk__abandon(blk, r);
@@ -963,7 +1005,10 @@ static int virtio_blk__start(virtio_blk *blk, uint32_t type, uint64_t sector, co
 /* A blocking read or write: one request when it fits (the common case), split otherwise. */
 static int virtio_blk__io(virtio_blk *blk, uint32_t type, uint64_t sector, char *buf, size_t len) {
     uint64_t n;
-    int r = virtio_blk__start(blk, type, sector, buf, len, &n);
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    if (r == VIRTIO_OK) r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
     if (r) return r;
     if (n <= blk->max_sectors) return virtio_blk__run(blk, type, sector, buf, len, 0);
     return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
@@ -1047,6 +1092,9 @@ VIRTIO_DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
 #undef VIRTIO_BLK__MAX_SECTORS
 #undef VIRTIO_BLK__MAX_REQUESTS
 #undef VIRTIO_BLK__BIG_ENDIAN
+#undef VIRTIO_BLK__O32
+#undef VIRTIO_BLK__O64
+#undef VIRTIO_BLK__IN_LINE
 #undef VIRTIO_BLK__STATUS_UNSET
 #endif /* VIRTIO_BLK_IMPLEMENTATION */
 

@@ -1427,7 +1427,7 @@ void sim_transport(virtio_transport *t, sim *s) {
     t->vendor_id = s->vendor_id;
     t->legacy = s->version == 1;
     t->version = s->version;
-    t->sel = 0xffffffffu;
+    t->sel = t->fresh = 0xffffffffu;
     t->priv = s;
 }
 

@@ -233,21 +233,35 @@ static void t_zero_copy_words(fx *f) {
             }
 }
 
-/* Init reads only what every request needs (capacity, segment limit, block size); the rest
-   waits for the first call that needs it, and is read once. */
+/* Init reads only what every request needs (capacity, block size; no segment limit without
+   size_max: every request then has one data segment); the rest waits for the first call that
+   needs it, and is read once. */
 static void t_init_reads_little(fx *f) {
     virtio_blk b;
     unsigned long n;
     blk_up(f, &b);
     CHECK_OK();
-    CHECK_EQ(f->s.config_reads, 4); /* capacity (two halves), seg_max, blk_size */
+    CHECK_EQ(f->s.config_reads, 3); /* capacity (two halves), blk_size */
     CHECK_EQ(virtio_blk_capacity(&b), CAP);
     CHECK_EQ(virtio_blk_get_info(&b)->cylinders, 1024);
+    CHECK_EQ(virtio_blk_get_info(&b)->seg_max, 126); /* read with the rest */
     n = f->s.config_reads;
     CHECK_GE(n, 5);
     CHECK_EQ(virtio_blk_get_info(&b)->max_discard_sectors, 0x3fffff);
     CHECK_RC(virtio_blk_discard(&b, 0, 8), VIRTIO_OK);
     CHECK_EQ(f->s.config_reads, n); /* once */
+}
+
+/* With size_max offered, segments are split by it and init reads seg_max too. */
+static void t_init_reads_seg_max(fx *f) {
+    virtio_blk b;
+    f->s.dev_features |= SIM_F(SIM_BLK_F_SIZE_MAX);
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_SIZE_MAX, 4096);
+    sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_SEG_MAX, 3);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_EQ(f->s.config_reads, 5); /* capacity (two halves), size_max, seg_max, blk_size */
+    CHECK_EQ(virtio_blk_max_request(&b), 3u * 4096u / 512u);
 }
 
 /* The limits a discard needs are read before its first request, also through submit. */
@@ -1812,8 +1826,9 @@ static const tcase cases[] = {
     {"request, status and feature constants match the spec", t_constants, RUN_ONCE},
     {"init reads the configuration, negotiates what it implements", t_init, RUN_BOTH | RUN_EIDX},
     {"init accepts no unimplemented feature", t_init_extra_features, RUN_BOTH},
-    {"init reads only capacity, segment limit, block size; the rest once, when needed",
-     t_init_reads_little, RUN_BOTH},
+    {"init reads only capacity and block size; the rest once, when needed", t_init_reads_little,
+     RUN_BOTH},
+    {"init reads size_max and seg_max where size_max is offered", t_init_reads_seg_max, RUN_BOTH},
     {"discard limits read before the first discard submit", t_discard_reads_limits, RUN_BOTH},
     {"virtio_zero / virtio_copy: every alignment, byte heads and tails", t_zero_copy_words,
      RUN_ONCE},

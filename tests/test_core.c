@@ -678,6 +678,27 @@ static void t_dev_ready(fx *f) {
     CHECK_RC(virtio_dev_usable(&d), VIRTIO_OK);
 }
 
+/* DRIVER_OK is written, not read back (one register write over MMIO): a device that fails at
+   that moment is found by the next virtio_dev_check (every wait makes one now and then). */
+static void t_dev_ready_no_readback(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    sim_counter c;
+    virtio_regs cr = sim_counter_regs(&c, &f->regs);
+    CHECK_RC(virtio_mmio_transport(&f->t, &cr), VIRTIO_OK);
+    dev_up(f, &d);
+    queue_up(f, &d, &q, 0, 8);
+    CHECK_OK();
+    sim_set_needs_reset(&f->s);
+    c.reads = c.writes = 0;
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
+    CHECK_EQ(c.reads, 0);
+    CHECK_EQ(c.writes, 1);
+    CHECK(f->s.status & SIM_S_DRIVER_OK);
+    CHECK_RC(virtio_dev_check(&d), VIRTIO_ENEEDS_RESET);
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_ENEEDS_RESET);
+}
+
 static void t_dev_fail(fx *f) {
     virtio_dev d;
     virtio_queue q;
@@ -978,6 +999,33 @@ static void t_config_atomic_forever(fx *f) {
 }
 
 /* ---- Queue setup --------------------------------------------------------------------------- */
+/* A modern queue set up after the reset reads QueueSizeMax only: the reset cleared QueueReady
+   (MMIO "Device Requirements"); once the queue is live, a second setup reads QueueReady and is
+   refused, and a new reset makes it fresh again. Legacy reads QueuePFN every time. */
+static void t_queue_init_fresh(fx *f) {
+    virtio_dev d;
+    virtio_queue q, q2;
+    sim_counter c;
+    virtio_regs cr = sim_counter_regs(&c, &f->regs);
+    size_t sz;
+    void *mem;
+    int k;
+    CHECK_RC(virtio_mmio_transport(&f->t, &cr), VIRTIO_OK);
+    for (k = 0; k < 2; k++) {
+        dev_up(f, &d);
+        CHECK_OK();
+        mem = qmem(f, 8, &sz);
+        c.reads = 0;
+        CHECK_RC(qinit(&q, &d, 0, mem, sz, 8), VIRTIO_OK);
+        CHECK_EQ(c.reads, f->ver == 2 ? 1 : 2);
+        c.reads = 0;
+        CHECK_RC(qinit(&q2, &d, 0, mem, sz, 8), VIRTIO_ENOQUEUE);
+        CHECK_EQ(c.reads, 1);
+        CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
+    }
+}
+
+
 static void t_queue_init(fx *f) {
     virtio_dev d;
     virtio_queue q;
@@ -1276,6 +1324,57 @@ static void t_queue_add_args(fx *f) {
     CHECK_RC(virtio_queue_wait(NULL, NULL, NULL), VIRTIO_EINVAL);
     CHECK_RC(virtio_queue_kick(NULL), VIRTIO_EINVAL);
     CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK);
+}
+
+/* A caller error found at a later segment (checked as descriptors are written, in one pass)
+   leaves nothing the device can see: after it, good chains in the same batch go through alone,
+   and the device never meets the failed chain's descriptors (on the packed ring their flags
+   would otherwise say "available" ahead of the next head). Direct chains (3 segments, under
+   VIRTIO_INDIRECT_MIN) and, with 4, an indirect table. */
+static void t_queue_add_late_error(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 512, 16);
+    virtio_seg seg[4];
+    void *ck;
+    uint32_t len;
+    unsigned n, k, round;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    for (round = 0; round < 3; round++) { /* over a ring lap or two */
+        for (n = 3; n <= 4; n++) {
+            for (k = 0; k < n; k++) {
+                seg[k].addr = b + 64 * k;
+                seg[k].len = 16;
+            }
+            post_one(&q, b + 256, 8);                        /* A: published */
+            seg[0].addr = b + 300;                           /* B, unpublished, then failed */
+            seg[n - 1].len = 0;                              /* its last segment is bad */
+            CHECK_RC(virtio_queue_add(&q, seg, 1, n - 1, b + 1), VIRTIO_EINVAL);
+            seg[n - 1].len = 16;
+            seg[1].len = 0x80000000u; /* writable bytes above 2^32 - 1: also refused */
+            seg[2].len = 0x80000000u;
+            CHECK_RC(virtio_queue_add(&q, seg, 1, n - 1, b + 1), VIRTIO_EINVAL);
+            seg[1].len = seg[2].len = 16;
+            CHECK_EQ(virtio_queue_free(&q), 7);
+            CHECK_EQ(virtio_queue_pending(&q), 1);
+            post_one(&q, b + 384, 8); /* C: where B would have gone */
+            CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+            CHECK(ck == b + 256);
+            CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+            CHECK(ck == b + 384);
+            CHECK_RC(virtio_queue_poll(&q, &ck, &len), VIRTIO_EAGAIN);
+            CHECK_EQ(virtio_queue_free(&q), 8);
+            /* B again, good now: the whole chain, once */
+            CHECK_RC(virtio_queue_add(&q, seg, 1, n - 1, b + 1), VIRTIO_OK);
+            CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+            CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+            CHECK(ck == b + 1);
+            CHECK_EQ(sim_last(&f->s, 0)->ndesc, n);
+            CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK);
+        }
+    }
+    CHECK_EQ(f->s.chains_total, 3 * 2 * 3);
 }
 
 static void t_queue_uninitialized(fx *f) {
@@ -2911,6 +3010,8 @@ static const tcase cases[] = {
     {"probe fills the transport, reads identity only, writes nothing", t_probe,
      RUN_BOTH | RUN_MMIO_ONLY},
     {"dev_init resets then sets ACKNOWLEDGE, DRIVER", t_dev_init, RUN_BOTH},
+    {"dev_ready writes DRIVER_OK, reads nothing; dev_check finds a failure", t_dev_ready_no_readback,
+     RUN_BOTH | RUN_MMIO_ONLY},
     {"dev_attach copies the transport, no register access", t_dev_attach, RUN_BOTH},
     {"dev_read_offer reads the offer, accepts nothing", t_dev_read_offer, RUN_BOTH},
     {"virtio_zero", t_zero, RUN_ONCE},
@@ -2959,12 +3060,16 @@ static const tcase cases[] = {
     {"queue_init bad arguments -> EINVAL, nothing written", t_queue_init_args, RUN_BOTH},
     {"queue_init clamps to QueueNumMax 16 and 100", t_queue_clamp, RUN_BOTH},
     {"queue_init QueueNumMax 0 -> ENOQUEUE", t_queue_missing, RUN_BOTH},
+    {"queue_init after a reset reads no QueueReady (modern)", t_queue_init_fresh,
+     RUN_BOTH | RUN_MMIO_ONLY},
     {"queue_init queue already live -> ENOQUEUE", t_queue_twice, RUN_BOTH | RUN_SPLIT_ONLY},
     {"queue in memory at 16 TiB", t_queue_high_memory, RUN_BOTH | RUN_HIGH},
     {"queue add/kick/poll round trip", t_queue_basic, RUN_BOTH | RUN_EIDX},
     {"queue chains: readable only, writable only, mixed, whole queue", t_queue_chain_shapes,
      RUN_BOTH},
     {"queue_add bad arguments -> EINVAL, nothing changed", t_queue_add_args, RUN_BOTH | RUN_EIDX},
+    {"queue_add: an error at a later segment leaves nothing for the device", t_queue_add_late_error,
+     RUN_BOTH | RUN_EIDX | RUN_NO_IND},
     {"queue calls on an uninitialized queue -> ESTATE", t_queue_uninitialized, RUN_BOTH},
     {"queue full -> ENOSPC", t_queue_full, RUN_BOTH},
     {"queue batch: one kick for three chains", t_queue_batch, RUN_BOTH | RUN_EIDX},
