@@ -114,9 +114,11 @@ ERRORS
    each). A caller bug (null pointer, misaligned or too-small memory, bad size) returns
    VIRTIO_EINVAL and changes nothing, in the device or in memory. An object that was never
    initialized gives VIRTIO_ESTATE everywhere. A device fault (a used id that is not
-   outstanding, a used length above what was posted, an index jump, a nonsense config value,
-   NEEDS_RESET) returns an error and latches the queue or device as broken: every later call
-   fails with the same code until the device is initialized again.
+   outstanding, an index jump, a nonsense config value, NEEDS_RESET) returns an error and
+   latches the queue or device as broken: every later call fails with the same code until the
+   device is initialized again. One device fault is not fatal: a used length above the
+   writable bytes posted (kvmtool reports the bytes a request transferred, reads included) is
+   clamped to them and counted (virtio_dev_clamped), never trusted.
 
 TRUST MODEL
    The device is untrusted. Everything it writes (used ring, configuration, status) is checked
@@ -523,6 +525,8 @@ typedef struct virtio_dev {
     uint64_t features;   /* feature bits negotiated */
     int error;           /* latched device fault (0 = healthy) */
     uint32_t negotiated; /* features were negotiated (legacy devices have no FEATURES_OK) */
+    uint32_t clamped;    /* used lengths above what was posted writable, clamped */
+    uint32_t isr;        /* interrupt status bits acknowledged by the library, not yet taken */
 } virtio_dev;
 
 /* Fills `dev` from a probed transport without touching the device (no register access):
@@ -559,6 +563,10 @@ VIRTIO_API int virtio_dev_legacy(const virtio_dev *dev);
 VIRTIO_API int virtio_dev_usable(const virtio_dev *dev);
 /* The wait bound of this device in poll iterations (from the accessor's spin_limit). */
 VIRTIO_API uint32_t virtio_dev_spin_limit(const virtio_dev *dev);
+/* Used lengths above the writable bytes posted that its queues clamped since init (kvmtool
+   reports the bytes a request transferred, not those it wrote): not an error, but a device
+   whose lengths cannot be trusted. 0 for a NULL dev. */
+VIRTIO_API uint32_t virtio_dev_clamped(const virtio_dev *dev);
 
 /* Sets DRIVER_OK (step 8): call after every queue is set up. */
 VIRTIO_API int virtio_dev_ready(virtio_dev *dev);
@@ -734,7 +742,7 @@ typedef struct virtio_queue {
 #define VIRTIO_QUEUE_F_IGNORE_LEN                                                                  \
     1u /* the driver does not use used lengths (a legacy transmit                                  \
           queue, where "the driver SHOULD ignore the len value"):                                  \
-          a length above what was posted is clamped, not a fault */
+          a length above what was posted is clamped, not counted */
 
 #define VIRTIO_QUEUE_F_NO_INDIRECT 2u /* never use indirect tables on this queue */
 
@@ -804,9 +812,9 @@ VIRTIO_API int virtio_queue_notify(virtio_queue *q);
 
 /* Takes one used buffer if there is one: its cookie and the bytes the device wrote.
    VIRTIO_EAGAIN if none yet; VIRTIO_EDEVICE (latched) if the device returned an id that is out of
-   range or not outstanding, a length above what was posted writable (unless the queue has
-   VIRTIO_QUEUE_F_IGNORE_LEN: then clamped), or moved used.idx past what is outstanding.
-   cookie and len may be NULL. */
+   range or not outstanding, or moved used.idx past what is outstanding. A length above what
+   was posted writable is clamped to it and counted in virtio_dev_clamped (not counted on a
+   queue with VIRTIO_QUEUE_F_IGNORE_LEN). cookie and len may be NULL. */
 VIRTIO_API int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len);
 
 /* virtio_queue_poll, waiting (bounded) for a used buffer. VIRTIO_EAGAIN at once if no
@@ -1416,6 +1424,7 @@ VIRTIO_DEF int virtio_dev_legacy(const virtio_dev *dev) { return dev && dev->t.l
 VIRTIO_DEF uint32_t virtio_dev_spin_limit(const virtio_dev *dev) {
     return dev ? dev->spin_limit : 0;
 }
+VIRTIO_DEF uint32_t virtio_dev_clamped(const virtio_dev *dev) { return dev ? dev->clamped : 0; }
 
 VIRTIO_DEF int virtio_dev_check(virtio_dev *dev) {
     uint32_t s;
@@ -2051,8 +2060,8 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
     if (id >= q->size) return virtio__queue_fault(q);
     h = &q->shadow[id];
     if (h->count == 0 || (uint16_t)(q->pub_slot - slot) < h->count) return virtio__queue_fault(q);
-    if (ulen > h->wlen) {
-        if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) return virtio__queue_fault(q);
+    if (ulen > h->wlen) { /* kvmtool reports bytes transferred: clamp and count */
+        if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) q->dev->clamped++;
         ulen = h->wlen;
     }
     /* "The device ... skips forward according to the number of descriptors in the list":
@@ -2096,8 +2105,8 @@ VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) 
     id16 = (uint16_t)id;
     h = &q->shadow[id16];
     if (h->count == 0) return virtio__queue_fault(q);
-    if (ulen > h->wlen) {
-        if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) return virtio__queue_fault(q);
+    if (ulen > h->wlen) { /* kvmtool reports bytes transferred: clamp and count */
+        if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) q->dev->clamped++;
         ulen = h->wlen;
     }
 

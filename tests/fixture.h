@@ -87,6 +87,19 @@ static inline int fx_transport(fx *f) {
     return r;
 }
 
+/* The hypervisor the simulated device plays in every case (tests/sim.h, enum sim_hv), from
+   VIRTIO_TEST_HV: qemu (the default), kvmtool, crosvm, firecracker. A whole suite run under one
+   shows that the device header works there. */
+static inline enum sim_hv fx_hv(void) {
+    const char *hv = getenv("VIRTIO_TEST_HV");
+    if (!hv || !*hv || !strcmp(hv, "qemu")) return SIM_HV_QEMU;
+    if (!strcmp(hv, "kvmtool")) return SIM_HV_KVMTOOL;
+    if (!strcmp(hv, "crosvm")) return SIM_HV_CROSVM;
+    if (!strcmp(hv, "firecracker")) return SIM_HV_FIRECRACKER;
+    fprintf(stderr, "VIRTIO_TEST_HV=%s: not one of qemu, kvmtool, crosvm, firecracker\n", hv);
+    exit(2);
+}
+
 /* Runs one case: `variant` is added to its name after the version; direct: over the
    transport double. */
 static inline void fx_run_ring(const char *group, const char *variant, const char *name, fx_case fn,
@@ -116,6 +129,7 @@ static inline void fx_run_ring(const char *group, const char *variant, const cha
     f->direct = direct;
     f->gpa = f->arena.gpa;
     if (setup) setup(f);
+    f->s.hv = fx_hv();
     if (!eidx) f->s.dev_features &= ~SIM_F(SIM_F_EVENT_IDX);
     if (packed) f->s.dev_features |= SIM_F(SIM_F_RING_PACKED);
     if (noind) f->s.dev_features &= ~SIM_F(SIM_F_INDIRECT_DESC);

@@ -165,6 +165,19 @@ enum sim_used_mis {
                               neither available nor used */
 };
 
+/* Personalities: other hypervisors' virtio-mmio devices, as /work/shared/HYPERVISORS.md
+   describes them from their source (none of them runs here: they need KVM).
+   - SIM_HV_KVMTOOL: the used length is the bytes the request transferred, readable ones
+     included (more than the writable part: a block write reports its data length);
+   - SIM_HV_CROSVM: every register access that is not 4 bytes wide is ignored, configuration
+     space included (narrow reads give 0, narrow writes are dropped; counted in hv_narrow);
+   - SIM_HV_FIRECRACKER (up to v1.16): a device that reached DRIVER_OK cannot be reset (writing
+     status 0 sets FAILED, status never reads 0); DRIVER_OK activates the device only if every
+     queue it exposes is live (else it never answers: hv_inactive); configuration writes before
+     DRIVER are ignored; a block request that is not header, one data descriptor, status gets
+     used length 0 and nothing written (tests/sim_blk.c). */
+enum sim_hv { SIM_HV_QEMU, SIM_HV_KVMTOOL, SIM_HV_CROSVM, SIM_HV_FIRECRACKER };
+
 /* How the device sets avail_event (with VIRTIO_F_EVENT_IDX). */
 enum sim_avail_event {
     SIM_AE_NEXT, /* notify me for the next buffer (avail_event = next index to read) */
@@ -242,6 +255,10 @@ struct sim {
     uint32_t config_early_off, config_early_len;
 
     /* behaviour switches */
+    enum sim_hv hv;              /* the hypervisor it plays (SIM_HV_QEMU: the default) */
+    unsigned long hv_narrow;     /* crosvm: narrow register accesses it ignored */
+    int hv_inactive;             /* firecracker: DRIVER_OK with a queue not live: never answers */
+    int hv_activated;            /* firecracker: DRIVER_OK was reached (a reset then fails) */
     int manual;                  /* QueueNotify does not process: sim_process() or relax does */
     unsigned long lose_notifies; /* the next this many notifications are lost: counted in
                                     q[].lost, not acted on (QEMU < 8.1 under TCG on one CPU) */

@@ -131,6 +131,13 @@ static uint32_t be_blk(sim *s, sim_log *lg, sim_chain *c) {
     }
     if (drv_has(s, SIM_BLK_F_SEG_MAX) && lg->ndata > seg_max)
         sim_violation(s, "blk: %u data segments, seg_max %u", lg->ndata, seg_max);
+    /* Firecracker parses header, exactly one data descriptor, status (a flush: header,
+       status); anything else is answered with used length 0 and nothing written. */
+    if (s->hv == SIM_HV_FIRECRACKER) {
+        unsigned want =
+            (type == SIM_BLK_T_IN || type == SIM_BLK_T_OUT || type == SIM_BLK_T_GET_ID) ? 3u : 2u;
+        if (c->n != want || c->seg[0].len != 16 || c->seg[c->n - 1].len != 1) return 0;
+    }
     /* "Legacy Interface: Framing Requirements": without ANY_LAYOUT the header is one 16-byte
        descriptor and the status one separate 1-byte descriptor. */
     if (s->version == 1 && !drv_has(s, SIM_F_ANY_LAYOUT) &&

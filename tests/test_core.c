@@ -1682,7 +1682,60 @@ static void misbehave(fx *f, enum sim_used_mis mis) {
 static void t_mis_used_id_oor(fx *f) { misbehave(f, SIM_MIS_USED_ID_OOR); }
 static void t_mis_used_id_high(fx *f) { misbehave(f, SIM_MIS_USED_ID_HIGH); }
 static void t_mis_used_id_repeat(fx *f) { misbehave(f, SIM_MIS_USED_ID_REPEAT); }
-static void t_mis_used_len_big(fx *f) { misbehave(f, SIM_MIS_USED_LEN_BIG); }
+
+/* A used length above the writable part (kvmtool reports bytes transferred): clamped to what
+   was posted and counted, never fatal. */
+static void t_mis_used_len_big(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    void *ck = NULL;
+    uint32_t len = 0;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    CHECK_EQ(virtio_dev_clamped(&d), 0u);
+    f->s.mis = SIM_MIS_USED_LEN_BIG;
+    post_one(&q, b, 16);
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+    CHECK(ck == b);
+    CHECK_EQ(len, 16u);
+    CHECK_EQ(virtio_dev_clamped(&d), 1u);
+    CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK);
+    post_one(&q, b, 16); /* and the queue goes on (the echo device writes nothing here) */
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+    CHECK_EQ(len, 0u);
+    CHECK_EQ(virtio_dev_clamped(&d), 1u);
+    CHECK_EQ(virtio_dev_clamped(NULL), 0u);
+}
+
+/* kvmtool's used length counts the readable bytes too: an echo chain of 12 out, 12 in comes
+   back as 24, clamped to 12 on every use, the data intact. */
+static void t_kvmtool_used_len(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *out = (uint8_t *)fx_alloc(f, 16, 16), *in = (uint8_t *)fx_alloc(f, 16, 16);
+    unsigned i;
+    f->s.hv = SIM_HV_KVMTOOL;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    for (i = 0; i < 20; i++) {
+        virtio_seg sg[2];
+        void *ck = NULL;
+        uint32_t len = 0;
+        memset(out, (int)i, 12);
+        memset(in, 0xee, 12);
+        sg[0].addr = out;
+        sg[0].len = 12;
+        sg[1].addr = in;
+        sg[1].len = 12;
+        CHECK_RC(virtio_queue_add(&q, sg, 1, 1, out), VIRTIO_OK);
+        CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+        CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+        CHECK_EQ(len, 12u);
+        CHECK(memcmp(in, out, 12) == 0);
+    }
+    CHECK_EQ(virtio_dev_clamped(&d), 20u);
+}
 static void t_mis_used_idx_jump(fx *f) { misbehave(f, SIM_MIS_USED_IDX_JUMP); }
 
 /* A used id that is in range but names a descriptor that is not the head of an outstanding
@@ -1921,9 +1974,8 @@ static void t_dev_spin(fx *f) {
     CHECK_RC(virtio_dev_spin(NULL, 0), VIRTIO_EINVAL);
 }
 
-/* A used length above the writable part: a fault, unless the queue was told to ignore lengths
-   (VIRTIO_QUEUE_F_IGNORE_LEN, for legacy transmit queues); then it is clamped to what was
-   posted. */
+/* A used length above the writable part is clamped to what was posted; counted unless the
+   queue was told to ignore lengths (VIRTIO_QUEUE_F_IGNORE_LEN, for legacy transmit queues). */
 static void t_queue_ignore_len(fx *f) {
     virtio_dev d;
     virtio_queue q, q1;
@@ -1945,10 +1997,13 @@ static void t_queue_ignore_len(fx *f) {
     CHECK(ck == b);
     CHECK_EQ(len, 16u);
     CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK);
+    CHECK_EQ(virtio_dev_clamped(&d), 0u); /* IGNORE_LEN: not counted */
     f->s.mis = SIM_MIS_USED_LEN_BIG;
     post_one(&q1, b + 16, 16);
-    CHECK_RC(virtio_queue_wait(&q1, &ck, &len), VIRTIO_EDEVICE);
-    CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK); /* a queue fault stays in its queue */
+    CHECK_RC(virtio_queue_wait(&q1, &ck, &len), VIRTIO_OK); /* clamped and counted */
+    CHECK_EQ(len, 16u);
+    CHECK_EQ(virtio_dev_clamped(&d), 1u);
+    CHECK_RC(virtio_queue_usable(&q1), VIRTIO_OK);
     /* the id checks still hold */
     f->s.mis = SIM_MIS_USED_ID_OOR;
     post_one(&q, b, 16);
@@ -2978,7 +3033,10 @@ static const tcase cases[] = {
     {"used id out of range -> EDEVICE latched", t_mis_used_id_oor, RUN_BOTH | RUN_EIDX},
     {"used id 0x10000+head -> EDEVICE latched", t_mis_used_id_high, RUN_BOTH},
     {"used id repeated -> EDEVICE latched", t_mis_used_id_repeat, RUN_BOTH | RUN_EIDX},
-    {"used len above writable part -> EDEVICE latched", t_mis_used_len_big, RUN_BOTH | RUN_EIDX},
+    {"used len above writable part -> clamped, counted, queue goes on", t_mis_used_len_big,
+     RUN_BOTH | RUN_EIDX},
+    {"kvmtool: used len counts readable bytes -> clamped every time", t_kvmtool_used_len,
+     RUN_BOTH | RUN_EIDX},
     {"used idx jumps past outstanding -> EDEVICE latched", t_mis_used_idx_jump,
      RUN_BOTH | RUN_EIDX | RUN_SPLIT_ONLY},
     {"used id not a chain head -> EDEVICE", t_mis_used_id_not_head, RUN_BOTH | RUN_SPLIT_ONLY},
