@@ -85,6 +85,11 @@ CONFIGURATION (define before including; * = must be the same in every file)
                             RISC-V, dmb on Arm64, a compiler barrier on x86); both or none
    VIRTIO_SPIN_LIMIT        default bound of every wait, in poll iterations (default 200000000;
                             per accessor: virtio_regs.spin_limit)
+   VIRTIO_RESET_SPIN        bound of the wait for a reset to complete, in status reads (default
+                            10000, or spin_limit if that is smaller): a device that never
+                            resets (Firecracker up to v1.16 cannot reset a device an earlier
+                            boot stage activated) costs this many traps to the hypervisor,
+                            not a whole spin_limit, before VIRTIO_EBUSY
    VIRTIO_STATUS_CHECK_MASK a wait reads the status register every this + 1 idle iterations to
                             notice NEEDS_RESET (default 0xffff; a power of two minus one)
    VIRTIO_CONFIG_RETRIES    tries of a configuration read whose generation moves (default 16)
@@ -536,9 +541,11 @@ typedef struct virtio_dev {
 VIRTIO_API int virtio_dev_attach(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id);
 
 /* Starts the spec's initialization sequence (virtio 1.4 "Device Initialization" steps 1-3):
-   attach, reset the device and wait (bounded) for status 0, then ACKNOWLEDGE and DRIVER.
-   expected_id: the device type required, or 0 for any. If the reset does not complete it
-   returns VIRTIO_EBUSY: the device may still be using memory an earlier driver gave it. */
+   attach, reset the device and wait (bounded by VIRTIO_RESET_SPIN status reads) for status 0,
+   then ACKNOWLEDGE and DRIVER. expected_id: the device type required, or 0 for any. If the
+   reset does not complete it returns VIRTIO_EBUSY: the device may still be using memory an
+   earlier driver gave it (Firecracker up to v1.16 never resets a device an earlier boot stage
+   activated: use it as that stage left it, or not at all). */
 VIRTIO_API int virtio_dev_init(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id);
 
 /* Reads the feature bits the device offers (64 on modern transports, 32 on legacy) without
@@ -633,6 +640,9 @@ VIRTIO_API void virtio_config_write32(virtio_dev *dev, uint32_t off, uint32_t va
    nonzero result of `read`, else 0. */
 #ifndef VIRTIO_CONFIG_RETRIES
 #define VIRTIO_CONFIG_RETRIES 16
+#endif
+#ifndef VIRTIO_RESET_SPIN
+#define VIRTIO_RESET_SPIN 10000u
 #endif
 typedef int (*virtio_config_reader)(virtio_dev *dev, void *ctx);
 VIRTIO_API int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read, void *ctx);
@@ -1283,13 +1293,15 @@ static int virtio__relax(virtio_dev *dev, uint32_t i) {
 }
 
 /* Writes 0 to the status and polls until it reads 0: virtio 1.4 "Device Reset" ("The driver
-   SHOULD consider a driver-initiated reset complete when it reads device status as 0"). */
+   SHOULD consider a driver-initiated reset complete when it reads device status as 0"). Its
+   own bound, VIRTIO_RESET_SPIN: QEMU resets at once, and a device that does not reset within
+   thousands of reads (Firecracker's, once activated) never will. */
 static int virtio__reset(virtio_dev *dev) {
-    uint32_t i;
+    uint32_t i, n = dev->spin_limit < VIRTIO_RESET_SPIN ? dev->spin_limit : VIRTIO_RESET_SPIN;
     virtio__set_status(dev, 0);
     dev->features = 0;
     dev->negotiated = 0;
-    for (i = 0; i < dev->spin_limit; i++) {
+    for (i = 0; i < n; i++) {
         if (virtio__get_status(dev) == 0) return VIRTIO_OK;
         if (virtio__relax(dev, i)) break;
     }

@@ -65,9 +65,12 @@ ERRORS
    read-only disk, VIRTIO_ERANGE for a range past the capacity, VIRTIO_ENOTSUP for a flush,
    discard, write-zeroes or write-cache switch the device did not offer (nothing is sent for
    any of these); VIRTIO_EIO and VIRTIO_EUNSUPP from the device's status byte (not latched: the
-   next request may succeed). VIRTIO_ENOSPC from virtio_blk_submit when every request slot or
-   the queue is full (poll or wait, then retry), and from a blocking call when every slot holds
-   a finished non-blocking request not yet collected (it lets the device finish the others
+   next request may succeed), VIRTIO_EIO also for a request the device gave back without
+   writing a status (Firecracker's answer to a request it cannot parse). A request never
+   carries more than one data descriptor unless the device offered SIZE_MAX or the queue
+   forces a split (Firecracker parses exactly one). VIRTIO_ENOSPC from virtio_blk_submit when every
+request slot or the queue is full (poll or wait, then retry), and from a blocking call when every
+slot holds a finished non-blocking request not yet collected (it lets the device finish the others
    first; it never waits for the caller to poll).
    Buffer ownership (virtio 1.4 "Device Cleanup"): a call that waits (the blocking calls,
    virtio_blk_wait) never returns with a buffer still in the device's hands. When its wait
@@ -776,6 +779,9 @@ static int virtio_blk__verdict(virtio_blk *blk, const virtio_blk_req *rq) {
     case VIRTIO_BLK_S_OK: return VIRTIO_OK;
     case VIRTIO_BLK_S_IOERR: return VIRTIO_EIO;
     case VIRTIO_BLK_S_UNSUPP: return VIRTIO_EUNSUPP;
+    /* Used without a status written (Firecracker's answer, used length 0, to a request it
+       cannot parse): that request failed, the device is fine. */
+    case VIRTIO_BLK__STATUS_UNSET: return VIRTIO_EIO;
     default: return virtio_dev_fail(&blk->dev, VIRTIO_EDEVICE); /* not a status: broken */
     }
 }

@@ -1374,6 +1374,54 @@ static void t_kvmtool(fx *f) {
     CHECK_RC(virtio_dev_usable(&b.dev), VIRTIO_OK);
 }
 
+/* Firecracker's block device: FLUSH and the ring features only, one data descriptor per
+   request (no SIZE_MAX offered: a caller's buffer is never split), activated at DRIVER_OK. */
+static void t_firecracker(fx *f) {
+    virtio_blk b;
+    uint8_t *p = buf(f, 65536);
+    unsigned i;
+    f->s.hv = SIM_HV_FIRECRACKER;
+    f->s.dev_features &= ~(SIM_F(SIM_BLK_F_SEG_MAX) | SIM_F(SIM_BLK_F_GEOMETRY) |
+                           SIM_F(SIM_BLK_F_BLK_SIZE) | SIM_F(SIM_BLK_F_TOPOLOGY) |
+                           SIM_F(SIM_BLK_F_CONFIG_WCE) | SIM_F(SIM_BLK_F_DISCARD) |
+                           SIM_F(SIM_BLK_F_WRITE_ZEROES));
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_EQ(f->s.hv_inactive, 0);
+    for (i = 0; i < 6; i++) {
+        size_t n = (size_t)512u << (2 * i % 8); /* 512 B .. 32 KiB */
+        fill(p, n, i);
+        CHECK_RC(virtio_blk_write(&b, 64u * i, p, n), VIRTIO_OK);
+        CHECK_EQ(sim_last(&f->s, 0)->ndata, 1);
+        CHECK(memcmp(f->s.disk + 512u * 64u * i, p, n) == 0);
+        memset(p, 0, n);
+        CHECK_RC(virtio_blk_read(&b, 64u * i, p, n), VIRTIO_OK);
+        CHECK_EQ(sim_last(&f->s, 0)->ndata, 1);
+        CHECK(memcmp(f->s.disk + 512u * 64u * i, p, n) == 0);
+    }
+    CHECK_RC(virtio_blk_read(&b, 0, p, 65536), VIRTIO_OK);
+    CHECK_EQ(sim_last(&f->s, 0)->ndata, 1);
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_OK);
+}
+
+/* Firecracker answers a request it cannot parse with used length 0 and writes no status (here:
+   a device that offered SIZE_MAX 4096, so a 16 KiB read takes four data descriptors, which
+   Firecracker would refuse): that request fails with VIRTIO_EIO, the device goes on. */
+static void t_firecracker_unparsed(fx *f) {
+    virtio_blk b;
+    uint8_t *p = buf(f, 16384);
+    f->s.hv = SIM_HV_FIRECRACKER;
+    f->s.dev_features |= SIM_F(SIM_BLK_F_SIZE_MAX);
+    sim_cfg_w32(&f->s, 8, 4096);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 0, p, 16384), VIRTIO_EIO);
+    CHECK_EQ(sim_last(&f->s, 0)->ndata, 4);
+    CHECK_RC(virtio_dev_usable(&b.dev), VIRTIO_OK);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_OK);
+    check_pattern(p, 0, 4096);
+}
+
 /* The device never answers: the read times out within the bound, and the device is reset
    before the call returns, so nothing can write the buffer afterwards. The error is latched. */
 static void t_swallow(fx *f) {
@@ -1878,6 +1926,10 @@ static const tcase cases[] = {
     {"write: data lands in the RAM disk", t_write, RUN_BOTH | RUN_EIDX},
     {"kvmtool: used length = bytes transferred -> clamped, counted, disk works", t_kvmtool,
      RUN_BOTH},
+    {"firecracker: one data descriptor per request, activated, data right", t_firecracker,
+     RUN_V2},
+    {"firecracker: unparsable request -> used length 0, no status -> EIO, device goes on",
+     t_firecracker_unparsed, RUN_V2},
     {"range past capacity -> ERANGE, nothing sent", t_range, RUN_BOTH},
     {"partial sectors and NULLs -> EINVAL, nothing sent", t_partial_sector, RUN_BOTH},
     {"read-only disk: writes -> EROFS, nothing sent", t_read_only, RUN_BOTH},

@@ -504,7 +504,8 @@ static void t_dev_init_reset_stuck(fx *f) {
     CHECK_RC(virtio_dev_usable(&d), VIRTIO_EBUSY);
 }
 
-/* Without a relax hook the wait ends after VIRTIO_SPIN_LIMIT (100000 here) status reads. */
+/* Without a relax hook the wait ends after VIRTIO_RESET_SPIN status reads (the smaller of it and
+   VIRTIO_SPIN_LIMIT, 100000 here). */
 static void t_dev_init_reset_stuck_spin(fx *f) {
     virtio_dev d;
     f->regs.relax = NULL;
@@ -514,6 +515,27 @@ static void t_dev_init_reset_stuck_spin(fx *f) {
     CHECK_RC(virtio_dev_init(&d, &f->t, 0), VIRTIO_EBUSY);
     CHECK_GE(f->s.reads, 1000);
     CHECK_LE(f->s.reads, 100000 + 100);
+}
+
+/* Firecracker (up to v1.16) cannot reset a device that was activated: status never reads 0
+   again. A later boot stage's init must give up after VIRTIO_RESET_SPIN status reads, not a
+   spin_limit (here 2^32 - 1, no relax hook: without its own bound this case never ends). */
+static void t_firecracker_reset(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    unsigned long reads;
+    f->s.hv = SIM_HV_FIRECRACKER;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->regs.relax = NULL;
+    f->regs.spin_limit = 0xffffffffu;
+    (void)fx_transport(f);
+    reads = f->s.reads;
+    CHECK_RC(virtio_dev_init(&d, &f->t, 0), VIRTIO_EBUSY);
+    CHECK_LE(f->s.reads - reads, VIRTIO_RESET_SPIN + 2u);
+    CHECK_GE(f->s.reads - reads, VIRTIO_RESET_SPIN);
+    CHECK(f->s.status & SIM_S_FAILED);
+    CHECK_RC(virtio_dev_usable(&d), VIRTIO_EBUSY);
 }
 
 static void t_negotiate(fx *f) {
@@ -3033,6 +3055,8 @@ static const tcase cases[] = {
     {"used id out of range -> EDEVICE latched", t_mis_used_id_oor, RUN_BOTH | RUN_EIDX},
     {"used id 0x10000+head -> EDEVICE latched", t_mis_used_id_high, RUN_BOTH},
     {"used id repeated -> EDEVICE latched", t_mis_used_id_repeat, RUN_BOTH | RUN_EIDX},
+    {"firecracker: activated device never resets -> init EBUSY after VIRTIO_RESET_SPIN reads",
+     t_firecracker_reset, RUN_BOTH},
     {"used len above writable part -> clamped, counted, queue goes on", t_mis_used_len_big,
      RUN_BOTH | RUN_EIDX},
     {"kvmtool: used len counts readable bytes -> clamped every time", t_kvmtool_used_len,

@@ -780,6 +780,27 @@ static void t_kvmtool_send(fx *f) {
     CHECK_RC(virtio_dev_usable(&n.dev), VIRTIO_OK);
 }
 
+/* Firecracker: a network device of two queues (no CTRL_VQ), activated at DRIVER_OK only if
+   both are live, answering frames both ways. */
+static void t_firecracker(fx *f) {
+    virtio_net n;
+    virtio_net_frame fr;
+    unsigned i;
+    f->s.hv = SIM_HV_FIRECRACKER;
+    f->s.dev_features &= ~SIM_F(SIM_NET_F_CTRL_VQ);
+    f->s.q[2].num_max = 0;
+    net_up(f, &n, &defaults);
+    CHECK_OK();
+    CHECK_EQ(f->s.hv_inactive, 0);
+    for (i = 0; i < 20; i++) {
+        make_frame(g_frame, 60u + i, i);
+        CHECK_RC(virtio_net_send(&n, g_frame, 60u + i), VIRTIO_OK);
+        inject(f, 100u + i, i, 1);
+        recv_check(&n, &fr, 100u + i, i);
+        CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_OK);
+    }
+}
+
 static void t_send(fx *f) {
     virtio_net n;
     uint8_t(*frames)[1514] = (uint8_t(*)[1514])fx_alloc(f, 20 * 1514, 16);
@@ -1326,6 +1347,7 @@ static const tcase cases[] = {
     {"full transmit queue -> ENOSPC, then reclaimed, send_wait", t_send_full, RUN_BOTH | RUN_EIDX},
     {"send of bad lengths -> EINVAL, nothing queued", t_send_bad, RUN_BOTH},
     {"kvmtool: transmit used length -> clamped, counted, sends go on", t_kvmtool_send, RUN_BOTH},
+    {"firecracker: two queues, activated, frames both ways", t_firecracker, RUN_V2},
     {"device never finishes a send -> send_wait ETIMEDOUT, device reset", t_send_swallowed,
      RUN_BOTH},
     {"bare send times out -> device reset, the frame is the caller's", t_send_timeout, RUN_BOTH},
