@@ -393,11 +393,22 @@ typedef struct virtio_regs {
     int (*relax)(void *relax_user, uint32_t iteration); /* NULL: spin */
     void *relax_user;                                   /* passed to relax */
     uint32_t spin_limit;                                /* wait bound in iterations; 0 = default */
+    uint32_t flags;                                     /* VIRTIO_REGS_F_*; 0 = none */
 } virtio_regs;
 
+/* virtio_regs.flags. VIRTIO_REGS_F_CONFIG32: every configuration space access is an aligned
+   32-bit one: a narrower read reads the word that holds it and takes its bytes; a narrower
+   write reads that word, changes its bytes and writes it back whole. For crosvm, whose
+   virtio-mmio transport ignores every access that is not 4 bytes wide (narrow reads give 0:
+   a MAC, an MTU, a disk geometry or a console size would read as 0). The read-modify-write
+   also writes back the other bytes of the word as read: harmless for every writable field the
+   device headers use (each is alone in its word or written with its neighbours' values). */
+#define VIRTIO_REGS_F_CONFIG32 1u
+
 /* The ready accessor for memory-mapped registers at `base` (width-matched volatile accesses,
-   with VIRTIO_MMIO_BEFORE_WRITE / _AFTER_READ). dma, relax, relax_user and spin_limit are
-   NULL / 0: set them in the returned struct if you need them. */
+   with VIRTIO_MMIO_BEFORE_WRITE / _AFTER_READ). dma, relax, relax_user, spin_limit and flags
+   are NULL / 0: set them in the returned struct if you need them (crosvm: flags =
+   VIRTIO_REGS_F_CONFIG32). */
 VIRTIO_API virtio_regs virtio_mmio_regs(void *base);
 
 /* ---- Transport interface: virtio 1.4 "Virtio Transport Options" -------------------------------
@@ -1064,6 +1075,7 @@ VIRTIO_DEF virtio_regs virtio_mmio_regs(void *base) {
     r.relax = 0;
     r.relax_user = 0;
     r.spin_limit = 0;
+    r.flags = 0;
     return r;
 }
 
@@ -1108,10 +1120,31 @@ static void virtio__mmio_set_features(virtio_transport *t, uint32_t word, uint32
     virtio__wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, word);
     virtio__wr(t, VIRTIO_MMIO_DRIVER_FEATURES, value);
 }
+/* VIRTIO_REGS_F_CONFIG32: the `width` bytes at config offset `off` out of aligned 32-bit
+   reads (a field never crosses a word: config fields are naturally aligned), as the
+   little-endian value the narrow read would have given. */
+static uint32_t virtio__cfg32_read(virtio_transport *t, uint32_t off, unsigned width) {
+    uint32_t w = t->regs.read32(t->regs.user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_CONFIG + (off & ~3u));
+    w >>= 8u * (off & 3u);
+    return width == 1 ? (w & 0xffu) : (w & 0xffffu);
+}
+static void virtio__cfg32_write(virtio_transport *t, uint32_t off, unsigned width, uint32_t v) {
+    uint32_t o = VIRTIO_MMIO_CONFIG + (off & ~3u), sh = 8u * (off & 3u);
+    uint32_t mask = (width == 1 ? 0xffu : 0xffffu) << sh;
+    uint32_t w = t->regs.read32(t->regs.user, VIRTIO_REGION_MMIO, o);
+    t->regs.write32(t->regs.user, VIRTIO_REGION_MMIO, o, (w & ~mask) | ((v << sh) & mask));
+}
+
 /* The accessor gives little-endian registers in CPU order; legacy configuration is in guest
    order already, so a big-endian CPU swaps it back. */
 static uint32_t virtio__mmio_config_read(virtio_transport *t, uint32_t off, unsigned width) {
     uint32_t o = VIRTIO_MMIO_CONFIG + off;
+    if (width < 4 && (t->regs.flags & VIRTIO_REGS_F_CONFIG32)) {
+        uint32_t v = virtio__cfg32_read(t, off, width);
+        if (width == 2 && VIRTIO__BIG_ENDIAN && VIRTIO__MMIO_LEGACY(t))
+            v = virtio__bswap16((uint16_t)v);
+        return v;
+    }
     if (width == 1) return t->regs.read8(t->regs.user, VIRTIO_REGION_MMIO, o);
     if (width == 2) {
         uint16_t v = t->regs.read16(t->regs.user, VIRTIO_REGION_MMIO, o);
@@ -1124,6 +1157,12 @@ static uint32_t virtio__mmio_config_read(virtio_transport *t, uint32_t off, unsi
 static void virtio__mmio_config_write(virtio_transport *t, uint32_t off, unsigned width,
                                       uint32_t value) {
     uint32_t o = VIRTIO_MMIO_CONFIG + off;
+    if (width < 4 && (t->regs.flags & VIRTIO_REGS_F_CONFIG32)) {
+        if (width == 2 && VIRTIO__BIG_ENDIAN && VIRTIO__MMIO_LEGACY(t))
+            value = virtio__bswap16((uint16_t)value);
+        virtio__cfg32_write(t, off, width, value);
+        return;
+    }
     if (width == 1) {
         t->regs.write8(t->regs.user, VIRTIO_REGION_MMIO, o, (uint8_t)value);
     } else if (width == 2) {

@@ -211,6 +211,9 @@ static uint32_t blk_chain(sim *s, unsigned queue, uint16_t head, sim_chain *c) {
 /* Only `writeback` (byte 32) may be written, one byte wide, and only with CONFIG_WCE. */
 static void blk_config_write(sim *s, uint32_t off, uint32_t value, unsigned width) {
     uint32_t i;
+    /* A whole-word write (VIRTIO_REGS_F_CONFIG32, for crosvm) is taken if it leaves the
+       read-only bytes next to writeback as they are. */
+    if (off == 32 && width == 4 && (value >> 8) == (sim_cfg_r(s, 32, 4) >> 8)) width = 1;
     if (off != 32 || width != 1) {
         sim_violation(s, "blk: write of read-only config at %u", off);
         return;
