@@ -565,7 +565,10 @@ VIRTIO_API int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered);
 
 /* Negotiates features (steps 4-6): accepts `(wanted | required) & offered`, plus the ring
    features the core implements whenever offered (VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX,
-   VIRTIO_F_RING_PACKED, VIRTIO_F_INDIRECT_DESC; see VIRTIO_NO_* to leave them out):
+   VIRTIO_F_RING_PACKED, VIRTIO_F_INDIRECT_DESC; see VIRTIO_NO_* to leave them out), and
+   VIRTIO_F_ACCESS_PLATFORM (the accessor's dma hook is the platform's translation: give one
+   where device addresses are not CPU addresses, e.g. behind an IOMMU) and, on legacy devices,
+   VIRTIO_F_ANY_LAYOUT:
    device drivers ask only for their own bits. A modern device that does not offer VERSION_1 is
    refused with VIRTIO_EFEATURES, as is one that lacks a `required` bit or clears FEATURES_OK
    on the read-back. Sets FAILED on error. */
@@ -1420,6 +1423,15 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
        Initialization" implies), EVENT_IDX, RING_PACKED (bit 34: never offered by a legacy
        device, whose features are 32 bits) and INDIRECT_DESC. Bit 30 is never taken. */
     ring = VIRTIO_BIT(VIRTIO_F_VERSION_1);
+    /* ACCESS_PLATFORM: the device reaches driver memory through the platform's translation
+       (an IOMMU; what confidential VMs force): the addresses the driver gives are the
+       accessor's dma hook's, which is that translation. A device that offers it may refuse
+       FEATURES_OK without it ("Reserved Feature Bits"). */
+    ring |= VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM);
+    /* ANY_LAYOUT: "If a legacy device offers VIRTIO_F_ANY_LAYOUT, the driver SHOULD accept it"
+       (implied by VERSION_1 on modern devices, "Message Framing"). Every layout we build is
+       also the framing legacy devices need without it. */
+    if (dev->t.legacy) ring |= VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
 #ifndef VIRTIO_NO_EVENT_IDX
     ring |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
 #endif

@@ -47,7 +47,9 @@ typedef struct fx {
 
 /* Ring features the core takes by itself whenever the device offers them, besides VERSION_1
    and EVENT_IDX: a device test that checks the exact feature word masks them out. */
-#define FX_RING_F (SIM_F(SIM_F_INDIRECT_DESC) | SIM_F(SIM_F_RING_PACKED))
+#define FX_RING_F                                                                                  \
+    (SIM_F(SIM_F_INDIRECT_DESC) | SIM_F(SIM_F_RING_PACKED) | SIM_F(SIM_F_ANY_LAYOUT) |             \
+     SIM_F(SIM_F_ACCESS_PLATFORM))
 
 typedef void (*fx_case)(fx *f);
 typedef void (*fx_setup)(fx *f);

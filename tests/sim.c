@@ -1031,6 +1031,9 @@ static void status_write(sim *s, uint32_t v) {
     }
     s->status = v | (old & SIM_S_NEEDS_RESET);
     if (s->refuse_features_ok) s->status &= ~SIM_S_FEATURES_OK;
+    /* QEMU with iommu_platform=on: a driver that does not take ACCESS_PLATFORM is refused. */
+    if ((s->dev_features & SIM_F(SIM_F_ACCESS_PLATFORM)) && !drv_has(s, SIM_F_ACCESS_PLATFORM))
+        s->status &= ~SIM_S_FEATURES_OK;
 }
 
 /* The size of queue `qi` (QueueNum). Returns 0 if the write may not go on. */

@@ -87,6 +87,7 @@
 #define SIM_F_EVENT_IDX       29
 #define SIM_F_BAD_FEATURE     30
 #define SIM_F_VERSION_1       32
+#define SIM_F_ACCESS_PLATFORM 33
 #define SIM_F_RING_PACKED     34
 #define SIM_F_RING_RESET      40
 

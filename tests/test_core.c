@@ -2322,16 +2322,22 @@ static void t_null_user(fx *f) {
 }
 
 /* The core takes the ring features it implements whenever they are offered: a driver asking
-   for nothing still gets VERSION_1 (modern), EVENT_IDX, RING_PACKED (modern) and
-   INDIRECT_DESC, and never a ring feature it does not implement, nor bit 30. */
+   for nothing still gets VERSION_1 (modern), EVENT_IDX, RING_PACKED (modern), INDIRECT_DESC,
+   ANY_LAYOUT (legacy: a SHOULD) and ACCESS_PLATFORM (modern: the dma hook translates), and never
+   a ring feature it does not implement, nor bit 30. */
 static void t_ring_features_by_core(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint64_t expect = 0;
-    f->s.dev_features |= SIM_F(SIM_F_BAD_FEATURE) | SIM_F(SIM_F_RING_PACKED) * (f->ver == 2);
+    f->s.dev_features |= SIM_F(SIM_F_BAD_FEATURE) | SIM_F(SIM_F_RING_PACKED) * (f->ver == 2) |
+                         SIM_F(SIM_F_ACCESS_PLATFORM) * (f->ver == 2);
     CHECK_RC(virtio_dev_init(&d, &f->t, 0), VIRTIO_OK);
     CHECK_RC(virtio_dev_negotiate(&d, VIRTIO_BIT(VIRTIO_F_UNUSED), 0), VIRTIO_OK);
-    if (f->ver == 2) expect |= VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+    if (f->ver == 2)
+        expect |= VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
+                  VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM);
+    if (f->ver == 1 && (f->s.dev_features & SIM_F(SIM_F_ANY_LAYOUT)))
+        expect |= VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
     if (f->eidx) expect |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
     if (!f->noind) expect |= VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
     CHECK_EQ(f->s.drv_features, expect);
