@@ -225,6 +225,9 @@ extern "C" {
 #define VIRTIO_STATUS_FEATURES_OK 8u
 #define VIRTIO_STATUS_NEEDS_RESET 64u
 #define VIRTIO_STATUS_FAILED      128u
+/* InterruptStatus bits (virtio-mmio "InterruptStatus"; the same on every transport). */
+#define VIRTIO_ISR_QUEUE  1u /* used buffer notification */
+#define VIRTIO_ISR_CONFIG 2u /* configuration change notification */
 
 /* ---- Reserved feature bits: virtio 1.4 "Reserved Feature Bits" (bit numbers) ---------------- */
 #define VIRTIO_F_NOTIFY_ON_EMPTY    24 /* legacy only */
@@ -621,8 +624,20 @@ VIRTIO_API int virtio_dev_reset(virtio_dev *dev);
 VIRTIO_API int virtio_dev_abandon(virtio_dev *dev, int error);
 
 /* Reads and acknowledges the interrupt status: bit 0 used buffers, bit 1 configuration
-   change. A polled driver needs it only to notice configuration changes. */
+   change (remembered for virtio_dev_config_changed). A polled driver needs it to notice
+   configuration changes, and before it enables interrupts or hands the device over: the
+   library asks for no used-buffer interrupts, but a configuration change (or a device that
+   ignores the suppression) leaves InterruptStatus set, and virtio-mmio's line is level-
+   triggered, so an interrupt controller enabled later would see it fire until acknowledged.
+   The library acknowledges what it finds in its waits (at each status check, every
+   VIRTIO_STATUS_CHECK_MASK + 1 idle iterations, and when a wait ends without a buffer) and
+   where a device header looks for configuration changes (virtio_blk.h before each request). */
 VIRTIO_API uint32_t virtio_dev_interrupt_ack(virtio_dev *dev);
+
+/* 1 if the device reported a configuration change (InterruptStatus bit 1) since the last
+   call, read and acknowledged now or earlier by the library; 0 if not, or for an object that
+   was never initialized. Costs one register read (and a write only when a bit is set). */
+VIRTIO_API int virtio_dev_config_changed(virtio_dev *dev);
 
 /* Converts between CPU order and the device's order for fields of device-specific structures
    in shared memory (request headers and the like): little-endian on modern devices, the
@@ -638,8 +653,9 @@ VIRTIO_API uint64_t virtio_dev_dma(const virtio_dev *dev, const void *p);
 /* ---- Device configuration space: virtio 1.4 "Device Configuration Space" -----------------------
  */
 /* Single-field reads at byte offset `off` of the device-specific configuration, in CPU order.
-   A 64-bit read is two 32-bit reads checked against the configuration generation (a device
-   whose generation never settles is latched as broken and the read gives 0). */
+   A 64-bit read is two 32-bit reads checked against the configuration generation, or on a
+   legacy device (no generation) repeated until two reads agree (a device whose value never
+   settles is latched as broken and the read gives 0). */
 VIRTIO_API uint8_t virtio_config_read8(virtio_dev *dev, uint32_t off);
 VIRTIO_API uint16_t virtio_config_read16(virtio_dev *dev, uint32_t off);
 VIRTIO_API uint32_t virtio_config_read32(virtio_dev *dev, uint32_t off);
@@ -1519,12 +1535,16 @@ VIRTIO_DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
     int r = virtio_dev_usable(dev);
     if (r) return r;
     if (iteration >= dev->spin_limit || virtio__relax(dev, iteration)) {
-        /* One last look at the status, so a device that asked for a reset says so. */
+        /* One last look at the status, so a device that asked for a reset says so; and at the
+           interrupt status, so a level-triggered line is not left asserted. */
+        (void)virtio_dev_interrupt_ack(dev);
         r = virtio_dev_check(dev);
         return r ? r : VIRTIO_ETIMEDOUT;
     }
-    if ((iteration & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK)
+    if ((iteration & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK) {
+        (void)virtio_dev_interrupt_ack(dev);
         return virtio_dev_check(dev);
+    }
     return VIRTIO_OK;
 }
 
@@ -1550,8 +1570,20 @@ VIRTIO_DEF int virtio_dev_abandon(virtio_dev *dev, int error) {
 }
 
 VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
+    uint32_t v;
     if (virtio_dev_usable(dev) == VIRTIO_ESTATE || !dev) return 0;
-    return dev->t.ops->interrupt_ack(&dev->t);
+    v = dev->t.ops->interrupt_ack(&dev->t);
+    dev->isr |= v;
+    return v;
+}
+
+VIRTIO_DEF int virtio_dev_config_changed(virtio_dev *dev) {
+    int changed;
+    (void)virtio_dev_interrupt_ack(dev);
+    if (!dev) return 0;
+    changed = (dev->isr & VIRTIO_ISR_CONFIG) != 0;
+    dev->isr &= ~VIRTIO_ISR_CONFIG;
+    return changed;
 }
 
 VIRTIO_DEF uint16_t virtio_dev_order16(const virtio_dev *dev, uint16_t v) {
@@ -1586,10 +1618,23 @@ VIRTIO_DEF uint32_t virtio_config_read32(virtio_dev *dev, uint32_t off) {
 }
 VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
     /* "the driver MUST use ... 32-bit wide and aligned accesses for 32-bit and 64-bit wide
-       fields": two halves, retried while the generation moves under us. */
+       fields": two halves, retried while the generation moves under us. A legacy device has
+       no generation: its halves are read until two reads agree ("Legacy Interface: Device
+       Configuration Space": "the driver SHOULD read ... until two reads agree"). */
     uint32_t lo = 0, hi = 0, gen, tries;
     if (!virtio__cfg_ok(dev)) return 0;
+    if (dev->t.legacy) {
+        lo = virtio_config_read32(dev, off);
+        hi = virtio_config_read32(dev, off + 4);
+    }
     for (tries = 0; tries < VIRTIO_CONFIG_RETRIES; tries++) {
+        if (dev->t.legacy) {
+            uint32_t lo2 = virtio_config_read32(dev, off), hi2 = virtio_config_read32(dev, off + 4);
+            if (lo2 == lo && hi2 == hi) break;
+            lo = lo2;
+            hi = hi2;
+            continue;
+        }
         gen = virtio__config_gen(dev);
         lo = virtio_config_read32(dev, off);
         hi = virtio_config_read32(dev, off + 4);

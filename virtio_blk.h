@@ -94,6 +94,14 @@ CONFIGURATION (define before including the implementation)
                         block size, segment limits and read_only only. For bootloaders, with
                         virtio.h's VIRTIO_NO_LEGACY and VIRTIO_NO_STRINGS.
    VIRTIO_BLK_MAX_SEGS  most data segments one request may use (default 32).
+   VIRTIO_BLK_NO_RESIZE_CHECK
+                        requests do not look for a configuration change first (saves one
+                        register read per request): the capacity changes only when you call
+                        virtio_blk_refresh.
+   CAPACITY CHANGES: before each read, write, discard or write-zeroes the driver reads
+   InterruptStatus (and acknowledges it); if the device reported a configuration change the
+   capacity is read again, so no request goes past a disk that shrank (a MUST) and a grown
+   disk can be used at once.
    Init reads only the configuration every request needs (capacity, size_max, seg_max,
    blk_size); the rest is read once, at the first call that needs it (virtio_blk_get_info, a
    discard or write-zeroes, virtio_blk_set_writeback).
@@ -276,6 +284,11 @@ VIRTIO_API int virtio_blk_init(virtio_blk *blk, const virtio_transport *t,
    again to use the device. */
 VIRTIO_API int virtio_blk_reset(virtio_blk *blk);
 
+/* Reads the capacity again if the device reported a configuration change since the last
+   look (InterruptStatus bit 1, acknowledged). Requests do it themselves unless
+   VIRTIO_BLK_NO_RESIZE_CHECK. 0, or the device's latched error. */
+VIRTIO_API int virtio_blk_refresh(virtio_blk *blk);
+
 /* Queries (valid after a successful init; 0 / NULL for NULL). */
 VIRTIO_API uint64_t virtio_blk_capacity(const virtio_blk *blk);   /* 512-byte sectors */
 VIRTIO_API uint32_t virtio_blk_block_size(const virtio_blk *blk); /* logical block, bytes */
@@ -341,12 +354,6 @@ VIRTIO_API uint32_t virtio_blk_pending(const virtio_blk *blk);
 /* Largest request we build, in sectors: keeps every length within 32 bits. */
 #define VIRTIO_BLK__MAX_SECTORS  (1u << 22)
 #define VIRTIO_BLK__MAX_REQUESTS 0xffffu
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                    \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define VIRTIO_BLK__BIG_ENDIAN 1
-#else
-#define VIRTIO_BLK__BIG_ENDIAN 0
-#endif
 
 /* What this driver implements. The core adds the ring features (VERSION_1, EVENT_IDX). */
 #ifdef VIRTIO_BLK_MINIMAL
@@ -414,11 +421,14 @@ static int virtio_blk__usable(const virtio_blk *blk) {
    fields belong together: the capacity's two halves need no generation check of their own). */
 static int virtio_blk__read_config(virtio_dev *dev, void *ctx) {
     virtio_blk_info *in = (virtio_blk_info *)ctx;
-    uint32_t lo = virtio_config_read32(dev, VIRTIO_BLK_CFG_CAPACITY);
-    uint32_t hi = virtio_config_read32(dev, VIRTIO_BLK_CFG_CAPACITY + 4u);
-    /* A legacy field is in guest order: on a big-endian CPU its high half comes first. */
-    in->capacity = (VIRTIO_BLK__BIG_ENDIAN && virtio_dev_legacy(dev)) ? (uint64_t)lo << 32 | hi
-                                                                      : (uint64_t)hi << 32 | lo;
+    if (virtio_dev_legacy(dev)) {
+        /* No generation to check: read until two reads agree (virtio_config_read64). */
+        in->capacity = virtio_config_read64(dev, VIRTIO_BLK_CFG_CAPACITY);
+    } else {
+        uint32_t lo = virtio_config_read32(dev, VIRTIO_BLK_CFG_CAPACITY);
+        uint32_t hi = virtio_config_read32(dev, VIRTIO_BLK_CFG_CAPACITY + 4u);
+        in->capacity = (uint64_t)hi << 32 | lo; /* the generation check is config_atomic's */
+    }
     if (virtio_dev_has(dev, VIRTIO_BLK_F_SIZE_MAX))
         in->size_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SIZE_MAX);
     if (virtio_dev_has(dev, VIRTIO_BLK_F_SEG_MAX))
@@ -618,6 +628,14 @@ VIRTIO_DEF int virtio_blk_reset(virtio_blk *blk) {
     return r;
 }
 
+static int virtio_blk__refresh(virtio_blk *blk);
+VIRTIO_DEF int virtio_blk_refresh(virtio_blk *blk) {
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    return r ? r : virtio_blk__refresh(blk);
+}
+
 /* ---- Queries --------------------------------------------------------------------------------- */
 VIRTIO_DEF uint64_t virtio_blk_capacity(const virtio_blk *blk) {
     return blk ? blk->info.capacity : 0;
@@ -646,9 +664,24 @@ VIRTIO_DEF uint32_t virtio_blk_pending(const virtio_blk *blk) { return blk ? blk
 /* ---- Requests: "Block Device / Device Operation" -------------------------------------------- */
 /* Checks a request against the device before anything is sent. For DISCARD and WRITE_ZEROES
    `len` is a sector count; for IN and OUT a byte length. */
-static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sector, const void *buf,
+/* The capacity again after the device reported a configuration change ("Block Device /
+   Device Operation": the driver MUST NOT submit a request past the capacity, which may change;
+   a polled driver learns of it from InterruptStatus). One register read per request. */
+static int virtio_blk__refresh(virtio_blk *blk) {
+    virtio_blk_info in;
+    int r;
+    if (!virtio_dev_config_changed(&blk->dev)) return VIRTIO_OK;
+    virtio_zero(&in, sizeof in);
+    r = virtio_config_atomic(&blk->dev, virtio_blk__read_config, &in);
+    if (r) return r; /* the device latched as broken */
+    blk->info.capacity = in.capacity;
+    return VIRTIO_OK;
+}
+
+static int virtio_blk__check(virtio_blk *blk, uint32_t type, uint64_t sector, const void *buf,
                              uint64_t len, uint64_t *sectors) {
-    uint64_t n = 0, cap = blk->info.capacity;
+    uint64_t n = 0, cap;
+    int r;
     switch (type) {
     case VIRTIO_BLK_T_IN:
     case VIRTIO_BLK_T_OUT:
@@ -675,6 +708,13 @@ static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sect
         break;
     default: return VIRTIO_EINVAL;
     }
+#ifndef VIRTIO_BLK_NO_RESIZE_CHECK
+    r = virtio_blk__refresh(blk);
+    if (r) return r;
+#else
+    (void)r;
+#endif
+    cap = blk->info.capacity;
     if (sector > cap || n > cap - sector) return VIRTIO_ERANGE;
     /* Devices (QEMU among them) fail requests that are not whole logical blocks with IOERR;
        refuse them here instead, with nothing sent. */
@@ -1052,7 +1092,6 @@ VIRTIO_DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
 #undef VIRTIO_BLK__WANTED
 #undef VIRTIO_BLK__MAX_SECTORS
 #undef VIRTIO_BLK__MAX_REQUESTS
-#undef VIRTIO_BLK__BIG_ENDIAN
 #undef VIRTIO_BLK__STATUS_UNSET
 #endif /* VIRTIO_BLK_IMPLEMENTATION */
 

@@ -963,6 +963,12 @@ static uint32_t config_read(sim *s, uint32_t c, unsigned width) {
     uint32_t v = 0, i;
     if (config_check(s, c, width, 0)) return 0;
     s->config_reads++;
+    if (s->tear_reads > 0 && c < 8) {
+        s->tear_reads--;
+        s->tear_k++;
+        for (i = 0; i < 8; i++)
+            s->config[i] = (uint8_t)s->tear_k;
+    }
     s->config_last_width = width;
     for (i = 0; i < width; i++)
         v |= (uint32_t)s->config[c + i] << (8 * i);
@@ -1250,6 +1256,11 @@ static void reg_write(sim *s, uint32_t off, uint32_t v, unsigned width) {
     case SIM_REG_STATUS: status_write(s, v); return;
     default: sim_violation(s, "write of read-only or unknown register 0x%03x", off); return;
     }
+}
+
+void sim_config_changed(sim *s) {
+    s->config_gen++;
+    s->isr |= 2u;
 }
 
 void sim_set_needs_reset(sim *s) {

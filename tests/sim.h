@@ -282,6 +282,11 @@ struct sim {
                                -1 forever */
     int gen_tear_capacity;  /* with churn: each change also rewrites config bytes 0..7 with
                                k * 0x100000001 (hi == lo in a consistent read) */
+    long tear_reads;        /* the next this many config reads below offset 8 each first
+                               rewrite bytes 0..7 with k * 0x0101010101010101 (k counting up):
+                               a legacy device changing a wide field while it is read (every
+                               byte equal in a consistent read) */
+    uint64_t tear_k;
 
     /* block backend (tests/sim_blk.c) */
     uint8_t *disk;
@@ -393,6 +398,9 @@ uint64_t sim_cfg_r(const sim *s, uint32_t off, unsigned width);
 
 /* Device-side misbehaviour switched on right now. */
 void sim_set_needs_reset(sim *s);
+/* The device changed its configuration: ConfigGeneration moves and InterruptStatus bit 1 is
+   set (a configuration change notification, "Notification of Device Configuration Changes"). */
+void sim_config_changed(sim *s);
 
 /* Records a violation (printf format). */
 void sim_violation(sim *s, const char *fmt, ...)

@@ -865,8 +865,8 @@ static void t_config_reads(fx *f) {
     for (off = 0; off < 64; off += 8) {
         r0 = f->s.config_reads;
         CHECK_EQ(virtio_config_read64(&d, off), sim_cfg_r(&f->s, off, 8));
-        CHECK_EQ(f->s.config_last_width, 4); /* two 32-bit reads */
-        CHECK_EQ(f->s.config_reads - r0, 2);
+        CHECK_EQ(f->s.config_last_width, 4); /* two 32-bit reads (legacy: twice, to agree) */
+        CHECK_EQ(f->s.config_reads - r0, f->ver == 1 ? 4u : 2u);
     }
     CHECK_EQ(virtio_config_read32(&d, 252), sim_cfg_r(&f->s, 252, 4)); /* last word */
     if (f->ver == 2)
@@ -2003,6 +2003,48 @@ static void t_dev_attach(fx *f) {
 
 /* virtio_dev_spin: 0 while within the bound, ETIMEDOUT at it, the relax hook can end it, and the
    periodic status check reports NEEDS_RESET. */
+/* A legacy device has no configuration generation: a 64-bit field is read until two reads
+   agree, so a value that changes under the reads never comes back torn. */
+static void t_config_read64_legacy_agree(fx *f) {
+    virtio_dev d;
+    uint64_t v;
+    dev_up(f, &d);
+    CHECK_OK();
+    f->s.tear_reads = 5;
+    v = virtio_config_read64(&d, 0);
+    CHECK_EQ((uint32_t)v, (uint32_t)(v >> 32)); /* both halves of one value */
+    CHECK_EQ(v, f->s.tear_k * 0x0101010101010101ull);
+    CHECK_RC(virtio_dev_usable(&d), VIRTIO_OK);
+    f->s.tear_reads = 1000; /* never settles: latched, 0 */
+    CHECK_EQ(virtio_config_read64(&d, 0), 0u);
+    CHECK_RC(virtio_dev_usable(&d), VIRTIO_EDEVICE);
+}
+
+/* InterruptStatus the library caused or found is acknowledged: a level-triggered line is not
+   left asserted after a wait. virtio_dev_config_changed reports bit 1 once. */
+static void t_interrupt_ack_waits(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 16, 16);
+    void *ck;
+    uint32_t len;
+    set_spin_limit(f, 100);
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    CHECK_EQ(virtio_dev_config_changed(&d), 0);
+    f->s.isr = 3u; /* a used buffer interrupt the device raised anyway, and a config change */
+    f->s.swallow = 1;
+    post_one(&q, b, 16);
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.isr, 0u);                      /* acknowledged when the wait ended */
+    CHECK_EQ(virtio_dev_config_changed(&d), 1); /* and the change remembered */
+    CHECK_EQ(virtio_dev_config_changed(&d), 0);
+    sim_config_changed(&f->s);
+    CHECK_EQ(virtio_dev_config_changed(&d), 1);
+    CHECK_EQ(f->s.isr, 0u);
+    CHECK_EQ(virtio_dev_config_changed(NULL), 0);
+}
+
 static void t_dev_spin(fx *f) {
     virtio_dev d;
     uint32_t i;
@@ -2017,7 +2059,9 @@ static void t_dev_spin(fx *f) {
     CHECK_EQ(i, 1000u);
     CHECK_EQ(f->s.reads, reads); /* no status read below VIRTIO_STATUS_CHECK_MASK iterations */
     CHECK_RC(virtio_dev_spin(&d, 1000), VIRTIO_ETIMEDOUT);
-    CHECK_EQ(f->s.reads, reads + 1);            /* one last status look */
+    /* one last look at the status, and at InterruptStatus (acknowledged: a level-triggered line
+       is not left asserted) */
+    CHECK_EQ(f->s.reads, reads + 2);
     CHECK_RC(virtio_dev_usable(&d), VIRTIO_OK); /* a timeout is not latched */
     /* the relax hook says stop at iteration 7 (the simulator counts giveup from 1) */
     f->s.relax_giveup = 8;
@@ -3071,6 +3115,10 @@ static const tcase cases[] = {
     {"dev_reset status stuck -> EBUSY (spin_limit), latched", t_dev_reset_stuck, RUN_BOTH},
     {"queue of a reset device is not used", t_queue_after_reset, RUN_BOTH},
     {"config read8/16/32/64 widths and values", t_config_reads, RUN_BOTH},
+    {"legacy config read64 until two reads agree; never settles -> EDEVICE",
+     t_config_read64_legacy_agree, RUN_V1},
+    {"interrupt status acknowledged by waits; config change reported once", t_interrupt_ack_waits,
+     RUN_BOTH},
     {"crosvm: narrow config reads give 0; CONFIG32 mode reads and writes by words", t_config32,
      RUN_V2 | RUN_MMIO_ONLY},
     {"config write8/16/32", t_config_writes, RUN_BOTH},

@@ -780,6 +780,19 @@ static void t_kvmtool_send(fx *f) {
     CHECK_RC(virtio_dev_usable(&n.dev), VIRTIO_OK);
 }
 
+/* A legacy device has no configuration generation: a MAC that changes while its six bytes
+   are read is read again until two reads agree, never taken torn. */
+static void t_mac_legacy_agree(fx *f) {
+    virtio_net n;
+    const uint8_t *m;
+    f->s.tear_reads = 4;
+    net_up(f, &n, &defaults);
+    CHECK_OK();
+    m = virtio_net_mac(&n);
+    CHECK(m[0] == (uint8_t)f->s.tear_k && m[1] == m[0] && m[2] == m[0] && m[3] == m[0] &&
+          m[4] == m[0] && m[5] == m[0]);
+}
+
 /* Firecracker: a network device of two queues (no CTRL_VQ), activated at DRIVER_OK only if
    both are live, answering frames both ways. */
 static void t_firecracker(fx *f) {
@@ -1348,6 +1361,7 @@ static const tcase cases[] = {
     {"send of bad lengths -> EINVAL, nothing queued", t_send_bad, RUN_BOTH},
     {"kvmtool: transmit used length -> clamped, counted, sends go on", t_kvmtool_send, RUN_BOTH},
     {"firecracker: two queues, activated, frames both ways", t_firecracker, RUN_V2},
+    {"legacy MAC read until two reads agree", t_mac_legacy_agree, RUN_V1},
     {"device never finishes a send -> send_wait ETIMEDOUT, device reset", t_send_swallowed,
      RUN_BOTH},
     {"bare send times out -> device reset, the frame is the caller's", t_send_timeout, RUN_BOTH},
