@@ -90,6 +90,9 @@ CONFIGURATION (define before including; * = must be the same in every file)
                             resets (Firecracker up to v1.16 cannot reset a device an earlier
                             boot stage activated) costs this many traps to the hypervisor,
                             not a whole spin_limit, before VIRTIO_EBUSY
+   VIRTIO_POLL_CHECK_MASK   a non-blocking poll reads the status register every this + 1 empty
+                            polls of a device (default 0x3ff), so NEEDS_RESET is noticed
+                            without a wait too
    VIRTIO_STATUS_CHECK_MASK a wait reads the status register every this + 1 idle iterations to
                             notice NEEDS_RESET (default 0xffff; a power of two minus one)
    VIRTIO_CONFIG_RETRIES    tries of a configuration read whose generation moves (default 16)
@@ -546,6 +549,7 @@ typedef struct virtio_dev {
     uint32_t negotiated; /* features were negotiated (legacy devices have no FEATURES_OK) */
     uint32_t clamped;    /* used lengths above what was posted writable, clamped */
     uint32_t isr;        /* interrupt status bits acknowledged by the library, not yet taken */
+    uint32_t empty;      /* empty polls (VIRTIO_POLL_CHECK_MASK) */
 } virtio_dev;
 
 /* Fills `dev` from a probed transport without touching the device (no register access):
@@ -854,7 +858,10 @@ VIRTIO_API int virtio_queue_notify(virtio_queue *q);
    VIRTIO_EAGAIN if none yet; VIRTIO_EDEVICE (latched) if the device returned an id that is out of
    range or not outstanding, or moved used.idx past what is outstanding. A length above what
    was posted writable is clamped to it and counted in virtio_dev_clamped (not counted on a
-   queue with VIRTIO_QUEUE_F_IGNORE_LEN). cookie and len may be NULL. */
+   queue with VIRTIO_QUEUE_F_IGNORE_LEN). cookie and len may be NULL. Every
+   VIRTIO_POLL_CHECK_MASK + 1 empty polls of a device it reads the status register, so a
+   device that set NEEDS_RESET (or reset itself) gives VIRTIO_ENEEDS_RESET / VIRTIO_EDEVICE,
+   latched, without a wait; it never resets the device. */
 VIRTIO_API int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len);
 
 /* virtio_queue_poll, waiting (bounded) for a used buffer. VIRTIO_EAGAIN at once if no
@@ -914,6 +921,12 @@ VIRTIO_API void virtio_put_le64(void *p, uint64_t v);
    A power of two minus one. Costs one register read per this many idle iterations. */
 #ifndef VIRTIO_STATUS_CHECK_MASK
 #define VIRTIO_STATUS_CHECK_MASK 0xffffu
+#endif
+/* Empty non-blocking polls (virtio_queue_poll finding nothing, on any queue of a device)
+   between two looks at the status register, so that a caller that only polls notices
+   NEEDS_RESET too. A power of two minus one; one register read per this many empty polls. */
+#ifndef VIRTIO_POLL_CHECK_MASK
+#define VIRTIO_POLL_CHECK_MASK 0x3ffu
 #endif
 
 /* The library's own loops are compiled only where the user did not name a replacement. */
@@ -2141,6 +2154,20 @@ static void virtio__give_back(virtio_queue *q, virtio_queue_shadow *h, uint32_t 
     q->last_used++;
 }
 
+/* A poll that found nothing. Every VIRTIO_POLL_CHECK_MASK + 1 of them (per device) it looks at
+   the status, so a caller that never waits notices NEEDS_RESET too, and acknowledges the
+   interrupt status. Otherwise VIRTIO_EAGAIN, at the cost of one increment. */
+static int virtio__empty(virtio_queue *q) {
+    virtio_dev *dev = q->dev;
+    if ((++dev->empty & VIRTIO_POLL_CHECK_MASK) == 0) {
+        int r;
+        (void)virtio_dev_interrupt_ack(dev);
+        r = virtio_dev_check(dev);
+        if (r) return r;
+    }
+    return VIRTIO_EAGAIN;
+}
+
 #ifndef VIRTIO_NO_PACKED
 VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, uint32_t *len) {
     uint16_t slot = q->used_slot, want, fl, id;
@@ -2149,7 +2176,7 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
     virtio_queue_shadow *h;
     /* Nothing the device was shown is outstanding: the next slot may hold anything of an
        earlier lap, so it is not even read. */
-    if (q->avail_pub == q->last_used) return VIRTIO_EAGAIN;
+    if (q->avail_pub == q->last_used) return virtio__empty(q);
     d = &q->ring[slot & (q->size - 1u)];
     fl = VIRTIO__R16(q, d->flags);
     /* The slot holds a descriptor we made available on this lap (AVAIL = wrap, USED = !wrap)
@@ -2158,7 +2185,7 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
     want = (uint16_t)((slot & q->size) ? 0u : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED));
     fl = (uint16_t)(fl ^ want);
     if (fl & VIRTQ_DESC_F_AVAIL) return virtio__queue_fault(q);
-    if (fl & VIRTQ_DESC_F_USED) return VIRTIO_EAGAIN;
+    if (fl & VIRTQ_DESC_F_USED) return virtio__empty(q);
     /* The flags before id and len: the device writes them first and the flags last. */
     VIRTIO_RMB();
     id = VIRTIO__R16(q, d->id);
@@ -2195,7 +2222,7 @@ VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) 
     if (q->ring) return virtio__pk_poll(q, cookie, len);
 #endif
     used_idx = VIRTIO__R16(q, q->used[1]);
-    if (used_idx == q->last_used) return VIRTIO_EAGAIN;
+    if (used_idx == q->last_used) return virtio__empty(q);
     /* The device may have used at most what it was shown and we have not taken back. */
     if ((uint16_t)(used_idx - q->last_used) > (uint16_t)(q->avail_pub - q->last_used))
         return virtio__queue_fault(q);

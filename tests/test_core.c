@@ -2045,6 +2045,29 @@ static void t_interrupt_ack_waits(fx *f) {
     CHECK_EQ(virtio_dev_config_changed(NULL), 0);
 }
 
+/* NEEDS_RESET is noticed by non-blocking polls too: within VIRTIO_POLL_CHECK_MASK + 1 empty
+   polls, at one status read per that many. */
+static void t_poll_needs_reset(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    unsigned long reads;
+    uint32_t i;
+    int r = VIRTIO_EAGAIN;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    reads = f->s.reads;
+    for (i = 0; i < 4u * (VIRTIO_POLL_CHECK_MASK + 1u); i++)
+        CHECK_RC(virtio_queue_poll(&q, NULL, NULL), VIRTIO_EAGAIN);
+    CHECK_LE(f->s.reads - reads, 8u); /* status and interrupt status, 4 times */
+    sim_set_needs_reset(&f->s);
+    for (i = 0; i <= VIRTIO_POLL_CHECK_MASK && r == VIRTIO_EAGAIN; i++)
+        r = virtio_queue_poll(&q, NULL, NULL);
+    CHECK_RC(r, VIRTIO_ENEEDS_RESET);
+    CHECK_RC(virtio_queue_poll(&q, NULL, NULL), VIRTIO_ENEEDS_RESET); /* latched */
+    CHECK_RC(virtio_dev_usable(&d), VIRTIO_ENEEDS_RESET);
+    CHECK(f->s.status != 0); /* a poll never resets */
+}
+
 static void t_dev_spin(fx *f) {
     virtio_dev d;
     uint32_t i;
@@ -3117,6 +3140,8 @@ static const tcase cases[] = {
     {"config read8/16/32/64 widths and values", t_config_reads, RUN_BOTH},
     {"legacy config read64 until two reads agree; never settles -> EDEVICE",
      t_config_read64_legacy_agree, RUN_V1},
+    {"NEEDS_RESET noticed by non-blocking polls, one status read per 1024 empty polls",
+     t_poll_needs_reset, RUN_BOTH},
     {"interrupt status acknowledged by waits; config change reported once", t_interrupt_ack_waits,
      RUN_BOTH},
     {"crosvm: narrow config reads give 0; CONFIG32 mode reads and writes by words", t_config32,
