@@ -86,8 +86,8 @@ slot holds a finished non-blocking request not yet collected (it lets the device
    and UNSUPP) and NEEDS_RESET are latched: later calls return them until the next init.
 
 CONFIGURATION (define before including the implementation)
-   VIRTIO_BLK_NO_INFO   virtio_blk_get_info leaves geometry, topology and the discard and
-                        write-zeroes segment counts and alignment at 0 (never read).
+   VIRTIO_BLK_NO_INFO   virtio_blk_get_info leaves geometry, topology and the discard
+                        alignment at 0 (never read).
    VIRTIO_BLK_MINIMAL   read, write and flush only: discard, write-zeroes, get_id and
                         set_writeback return VIRTIO_ENOTSUP (so do submits of those types) and
                         their features are not negotiated; virtio_blk_get_info shows capacity,
@@ -458,10 +458,10 @@ static const virtio_blk__field virtio_blk__more_fields[] = {
     VIRTIO_BLK__FIELD(DISCARD, MAX_DISCARD_SECTORS, 4, max_discard_sectors),
     VIRTIO_BLK__FIELD(WRITE_ZEROES, MAX_WRITE_ZEROES_SECTORS, 4, max_write_zeroes_sectors),
     VIRTIO_BLK__FIELD(WRITE_ZEROES, WRITE_ZEROES_MAY_UNMAP, 1, write_zeroes_may_unmap),
-#ifndef VIRTIO_BLK_NO_INFO
     VIRTIO_BLK__FIELD(DISCARD, MAX_DISCARD_SEG, 4, max_discard_seg),
-    VIRTIO_BLK__FIELD(DISCARD, DISCARD_SECTOR_ALIGNMENT, 4, discard_sector_alignment),
     VIRTIO_BLK__FIELD(WRITE_ZEROES, MAX_WRITE_ZEROES_SEG, 4, max_write_zeroes_seg),
+#ifndef VIRTIO_BLK_NO_INFO
+    VIRTIO_BLK__FIELD(DISCARD, DISCARD_SECTOR_ALIGNMENT, 4, discard_sector_alignment),
     VIRTIO_BLK__FIELD(GEOMETRY, GEOMETRY_CYLINDERS, 2, cylinders),
     VIRTIO_BLK__FIELD(GEOMETRY, GEOMETRY_HEADS, 1, heads),
     VIRTIO_BLK__FIELD(GEOMETRY, GEOMETRY_SECTORS, 1, sectors),
@@ -725,6 +725,14 @@ static int virtio_blk__check(virtio_blk *blk, uint32_t type, uint64_t sector, co
 }
 
 #ifndef VIRTIO_BLK_MINIMAL
+/* A DISCARD / WRITE_ZEROES request carries one segment: the device must take at least one
+   (max_discard_seg / max_write_zeroes_seg; 0 makes no sense, and nothing is sent then). */
+static int virtio_blk__dwz_segs_ok(const virtio_blk *blk, uint32_t type) {
+    uint32_t segs =
+        type == VIRTIO_BLK_T_DISCARD ? blk->info.max_discard_seg : blk->info.max_write_zeroes_seg;
+    return segs >= 1u ? VIRTIO_OK : VIRTIO_ENOTSUP;
+}
+
 /* Largest DISCARD / WRITE_ZEROES request, in sectors (0 from the device: no stated limit). */
 static uint32_t virtio_blk__dwz_max(const virtio_blk *blk, uint32_t type) {
     uint32_t m = type == VIRTIO_BLK_T_DISCARD ? blk->info.max_discard_sectors
@@ -885,6 +893,7 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
 #ifndef VIRTIO_BLK_MINIMAL
     if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
         r = virtio_blk__more(blk); /* the limits */
+        if (r == VIRTIO_OK) r = virtio_blk__dwz_segs_ok(blk, type);
         if (r) return r;
         if (n > virtio_blk__dwz_max(blk, type)) return VIRTIO_EINVAL;
     }
@@ -1061,6 +1070,7 @@ static int virtio_blk__dwz(virtio_blk *blk, uint32_t type, uint64_t sector, uint
     uint64_t n;
     int r = virtio_blk__start(blk, type, sector, 0, count, &n);
     if (r == VIRTIO_OK) r = virtio_blk__more(blk); /* the limits */
+    if (r == VIRTIO_OK) r = virtio_blk__dwz_segs_ok(blk, type);
     if (r) return r;
     /* flags.unmap lets the device deallocate, "provided that following reads return zeroes";
        only ask when the device says it may. */

@@ -774,6 +774,24 @@ static void t_get_id(fx *f) {
     CHECK_MEM(id, "abc\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20);
 }
 
+/* max_discard_seg / max_write_zeroes_seg 0: the device takes no segment, so nothing is sent
+   (each request carries one). */
+static void t_dwz_no_segments(fx *f) {
+    virtio_blk b;
+    unsigned id;
+    unsigned long n0;
+    blk_up(f, &b);
+    CHECK_OK();
+    sim_cfg_w32(&f->s, 40, 0); /* max_discard_seg */
+    sim_cfg_w32(&f->s, 52, 0); /* max_write_zeroes_seg */
+    n0 = f->s.nlog;
+    CHECK_RC(virtio_blk_discard(&b, 0, 8), VIRTIO_ENOTSUP);
+    CHECK_RC(virtio_blk_write_zeroes(&b, 0, 8, 0), VIRTIO_ENOTSUP);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_DISCARD, 0, NULL, 8, &id), VIRTIO_ENOTSUP);
+    CHECK_EQ(f->s.nlog, n0);
+    CHECK_RC(virtio_dev_usable(&b.dev), VIRTIO_OK);
+}
+
 static void t_discard(fx *f) {
     virtio_blk b;
     const sim_log *lg;
@@ -1994,6 +2012,8 @@ static const tcase cases[] = {
     {"discard", t_discard, RUN_BOTH},
     {"discard split by max_discard_sectors", t_discard_split, RUN_BOTH},
     {"write_zeroes with and without unmap", t_write_zeroes, RUN_BOTH},
+    {"max_discard_seg / max_write_zeroes_seg 0 -> ENOTSUP, nothing sent", t_dwz_no_segments,
+     RUN_BOTH},
     {"set_writeback", t_writeback, RUN_BOTH},
     {"split by size_max 4096 / seg_max 4", t_split_size_seg_max, RUN_BOTH | RUN_EIDX},
     {"split by size_max 1000 (not a sector multiple)", t_split_size_max_odd, RUN_BOTH},
