@@ -648,6 +648,42 @@ static void t_hotplug(fx *f) {
     CHECK_EQ(con.ctrl_bad, 0);
 }
 
+/* A device that stops taking control messages while an answer is owed: non-blocking calls
+   never wait for it (they used to wait a whole bound for each message), a blocking read waits
+   one bound in all (it used to be the bound squared), open waits once and latches the control
+   side, so nothing waits for that message again; data goes on. */
+static void t_ctrl_stall(fx *f) {
+    virtio_console con;
+    uint8_t out[16];
+    size_t got;
+    unsigned long relax;
+    spin_limit(f, 500);
+    reconf(f, 4, 0, 0);
+    simc_add_port(&C, 0, NULL, 1, 1);
+    con_up(f, &con, 4, 4, 64, 16);
+    CHECK_OK();
+    C.ctrl_tx_stall = 1;
+    simc_add_port(&C, 1, "one", 0, 1); /* PORT_READY owed: goes out, never taken */
+    simc_add_port(&C, 2, "two", 0, 1); /* and another one owed behind it */
+    relax = f->s.relax_calls;
+    CHECK_RC(virtio_console_service(&con), VIRTIO_OK);
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_EAGAIN);
+    CHECK_RC(virtio_console_write(&con, 0, G(f, "hi", 2), 2), VIRTIO_OK);
+    CHECK_EQ(f->s.relax_calls, relax); /* not one idle iteration */
+    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_ETIMEDOUT);
+    CHECK_LE(f->s.relax_calls - relax, 501u);
+    relax = f->s.relax_calls;
+    CHECK_RC(virtio_console_open(&con, 1), VIRTIO_ETIMEDOUT);
+    CHECK_LE(f->s.relax_calls - relax, 501u);
+    relax = f->s.relax_calls;
+    CHECK_RC(virtio_console_open(&con, 1), VIRTIO_ETIMEDOUT); /* latched: no second wait */
+    CHECK_RC(virtio_console_service(&con), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.relax_calls, relax);
+    simc_host_send(&C, 0, "data", 4); /* port 0 goes on */
+    CHECK_RC(virtio_console_read_poll(&con, 0, out, sizeof out, &got), VIRTIO_OK);
+    CHECK_EQ(got, 4);
+}
+
 /* Control messages that break the protocol: each dropped and counted, nothing else changes. */
 static void t_bad_ctrl(fx *f) {
     virtio_console con;
@@ -1392,6 +1428,8 @@ static const tcase cases[] = {
     {"multiport: hot plug, unplug, plug again", t_hotplug, RUN_BOTH},
     {"multiport: malformed control messages dropped and counted", t_bad_ctrl, RUN_BOTH},
     {"multiport: control message above its buffer -> clamped, counted", t_ctrl_len_big, RUN_BOTH},
+    {"multiport: control transmitq stalls -> no nested waits, open waits once, latched",
+     t_ctrl_stall, RUN_BOTH},
     {"multiport: receive length above the buffer -> clamped, counted", t_rx_len_big, RUN_BOTH},
     {"multiport: QEMU drops messages without buffers: none lost", t_qemu_drop, RUN_BOTH},
     {"max_nr_ports 0 or beyond 16-bit queues -> EDEVICE", t_bad_max_ports, RUN_BOTH},
