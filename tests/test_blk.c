@@ -1775,6 +1775,45 @@ static void t_timeout_reset_stuck(fx *f) {
     check_pattern(d + 512, 2, 512);
 }
 
+/* Re-init after a timeout whose reset did not complete: the device may still read the request
+   slots, so init must not write a byte of the block before its own reset succeeds; a re-init
+   that fails (the reset sticks again, or another device type at the probe) leaves every byte
+   as it was, and one that succeeds has reset the device before it wrote anything. */
+static void t_reinit_after_stuck_timeout(fx *f) {
+    virtio_blk b;
+    virtio_blk_params p;
+    uint8_t *d = buf(f, 1024), *m, *copy;
+    size_t sz;
+    unsigned id;
+    unsigned long resets;
+    spin_limit(f, 1000);
+    blk_params(&p, 64, 8);
+    m = (uint8_t *)blk_mem(f, &f->t, &p, &sz);
+    CHECK(m != NULL);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_OK);
+    f->s.manual = 1;
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 1, d, 512, &id), VIRTIO_OK);
+    f->s.reset_stuck = 1;
+    CHECK_RC(virtio_blk_read(&b, 2, d + 512, 512), VIRTIO_EBUSY);
+    copy = (uint8_t *)malloc(sz);
+    CHECK(copy != NULL);
+    if (!copy) return;
+    memcpy(copy, m, sz);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_EBUSY);
+    CHECK(memcmp(copy, m, sz) == 0); /* not one byte the device may read was rewritten */
+    CHECK(f->s.status != 0);         /* and it was not driven on */
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_EBUSY); /* again: the same */
+    CHECK(memcmp(copy, m, sz) == 0);
+    free(copy);
+    resets = f->s.resets;
+    f->s.reset_stuck = 0;
+    f->s.manual = 0;
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_OK);
+    CHECK_GE(f->s.resets, resets + 1);
+    CHECK_RC(virtio_blk_read(&b, 2, d + 512, 512), VIRTIO_OK);
+    check_pattern(d + 512, 2, 512);
+}
+
 /* wait: VIRTIO_EAGAIN at once when nothing is pending (no relax call: no spinning); otherwise
    the finished requests, also those a blocking call left, and it publishes submits itself. */
 static void t_wait(fx *f) {
@@ -2014,6 +2053,8 @@ static const tcase cases[] = {
     {"write_zeroes with and without unmap", t_write_zeroes, RUN_BOTH},
     {"max_discard_seg / max_write_zeroes_seg 0 -> ENOTSUP, nothing sent", t_dwz_no_segments,
      RUN_BOTH},
+    {"re-init after a timeout whose reset stuck: nothing rewritten until a reset succeeds",
+     t_reinit_after_stuck_timeout, RUN_BOTH},
     {"set_writeback", t_writeback, RUN_BOTH},
     {"split by size_max 4096 / seg_max 4", t_split_size_seg_max, RUN_BOTH | RUN_EIDX},
     {"split by size_max 1000 (not a sector multiple)", t_split_size_max_odd, RUN_BOTH},
