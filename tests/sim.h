@@ -166,8 +166,8 @@ enum sim_used_mis {
                               neither available nor used */
 };
 
-/* Personalities: other hypervisors' virtio-mmio devices, as /work/shared/HYPERVISORS.md
-   describes them from their source (none of them runs here: they need KVM).
+/* Personalities: other hypervisors' virtio-mmio devices, as their own device code (2026) shows
+   them (README: "Hypervisors that are not QEMU"; none of them runs here: they need KVM).
    - SIM_HV_KVMTOOL: the used length is the bytes the request transferred, readable ones
      included (more than the writable part: a block write reports its data length);
    - SIM_HV_CROSVM: every register access that is not 4 bytes wide is ignored, configuration
