@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
         case 8: r = virtio_blk_write_zeroes(&blk, sector, n / 512u, op & 16); break;
         case 9: r = virtio_blk_refresh(&blk); break;
         case 10: {
-            char sid[VIRTIO_BLK_ID_BYTES];
+            static char sid[VIRTIO_BLK_ID_BYTES]; /* static: after VIRTIO_EBUSY it is the device's */
             r = virtio_blk_get_id(&blk, sid);
             (void)virtio_blk_get_info(&blk);
             break;

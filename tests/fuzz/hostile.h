@@ -37,6 +37,10 @@ static struct hostile_queue {
     uint16_t last_avail; /* next available entry the device takes (split) */
 } hq[HOSTILE_QUEUES];
 static int t_legacy;
+/* A used element was forged for a buffer the device never took: from then on the device
+   writes no buffer contents (it cannot tell which buffers are still its own, and a device that
+   writes a buffer after giving it back is a DMA bug no driver can stop). */
+static int forged;
 static void (*hostile_extra)(uint32_t what, uint32_t off, uint8_t v);
 
 static int hostile_packed(void) { return (int)((drv_feat >> 34) & 1u); }
@@ -51,7 +55,7 @@ static void hostile_use(struct hostile_queue *q, uint32_t id, uint32_t len) {
         uint64_t addr = virtio_le64(e);
         uint32_t dlen = virtio_le32(e + 8);
         uint16_t fl = virtio_le16(e + 12), nx = virtio_le16(e + 14);
-        if ((fl & VIRTQ_DESC_F_WRITE) && !(fl & VIRTQ_DESC_F_INDIRECT) && addr)
+        if ((fl & VIRTQ_DESC_F_WRITE) && !(fl & VIRTQ_DESC_F_INDIRECT) && addr && !forged)
             for (k = 0; k < dlen && done < len; k++, done++)
                 ((uint8_t *)(uintptr_t)addr)[k] = next8();
         if (!(fl & VIRTQ_DESC_F_NEXT)) break;
@@ -106,7 +110,10 @@ static void scribble(void) {
             if (hostile_extra) hostile_extra(what, off, next8());
             break;
         default:
-            if (!hostile_packed()) hostile_use(q, off, next8());
+            if (!hostile_packed()) {
+                forged = 1;
+                hostile_use(q, off, next8());
+            }
         }
     }
 }
@@ -214,6 +221,7 @@ static void hostile_start(virtio_transport *t, uint32_t device_id, const uint8_t
     in_n = len;
     st = 0;
     drv_feat = 0;
+    forged = 0;
     memset(hq, 0, sizeof hq);
     memset(hostile_config, 0, sizeof hostile_config);
     memset(t, 0, sizeof *t);
