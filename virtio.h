@@ -1547,6 +1547,7 @@ VIRTIO_DEF int virtio_dev_ready(virtio_dev *dev) {
 VIRTIO_DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
     int r = virtio_dev_usable(dev);
     if (r) return r;
+    dev->empty = 0; /* a wait checks at its own pace (VIRTIO_STATUS_CHECK_MASK), not per poll */
     if (iteration >= dev->spin_limit || virtio__relax(dev, iteration)) {
         /* One last look at the status, so a device that asked for a reset says so; and at the
            interrupt status, so a level-triggered line is not left asserted. */
