@@ -85,6 +85,14 @@ CONFIGURATION (define before including; * = must be the same in every file)
                             RISC-V, dmb on Arm64, a compiler barrier on x86); both or none
    VIRTIO_SPIN_LIMIT        default bound of every wait, in poll iterations (default 200000000;
                             per accessor: virtio_regs.spin_limit)
+   VIRTIO_RESET_SPIN        bound of the wait for a reset to complete, in status reads (default
+                            10000, or spin_limit if that is smaller): a device that never
+                            resets (Firecracker up to v1.16 cannot reset a device an earlier
+                            boot stage activated) costs this many traps to the hypervisor,
+                            not a whole spin_limit, before VIRTIO_EBUSY
+   VIRTIO_POLL_CHECK_MASK   a non-blocking poll reads the status register every this + 1 empty
+                            polls of a device (default 0x3ff), so NEEDS_RESET is noticed
+                            without a wait too
    VIRTIO_STATUS_CHECK_MASK a wait reads the status register every this + 1 idle iterations to
                             notice NEEDS_RESET (default 0xffff; a power of two minus one)
    VIRTIO_CONFIG_RETRIES    tries of a configuration read whose generation moves (default 16)
@@ -114,9 +122,11 @@ ERRORS
    each). A caller bug (null pointer, misaligned or too-small memory, bad size) returns
    VIRTIO_EINVAL and changes nothing, in the device or in memory. An object that was never
    initialized gives VIRTIO_ESTATE everywhere. A device fault (a used id that is not
-   outstanding, a used length above what was posted, an index jump, a nonsense config value,
-   NEEDS_RESET) returns an error and latches the queue or device as broken: every later call
-   fails with the same code until the device is initialized again.
+   outstanding, an index jump, a nonsense config value, NEEDS_RESET) returns an error and
+   latches the queue or device as broken: every later call fails with the same code until the
+   device is initialized again. One device fault is not fatal: a used length above the
+   writable bytes posted (kvmtool reports the bytes a request transferred, reads included) is
+   clamped to them and counted (virtio_dev_clamped), never trusted.
 
 TRUST MODEL
    The device is untrusted. Everything it writes (used ring, configuration, status) is checked
@@ -218,6 +228,9 @@ extern "C" {
 #define VIRTIO_STATUS_FEATURES_OK 8u
 #define VIRTIO_STATUS_NEEDS_RESET 64u
 #define VIRTIO_STATUS_FAILED      128u
+/* InterruptStatus bits (virtio-mmio "InterruptStatus"; the same on every transport). */
+#define VIRTIO_ISR_QUEUE  1u /* used buffer notification */
+#define VIRTIO_ISR_CONFIG 2u /* configuration change notification */
 
 /* ---- Reserved feature bits: virtio 1.4 "Reserved Feature Bits" (bit numbers) ---------------- */
 #define VIRTIO_F_NOTIFY_ON_EMPTY    24 /* legacy only */
@@ -386,11 +399,22 @@ typedef struct virtio_regs {
     int (*relax)(void *relax_user, uint32_t iteration); /* NULL: spin */
     void *relax_user;                                   /* passed to relax */
     uint32_t spin_limit;                                /* wait bound in iterations; 0 = default */
+    uint32_t flags;                                     /* VIRTIO_REGS_F_*; 0 = none */
 } virtio_regs;
 
+/* virtio_regs.flags. VIRTIO_REGS_F_CONFIG32: every configuration space access is an aligned
+   32-bit one: a narrower read reads the word that holds it and takes its bytes; a narrower
+   write reads that word, changes its bytes and writes it back whole. For crosvm, whose
+   virtio-mmio transport ignores every access that is not 4 bytes wide (narrow reads give 0:
+   a MAC, an MTU, a disk geometry or a console size would read as 0). The read-modify-write
+   also writes back the other bytes of the word as read: harmless for every writable field the
+   device headers use (each is alone in its word or written with its neighbours' values). */
+#define VIRTIO_REGS_F_CONFIG32 1u
+
 /* The ready accessor for memory-mapped registers at `base` (width-matched volatile accesses,
-   with VIRTIO_MMIO_BEFORE_WRITE / _AFTER_READ). dma, relax, relax_user and spin_limit are
-   NULL / 0: set them in the returned struct if you need them. */
+   with VIRTIO_MMIO_BEFORE_WRITE / _AFTER_READ). dma, relax, relax_user, spin_limit and flags
+   are NULL / 0: set them in the returned struct if you need them (crosvm: flags =
+   VIRTIO_REGS_F_CONFIG32). */
 VIRTIO_API virtio_regs virtio_mmio_regs(void *base);
 
 /* ---- Transport interface: virtio 1.4 "Virtio Transport Options" -------------------------------
@@ -525,6 +549,9 @@ typedef struct virtio_dev {
     uint64_t features;   /* feature bits negotiated */
     int error;           /* latched device fault (0 = healthy) */
     uint32_t negotiated; /* features were negotiated (legacy devices have no FEATURES_OK) */
+    uint32_t clamped;    /* used lengths above what was posted writable, clamped */
+    uint32_t isr;        /* interrupt status bits acknowledged by the library, not yet taken */
+    uint32_t empty;      /* empty polls (VIRTIO_POLL_CHECK_MASK) */
 } virtio_dev;
 
 /* Fills `dev` from a probed transport without touching the device (no register access):
@@ -534,9 +561,11 @@ typedef struct virtio_dev {
 VIRTIO_API int virtio_dev_attach(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id);
 
 /* Starts the spec's initialization sequence (virtio 1.4 "Device Initialization" steps 1-3):
-   attach, reset the device and wait (bounded) for status 0, then ACKNOWLEDGE and DRIVER.
-   expected_id: the device type required, or 0 for any. If the reset does not complete it
-   returns VIRTIO_EBUSY: the device may still be using memory an earlier driver gave it. */
+   attach, reset the device and wait (bounded by VIRTIO_RESET_SPIN status reads) for status 0,
+   then ACKNOWLEDGE and DRIVER. expected_id: the device type required, or 0 for any. If the
+   reset does not complete it returns VIRTIO_EBUSY: the device may still be using memory an
+   earlier driver gave it (Firecracker up to v1.16 never resets a device an earlier boot stage
+   activated: use it as that stage left it, or not at all). */
 VIRTIO_API int virtio_dev_init(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id);
 
 /* Reads the feature bits the device offers (64 on modern transports, 32 on legacy) without
@@ -545,7 +574,10 @@ VIRTIO_API int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered);
 
 /* Negotiates features (steps 4-6): accepts `(wanted | required) & offered`, plus the ring
    features the core implements whenever offered (VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX,
-   VIRTIO_F_RING_PACKED, VIRTIO_F_INDIRECT_DESC; see VIRTIO_NO_* to leave them out):
+   VIRTIO_F_RING_PACKED, VIRTIO_F_INDIRECT_DESC; see VIRTIO_NO_* to leave them out), and
+   VIRTIO_F_ACCESS_PLATFORM (the accessor's dma hook is the platform's translation: give one
+   where device addresses are not CPU addresses, e.g. behind an IOMMU) and, on legacy devices,
+   VIRTIO_F_ANY_LAYOUT:
    device drivers ask only for their own bits. A modern device that does not offer VERSION_1 is
    refused with VIRTIO_EFEATURES, as is one that lacks a `required` bit or clears FEATURES_OK
    on the read-back. Sets FAILED on error. */
@@ -561,6 +593,10 @@ VIRTIO_API int virtio_dev_legacy(const virtio_dev *dev);
 VIRTIO_API int virtio_dev_usable(const virtio_dev *dev);
 /* The wait bound of this device in poll iterations (from the accessor's spin_limit). */
 VIRTIO_API uint32_t virtio_dev_spin_limit(const virtio_dev *dev);
+/* Used lengths above the writable bytes posted that its queues clamped since init (kvmtool
+   reports the bytes a request transferred, not those it wrote): not an error, but a device
+   whose lengths cannot be trusted. 0 for a NULL dev. */
+VIRTIO_API uint32_t virtio_dev_clamped(const virtio_dev *dev);
 
 /* Sets DRIVER_OK (step 8): call after every queue is set up. It does not read the status back
    (no register read): virtio_dev_check does, and every wait does now and then. */
@@ -595,8 +631,20 @@ VIRTIO_API int virtio_dev_reset(virtio_dev *dev);
 VIRTIO_API int virtio_dev_abandon(virtio_dev *dev, int error);
 
 /* Reads and acknowledges the interrupt status: bit 0 used buffers, bit 1 configuration
-   change. A polled driver needs it only to notice configuration changes. */
+   change (remembered for virtio_dev_config_changed). A polled driver needs it to notice
+   configuration changes, and before it enables interrupts or hands the device over: the
+   library asks for no used-buffer interrupts, but a configuration change (or a device that
+   ignores the suppression) leaves InterruptStatus set, and virtio-mmio's line is level-
+   triggered, so an interrupt controller enabled later would see it fire until acknowledged.
+   The library acknowledges what it finds in its waits (at each status check, every
+   VIRTIO_STATUS_CHECK_MASK + 1 idle iterations, and when a wait ends without a buffer) and
+   where a device header looks for configuration changes (virtio_blk.h before each request). */
 VIRTIO_API uint32_t virtio_dev_interrupt_ack(virtio_dev *dev);
+
+/* 1 if the device reported a configuration change (InterruptStatus bit 1) since the last
+   call, read and acknowledged now or earlier by the library; 0 if not, or for an object that
+   was never initialized. Costs one register read (and a write only when a bit is set). */
+VIRTIO_API int virtio_dev_config_changed(virtio_dev *dev);
 
 /* Converts between CPU order and the device's order for fields of device-specific structures
    in shared memory (request headers and the like): little-endian on modern devices, the
@@ -612,8 +660,9 @@ VIRTIO_API uint64_t virtio_dev_dma(const virtio_dev *dev, const void *p);
 /* ---- Device configuration space: virtio 1.4 "Device Configuration Space" -----------------------
  */
 /* Single-field reads at byte offset `off` of the device-specific configuration, in CPU order.
-   A 64-bit read is two 32-bit reads checked against the configuration generation (a device
-   whose generation never settles is latched as broken and the read gives 0). */
+   A 64-bit read is two 32-bit reads checked against the configuration generation, or on a
+   legacy device (no generation) repeated until two reads agree (a device whose value never
+   settles is latched as broken and the read gives 0). */
 VIRTIO_API uint8_t virtio_config_read8(virtio_dev *dev, uint32_t off);
 VIRTIO_API uint16_t virtio_config_read16(virtio_dev *dev, uint32_t off);
 VIRTIO_API uint32_t virtio_config_read32(virtio_dev *dev, uint32_t off);
@@ -628,6 +677,9 @@ VIRTIO_API void virtio_config_write32(virtio_dev *dev, uint32_t off, uint32_t va
    nonzero result of `read`, else 0. */
 #ifndef VIRTIO_CONFIG_RETRIES
 #define VIRTIO_CONFIG_RETRIES 16
+#endif
+#ifndef VIRTIO_RESET_SPIN
+#define VIRTIO_RESET_SPIN 10000u
 #endif
 typedef int (*virtio_config_reader)(virtio_dev *dev, void *ctx);
 VIRTIO_API int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read, void *ctx);
@@ -737,7 +789,7 @@ typedef struct virtio_queue {
 #define VIRTIO_QUEUE_F_IGNORE_LEN                                                                  \
     1u /* the driver does not use used lengths (a legacy transmit                                  \
           queue, where "the driver SHOULD ignore the len value"):                                  \
-          a length above what was posted is clamped, not a fault */
+          a length above what was posted is clamped, not counted */
 
 #define VIRTIO_QUEUE_F_NO_INDIRECT 2u /* never use indirect tables on this queue */
 
@@ -807,9 +859,12 @@ VIRTIO_API int virtio_queue_notify(virtio_queue *q);
 
 /* Takes one used buffer if there is one: its cookie and the bytes the device wrote.
    VIRTIO_EAGAIN if none yet; VIRTIO_EDEVICE (latched) if the device returned an id that is out of
-   range or not outstanding, a length above what was posted writable (unless the queue has
-   VIRTIO_QUEUE_F_IGNORE_LEN: then clamped), or moved used.idx past what is outstanding.
-   cookie and len may be NULL. */
+   range or not outstanding, or moved used.idx past what is outstanding. A length above what
+   was posted writable is clamped to it and counted in virtio_dev_clamped (not counted on a
+   queue with VIRTIO_QUEUE_F_IGNORE_LEN). cookie and len may be NULL. Every
+   VIRTIO_POLL_CHECK_MASK + 1 empty polls of a device it reads the status register, so a
+   device that set NEEDS_RESET (or reset itself) gives VIRTIO_ENEEDS_RESET / VIRTIO_EDEVICE,
+   latched, without a wait; it never resets the device. */
 VIRTIO_API int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len);
 
 /* virtio_queue_poll, waiting (bounded) for a used buffer. VIRTIO_EAGAIN at once if no
@@ -869,6 +924,12 @@ VIRTIO_API void virtio_put_le64(void *p, uint64_t v);
    A power of two minus one. Costs one register read per this many idle iterations. */
 #ifndef VIRTIO_STATUS_CHECK_MASK
 #define VIRTIO_STATUS_CHECK_MASK 0xffffu
+#endif
+/* Empty non-blocking polls (virtio_queue_poll finding nothing, on any queue of a device)
+   between two looks at the status register, so that a caller that only polls notices
+   NEEDS_RESET too. A power of two minus one; one register read per this many empty polls. */
+#ifndef VIRTIO_POLL_CHECK_MASK
+#define VIRTIO_POLL_CHECK_MASK 0x3ffu
 #endif
 
 /* The library's own loops are compiled only where the user did not name a replacement. */
@@ -1049,6 +1110,7 @@ VIRTIO_DEF virtio_regs virtio_mmio_regs(void *base) {
     r.relax = 0;
     r.relax_user = 0;
     r.spin_limit = 0;
+    r.flags = 0;
     return r;
 }
 
@@ -1096,10 +1158,31 @@ static void virtio__mmio_set_features(virtio_transport *t, uint32_t word, uint32
     virtio__wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, word);
     virtio__wr(t, VIRTIO_MMIO_DRIVER_FEATURES, value);
 }
+/* VIRTIO_REGS_F_CONFIG32: the `width` bytes at config offset `off` out of aligned 32-bit
+   reads (a field never crosses a word: config fields are naturally aligned), as the
+   little-endian value the narrow read would have given. */
+static uint32_t virtio__cfg32_read(virtio_transport *t, uint32_t off, unsigned width) {
+    uint32_t w = t->regs.read32(t->regs.user, VIRTIO_REGION_MMIO, VIRTIO_MMIO_CONFIG + (off & ~3u));
+    w >>= 8u * (off & 3u);
+    return width == 1 ? (w & 0xffu) : (w & 0xffffu);
+}
+static void virtio__cfg32_write(virtio_transport *t, uint32_t off, unsigned width, uint32_t v) {
+    uint32_t o = VIRTIO_MMIO_CONFIG + (off & ~3u), sh = 8u * (off & 3u);
+    uint32_t mask = (width == 1 ? 0xffu : 0xffffu) << sh;
+    uint32_t w = t->regs.read32(t->regs.user, VIRTIO_REGION_MMIO, o);
+    t->regs.write32(t->regs.user, VIRTIO_REGION_MMIO, o, (w & ~mask) | ((v << sh) & mask));
+}
+
 /* The accessor gives little-endian registers in CPU order; legacy configuration is in guest
    order already, so a big-endian CPU swaps it back. */
 static uint32_t virtio__mmio_config_read(virtio_transport *t, uint32_t off, unsigned width) {
     uint32_t o = VIRTIO_MMIO_CONFIG + off;
+    if (width < 4 && (t->regs.flags & VIRTIO_REGS_F_CONFIG32)) {
+        uint32_t v = virtio__cfg32_read(t, off, width);
+        if (width == 2 && VIRTIO__BIG_ENDIAN && VIRTIO__MMIO_LEGACY(t))
+            v = virtio__bswap16((uint16_t)v);
+        return v;
+    }
     if (width == 1) return t->regs.read8(t->regs.user, VIRTIO_REGION_MMIO, o);
     if (width == 2) {
         uint16_t v = t->regs.read16(t->regs.user, VIRTIO_REGION_MMIO, o);
@@ -1112,6 +1195,12 @@ static uint32_t virtio__mmio_config_read(virtio_transport *t, uint32_t off, unsi
 static void virtio__mmio_config_write(virtio_transport *t, uint32_t off, unsigned width,
                                       uint32_t value) {
     uint32_t o = VIRTIO_MMIO_CONFIG + off;
+    if (width < 4 && (t->regs.flags & VIRTIO_REGS_F_CONFIG32)) {
+        if (width == 2 && VIRTIO__BIG_ENDIAN && VIRTIO__MMIO_LEGACY(t))
+            value = virtio__bswap16((uint16_t)value);
+        virtio__cfg32_write(t, off, width, value);
+        return;
+    }
     if (width == 1) {
         t->regs.write8(t->regs.user, VIRTIO_REGION_MMIO, o, (uint8_t)value);
     } else if (width == 2) {
@@ -1284,13 +1373,15 @@ static int virtio__relax(virtio_dev *dev, uint32_t i) {
 }
 
 /* Writes 0 to the status and polls until it reads 0: virtio 1.4 "Device Reset" ("The driver
-   SHOULD consider a driver-initiated reset complete when it reads device status as 0"). */
+   SHOULD consider a driver-initiated reset complete when it reads device status as 0"). Its
+   own bound, VIRTIO_RESET_SPIN: QEMU resets at once, and a device that does not reset within
+   thousands of reads (Firecracker's, once activated) never will. */
 static int virtio__reset(virtio_dev *dev) {
-    uint32_t i;
+    uint32_t i, n = dev->spin_limit < VIRTIO_RESET_SPIN ? dev->spin_limit : VIRTIO_RESET_SPIN;
     virtio__set_status(dev, 0);
     dev->features = 0;
     dev->negotiated = 0;
-    for (i = 0; i < dev->spin_limit; i++) {
+    for (i = 0; i < n; i++) {
         if (virtio__get_status(dev) == 0) return VIRTIO_OK;
         if (virtio__relax(dev, i)) break;
     }
@@ -1370,6 +1461,15 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
        Initialization" implies), EVENT_IDX, RING_PACKED (bit 34: never offered by a legacy
        device, whose features are 32 bits) and INDIRECT_DESC. Bit 30 is never taken. */
     ring = VIRTIO_BIT(VIRTIO_F_VERSION_1);
+    /* ACCESS_PLATFORM: the device reaches driver memory through the platform's translation
+       (an IOMMU; what confidential VMs force): the addresses the driver gives are the
+       accessor's dma hook's, which is that translation. A device that offers it may refuse
+       FEATURES_OK without it ("Reserved Feature Bits"). */
+    ring |= VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM);
+    /* ANY_LAYOUT: "If a legacy device offers VIRTIO_F_ANY_LAYOUT, the driver SHOULD accept it"
+       (implied by VERSION_1 on modern devices, "Message Framing"). Every layout we build is
+       also the framing legacy devices need without it. */
+    if (dev->t.legacy) ring |= VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
 #ifndef VIRTIO_NO_EVENT_IDX
     ring |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
 #endif
@@ -1425,6 +1525,7 @@ VIRTIO_DEF int virtio_dev_legacy(const virtio_dev *dev) { return dev && dev->t.l
 VIRTIO_DEF uint32_t virtio_dev_spin_limit(const virtio_dev *dev) {
     return dev ? dev->spin_limit : 0;
 }
+VIRTIO_DEF uint32_t virtio_dev_clamped(const virtio_dev *dev) { return dev ? dev->clamped : 0; }
 
 VIRTIO_DEF int virtio_dev_check(virtio_dev *dev) {
     uint32_t s;
@@ -1457,13 +1558,18 @@ VIRTIO_DEF int virtio_dev_ready(virtio_dev *dev) {
 VIRTIO_DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
     int r = virtio_dev_usable(dev);
     if (r) return r;
+    dev->empty = 0; /* a wait checks at its own pace (VIRTIO_STATUS_CHECK_MASK), not per poll */
     if (iteration >= dev->spin_limit || virtio__relax(dev, iteration)) {
-        /* One last look at the status, so a device that asked for a reset says so. */
+        /* One last look at the status, so a device that asked for a reset says so; and at the
+           interrupt status, so a level-triggered line is not left asserted. */
+        (void)virtio_dev_interrupt_ack(dev);
         r = virtio_dev_check(dev);
         return r ? r : VIRTIO_ETIMEDOUT;
     }
-    if ((iteration & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK)
+    if ((iteration & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK) {
+        (void)virtio_dev_interrupt_ack(dev);
         return virtio_dev_check(dev);
+    }
     return VIRTIO_OK;
 }
 
@@ -1489,8 +1595,20 @@ VIRTIO_DEF int virtio_dev_abandon(virtio_dev *dev, int error) {
 }
 
 VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
+    uint32_t v;
     if (virtio_dev_usable(dev) == VIRTIO_ESTATE || !dev) return 0;
-    return dev->t.ops->interrupt_ack(&dev->t);
+    v = dev->t.ops->interrupt_ack(&dev->t);
+    dev->isr |= v;
+    return v;
+}
+
+VIRTIO_DEF int virtio_dev_config_changed(virtio_dev *dev) {
+    int changed;
+    (void)virtio_dev_interrupt_ack(dev);
+    if (!dev) return 0;
+    changed = (dev->isr & VIRTIO_ISR_CONFIG) != 0;
+    dev->isr &= ~VIRTIO_ISR_CONFIG;
+    return changed;
 }
 
 VIRTIO_DEF uint16_t virtio_dev_order16(const virtio_dev *dev, uint16_t v) {
@@ -1525,10 +1643,23 @@ VIRTIO_DEF uint32_t virtio_config_read32(virtio_dev *dev, uint32_t off) {
 }
 VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
     /* "the driver MUST use ... 32-bit wide and aligned accesses for 32-bit and 64-bit wide
-       fields": two halves, retried while the generation moves under us. */
+       fields": two halves, retried while the generation moves under us. A legacy device has
+       no generation: its halves are read until two reads agree ("Legacy Interface: Device
+       Configuration Space": "the driver SHOULD read ... until two reads agree"). */
     uint32_t lo = 0, hi = 0, gen, tries;
     if (!virtio__cfg_ok(dev)) return 0;
+    if (dev->t.legacy) {
+        lo = virtio_config_read32(dev, off);
+        hi = virtio_config_read32(dev, off + 4);
+    }
     for (tries = 0; tries < VIRTIO_CONFIG_RETRIES; tries++) {
+        if (dev->t.legacy) {
+            uint32_t lo2 = virtio_config_read32(dev, off), hi2 = virtio_config_read32(dev, off + 4);
+            if (lo2 == lo && hi2 == hi) break;
+            lo = lo2;
+            hi = hi2;
+            continue;
+        }
         gen = virtio__config_gen(dev);
         lo = virtio_config_read32(dev, off);
         hi = virtio_config_read32(dev, off + 4);
@@ -2064,6 +2195,20 @@ static void virtio__give_back(virtio_queue *q, virtio_queue_shadow *h, uint32_t 
     q->last_used++;
 }
 
+/* A poll that found nothing. Every VIRTIO_POLL_CHECK_MASK + 1 of them (per device) it looks at
+   the status, so a caller that never waits notices NEEDS_RESET too, and acknowledges the
+   interrupt status. Otherwise VIRTIO_EAGAIN, at the cost of one increment. */
+static int virtio__empty(virtio_queue *q) {
+    virtio_dev *dev = q->dev;
+    if ((++dev->empty & VIRTIO_POLL_CHECK_MASK) == 0) {
+        int r;
+        (void)virtio_dev_interrupt_ack(dev);
+        r = virtio_dev_check(dev);
+        if (r) return r;
+    }
+    return VIRTIO_EAGAIN;
+}
+
 #ifndef VIRTIO_NO_PACKED
 VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, uint32_t *len) {
     uint16_t slot = q->used_slot, want, fl, id;
@@ -2072,7 +2217,7 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
     virtio_queue_shadow *h;
     /* Nothing the device was shown is outstanding: the next slot may hold anything of an
        earlier lap, so it is not even read. */
-    if (q->avail_pub == q->last_used) return VIRTIO_EAGAIN;
+    if (q->avail_pub == q->last_used) return virtio__empty(q);
     d = &q->ring[slot & (q->size - 1u)];
     fl = VIRTIO__R16(q, d->flags);
     /* The slot holds a descriptor we made available on this lap (AVAIL = wrap, USED = !wrap)
@@ -2081,7 +2226,7 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
     want = (uint16_t)((slot & q->size) ? 0u : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED));
     fl = (uint16_t)(fl ^ want);
     if (fl & VIRTQ_DESC_F_AVAIL) return virtio__queue_fault(q);
-    if (fl & VIRTQ_DESC_F_USED) return VIRTIO_EAGAIN;
+    if (fl & VIRTQ_DESC_F_USED) return virtio__empty(q);
     /* The flags before id and len: the device writes them first and the flags last. */
     VIRTIO_RMB();
     id = VIRTIO__R16(q, d->id);
@@ -2091,8 +2236,8 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
     if (id >= q->size) return virtio__queue_fault(q);
     h = &q->shadow[id];
     if (h->count == 0 || (uint16_t)(q->pub_slot - slot) < h->count) return virtio__queue_fault(q);
-    if (ulen > h->wlen) {
-        if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) return virtio__queue_fault(q);
+    if (ulen > h->wlen) { /* kvmtool reports bytes transferred: clamp and count */
+        if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) q->dev->clamped++;
         ulen = h->wlen;
     }
     /* "The device ... skips forward according to the number of descriptors in the list":
@@ -2117,7 +2262,7 @@ static int virtio__poll(virtio_queue *q, void **cookie, uint32_t *len) {
     if (q->ring) return virtio__pk_poll(q, cookie, len);
 #endif
     used_idx = VIRTIO__R16(q, q->used[1]);
-    if (used_idx == q->last_used) return VIRTIO_EAGAIN;
+    if (used_idx == q->last_used) return virtio__empty(q);
     /* The device may have used at most what it was shown and we have not taken back. */
     if ((uint16_t)(used_idx - q->last_used) > (uint16_t)(q->avail_pub - q->last_used))
         return virtio__queue_fault(q);
@@ -2135,8 +2280,8 @@ static int virtio__poll(virtio_queue *q, void **cookie, uint32_t *len) {
     id16 = (uint16_t)id;
     h = &q->shadow[id16];
     if (h->count == 0) return virtio__queue_fault(q);
-    if (ulen > h->wlen) {
-        if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) return virtio__queue_fault(q);
+    if (ulen > h->wlen) { /* kvmtool reports bytes transferred: clamp and count */
+        if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) q->dev->clamped++;
         ulen = h->wlen;
     }
 

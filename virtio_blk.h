@@ -65,9 +65,12 @@ ERRORS
    read-only disk, VIRTIO_ERANGE for a range past the capacity, VIRTIO_ENOTSUP for a flush,
    discard, write-zeroes or write-cache switch the device did not offer (nothing is sent for
    any of these); VIRTIO_EIO and VIRTIO_EUNSUPP from the device's status byte (not latched: the
-   next request may succeed). VIRTIO_ENOSPC from virtio_blk_submit when every request slot or
-   the queue is full (poll or wait, then retry), and from a blocking call when every slot holds
-   a finished non-blocking request not yet collected (it lets the device finish the others
+   next request may succeed), VIRTIO_EIO also for a request the device gave back without
+   writing a status (Firecracker's answer to a request it cannot parse). A request never
+   carries more than one data descriptor unless the device offered SIZE_MAX or the queue
+   forces a split (Firecracker parses exactly one). VIRTIO_ENOSPC from virtio_blk_submit when every
+request slot or the queue is full (poll or wait, then retry), and from a blocking call when every
+slot holds a finished non-blocking request not yet collected (it lets the device finish the others
    first; it never waits for the caller to poll).
    Buffer ownership (virtio 1.4 "Device Cleanup"): a call that waits (the blocking calls,
    virtio_blk_wait) never returns with a buffer still in the device's hands. When its wait
@@ -83,8 +86,8 @@ ERRORS
    and UNSUPP) and NEEDS_RESET are latched: later calls return them until the next init.
 
 CONFIGURATION (define before including the implementation)
-   VIRTIO_BLK_NO_INFO   virtio_blk_get_info leaves geometry, topology and the discard and
-                        write-zeroes segment counts and alignment at 0 (never read).
+   VIRTIO_BLK_NO_INFO   virtio_blk_get_info leaves geometry, topology and the discard
+                        alignment at 0 (never read).
    VIRTIO_BLK_MINIMAL   read, write and flush only: discard, write-zeroes, get_id and
                         set_writeback return VIRTIO_ENOTSUP (so do submits of those types) and
                         their features are not negotiated; virtio_blk_get_info shows capacity,
@@ -92,6 +95,22 @@ CONFIGURATION (define before including the implementation)
                         and read_only only. For bootloaders, with
                         virtio.h's VIRTIO_NO_LEGACY and VIRTIO_NO_STRINGS.
    VIRTIO_BLK_MAX_SEGS  most data segments one request may use (default 32).
+   VIRTIO_BLK_RESIZE_CHECK_EVERY
+                        requests look for a configuration change (one read of InterruptStatus)
+                        once in this many (default 1: every request). See CAPACITY CHANGES.
+   VIRTIO_BLK_NO_RESIZE_CHECK
+                        requests never look for a configuration change themselves: the
+                        capacity changes only when you call virtio_blk_refresh.
+   CAPACITY CHANGES: a polled driver learns of a configuration change from InterruptStatus
+   bit 1 ("Block Device / Device Operation": the driver SHOULD re-read the capacity then, and
+   MUST NOT submit a request past it). Before a read, write, discard or write-zeroes the driver
+   reads (and acknowledges) InterruptStatus, and a change the library's waits acknowledged is
+   remembered too; after a change it reads the capacity again, so no request goes past a disk
+   that shrank and a grown disk can be used at once. That is one register read per request,
+   and under a hypervisor each one is a trap: with VIRTIO_BLK_RESIZE_CHECK_EVERY N the driver
+   looks once in N requests instead, and up to N-1 requests after a shrink may still go past
+   the end (a device answers them with IOERR: VIRTIO_EIO). virtio_blk_refresh looks at once
+   (after you resized the disk on the host, say).
    Init reads only the configuration every request needs (capacity, blk_size, size_max, and
    seg_max where size_max is offered: without it every request has one data segment); the
    rest is read once, at the first call that needs it (virtio_blk_get_info, a discard or
@@ -254,6 +273,7 @@ typedef struct virtio_blk {
                              costs one kick that finds nothing new) */
     uint32_t max_sectors; /* largest single request, in sectors */
     uint32_t seg_bytes;   /* bytes per data segment (whole logical blocks) */
+    uint32_t resize_tick; /* requests since the last look for a configuration change */
 } virtio_blk;
 
 /* Bytes of driver memory for `p` (NULL = defaults) on transport `t` (NULL = the bound for any
@@ -276,6 +296,12 @@ VIRTIO_API int virtio_blk_init(virtio_blk *blk, const virtio_transport *t,
    caller's again. 0, or VIRTIO_EBUSY if the reset did not complete (try again). Initialize
    again to use the device. */
 VIRTIO_API int virtio_blk_reset(virtio_blk *blk);
+
+/* Reads the capacity again if the device reported a configuration change since the last
+   look (InterruptStatus bit 1, acknowledged), now. Requests look once in
+   VIRTIO_BLK_RESIZE_CHECK_EVERY themselves unless VIRTIO_BLK_NO_RESIZE_CHECK. 0, or the
+   device's latched error. */
+VIRTIO_API int virtio_blk_refresh(virtio_blk *blk);
 
 /* Queries (valid after a successful init; 0 / NULL for NULL). */
 VIRTIO_API uint64_t virtio_blk_capacity(const virtio_blk *blk);   /* 512-byte sectors */
@@ -340,7 +366,13 @@ VIRTIO_API uint32_t virtio_blk_pending(const virtio_blk *blk);
 #define VIRTIO_BLK_MAX_SEGS 32u
 #endif
 /* Largest request we build, in sectors: keeps every length within 32 bits. */
-#define VIRTIO_BLK__MAX_SECTORS  (1u << 22)
+#define VIRTIO_BLK__MAX_SECTORS (1u << 22)
+#ifndef VIRTIO_BLK_RESIZE_CHECK_EVERY
+#define VIRTIO_BLK_RESIZE_CHECK_EVERY 1u
+#endif
+#if VIRTIO_BLK_RESIZE_CHECK_EVERY < 1
+#error "VIRTIO_BLK_RESIZE_CHECK_EVERY: 1 or more (VIRTIO_BLK_NO_RESIZE_CHECK turns the check off)"
+#endif
 #define VIRTIO_BLK__MAX_REQUESTS 0xffffu
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                    \
     __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -431,11 +463,15 @@ static VIRTIO_BLK__IN_LINE int virtio_blk__usable(const virtio_blk *blk) {
    fields belong together: the capacity's two halves need no generation check of their own). */
 static int virtio_blk__read_config(virtio_dev *dev, void *ctx) {
     virtio_blk_info *in = (virtio_blk_info *)ctx;
-    uint32_t lo = virtio_config_read32(dev, VIRTIO_BLK_CFG_CAPACITY);
-    uint32_t hi = virtio_config_read32(dev, VIRTIO_BLK_CFG_CAPACITY + 4u);
-    /* A legacy field is in guest order: on a big-endian CPU its high half comes first. */
-    in->capacity = (VIRTIO_BLK__BIG_ENDIAN && virtio_dev_legacy(dev)) ? (uint64_t)lo << 32 | hi
-                                                                      : (uint64_t)hi << 32 | lo;
+    if (virtio_dev_legacy(dev)) {
+        /* No generation to check: read until two reads agree (virtio_config_read64, which
+           also knows a legacy field's guest order). */
+        in->capacity = virtio_config_read64(dev, VIRTIO_BLK_CFG_CAPACITY);
+    } else {
+        uint32_t lo = virtio_config_read32(dev, VIRTIO_BLK_CFG_CAPACITY);
+        uint32_t hi = virtio_config_read32(dev, VIRTIO_BLK_CFG_CAPACITY + 4u);
+        in->capacity = (uint64_t)hi << 32 | lo; /* the generation check is config_atomic's */
+    }
     /* seg_max matters only where size_max splits a request into segments: without it every
        request the driver builds has one data segment (virtio_blk__limits), so it is not read. */
     if (virtio_dev_has(dev, VIRTIO_BLK_F_SIZE_MAX)) {
@@ -468,11 +504,11 @@ static const virtio_blk__field virtio_blk__more_fields[] = {
     VIRTIO_BLK__FIELD(DISCARD, MAX_DISCARD_SECTORS, 4, max_discard_sectors),
     VIRTIO_BLK__FIELD(WRITE_ZEROES, MAX_WRITE_ZEROES_SECTORS, 4, max_write_zeroes_sectors),
     VIRTIO_BLK__FIELD(WRITE_ZEROES, WRITE_ZEROES_MAY_UNMAP, 1, write_zeroes_may_unmap),
+    VIRTIO_BLK__FIELD(DISCARD, MAX_DISCARD_SEG, 4, max_discard_seg),
+    VIRTIO_BLK__FIELD(WRITE_ZEROES, MAX_WRITE_ZEROES_SEG, 4, max_write_zeroes_seg),
 #ifndef VIRTIO_BLK_NO_INFO
     VIRTIO_BLK__FIELD(SEG_MAX, SEG_MAX, 4, seg_max), /* init reads it only with SIZE_MAX */
-    VIRTIO_BLK__FIELD(DISCARD, MAX_DISCARD_SEG, 4, max_discard_seg),
     VIRTIO_BLK__FIELD(DISCARD, DISCARD_SECTOR_ALIGNMENT, 4, discard_sector_alignment),
-    VIRTIO_BLK__FIELD(WRITE_ZEROES, MAX_WRITE_ZEROES_SEG, 4, max_write_zeroes_seg),
     VIRTIO_BLK__FIELD(GEOMETRY, GEOMETRY_CYLINDERS, 2, cylinders),
     VIRTIO_BLK__FIELD(GEOMETRY, GEOMETRY_HEADS, 1, heads),
     VIRTIO_BLK__FIELD(GEOMETRY, GEOMETRY_SECTORS, 1, sectors),
@@ -634,6 +670,14 @@ VIRTIO_DEF int virtio_blk_reset(virtio_blk *blk) {
     return r;
 }
 
+static int virtio_blk__refresh(virtio_blk *blk, int now);
+VIRTIO_DEF int virtio_blk_refresh(virtio_blk *blk) {
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    return r ? r : virtio_blk__refresh(blk, 1);
+}
+
 /* ---- Queries --------------------------------------------------------------------------------- */
 VIRTIO_DEF uint64_t virtio_blk_capacity(const virtio_blk *blk) {
     return blk ? blk->info.capacity : 0;
@@ -662,10 +706,32 @@ VIRTIO_DEF uint32_t virtio_blk_pending(const virtio_blk *blk) { return blk ? blk
 /* ---- Requests: "Block Device / Device Operation" -------------------------------------------- */
 /* Checks a request against the device before anything is sent. For DISCARD and WRITE_ZEROES
    `len` is a sector count; for IN and OUT a byte length. */
+/* The capacity again after the device reported a configuration change (CAPACITY CHANGES
+   above): with `now`, or once in VIRTIO_BLK_RESIZE_CHECK_EVERY calls. */
+static int virtio_blk__refresh(virtio_blk *blk, int now) {
+    virtio_blk_info in;
+    int r;
+#ifdef VIRTIO_BLK_NO_RESIZE_CHECK
+    if (!now) return VIRTIO_OK;
+#else
+    if (!now && ++blk->resize_tick < VIRTIO_BLK_RESIZE_CHECK_EVERY) return VIRTIO_OK;
+#endif
+    blk->resize_tick = 0;
+    if (!virtio_dev_config_changed(&blk->dev)) return VIRTIO_OK;
+    virtio_zero(&in, sizeof in);
+    r = virtio_config_atomic(&blk->dev, virtio_blk__read_config, &in);
+    if (r) return r; /* the device latched as broken */
+    blk->info.capacity = in.capacity;
+    return VIRTIO_OK;
+}
+
 /* The range [sector, sector + n): on the disk and whole logical blocks. */
-static VIRTIO_BLK__IN_LINE int virtio_blk__check_range(const virtio_blk *blk, uint64_t sector,
+static VIRTIO_BLK__IN_LINE int virtio_blk__check_range(virtio_blk *blk, uint64_t sector,
                                                        uint64_t n) {
-    uint64_t cap = blk->info.capacity;
+    uint64_t cap;
+    int r = virtio_blk__refresh(blk, 0);
+    if (r) return r;
+    cap = blk->info.capacity;
     if (sector > cap || n > cap - sector) return VIRTIO_ERANGE;
     /* Devices (QEMU among them) fail requests that are not whole logical blocks with IOERR;
        refuse them here instead, with nothing sent. */
@@ -675,8 +741,8 @@ static VIRTIO_BLK__IN_LINE int virtio_blk__check_range(const virtio_blk *blk, ui
 }
 
 /* A read or write: the buffer, its length in whole sectors, then the range. */
-static VIRTIO_BLK__IN_LINE int virtio_blk__check_rw(const virtio_blk *blk, uint32_t type,
-                                                    uint64_t sector, const void *buf, uint64_t len,
+static VIRTIO_BLK__IN_LINE int virtio_blk__check_rw(virtio_blk *blk, uint32_t type, uint64_t sector,
+                                                    const void *buf, uint64_t len,
                                                     uint64_t *sectors) {
     if (!buf || len == 0 || len % VIRTIO_BLK_SECTOR_SIZE) return VIRTIO_EINVAL;
     if (type == VIRTIO_BLK_T_OUT && blk->info.read_only) return VIRTIO_EROFS;
@@ -684,7 +750,7 @@ static VIRTIO_BLK__IN_LINE int virtio_blk__check_rw(const virtio_blk *blk, uint3
     return virtio_blk__check_range(blk, sector, *sectors);
 }
 
-static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sector, const void *buf,
+static int virtio_blk__check(virtio_blk *blk, uint32_t type, uint64_t sector, const void *buf,
                              uint64_t len, uint64_t *sectors) {
     uint64_t n = 0;
     switch (type) {
@@ -714,6 +780,14 @@ static int virtio_blk__check(const virtio_blk *blk, uint32_t type, uint64_t sect
 }
 
 #ifndef VIRTIO_BLK_MINIMAL
+/* A DISCARD / WRITE_ZEROES request carries one segment: the device must take at least one
+   (max_discard_seg / max_write_zeroes_seg; 0 makes no sense, and nothing is sent then). */
+static int virtio_blk__dwz_segs_ok(const virtio_blk *blk, uint32_t type) {
+    uint32_t segs =
+        type == VIRTIO_BLK_T_DISCARD ? blk->info.max_discard_seg : blk->info.max_write_zeroes_seg;
+    return segs >= 1u ? VIRTIO_OK : VIRTIO_ENOTSUP;
+}
+
 /* Largest DISCARD / WRITE_ZEROES request, in sectors (0 from the device: no stated limit). */
 static uint32_t virtio_blk__dwz_max(const virtio_blk *blk, uint32_t type) {
     uint32_t m = type == VIRTIO_BLK_T_DISCARD ? blk->info.max_discard_sectors
@@ -808,6 +882,9 @@ static VIRTIO_BLK__IN_LINE int virtio_blk__verdict(virtio_blk *blk, const virtio
     case VIRTIO_BLK_S_OK: return VIRTIO_OK;
     case VIRTIO_BLK_S_IOERR: return VIRTIO_EIO;
     case VIRTIO_BLK_S_UNSUPP: return VIRTIO_EUNSUPP;
+    /* Used without a status written (Firecracker's answer, used length 0, to a request it
+       cannot parse): that request failed, the device is fine. */
+    case VIRTIO_BLK__STATUS_UNSET: return VIRTIO_EIO;
     default: return virtio_dev_fail(&blk->dev, VIRTIO_EDEVICE); /* not a status: broken */
     }
 }
@@ -875,6 +952,7 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
 #ifndef VIRTIO_BLK_MINIMAL
     if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
         r = virtio_blk__more(blk); /* the limits */
+        if (r == VIRTIO_OK) r = virtio_blk__dwz_segs_ok(blk, type);
         if (r) return r;
         if (n > virtio_blk__dwz_max(blk, type)) return VIRTIO_EINVAL;
     }
@@ -1060,6 +1138,7 @@ static int virtio_blk__dwz(virtio_blk *blk, uint32_t type, uint64_t sector, uint
     uint64_t n;
     int r = virtio_blk__start(blk, type, sector, 0, count, &n);
     if (r == VIRTIO_OK) r = virtio_blk__more(blk); /* the limits */
+    if (r == VIRTIO_OK) r = virtio_blk__dwz_segs_ok(blk, type);
     if (r) return r;
     /* flags.unmap lets the device deallocate, "provided that following reads return zeroes";
        only ask when the device says it may. */

@@ -112,8 +112,11 @@ ERRORS
    wait for input latches VIRTIO_ENEEDS_RESET; virtio_console_reset then hands the block back. A
    ring fault of a port's receive queue latches that port only. Ring faults of the control queues
    latch con->ctrl_error (reported by virtio_console_service, not by data calls, so port 0 keeps
-   working). A control message that breaks the protocol (unknown event, wrong length, bad port
-   id, bad name) is dropped and counted in con->ctrl_bad: the queue itself is fine.
+   working), and so does a control message open or close waited for in vain. Waits never nest:
+   the control answers data calls and virtio_console_service send are never waited for, so no
+   call runs more than one wait's bound and the _poll calls never wait. A control message that
+breaks the protocol (unknown event, wrong length, bad port id, bad name) is dropped and counted in
+con->ctrl_bad: the queue itself is fine.
 
 TRUST MODEL
    Everything the device writes is checked: used ids and lengths (by virtio.h), max_nr_ports,
@@ -355,7 +358,11 @@ VIRTIO_API int virtio_console_size(virtio_console *con, uint32_t port, uint16_t 
    there is none (yet). virtio_console_open / _close send PORT_OPEN 1 / 0 (the device delivers
    data to a multiport port only while it is open; console ports are opened when the device
    nominates them); without multiport they do nothing. Control messages live in the block: a
-   control send that times out resets nothing, and the next one waits for it first. */
+   control send that times out resets nothing. virtio_console_service never waits: an answer
+   the device has no room for yet stays owed until a later call. Open and close wait (bounded)
+   for the device to take their message; one that times out latches the control side
+   (VIRTIO_ETIMEDOUT from virtio_console_service from then on; data calls go on), so no later
+   call waits for it again. */
 VIRTIO_API int virtio_console_service(virtio_console *con);
 VIRTIO_API int virtio_console_find(virtio_console *con, const char *name, uint32_t *port);
 VIRTIO_API int virtio_console_open(virtio_console *con, uint32_t port);
@@ -595,19 +602,40 @@ static void virtio_console__ctrl_check(virtio_console *con) {
     if (e && !con->ctrl_error) con->ctrl_error = e;
 }
 
-/* Sends one control message and waits (bounded) until the device has taken it. One message is
-   in flight at a time; one the device did not take in time is waited for by the next send. It
-   lives in the driver's block, so a timeout needs no reset. */
+/* Sends one control message. One message is in flight at a time; it lives in the driver's
+   block, so nothing needs a reset. wait = 1 (the calls documented to wait: init, open, close):
+   waits (bounded) until the device has taken it, and a wait that fails latches
+   con->ctrl_error, so no later call waits for that message again. wait = 0 (every path a data
+   call or virtio_console_service reaches): never waits; VIRTIO_EAGAIN while the message before
+   is still the device's (the answer stays owed, for a later call), else the message is left
+   with the device and collected by the next send. No public call so runs more than one
+   wait's bound, and a call documented not to wait does not. */
+/* Takes back the control message in flight: waits for it (bounded; `*i` counts the idle
+   iterations, shared by every wait of one call so that together they stay within one bound)
+   or, with i NULL, only looks. */
+static int virtio_console__ctrl_collect(virtio_console *con, uint32_t *i) {
+    int r;
+    for (;;) {
+        r = virtio_queue_poll(&con->ctrl_tx, 0, 0);
+        if (r != VIRTIO_EAGAIN || !i) break;
+        r = virtio_queue_spin(&con->ctrl_tx, (*i)++);
+        if (r) break;
+    }
+    virtio_console__ctrl_check(con);
+    if (r == VIRTIO_OK) con->ctrl_busy = 0;
+    return r;
+}
+
 static int virtio_console__ctrl_send(virtio_console *con, uint32_t id, uint16_t event,
-                                     uint16_t value) {
+                                     uint16_t value, int wait) {
     virtio_seg seg;
+    uint32_t iter = 0, *i = wait ? &iter : 0;
     int r;
     if (con->ctrl_error) return con->ctrl_error;
     if (con->ctrl_busy) {
-        r = virtio_queue_wait(&con->ctrl_tx, 0, 0);
-        virtio_console__ctrl_check(con);
-        if (r) return r;
-        con->ctrl_busy = 0;
+        r = virtio_console__ctrl_collect(con, i);
+        if (r == VIRTIO_EAGAIN && !wait) return r; /* still the device's: owed for later */
+        if (r) return con->ctrl_error ? con->ctrl_error : (con->ctrl_error = r);
     }
     con->ctrl_msg->id = virtio_dev_order32(&con->dev, id);
     con->ctrl_msg->event = virtio_dev_order16(&con->dev, event);
@@ -621,8 +649,10 @@ static int virtio_console__ctrl_send(virtio_console *con, uint32_t id, uint16_t 
     }
     /* The used length of a transmit buffer means nothing ("Legacy Interface: Device
        Operation": the driver SHOULD ignore it): we do not ask for it. */
-    if (r == 0) r = virtio_queue_wait(&con->ctrl_tx, 0, 0);
-    if (r == 0) con->ctrl_busy = 0;
+    if (r == 0 && wait) {
+        r = virtio_console__ctrl_collect(con, i);
+        if (r && !con->ctrl_error) con->ctrl_error = r; /* latched: never waited for again */
+    }
     virtio_console__ctrl_check(con);
     return r;
 }
@@ -668,6 +698,7 @@ static int virtio_console__take_name(virtio_console_port *p, const uint8_t *name
    send at once (a refusal). Malformed messages are counted and dropped. */
 static int virtio_console__ctrl_handle(virtio_console *con, const uint8_t *msg, uint32_t len) {
     virtio_console_port *p = 0;
+    int r;
     uint32_t id;
     uint16_t event, value;
     if (len < VIRTIO_CONSOLE_CTRL_BYTES) goto bad;
@@ -689,7 +720,8 @@ static int virtio_console__ctrl_handle(virtio_console *con, const uint8_t *msg, 
             /* No memory for it: refuse politely, at once ("A value of 1 indicates success, and
                0 indicates failure"). The device has nothing to say back to a refusal. */
             con->refused++;
-            return virtio_console__ctrl_send(con, id, VIRTIO_CONSOLE_PORT_READY, 0);
+            r = virtio_console__ctrl_send(con, id, VIRTIO_CONSOLE_PORT_READY, 0, 0);
+            return r == VIRTIO_EAGAIN ? VIRTIO_OK : r; /* no room now: the port stays unused */
         }
         if (p->state & VIRTIO_CONSOLE_STATE_PRESENT) goto bad;
         p->state = VIRTIO_CONSOLE_STATE_PRESENT | VIRTIO_CONSOLE__NEED_READY;
@@ -772,11 +804,11 @@ static int virtio_console__answer(virtio_console *con, uint32_t k) {
     virtio_console_port *p = &con->ports[k];
     int r;
     if (p->state & VIRTIO_CONSOLE__NEED_READY) {
-        r = virtio_console__ctrl_send(con, k, VIRTIO_CONSOLE_PORT_READY, 1);
+        r = virtio_console__ctrl_send(con, k, VIRTIO_CONSOLE_PORT_READY, 1, 0);
         if (r == 0) p->state &= ~VIRTIO_CONSOLE__NEED_READY;
         return r;
     }
-    r = virtio_console__ctrl_send(con, k, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    r = virtio_console__ctrl_send(con, k, VIRTIO_CONSOLE_PORT_OPEN, 1, 0);
     if (r == 0) {
         p->state &= ~VIRTIO_CONSOLE__NEED_OPEN;
         p->state |= VIRTIO_CONSOLE_STATE_GUEST_OPEN;
@@ -801,6 +833,7 @@ VIRTIO_DEF int virtio_console_service(virtio_console *con) {
                 break;
         if (k == con->nports) return VIRTIO_OK;
         r = virtio_console__answer(con, k);
+        if (r == VIRTIO_EAGAIN) return VIRTIO_OK; /* the device has not taken the last one */
         if (r) return r;
     }
     return VIRTIO_OK;
@@ -939,7 +972,7 @@ static int virtio_console__start(virtio_console *con) {
     }
     /* "The driver MUST send a VIRTIO_CONSOLE_DEVICE_READY message if VIRTIO_CONSOLE_F_MULTIPORT
        is negotiated." The device answers with a DEVICE_ADD per port; take and answer them. */
-    r = virtio_console__ctrl_send(con, 0, VIRTIO_CONSOLE_DEVICE_READY, 1);
+    r = virtio_console__ctrl_send(con, 0, VIRTIO_CONSOLE_DEVICE_READY, 1, 1);
     if (r) return virtio_dev_abandon(&con->dev, r);
     /* Trouble from here on is the control queues' (con->ctrl_error, virtio_console_service),
        not a reason to give up the ports that work. */
@@ -1081,7 +1114,7 @@ static int virtio_console__set_open(virtio_console *con, uint32_t port, int open
     r = virtio_console_service(con);
     if (r) return r;
     if (!(p->state & VIRTIO_CONSOLE_STATE_PRESENT)) return VIRTIO_ESTATE;
-    r = virtio_console__ctrl_send(con, port, VIRTIO_CONSOLE_PORT_OPEN, (uint16_t)(open ? 1 : 0));
+    r = virtio_console__ctrl_send(con, port, VIRTIO_CONSOLE_PORT_OPEN, (uint16_t)(open ? 1 : 0), 1);
     if (r) return r;
     if (open) {
         p->state |= VIRTIO_CONSOLE_STATE_GUEST_OPEN;

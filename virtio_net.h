@@ -590,9 +590,21 @@ typedef struct virtio_net__cfg {
 /* Reads mac, status and mtu inside virtio_config_atomic, so they belong together. */
 static int virtio_net__read_config(virtio_dev *dev, void *ctx) {
     virtio_net__cfg *c = (virtio_net__cfg *)ctx;
-    uint32_t i;
+    uint32_t i, tries;
     for (i = 0; i < 6; i++)
         c->mac[i] = virtio_config_read8(dev, VIRTIO_NET_CFG_MAC + i);
+    /* Six bytes are not read atomically, and a legacy device has no generation: read them
+       again until two reads agree ("Legacy Interface: Device Configuration Space"). */
+    for (tries = 0; virtio_dev_legacy(dev) && tries < VIRTIO_CONFIG_RETRIES; tries++) {
+        uint8_t again[6], same = 1;
+        for (i = 0; i < 6; i++) {
+            again[i] = virtio_config_read8(dev, VIRTIO_NET_CFG_MAC + i);
+            if (again[i] != c->mac[i]) same = 0;
+            c->mac[i] = again[i];
+        }
+        if (same) break;
+    }
+    if (tries == VIRTIO_CONFIG_RETRIES) return VIRTIO_EDEVICE;
     c->status = virtio_dev_has(dev, VIRTIO_NET_F_STATUS)
                     ? virtio_config_read16(dev, VIRTIO_NET_CFG_STATUS)
                     : (uint16_t)VIRTIO_NET_S_LINK_UP;

@@ -291,6 +291,12 @@ static void queue_go_live(sim *s, sim_queue *q) {
 static void device_reset(sim *s) {
     unsigned i;
     s->resets++;
+    /* Firecracker up to v1.16: an activated device cannot be reset; it sets FAILED instead. */
+    if (s->hv == SIM_HV_FIRECRACKER && s->hv_activated) {
+        s->status |= SIM_S_FAILED;
+        return;
+    }
+    s->hv_inactive = 0;
     if (s->backend == SIM_DEV_CUSTOM && s->ops->reset) s->ops->reset(s);
     s->status = s->reset_stuck ? SIM_S_ACKNOWLEDGE : 0;
     s->drv_features = 0;
@@ -807,6 +813,7 @@ static unsigned long pk_process(sim *s, unsigned qi) {
         done++;
         if (s->backend == SIM_DEV_CUSTOM && len == SIM_DEFER) continue;
         if (s->swallow) continue;
+        if (s->hv == SIM_HV_KVMTOOL) len += (uint32_t)chain.rlen; /* bytes transferred */
         pk_push_used(s, q, ids[b], len, (uint32_t)chain.wlen);
     }
     pk_write_suppression(s, q);
@@ -821,7 +828,7 @@ static unsigned long process_queue(sim *s, unsigned qi) {
     static uint16_t heads[VIRTIO_QUEUE_SIZE_MAX];
     static sim_chain chain;
     if (!q->live || !(s->status & SIM_S_DRIVER_OK) || (s->status & SIM_S_NEEDS_RESET) ||
-        s->self_reset)
+        s->self_reset || s->hv_inactive)
         return 0;
     if (q->packed) return pk_process(s, qi);
     aflags = g16(s, q->driver);
@@ -875,6 +882,7 @@ static unsigned long process_queue(sim *s, unsigned qi) {
         done++;
         if (s->backend == SIM_DEV_CUSTOM && len == SIM_DEFER) continue;
         if (s->swallow) continue;
+        if (s->hv == SIM_HV_KVMTOOL) len += (uint32_t)chain.rlen; /* bytes transferred */
         push_used(s, q, head, len, (uint32_t)chain.wlen);
     }
     write_suppression(s, q);
@@ -955,6 +963,12 @@ static uint32_t config_read(sim *s, uint32_t c, unsigned width) {
     uint32_t v = 0, i;
     if (config_check(s, c, width, 0)) return 0;
     s->config_reads++;
+    if (s->tear_reads > 0 && c < 8) {
+        s->tear_reads--;
+        s->tear_k++;
+        for (i = 0; i < 8; i++)
+            s->config[i] = (uint8_t)s->tear_k;
+    }
     s->config_last_width = width;
     for (i = 0; i < width; i++)
         v |= (uint32_t)s->config[c + i] << (8 * i);
@@ -965,6 +979,7 @@ static void config_write(sim *s, uint32_t c, uint32_t v, unsigned width) {
     uint32_t i;
     if (config_check(s, c, width, 1)) return;
     s->config_writes++;
+    if (s->hv == SIM_HV_FIRECRACKER && !(s->status & SIM_S_DRIVER)) return; /* ignored */
     s->config_last_width = width;
     if (s->version == 2 && !(s->status & SIM_S_FEATURES_OK) &&
         !(c >= s->config_early_off && c + width <= s->config_early_off + s->config_early_len))
@@ -1009,6 +1024,12 @@ static void status_write(sim *s, uint32_t v) {
             sim_violation(s, "modern device: driver did not accept VIRTIO_F_VERSION_1");
     }
     if (v & ~old & SIM_S_DRIVER_OK) {
+        if (s->hv == SIM_HV_FIRECRACKER) {
+            unsigned i;
+            s->hv_activated = 1;
+            for (i = 0; i < SIM_MAX_QUEUES; i++)
+                if (s->q[i].num_max && !s->q[i].live) s->hv_inactive = 1;
+        }
         if (!(v & SIM_S_DRIVER)) sim_violation(s, "DRIVER_OK before DRIVER");
         if (s->version == 2 && (s->refuse_features_ok || !((old | v) & SIM_S_FEATURES_OK)))
             sim_violation(s, "DRIVER_OK without an accepted FEATURES_OK");
@@ -1016,6 +1037,9 @@ static void status_write(sim *s, uint32_t v) {
     }
     s->status = v | (old & SIM_S_NEEDS_RESET);
     if (s->refuse_features_ok) s->status &= ~SIM_S_FEATURES_OK;
+    /* QEMU with iommu_platform=on: a driver that does not take ACCESS_PLATFORM is refused. */
+    if ((s->dev_features & SIM_F(SIM_F_ACCESS_PLATFORM)) && !drv_has(s, SIM_F_ACCESS_PLATFORM))
+        s->status &= ~SIM_S_FEATURES_OK;
 }
 
 /* The size of queue `qi` (QueueNum). Returns 0 if the write may not go on. */
@@ -1087,6 +1111,10 @@ static int check_access(sim *s, uint32_t off, unsigned width, int write) {
             return -1;
         }
         return 0;
+    }
+    if (s->hv == SIM_HV_CROSVM && width != 4) {
+        s->hv_narrow++; /* crosvm ignores it: a read gives 0, a write is dropped */
+        return -1;
     }
     if (off < SIM_REG_CONFIG) {
         if (width != 4 || (off & 3)) {
@@ -1228,6 +1256,11 @@ static void reg_write(sim *s, uint32_t off, uint32_t v, unsigned width) {
     case SIM_REG_STATUS: status_write(s, v); return;
     default: sim_violation(s, "write of read-only or unknown register 0x%03x", off); return;
     }
+}
+
+void sim_config_changed(sim *s) {
+    s->config_gen++;
+    s->isr |= 2u;
 }
 
 void sim_set_needs_reset(sim *s) {

@@ -87,6 +87,7 @@
 #define SIM_F_EVENT_IDX       29
 #define SIM_F_BAD_FEATURE     30
 #define SIM_F_VERSION_1       32
+#define SIM_F_ACCESS_PLATFORM 33
 #define SIM_F_RING_PACKED     34
 #define SIM_F_RING_RESET      40
 
@@ -165,6 +166,19 @@ enum sim_used_mis {
                               neither available nor used */
 };
 
+/* Personalities: other hypervisors' virtio-mmio devices, as their own device code (2026) shows
+   them (README: "Hypervisors that are not QEMU"; none of them runs here: they need KVM).
+   - SIM_HV_KVMTOOL: the used length is the bytes the request transferred, readable ones
+     included (more than the writable part: a block write reports its data length);
+   - SIM_HV_CROSVM: every register access that is not 4 bytes wide is ignored, configuration
+     space included (narrow reads give 0, narrow writes are dropped; counted in hv_narrow);
+   - SIM_HV_FIRECRACKER (up to v1.16): a device that reached DRIVER_OK cannot be reset (writing
+     status 0 sets FAILED, status never reads 0); DRIVER_OK activates the device only if every
+     queue it exposes is live (else it never answers: hv_inactive); configuration writes before
+     DRIVER are ignored; a block request that is not header, one data descriptor, status gets
+     used length 0 and nothing written (tests/sim_blk.c). */
+enum sim_hv { SIM_HV_QEMU, SIM_HV_KVMTOOL, SIM_HV_CROSVM, SIM_HV_FIRECRACKER };
+
 /* How the device sets avail_event (with VIRTIO_F_EVENT_IDX). */
 enum sim_avail_event {
     SIM_AE_NEXT, /* notify me for the next buffer (avail_event = next index to read) */
@@ -242,6 +256,10 @@ struct sim {
     uint32_t config_early_off, config_early_len;
 
     /* behaviour switches */
+    enum sim_hv hv;              /* the hypervisor it plays (SIM_HV_QEMU: the default) */
+    unsigned long hv_narrow;     /* crosvm: narrow register accesses it ignored */
+    int hv_inactive;             /* firecracker: DRIVER_OK with a queue not live: never answers */
+    int hv_activated;            /* firecracker: DRIVER_OK was reached (a reset then fails) */
     int manual;                  /* QueueNotify does not process: sim_process() or relax does */
     unsigned long lose_notifies; /* the next this many notifications are lost: counted in
                                     q[].lost, not acted on (QEMU < 8.1 under TCG on one CPU) */
@@ -264,6 +282,11 @@ struct sim {
                                -1 forever */
     int gen_tear_capacity;  /* with churn: each change also rewrites config bytes 0..7 with
                                k * 0x100000001 (hi == lo in a consistent read) */
+    long tear_reads;        /* the next this many config reads below offset 8 each first
+                               rewrite bytes 0..7 with k * 0x0101010101010101 (k counting up):
+                               a legacy device changing a wide field while it is read (every
+                               byte equal in a consistent read) */
+    uint64_t tear_k;
 
     /* block backend (tests/sim_blk.c) */
     uint8_t *disk;
@@ -375,6 +398,9 @@ uint64_t sim_cfg_r(const sim *s, uint32_t off, unsigned width);
 
 /* Device-side misbehaviour switched on right now. */
 void sim_set_needs_reset(sim *s);
+/* The device changed its configuration: ConfigGeneration moves and InterruptStatus bit 1 is
+   set (a configuration change notification, "Notification of Device Configuration Changes"). */
+void sim_config_changed(sim *s);
 
 /* Records a violation (printf format). */
 void sim_violation(sim *s, const char *fmt, ...)

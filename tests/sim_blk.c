@@ -131,6 +131,13 @@ static uint32_t be_blk(sim *s, sim_log *lg, sim_chain *c) {
     }
     if (drv_has(s, SIM_BLK_F_SEG_MAX) && lg->ndata > seg_max)
         sim_violation(s, "blk: %u data segments, seg_max %u", lg->ndata, seg_max);
+    /* Firecracker parses header, exactly one data descriptor, status (a flush: header,
+       status); anything else is answered with used length 0 and nothing written. */
+    if (s->hv == SIM_HV_FIRECRACKER) {
+        unsigned want =
+            (type == SIM_BLK_T_IN || type == SIM_BLK_T_OUT || type == SIM_BLK_T_GET_ID) ? 3u : 2u;
+        if (c->n != want || c->seg[0].len != 16 || c->seg[c->n - 1].len != 1) return 0;
+    }
     /* "Legacy Interface: Framing Requirements": without ANY_LAYOUT the header is one 16-byte
        descriptor and the status one separate 1-byte descriptor. */
     if (s->version == 1 && !drv_has(s, SIM_F_ANY_LAYOUT) &&
@@ -204,6 +211,9 @@ static uint32_t blk_chain(sim *s, unsigned queue, uint16_t head, sim_chain *c) {
 /* Only `writeback` (byte 32) may be written, one byte wide, and only with CONFIG_WCE. */
 static void blk_config_write(sim *s, uint32_t off, uint32_t value, unsigned width) {
     uint32_t i;
+    /* A whole-word write (VIRTIO_REGS_F_CONFIG32, for crosvm) is taken if it leaves the
+       read-only bytes next to writeback as they are. */
+    if (off == 32 && width == 4 && (value >> 8) == (sim_cfg_r(s, 32, 4) >> 8)) width = 1;
     if (off != 32 || width != 1) {
         sim_violation(s, "blk: write of read-only config at %u", off);
         return;

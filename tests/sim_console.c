@@ -219,6 +219,10 @@ static uint32_t be_chain(sim *s, unsigned q, uint16_t head, sim_chain *ch) {
             return SIM_DEFER;
         }
         if (ch->wlen) sim_violation(s, "console: writable buffer in the control transmitq");
+        if (c->ctrl_tx_stall) {
+            hold(c, q, head, ch);
+            return SIM_DEFER;
+        }
         if (ch->rlen != 8) {
             sim_violation(s, "console: driver control message of %llu bytes",
                           (unsigned long long)ch->rlen);

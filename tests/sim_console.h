@@ -102,6 +102,7 @@ typedef struct simc {
     unsigned long msgs_sent, msgs_dropped;
     /* switches */
     int ctrl_drop;        /* drop device control messages that find no buffer (QEMU) */
+    int ctrl_tx_stall;    /* stop consuming the control transmitq (hold its buffers) */
     int name_nul;         /* send names with a NUL terminator (QEMU) or without (spec) */
     uint32_t rx_max_fill; /* fill at most this many bytes into one receive buffer (0 = all) */
     /* what the driver sent on the control transmitq */

@@ -241,7 +241,9 @@ static void t_init_reads_little(fx *f) {
     unsigned long n;
     blk_up(f, &b);
     CHECK_OK();
-    CHECK_EQ(f->s.config_reads, 3); /* capacity (two halves), blk_size */
+    /* capacity (two halves; legacy: twice, until two reads agree), blk_size; seg_max is read
+       only where size_max is offered */
+    CHECK_EQ(f->s.config_reads, f->ver == 1 ? 5u : 3u);
     CHECK_EQ(virtio_blk_capacity(&b), CAP);
     CHECK_EQ(virtio_blk_get_info(&b)->cylinders, 1024);
     CHECK_EQ(virtio_blk_get_info(&b)->seg_max, 126); /* read with the rest */
@@ -260,7 +262,8 @@ static void t_init_reads_seg_max(fx *f) {
     sim_cfg_w32(&f->s, VIRTIO_BLK_CFG_SEG_MAX, 3);
     blk_up(f, &b);
     CHECK_OK();
-    CHECK_EQ(f->s.config_reads, 5); /* capacity (two halves), size_max, seg_max, blk_size */
+    /* capacity (two halves; legacy: twice, until two reads agree), size_max, seg_max, blk_size */
+    CHECK_EQ(f->s.config_reads, f->ver == 1 ? 7u : 5u);
     CHECK_EQ(virtio_blk_max_request(&b), 3u * 4096u / 512u);
 }
 
@@ -787,6 +790,24 @@ static void t_get_id(fx *f) {
     CHECK_MEM(id, "abc\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20);
 }
 
+/* max_discard_seg / max_write_zeroes_seg 0: the device takes no segment, so nothing is sent
+   (each request carries one). */
+static void t_dwz_no_segments(fx *f) {
+    virtio_blk b;
+    unsigned id;
+    unsigned long n0;
+    blk_up(f, &b);
+    CHECK_OK();
+    sim_cfg_w32(&f->s, 40, 0); /* max_discard_seg */
+    sim_cfg_w32(&f->s, 52, 0); /* max_write_zeroes_seg */
+    n0 = f->s.nlog;
+    CHECK_RC(virtio_blk_discard(&b, 0, 8), VIRTIO_ENOTSUP);
+    CHECK_RC(virtio_blk_write_zeroes(&b, 0, 8, 0), VIRTIO_ENOTSUP);
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_DISCARD, 0, NULL, 8, &id), VIRTIO_ENOTSUP);
+    CHECK_EQ(f->s.nlog, n0);
+    CHECK_RC(virtio_dev_usable(&b.dev), VIRTIO_OK);
+}
+
 static void t_discard(fx *f) {
     virtio_blk b;
     const sim_log *lg;
@@ -866,7 +887,8 @@ static void t_writeback(fx *f) {
     CHECK_OK();
     CHECK_RC(virtio_blk_set_writeback(&b, 0), VIRTIO_OK);
     CHECK_EQ(f->s.config[VIRTIO_BLK_CFG_WRITEBACK], 0);
-    CHECK_EQ(f->s.config_last_width, 1); /* read back with an 8-bit access */
+    /* read back with an 8-bit access (crosvm: the word that holds it, VIRTIO_REGS_F_CONFIG32) */
+    CHECK_EQ(f->s.config_last_width, f->s.hv == SIM_HV_CROSVM && !f->direct ? 4u : 1u);
     CHECK_EQ(virtio_blk_get_info(&b)->writeback, 0);
     CHECK_RC(virtio_blk_set_writeback(&b, 5), VIRTIO_OK);
     CHECK_EQ(f->s.config[VIRTIO_BLK_CFG_WRITEBACK], 1);
@@ -1350,8 +1372,159 @@ static void blk_misbehave(fx *f, enum sim_used_mis mis) {
 }
 static void t_mis_id_oor(fx *f) { blk_misbehave(f, SIM_MIS_USED_ID_OOR); }
 static void t_mis_id_repeat(fx *f) { blk_misbehave(f, SIM_MIS_USED_ID_REPEAT); }
-static void t_mis_len_big(fx *f) { blk_misbehave(f, SIM_MIS_USED_LEN_BIG); }
+/* A used length above the writable part (kvmtool's habit) is clamped and counted: the request
+   succeeds, the data is right, the disk goes on. */
+static void t_mis_len_big(fx *f) {
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    blk_up(f, &b);
+    CHECK_OK();
+    f->s.mis = SIM_MIS_USED_LEN_BIG;
+    CHECK_RC(virtio_blk_read(&b, 1, p, 4096), VIRTIO_OK);
+    check_pattern(p, 1, 4096);
+    CHECK_EQ(virtio_dev_clamped(&b.dev), 1u);
+    CHECK_RC(virtio_blk_write(&b, 1, p, 512), VIRTIO_OK);
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_OK);
+}
 static void t_mis_idx_jump(fx *f) { blk_misbehave(f, SIM_MIS_USED_IDX_JUMP); }
+
+/* kvmtool reports the bytes a request transferred as its used length (a write: header and data
+   too): clamped and counted on every request, the disk keeps working. */
+static void t_kvmtool(fx *f) {
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    unsigned i;
+    f->s.hv = SIM_HV_KVMTOOL;
+    blk_up(f, &b);
+    CHECK_OK();
+    for (i = 0; i < 8; i++) {
+        fill(p, 4096, i);
+        CHECK_RC(virtio_blk_write(&b, 8u * i, p, 4096), VIRTIO_OK);
+        CHECK(memcmp(f->s.disk + 4096u * i, p, 4096) == 0);
+        memset(p, 0, 4096);
+        CHECK_RC(virtio_blk_read(&b, 8u * i, p, 4096), VIRTIO_OK);
+        CHECK(memcmp(f->s.disk + 4096u * i, p, 4096) == 0);
+    }
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_OK);
+    CHECK(virtio_dev_clamped(&b.dev) >= 16u);
+    CHECK_RC(virtio_dev_usable(&b.dev), VIRTIO_OK);
+}
+
+/* Firecracker's block device: FLUSH and the ring features only, one data descriptor per
+   request (no SIZE_MAX offered: a caller's buffer is never split), activated at DRIVER_OK. */
+static void t_firecracker(fx *f) {
+    virtio_blk b;
+    uint8_t *p = buf(f, 65536);
+    unsigned i;
+    f->s.hv = SIM_HV_FIRECRACKER;
+    f->s.dev_features &= ~(SIM_F(SIM_BLK_F_SEG_MAX) | SIM_F(SIM_BLK_F_GEOMETRY) |
+                           SIM_F(SIM_BLK_F_BLK_SIZE) | SIM_F(SIM_BLK_F_TOPOLOGY) |
+                           SIM_F(SIM_BLK_F_CONFIG_WCE) | SIM_F(SIM_BLK_F_DISCARD) |
+                           SIM_F(SIM_BLK_F_WRITE_ZEROES));
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_EQ(f->s.hv_inactive, 0);
+    for (i = 0; i < 6; i++) {
+        size_t n = (size_t)512u << (2 * i % 8); /* 512 B .. 32 KiB */
+        fill(p, n, i);
+        CHECK_RC(virtio_blk_write(&b, 64u * i, p, n), VIRTIO_OK);
+        CHECK_EQ(sim_last(&f->s, 0)->ndata, 1);
+        CHECK(memcmp(f->s.disk + 512u * 64u * i, p, n) == 0);
+        memset(p, 0, n);
+        CHECK_RC(virtio_blk_read(&b, 64u * i, p, n), VIRTIO_OK);
+        CHECK_EQ(sim_last(&f->s, 0)->ndata, 1);
+        CHECK(memcmp(f->s.disk + 512u * 64u * i, p, n) == 0);
+    }
+    CHECK_RC(virtio_blk_read(&b, 0, p, 65536), VIRTIO_OK);
+    CHECK_EQ(sim_last(&f->s, 0)->ndata, 1);
+    CHECK_RC(virtio_blk_flush(&b), VIRTIO_OK);
+}
+
+/* Firecracker answers a request it cannot parse with used length 0 and writes no status (here:
+   a device that offered SIZE_MAX 4096, so a 16 KiB read takes four data descriptors, which
+   Firecracker would refuse): that request fails with VIRTIO_EIO, the device goes on. */
+static void t_firecracker_unparsed(fx *f) {
+    virtio_blk b;
+    uint8_t *p = buf(f, 16384);
+    f->s.hv = SIM_HV_FIRECRACKER;
+    f->s.dev_features |= SIM_F(SIM_BLK_F_SIZE_MAX);
+    sim_cfg_w32(&f->s, 8, 4096);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 0, p, 16384), VIRTIO_EIO);
+    CHECK_EQ(sim_last(&f->s, 0)->ndata, 4);
+    CHECK_RC(virtio_dev_usable(&b.dev), VIRTIO_OK);
+    CHECK_RC(virtio_blk_read(&b, 0, p, 4096), VIRTIO_OK);
+    check_pattern(p, 0, 4096);
+}
+
+/* The disk shrinks and grows under the driver (QEMU block_resize): the device reports a
+   configuration change; the next request re-reads the capacity, so nothing goes past the new
+   end (a MUST) and the grown part can be used; InterruptStatus is acknowledged. */
+/* Reads at `sector` until one is refused with ERANGE: how many it took (0: never, within
+   twice the check interval). */
+static unsigned reads_until_erange(virtio_blk *b, uint64_t sector, uint8_t *p) {
+    unsigned i;
+    for (i = 1; i <= 2u * VIRTIO_BLK_RESIZE_CHECK_EVERY; i++)
+        if (virtio_blk_read(b, sector, p, 512) == VIRTIO_ERANGE) return i;
+    return 0;
+}
+
+static void t_resize(fx *f) {
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    unsigned id, i, n;
+    unsigned long reads;
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK_RC(virtio_blk_read(&b, 100, p, 512), VIRTIO_OK);
+    /* No change: one register read (InterruptStatus) in VIRTIO_BLK_RESIZE_CHECK_EVERY
+       requests (default: every request), besides the notify each. */
+    reads = f->s.reads;
+    for (i = 0; i < 4u * VIRTIO_BLK_RESIZE_CHECK_EVERY; i++)
+        CHECK_RC(virtio_blk_read(&b, 100, p, 512), VIRTIO_OK);
+    CHECK_EQ(f->s.reads - reads, 4u);
+    /* Shrunk: requests past the new end stop within one interval. */
+    f->s.capacity = 64;
+    sim_cfg_w64(&f->s, 0, 64);
+    sim_config_changed(&f->s);
+    n = reads_until_erange(&b, 100, p);
+    CHECK(n >= 1 && n <= VIRTIO_BLK_RESIZE_CHECK_EVERY);
+    CHECK_EQ(virtio_blk_capacity(&b), 64u);
+    CHECK_EQ(f->s.isr & 2u, 0u); /* acknowledged */
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 63, p, 1024, &id), VIRTIO_ERANGE);
+    CHECK_RC(virtio_blk_read(&b, 63, p, 512), VIRTIO_OK);
+    /* Grown, and looked at on demand: virtio_blk_refresh reads at once. */
+    f->s.capacity = CAP;
+    sim_cfg_w64(&f->s, 0, CAP);
+    sim_config_changed(&f->s);
+    CHECK_RC(virtio_blk_refresh(&b), VIRTIO_OK);
+    CHECK_EQ(virtio_blk_capacity(&b), (uint64_t)CAP);
+    CHECK_RC(virtio_blk_read(&b, 100, p, 512), VIRTIO_OK);
+    check_pattern(p, 100, 512);
+    /* Shrunk again, seen by requests alone. */
+    f->s.capacity = 128;
+    sim_cfg_w64(&f->s, 0, 128);
+    sim_config_changed(&f->s);
+    n = reads_until_erange(&b, 200, p);
+    CHECK(n >= 1 && n <= VIRTIO_BLK_RESIZE_CHECK_EVERY);
+    CHECK_EQ(virtio_blk_capacity(&b), 128u);
+    CHECK_RC(virtio_blk_refresh(NULL), VIRTIO_EINVAL);
+    CHECK_RC(virtio_dev_usable(&b.dev), VIRTIO_OK);
+}
+
+/* QEMU with iommu_platform=on (confidential VMs) offers ACCESS_PLATFORM and refuses
+   FEATURES_OK without it: taken, and the disk works (the dma hook is the translation). */
+static void t_access_platform(fx *f) {
+    virtio_blk b;
+    uint8_t *p = buf(f, 4096);
+    f->s.dev_features |= SIM_F(SIM_F_ACCESS_PLATFORM);
+    blk_up(f, &b);
+    CHECK_OK();
+    CHECK(virtio_dev_has(&b.dev, VIRTIO_F_ACCESS_PLATFORM));
+    CHECK_RC(virtio_blk_read(&b, 3, p, 4096), VIRTIO_OK);
+    check_pattern(p, 3, 4096);
+}
 
 /* The device never answers: the read times out within the bound, and the device is reset
    before the call returns, so nothing can write the buffer afterwards. The error is latched. */
@@ -1639,6 +1812,45 @@ static void t_timeout_reset_stuck(fx *f) {
     check_pattern(d + 512, 2, 512);
 }
 
+/* Re-init after a timeout whose reset did not complete: the device may still read the request
+   slots, so init must not write a byte of the block before its own reset succeeds; a re-init
+   that fails (the reset sticks again, or another device type at the probe) leaves every byte
+   as it was, and one that succeeds has reset the device before it wrote anything. */
+static void t_reinit_after_stuck_timeout(fx *f) {
+    virtio_blk b;
+    virtio_blk_params p;
+    uint8_t *d = buf(f, 1024), *m, *copy;
+    size_t sz;
+    unsigned id;
+    unsigned long resets;
+    spin_limit(f, 1000);
+    blk_params(&p, 64, 8);
+    m = (uint8_t *)blk_mem(f, &f->t, &p, &sz);
+    CHECK(m != NULL);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_OK);
+    f->s.manual = 1;
+    CHECK_RC(virtio_blk_submit(&b, VIRTIO_BLK_T_IN, 1, d, 512, &id), VIRTIO_OK);
+    f->s.reset_stuck = 1;
+    CHECK_RC(virtio_blk_read(&b, 2, d + 512, 512), VIRTIO_EBUSY);
+    copy = (uint8_t *)malloc(sz);
+    CHECK(copy != NULL);
+    if (!copy) return;
+    memcpy(copy, m, sz);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_EBUSY);
+    CHECK(memcmp(copy, m, sz) == 0); /* not one byte the device may read was rewritten */
+    CHECK(f->s.status != 0);         /* and it was not driven on */
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_EBUSY); /* again: the same */
+    CHECK(memcmp(copy, m, sz) == 0);
+    free(copy);
+    resets = f->s.resets;
+    f->s.reset_stuck = 0;
+    f->s.manual = 0;
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_OK);
+    CHECK_GE(f->s.resets, resets + 1);
+    CHECK_RC(virtio_blk_read(&b, 2, d + 512, 512), VIRTIO_OK);
+    check_pattern(d + 512, 2, 512);
+}
+
 /* wait: VIRTIO_EAGAIN at once when nothing is pending (no relax call: no spinning); otherwise
    the finished requests, also those a blocking call left, and it publishes submits itself. */
 static void t_wait(fx *f) {
@@ -1856,6 +2068,16 @@ static const tcase cases[] = {
     {"init again after a latched fault", t_reinit_after_fault, RUN_BOTH},
     {"read: data is the RAM disk's", t_read, RUN_BOTH | RUN_EIDX},
     {"write: data lands in the RAM disk", t_write, RUN_BOTH | RUN_EIDX},
+    {"kvmtool: used length = bytes transferred -> clamped, counted, disk works", t_kvmtool,
+     RUN_BOTH},
+    {"ACCESS_PLATFORM offered (iommu_platform=on) -> accepted, disk works", t_access_platform,
+     RUN_V2},
+    {"resize: a config change noticed within VIRTIO_BLK_RESIZE_CHECK_EVERY requests or at refresh",
+     t_resize, RUN_BOTH},
+    {"firecracker: one data descriptor per request, activated, data right", t_firecracker,
+     RUN_V2},
+    {"firecracker: unparsable request -> used length 0, no status -> EIO, device goes on",
+     t_firecracker_unparsed, RUN_V2},
     {"range past capacity -> ERANGE, nothing sent", t_range, RUN_BOTH},
     {"partial sectors and NULLs -> EINVAL, nothing sent", t_partial_sector, RUN_BOTH},
     {"read-only disk: writes -> EROFS, nothing sent", t_read_only, RUN_BOTH},
@@ -1867,6 +2089,10 @@ static const tcase cases[] = {
     {"discard", t_discard, RUN_BOTH},
     {"discard split by max_discard_sectors", t_discard_split, RUN_BOTH},
     {"write_zeroes with and without unmap", t_write_zeroes, RUN_BOTH},
+    {"max_discard_seg / max_write_zeroes_seg 0 -> ENOTSUP, nothing sent", t_dwz_no_segments,
+     RUN_BOTH},
+    {"re-init after a timeout whose reset stuck: nothing rewritten until a reset succeeds",
+     t_reinit_after_stuck_timeout, RUN_BOTH},
     {"set_writeback", t_writeback, RUN_BOTH},
     {"split by size_max 4096 / seg_max 4", t_split_size_seg_max, RUN_BOTH | RUN_EIDX},
     {"split by size_max 1000 (not a sector multiple)", t_split_size_max_odd, RUN_BOTH},

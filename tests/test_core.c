@@ -504,7 +504,8 @@ static void t_dev_init_reset_stuck(fx *f) {
     CHECK_RC(virtio_dev_usable(&d), VIRTIO_EBUSY);
 }
 
-/* Without a relax hook the wait ends after VIRTIO_SPIN_LIMIT (100000 here) status reads. */
+/* Without a relax hook the wait ends after VIRTIO_RESET_SPIN status reads (the smaller of it and
+   VIRTIO_SPIN_LIMIT, 100000 here). */
 static void t_dev_init_reset_stuck_spin(fx *f) {
     virtio_dev d;
     f->regs.relax = NULL;
@@ -514,6 +515,27 @@ static void t_dev_init_reset_stuck_spin(fx *f) {
     CHECK_RC(virtio_dev_init(&d, &f->t, 0), VIRTIO_EBUSY);
     CHECK_GE(f->s.reads, 1000);
     CHECK_LE(f->s.reads, 100000 + 100);
+}
+
+/* Firecracker (up to v1.16) cannot reset a device that was activated: status never reads 0
+   again. A later boot stage's init must give up after VIRTIO_RESET_SPIN status reads, not a
+   spin_limit (here 2^32 - 1, no relax hook: without its own bound this case never ends). */
+static void t_firecracker_reset(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    unsigned long reads;
+    f->s.hv = SIM_HV_FIRECRACKER;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    f->regs.relax = NULL;
+    f->regs.spin_limit = 0xffffffffu;
+    (void)fx_transport(f);
+    reads = f->s.reads;
+    CHECK_RC(virtio_dev_init(&d, &f->t, 0), VIRTIO_EBUSY);
+    CHECK_LE(f->s.reads - reads, VIRTIO_RESET_SPIN + 2u);
+    CHECK_GE(f->s.reads - reads, VIRTIO_RESET_SPIN);
+    CHECK(f->s.status & SIM_S_FAILED);
+    CHECK_RC(virtio_dev_usable(&d), VIRTIO_EBUSY);
 }
 
 static void t_negotiate(fx *f) {
@@ -864,8 +886,8 @@ static void t_config_reads(fx *f) {
     for (off = 0; off < 64; off += 8) {
         r0 = f->s.config_reads;
         CHECK_EQ(virtio_config_read64(&d, off), sim_cfg_r(&f->s, off, 8));
-        CHECK_EQ(f->s.config_last_width, 4); /* two 32-bit reads */
-        CHECK_EQ(f->s.config_reads - r0, 2);
+        CHECK_EQ(f->s.config_last_width, 4); /* two 32-bit reads (legacy: twice, to agree) */
+        CHECK_EQ(f->s.config_reads - r0, f->ver == 1 ? 4u : 2u);
     }
     CHECK_EQ(virtio_config_read32(&d, 252), sim_cfg_r(&f->s, 252, 4)); /* last word */
     if (f->ver == 2)
@@ -873,6 +895,48 @@ static void t_config_reads(fx *f) {
     else
         CHECK_EQ(f->s.gen_reads, 0); /* legacy has no ConfigGeneration register */
     CHECK_RC(virtio_dev_usable(&d), VIRTIO_OK);
+}
+
+/* crosvm ignores narrow accesses: without the accessor's CONFIG32 mode a byte or half-word
+   reads as 0; with it every access is an aligned word and each field reads right, and a
+   narrow write is a read-modify-write of its word that leaves the other bytes as they were.
+   Legacy too (crosvm is modern only, but the mode is not): its fields are in the guest's
+   order, which the big-endian run checks. */
+static void t_config32(fx *f) {
+    virtio_dev d;
+    uint32_t off;
+    f->s.hv = SIM_HV_CROSVM;
+    dev_up(f, &d);
+    CHECK_OK();
+    CHECK(sim_cfg_r(&f->s, 5, 1) != 0u);
+    CHECK_EQ(virtio_config_read8(&d, 5), 0u); /* the failure the mode is for */
+    CHECK_EQ(virtio_config_read16(&d, 6), 0u);
+    CHECK_EQ(virtio_config_read32(&d, 4), sim_cfg_r(&f->s, 4, 4));
+    CHECK_EQ(f->s.hv_narrow, 2);
+    f->regs.flags = VIRTIO_REGS_F_CONFIG32;
+    (void)fx_transport(f);
+    dev_up(f, &d);
+    CHECK_OK();
+    f->s.hv_narrow = 0;
+    for (off = 0; off < 64; off++) {
+        CHECK_EQ(virtio_config_read8(&d, off), sim_cfg_r(&f->s, off, 1));
+        CHECK_EQ(f->s.config_last_width, 4);
+    }
+    for (off = 0; off < 64; off += 2)
+        CHECK_EQ(virtio_config_read16(&d, off), sim_cfg_r(&f->s, off, 2));
+    for (off = 0; off < 64; off += 8)
+        CHECK_EQ(virtio_config_read64(&d, off), sim_cfg_r(&f->s, off, 8));
+    virtio_config_write8(&d, 5, 0xa1);
+    CHECK_EQ(f->s.config_last_width, 4);
+    CHECK_EQ(f->s.config[5], 0xa1);
+    CHECK_EQ(f->s.config[4], 4 * 7 + 3);
+    CHECK_EQ(f->s.config[6], 6 * 7 + 3);
+    CHECK_EQ(f->s.config[7], 7 * 7 + 3);
+    virtio_config_write16(&d, 10, 0xb2c3);
+    CHECK_EQ(sim_cfg_r(&f->s, 10, 2), 0xb2c3u);
+    CHECK_EQ(f->s.config[8], 8 * 7 + 3);
+    CHECK_EQ(f->s.config[9], 9 * 7 + 3);
+    CHECK_EQ(f->s.hv_narrow, 0); /* not one narrow access */
 }
 
 static void t_config_writes(fx *f) {
@@ -1781,7 +1845,60 @@ static void misbehave(fx *f, enum sim_used_mis mis) {
 static void t_mis_used_id_oor(fx *f) { misbehave(f, SIM_MIS_USED_ID_OOR); }
 static void t_mis_used_id_high(fx *f) { misbehave(f, SIM_MIS_USED_ID_HIGH); }
 static void t_mis_used_id_repeat(fx *f) { misbehave(f, SIM_MIS_USED_ID_REPEAT); }
-static void t_mis_used_len_big(fx *f) { misbehave(f, SIM_MIS_USED_LEN_BIG); }
+
+/* A used length above the writable part (kvmtool reports bytes transferred): clamped to what
+   was posted and counted, never fatal. */
+static void t_mis_used_len_big(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    void *ck = NULL;
+    uint32_t len = 0;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    CHECK_EQ(virtio_dev_clamped(&d), 0u);
+    f->s.mis = SIM_MIS_USED_LEN_BIG;
+    post_one(&q, b, 16);
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+    CHECK(ck == b);
+    CHECK_EQ(len, 16u);
+    CHECK_EQ(virtio_dev_clamped(&d), 1u);
+    CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK);
+    post_one(&q, b, 16); /* and the queue goes on (the echo device writes nothing here) */
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+    CHECK_EQ(len, 0u);
+    CHECK_EQ(virtio_dev_clamped(&d), 1u);
+    CHECK_EQ(virtio_dev_clamped(NULL), 0u);
+}
+
+/* kvmtool's used length counts the readable bytes too: an echo chain of 12 out, 12 in comes
+   back as 24, clamped to 12 on every use, the data intact. */
+static void t_kvmtool_used_len(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *out = (uint8_t *)fx_alloc(f, 16, 16), *in = (uint8_t *)fx_alloc(f, 16, 16);
+    unsigned i;
+    f->s.hv = SIM_HV_KVMTOOL;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    for (i = 0; i < 20; i++) {
+        virtio_seg sg[2];
+        void *ck = NULL;
+        uint32_t len = 0;
+        memset(out, (int)i, 12);
+        memset(in, 0xee, 12);
+        sg[0].addr = out;
+        sg[0].len = 12;
+        sg[1].addr = in;
+        sg[1].len = 12;
+        CHECK_RC(virtio_queue_add(&q, sg, 1, 1, out), VIRTIO_OK);
+        CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+        CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+        CHECK_EQ(len, 12u);
+        CHECK(memcmp(in, out, 12) == 0);
+    }
+    CHECK_EQ(virtio_dev_clamped(&d), 20u);
+}
 static void t_mis_used_idx_jump(fx *f) { misbehave(f, SIM_MIS_USED_IDX_JUMP); }
 
 /* A used id that is in range but names a descriptor that is not the head of an outstanding
@@ -1987,6 +2104,71 @@ static void t_dev_attach(fx *f) {
 
 /* virtio_dev_spin: 0 while within the bound, ETIMEDOUT at it, the relax hook can end it, and the
    periodic status check reports NEEDS_RESET. */
+/* A legacy device has no configuration generation: a 64-bit field is read until two reads
+   agree, so a value that changes under the reads never comes back torn. */
+static void t_config_read64_legacy_agree(fx *f) {
+    virtio_dev d;
+    uint64_t v;
+    dev_up(f, &d);
+    CHECK_OK();
+    f->s.tear_reads = 5;
+    v = virtio_config_read64(&d, 0);
+    CHECK_EQ((uint32_t)v, (uint32_t)(v >> 32)); /* both halves of one value */
+    CHECK_EQ(v, f->s.tear_k * 0x0101010101010101ull);
+    CHECK_RC(virtio_dev_usable(&d), VIRTIO_OK);
+    f->s.tear_reads = 1000; /* never settles: latched, 0 */
+    CHECK_EQ(virtio_config_read64(&d, 0), 0u);
+    CHECK_RC(virtio_dev_usable(&d), VIRTIO_EDEVICE);
+}
+
+/* InterruptStatus the library caused or found is acknowledged: a level-triggered line is not
+   left asserted after a wait. virtio_dev_config_changed reports bit 1 once. */
+static void t_interrupt_ack_waits(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 16, 16);
+    void *ck;
+    uint32_t len;
+    set_spin_limit(f, 100);
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    CHECK_EQ(virtio_dev_config_changed(&d), 0);
+    f->s.isr = 3u; /* a used buffer interrupt the device raised anyway, and a config change */
+    f->s.swallow = 1;
+    post_one(&q, b, 16);
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_ETIMEDOUT);
+    CHECK_EQ(f->s.isr, 0u);                      /* acknowledged when the wait ended */
+    CHECK_EQ(virtio_dev_config_changed(&d), 1); /* and the change remembered */
+    CHECK_EQ(virtio_dev_config_changed(&d), 0);
+    sim_config_changed(&f->s);
+    CHECK_EQ(virtio_dev_config_changed(&d), 1);
+    CHECK_EQ(f->s.isr, 0u);
+    CHECK_EQ(virtio_dev_config_changed(NULL), 0);
+}
+
+/* NEEDS_RESET is noticed by non-blocking polls too: within VIRTIO_POLL_CHECK_MASK + 1 empty
+   polls, at one status read per that many. */
+static void t_poll_needs_reset(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    unsigned long reads;
+    uint32_t i;
+    int r = VIRTIO_EAGAIN;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    reads = f->s.reads;
+    for (i = 0; i < 4u * (VIRTIO_POLL_CHECK_MASK + 1u); i++)
+        CHECK_RC(virtio_queue_poll(&q, NULL, NULL), VIRTIO_EAGAIN);
+    CHECK_LE(f->s.reads - reads, 8u); /* status and interrupt status, 4 times */
+    sim_set_needs_reset(&f->s);
+    for (i = 0; i <= VIRTIO_POLL_CHECK_MASK && r == VIRTIO_EAGAIN; i++)
+        r = virtio_queue_poll(&q, NULL, NULL);
+    CHECK_RC(r, VIRTIO_ENEEDS_RESET);
+    CHECK_RC(virtio_queue_poll(&q, NULL, NULL), VIRTIO_ENEEDS_RESET); /* latched */
+    CHECK_RC(virtio_dev_usable(&d), VIRTIO_ENEEDS_RESET);
+    CHECK(f->s.status != 0); /* a poll never resets */
+}
+
 static void t_dev_spin(fx *f) {
     virtio_dev d;
     uint32_t i;
@@ -2001,7 +2183,9 @@ static void t_dev_spin(fx *f) {
     CHECK_EQ(i, 1000u);
     CHECK_EQ(f->s.reads, reads); /* no status read below VIRTIO_STATUS_CHECK_MASK iterations */
     CHECK_RC(virtio_dev_spin(&d, 1000), VIRTIO_ETIMEDOUT);
-    CHECK_EQ(f->s.reads, reads + 1);            /* one last status look */
+    /* one last look at the status, and at InterruptStatus (acknowledged: a level-triggered line
+       is not left asserted) */
+    CHECK_EQ(f->s.reads, reads + 2);
     CHECK_RC(virtio_dev_usable(&d), VIRTIO_OK); /* a timeout is not latched */
     /* the relax hook says stop at iteration 7 (the simulator counts giveup from 1) */
     f->s.relax_giveup = 8;
@@ -2020,9 +2204,8 @@ static void t_dev_spin(fx *f) {
     CHECK_RC(virtio_dev_spin(NULL, 0), VIRTIO_EINVAL);
 }
 
-/* A used length above the writable part: a fault, unless the queue was told to ignore lengths
-   (VIRTIO_QUEUE_F_IGNORE_LEN, for legacy transmit queues); then it is clamped to what was
-   posted. */
+/* A used length above the writable part is clamped to what was posted; counted unless the
+   queue was told to ignore lengths (VIRTIO_QUEUE_F_IGNORE_LEN, for legacy transmit queues). */
 static void t_queue_ignore_len(fx *f) {
     virtio_dev d;
     virtio_queue q, q1;
@@ -2044,10 +2227,13 @@ static void t_queue_ignore_len(fx *f) {
     CHECK(ck == b);
     CHECK_EQ(len, 16u);
     CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK);
+    CHECK_EQ(virtio_dev_clamped(&d), 0u); /* IGNORE_LEN: not counted */
     f->s.mis = SIM_MIS_USED_LEN_BIG;
     post_one(&q1, b + 16, 16);
-    CHECK_RC(virtio_queue_wait(&q1, &ck, &len), VIRTIO_EDEVICE);
-    CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK); /* a queue fault stays in its queue */
+    CHECK_RC(virtio_queue_wait(&q1, &ck, &len), VIRTIO_OK); /* clamped and counted */
+    CHECK_EQ(len, 16u);
+    CHECK_EQ(virtio_dev_clamped(&d), 1u);
+    CHECK_RC(virtio_queue_usable(&q1), VIRTIO_OK);
     /* the id checks still hold */
     f->s.mis = SIM_MIS_USED_ID_OOR;
     post_one(&q, b, 16);
@@ -2304,16 +2490,22 @@ static void t_null_user(fx *f) {
 }
 
 /* The core takes the ring features it implements whenever they are offered: a driver asking
-   for nothing still gets VERSION_1 (modern), EVENT_IDX, RING_PACKED (modern) and
-   INDIRECT_DESC, and never a ring feature it does not implement, nor bit 30. */
+   for nothing still gets VERSION_1 (modern), EVENT_IDX, RING_PACKED (modern), INDIRECT_DESC,
+   ANY_LAYOUT (legacy: a SHOULD) and ACCESS_PLATFORM (modern: the dma hook translates), and never
+   a ring feature it does not implement, nor bit 30. */
 static void t_ring_features_by_core(fx *f) {
     virtio_dev d;
     virtio_queue q;
     uint64_t expect = 0;
-    f->s.dev_features |= SIM_F(SIM_F_BAD_FEATURE) | SIM_F(SIM_F_RING_PACKED) * (f->ver == 2);
+    f->s.dev_features |= SIM_F(SIM_F_BAD_FEATURE) | SIM_F(SIM_F_RING_PACKED) * (f->ver == 2) |
+                         SIM_F(SIM_F_ACCESS_PLATFORM) * (f->ver == 2);
     CHECK_RC(virtio_dev_init(&d, &f->t, 0), VIRTIO_OK);
     CHECK_RC(virtio_dev_negotiate(&d, VIRTIO_BIT(VIRTIO_F_UNUSED), 0), VIRTIO_OK);
-    if (f->ver == 2) expect |= VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+    if (f->ver == 2)
+        expect |= VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
+                  VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM);
+    if (f->ver == 1 && (f->s.dev_features & SIM_F(SIM_F_ANY_LAYOUT)))
+        expect |= VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
     if (f->eidx) expect |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
     if (!f->noind) expect |= VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
     CHECK_EQ(f->s.drv_features, expect);
@@ -3049,6 +3241,14 @@ static const tcase cases[] = {
     {"dev_reset status stuck -> EBUSY (spin_limit), latched", t_dev_reset_stuck, RUN_BOTH},
     {"queue of a reset device is not used", t_queue_after_reset, RUN_BOTH},
     {"config read8/16/32/64 widths and values", t_config_reads, RUN_BOTH},
+    {"legacy config read64 until two reads agree; never settles -> EDEVICE",
+     t_config_read64_legacy_agree, RUN_V1},
+    {"NEEDS_RESET noticed by non-blocking polls, one status read per 1024 empty polls",
+     t_poll_needs_reset, RUN_BOTH},
+    {"interrupt status acknowledged by waits; config change reported once", t_interrupt_ack_waits,
+     RUN_BOTH},
+    {"crosvm: narrow config reads give 0; CONFIG32 mode reads and writes by words", t_config32,
+     RUN_BOTH | RUN_MMIO_ONLY},
     {"config write8/16/32", t_config_writes, RUN_BOTH},
     {"config read64 retries a changing generation", t_config_generation_retry, RUN_BOTH},
     {"config generation changing forever -> EDEVICE latched", t_config_generation_forever,
@@ -3083,7 +3283,12 @@ static const tcase cases[] = {
     {"used id out of range -> EDEVICE latched", t_mis_used_id_oor, RUN_BOTH | RUN_EIDX},
     {"used id 0x10000+head -> EDEVICE latched", t_mis_used_id_high, RUN_BOTH},
     {"used id repeated -> EDEVICE latched", t_mis_used_id_repeat, RUN_BOTH | RUN_EIDX},
-    {"used len above writable part -> EDEVICE latched", t_mis_used_len_big, RUN_BOTH | RUN_EIDX},
+    {"firecracker: activated device never resets -> init EBUSY after VIRTIO_RESET_SPIN reads",
+     t_firecracker_reset, RUN_BOTH},
+    {"used len above writable part -> clamped, counted, queue goes on", t_mis_used_len_big,
+     RUN_BOTH | RUN_EIDX},
+    {"kvmtool: used len counts readable bytes -> clamped every time", t_kvmtool_used_len,
+     RUN_BOTH | RUN_EIDX},
     {"used idx jumps past outstanding -> EDEVICE latched", t_mis_used_idx_jump,
      RUN_BOTH | RUN_EIDX | RUN_SPLIT_ONLY},
     {"used id not a chain head -> EDEVICE", t_mis_used_id_not_head, RUN_BOTH | RUN_SPLIT_ONLY},

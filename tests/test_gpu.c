@@ -642,7 +642,7 @@ static void t_no_fence(fx *f) { bad_answer(f, SIM_GPU_MIS_NO_FENCE, 0); }
 static void t_bad_fence(fx *f) { bad_answer(f, SIM_GPU_MIS_BAD_FENCE, 0); }
 static void t_edid_size(fx *f) { bad_answer(f, SIM_GPU_MIS_EDID_SIZE, 2); }
 
-/* A used length above the response buffer: the core's check. */
+/* A used length above the response buffer: the core clamps it and counts it. */
 static void t_overlong(fx *f) {
     virtio_gpu g;
     virtio_gpu_rect r = {0, 0, 16, 16};
@@ -652,8 +652,9 @@ static void t_overlong(fx *f) {
     fb = screen(f, &g, 1, W, H);
     CHECK(fb != NULL);
     f->s.mis = SIM_MIS_USED_LEN_BIG;
-    CHECK_RC(virtio_gpu_transfer(&g, 1, &r), VIRTIO_EDEVICE);
-    CHECK_EQ(f->s.status, 0);
+    CHECK_RC(virtio_gpu_transfer(&g, 1, &r), VIRTIO_OK); /* clamped and counted */
+    CHECK_EQ(virtio_dev_clamped(&g.dev), 1u);
+    CHECK_RC(virtio_gpu_transfer(&g, 1, &r), VIRTIO_OK);
 }
 
 /* The device never answers: bounded wait, reset, and the backing is ours (nothing reads it). */
@@ -1297,7 +1298,7 @@ static const tcase cases[] = {
     {"fence not echoed -> EDEVICE", t_no_fence, RUN_BOTH},
     {"wrong fence id -> EDEVICE", t_bad_fence, RUN_BOTH},
     {"EDID size above 1024 -> EDEVICE", t_edid_size, RUN_BOTH},
-    {"used length above the response -> EDEVICE", t_overlong, RUN_BOTH},
+    {"used length above the response -> clamped, counted", t_overlong, RUN_BOTH},
     {"device never answers -> ETIMEDOUT, reset, nothing read after", t_never, RUN_BOTH},
     {"wait times out, reset stuck -> EBUSY, pending kept", t_wait_timeout, RUN_BOTH},
     {"NEEDS_RESET -> ENEEDS_RESET, reset", t_needs_reset, RUN_BOTH},

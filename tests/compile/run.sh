@@ -3,7 +3,7 @@
 # header): each alone with its implementation, all together, and declarations only; as C99/C11
 # and C++11/C++20, gcc and clang, with and without VIRTIO_STATIC, and with the trims
 # VIRTIO_NO_LEGACY + VIRTIO_NO_STRINGS, and with the optional parts left out (VIRTIO_NO_PACKED,
-# VIRTIO_NO_INDIRECT, VIRTIO_BLK_MINIMAL, VIRTIO_BLK_NO_INFO); strict warnings as errors. Then freestanding riscv64 and
+# VIRTIO_NO_INDIRECT, VIRTIO_BLK_MINIMAL, VIRTIO_BLK_NO_INFO, VIRTIO_BLK_NO_RESIZE_CHECK); strict warnings as errors. Then freestanding riscv64 and
 # riscv32 objects of everything, which must need no symbol from any library. Then the
 # configurations that must NOT compile (barrier macros are all or none), a small program built
 # with VIRTIO_NO_EVENT_IDX, and the layering greps of issue 8: no device header names a
@@ -61,8 +61,8 @@ check() { # name, command...
 units="virtio $(for h in $devices; do basename "$h" .h; done) all"
 for cc in gcc clang; do
     case $cc in gcc) cxx=g++;; clang) cxx=clang++;; esac
-    for variant in "" "-DVIRTIO_STATIC" "-DVIRTIO_NO_LEGACY -DVIRTIO_NO_STRINGS" \
-        "-DVIRTIO_NO_PACKED -DVIRTIO_NO_INDIRECT -DVIRTIO_BLK_MINIMAL -DVIRTIO_BLK_NO_INFO"; do
+    for variant in "" "-DVIRTIO_STATIC" "-DVIRTIO_NO_LEGACY -DVIRTIO_NO_STRINGS -DVIRTIO_BLK_RESIZE_CHECK_EVERY=16" \
+        "-DVIRTIO_NO_PACKED -DVIRTIO_NO_INDIRECT -DVIRTIO_BLK_MINIMAL -DVIRTIO_BLK_NO_INFO -DVIRTIO_BLK_NO_RESIZE_CHECK"; do
         tag=${variant:+ $variant}
         files="$units decl"
         [ "$variant" = -DVIRTIO_STATIC ] && files=$units # static: the implementation's file only

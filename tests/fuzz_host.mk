@@ -1,0 +1,49 @@
+# tests/fuzz_host.mk - the hostile-device fuzzers of the driver side (libFuzzer with ASan and
+# UBSan, clang): tests/fuzz/fuzz_driver_X.c drives virtio.h's core and virtio_X.h against a
+# transport whose every answer and every device-written byte comes from the input
+# (tests/fuzz/hostile.h). Uses DEVICE_FUZZ_CC / DEVICE_FUZZ_FLAGS / DEVICE_FUZZ_SHORT /
+# FUZZ_SECONDS of tests/device_host.mk (expanded late, so the include order does not matter).
+#
+#   make driver-fuzz-short            the short runs `make test` makes (a case line each)
+#   make fuzz-driver FUZZ_SECONDS=N   run each for N seconds (default 300), corpora kept in
+#                                     $(BUILD)/fuzz/corpus-driver-X (seeds and regression
+#                                     cases: tests/fuzz/corpus/driver-X)
+
+BUILD ?= build
+
+DRIVER_FUZZ_TARGETS := blk console
+DRIVER_FUZZ_BINS := $(DRIVER_FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_driver_%)
+
+.PHONY: driver-fuzz-short fuzz-driver
+
+host-tests: driver-fuzz-short
+
+$(BUILD)/fuzz/fuzz_driver_%: tests/fuzz/fuzz_driver_%.c tests/fuzz/hostile.h virtio.h virtio_%.h \
+		tests/fuzz_host.mk
+	@mkdir -p $(@D)
+	$(DEVICE_FUZZ_CC) $(DEVICE_FUZZ_FLAGS) -o $@ $<
+
+# One case line per target: PASS if it ran DEVICE_FUZZ_SHORT seconds from its seeds without a
+# finding; FAIL (with the tail of its report) otherwise, or if it could not be built.
+driver-fuzz-short:
+	@status=0; for x in $(DRIVER_FUZZ_TARGETS); do \
+		bin=$(BUILD)/fuzz/fuzz_driver_$$x; mkdir -p $(BUILD)/fuzz/short-corpus-driver-$$x; \
+		name="fuzz: fuzz_driver_$$x, $(DEVICE_FUZZ_SHORT) s from tests/fuzz/corpus/driver-$$x, no finding"; \
+		if ! $(MAKE) --no-print-directory -s $$bin >$(BUILD)/fuzz/build-driver-$$x.log 2>&1; then \
+			echo "FAIL $$name -> could not build (see $(BUILD)/fuzz/build-driver-$$x.log)"; \
+			tail -n 5 $(BUILD)/fuzz/build-driver-$$x.log; status=1; continue; fi; \
+		if $$bin -max_total_time=$(DEVICE_FUZZ_SHORT) -timeout=10 -rss_limit_mb=1024 \
+			-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/short-corpus-driver-$$x \
+			tests/fuzz/corpus/driver-$$x >$(BUILD)/fuzz/short-driver-$$x.log 2>&1; then \
+			echo "PASS $$name"; \
+			grep -E '^#[0-9]+.*DONE' $(BUILD)/fuzz/short-driver-$$x.log | \
+				sed "s/^/INFO fuzz_driver_$$x: /" | tail -n 1; \
+		else echo "FAIL $$name -> see $(BUILD)/fuzz/short-driver-$$x.log"; \
+			tail -n 30 $(BUILD)/fuzz/short-driver-$$x.log; status=1; fi; \
+	done; exit $$status
+
+fuzz-driver: $(DRIVER_FUZZ_BINS)
+	@for x in $(DRIVER_FUZZ_TARGETS); do mkdir -p $(BUILD)/fuzz/corpus-driver-$$x; \
+		$(BUILD)/fuzz/fuzz_driver_$$x -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-driver-$$x \
+			tests/fuzz/corpus/driver-$$x || exit 1; done
