@@ -124,21 +124,100 @@ static int ex_scan(const virtio_mmio_slot **out)
     return n;
 }
 
-/* Finds the lowest slot holding a device of type `device_id` and probes it into *t (read-only:
-   the device is not touched). 0, or VIRTIO_ENODEV. QEMU fills the slots from the top, in
-   command-line order, so a program must look: never assume a slot. */
+/* Prints "transport <mmio|pci> <legacy|modern>" for a probed transport. */
+static void ex__say_transport(const virtio_transport *t) __attribute__((unused));
+static void ex__say_transport(const virtio_transport *t)
+{
+    plat_puts(t->kind == VIRTIO_TRANSPORT_PCI ? "transport pci " : "transport mmio ");
+    plat_puts(virtio_transport_legacy(t) ? "legacy\n" : "modern\n");
+}
+
+/* Probes again the device `t` came from (MMIO slot or PCI function) through `regs`: the accessor
+   ex_find gave (t->regs), with hooks of the caller's own or wrapped in a counting one. */
+static int ex_probe(virtio_transport *t, const virtio_regs *regs) __attribute__((unused));
+static int ex_probe(virtio_transport *t, const virtio_regs *regs)
+{
+    if (t->kind == VIRTIO_TRANSPORT_PCI)
+        return virtio_pci_transport(t, regs);
+    return virtio_mmio_transport(t, regs);
+}
+
+#ifdef PLAT_PCI_ECAM
+/* The most virtio PCI functions an example looks at. */
+#define EX_MAX_PCI 32
+/* Every virtio function on bus 0 of the platform's PCI host bridge (PLAT_PCI_*: ECAM, memory
+   and I/O windows). Where nothing assigned the BARs (-bios none), each function's BARs are
+   sized and placed in the windows here, and decoding and bus mastering turned on. */
+static int ex_pci(virtio_pci_fn **out)
+{
+    static virtio_pci_host host;
+    static virtio_pci_fn fns[EX_MAX_PCI];
+    static int n = -1;
+    if (n < 0) {
+        host.ecam = PLAT_PCI_ECAM;
+        host.buses = 1;
+        host.mem_pci = PLAT_PCI_MEM_PCI;
+        host.mem_cpu = PLAT_PCI_MEM_CPU;
+        host.mem_size = PLAT_PCI_MEM_SIZE;
+        host.io_pci = PLAT_PCI_IO_PCI;
+        host.io_cpu = PLAT_PCI_IO_CPU;
+        host.io_size = PLAT_PCI_IO_SIZE;
+        host.io_next = 0x1000; /* ports below 0x1000 belong to legacy ISA devices */
+        n = virtio_pci_scan(&host, fns, EX_MAX_PCI);
+        if (n < 0)
+            n = 0;
+        if (n > EX_MAX_PCI)
+            n = EX_MAX_PCI;
+        for (int i = 0; i < n; i++) {
+            int assigned = 0;
+            for (int b = 0; b < 6; b++)
+                assigned |= fns[i].bar[b] != 0;
+            int r = assigned ? 0 : virtio_pci_assign(&host, &fns[i]);
+            if (r != 0)
+                ex_fail("virtio_pci_assign", r);
+        }
+    }
+    *out = fns;
+    return n;
+}
+#endif
+
+/* Finds the `nth` device (0 = the first) of type `device_id`: virtio-mmio devices first, in
+   slot order (QEMU fills the slots from the top, in command-line order, so a program must look:
+   never assume a slot), then virtio PCI functions where the platform has a PCI host bridge.
+   Probes it into *t and prints which transport it uses ("transport pci modern"). 0,
+   VIRTIO_ENODEV, or the probe's error. */
+static int ex_find_nth(uint32_t device_id, int nth, virtio_transport *t) __attribute__((unused));
+static int ex_find_nth(uint32_t device_id, int nth, virtio_transport *t)
+{
+    const virtio_mmio_slot *slots;
+    int n = ex_scan(&slots), r = VIRTIO_ENODEV;
+    for (int i = 0; i < n && r == VIRTIO_ENODEV; i++) {
+        if (slots[i].device_id != device_id || nth-- > 0)
+            continue;
+        virtio_regs regs = virtio_mmio_regs(slots[i].base);
+        r = virtio_mmio_transport(t, &regs);
+    }
+#ifdef PLAT_PCI_ECAM
+    virtio_pci_fn *fns;
+    n = r == VIRTIO_ENODEV ? ex_pci(&fns) : 0;
+    for (int i = 0; i < n && r == VIRTIO_ENODEV; i++) {
+        if (fns[i].type != device_id || nth-- > 0)
+            continue;
+        virtio_regs regs = virtio_pci_regs(&fns[i]);
+        r = virtio_pci_transport(t, &regs);
+    }
+#endif
+    if (r == 0)
+        ex__say_transport(t);
+    return r;
+}
+
+/* The first device of type `device_id` (ex_find_nth). */
 static int ex_find(uint32_t device_id, virtio_transport *t) __attribute__((unused));
 static int ex_find(uint32_t device_id, virtio_transport *t)
 {
-    const virtio_mmio_slot *slots;
-    int n = ex_scan(&slots);
-    for (int i = 0; i < n; i++) {
-        if (slots[i].device_id != device_id)
-            continue;
-        virtio_regs regs = virtio_mmio_regs(slots[i].base);
-        return virtio_mmio_transport(t, &regs);
-    }
-    return VIRTIO_ENODEV;
+    return ex_find_nth(device_id, 0, t);
 }
 
 #endif /* EXAMPLE_H */
