@@ -1894,7 +1894,7 @@ VIRTIO_DEF int virtio_pci_assign(virtio_pci_host *host, virtio_pci_fn *fn) {
     io = host->io_next;
     for (i = 0; i < 6; i++) {
         uint32_t v;
-        uint64_t *next, limit;
+        uint64_t *next, limit, base;
         size[i] = at[i] = 0;
         is64v[i] = 0;
         v = r.read32(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i);
@@ -1907,7 +1907,8 @@ VIRTIO_DEF int virtio_pci_assign(virtio_pci_host *host, virtio_pci_fn *fn) {
         next = (v & 1u) ? &io : &mem;
         limit = (v & 1u) ? host->io_size : host->mem_size;
         if (size[i] > limit) return VIRTIO_ENOSPC;
-        at[i] = (*next + size[i] - 1u) & ~(size[i] - 1u); /* naturally aligned */
+        base = (v & 1u) ? host->io_pci : host->mem_pci; /* naturally aligned on the bus */
+        at[i] = ((base + *next + size[i] - 1u) & ~(size[i] - 1u)) - base;
         if (at[i] > limit - size[i]) return VIRTIO_ENOSPC;
         *next = at[i] + size[i];
         if (is64) {
