@@ -85,6 +85,7 @@ static int ex_scan(const virtio_mmio_slot **out)
     uintptr_t bi_base;
     size_t bi_stride;
     unsigned bi_count;
+    int named = 0; /* the device tree lists virtio-mmio nodes: it is the whole truth */
     if (fdt != NULL) {
         static virtio_fdt_mmio nodes[EX_MAX_DEVICES];
         /* totalsize, big-endian at offset 4; the reader checks it against EX_FDT_MAX. */
@@ -104,15 +105,17 @@ static int ex_scan(const virtio_mmio_slot **out)
                     ex__slot(nodes[i].base, PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
                              PLAT_VIRTIO_MMIO_SLOTS, (unsigned)i));
         }
-        if (k > 0)
+        if (k > 0) {
             source = "device tree";
+            named = 1; /* all of them empty: devices may be on PCI; no slot scan */
+        }
     }
-    if (n == 0 && plat_bootinfo_mmio(&bi_base, &bi_stride, &bi_count)) {
+    if (n == 0 && !named && plat_bootinfo_mmio(&bi_base, &bi_stride, &bi_count)) {
         for (unsigned i = 0; i < bi_count; i++)
             ex__add(list, &n, bi_base + i * bi_stride, i);
         source = "bootinfo";
     }
-    if (n == 0) {
+    if (n == 0 && !named) {
         for (unsigned i = 0; i < PLAT_VIRTIO_MMIO_SLOTS; i++)
             ex__add(list, &n, PLAT_VIRTIO_MMIO_BASE + i * PLAT_VIRTIO_MMIO_STRIDE, i);
         source = "slot scan";
