@@ -1630,8 +1630,8 @@ typedef struct virtio__pci_cap {
    configuration capability with a valid BAR, the notify multiplier and whether MSI-X is on. */
 static int virtio__pci_caps(const virtio_regs *r, virtio__pci_cap cap[4], uint32_t *mul,
                             int *msix) {
-    uint64_t seen = 0;
-    uint32_t ptr, steps;
+    uint32_t seen[2] = {0, 0}; /* a bit per dword of 0x40..0xff: 48 */
+    uint32_t ptr, steps, bit;
     *msix = 0;
     *mul = 0;
     if (!(r->read16(r->user, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_STATUS) &
@@ -1641,9 +1641,10 @@ static int virtio__pci_caps(const virtio_regs *r, virtio__pci_cap cap[4], uint32
     for (steps = 0; ptr != 0; steps++) {
         uint32_t id, type, bar, len, w;
         /* A capability lives in 0x40..0xff (the header is 64 bytes), one per dword at most. */
-        if (ptr < 0x40u || steps >= 48u || (seen >> ((ptr - 0x40u) / 4u)) & 1u)
-            return VIRTIO_EDEVICE;
-        seen |= (uint64_t)1 << ((ptr - 0x40u) / 4u);
+        if (ptr < 0x40u || steps >= 48u) return VIRTIO_EDEVICE;
+        bit = (ptr - 0x40u) / 4u;
+        if ((seen[bit / 32u] >> (bit % 32u)) & 1u) return VIRTIO_EDEVICE;
+        seen[bit / 32u] |= 1u << (bit % 32u);
         id = r->read8(r->user, VIRTIO_REGION_PCI_CONFIG, ptr);
         if (id == VIRTIO__PCI_CAP_ID_MSIX) {
             if (ptr > 0xfcu) return VIRTIO_EDEVICE;
@@ -1751,7 +1752,11 @@ VIRTIO_DEF int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs
         if (size[0] < cap[3].off || size[0] > 0x10000u) return VIRTIO_EDEVICE;
         cap[0].len = cap[3].off;
         cap[3].len = (uint32_t)size[0] - cap[3].off;
-        cap[1] = cap[2] = cap[0];
+        for (i = 1; i < 3; i++) {
+            cap[i].bar = 0;
+            cap[i].off = 0;
+            cap[i].len = cap[0].len;
+        }
         mul = 0;
     }
     t->ops = &virtio__pci_ops;
@@ -1806,14 +1811,23 @@ static void virtio__pci_ecam_w32(void *user, unsigned region, uint32_t off, uint
     if (a) virtio__mmio_write32((void *)a, 0, 0, v);
 }
 
+/* Field by field: a struct copy may become a memcpy call, which freestanding builds lack. */
+static void virtio__pci_regs_fill(virtio_regs *r, virtio_pci_fn *fn) {
+    r->read8 = virtio__pci_ecam_r8;
+    r->read16 = virtio__pci_ecam_r16;
+    r->read32 = virtio__pci_ecam_r32;
+    r->write8 = virtio__pci_ecam_w8;
+    r->write16 = virtio__pci_ecam_w16;
+    r->write32 = virtio__pci_ecam_w32;
+    r->user = fn;
+    r->dma = 0;
+    r->relax = 0;
+    r->relax_user = 0;
+    r->spin_limit = 0;
+}
 VIRTIO_DEF virtio_regs virtio_pci_regs(virtio_pci_fn *fn) {
-    virtio_regs r = virtio_mmio_regs(fn);
-    r.read8 = virtio__pci_ecam_r8;
-    r.read16 = virtio__pci_ecam_r16;
-    r.read32 = virtio__pci_ecam_r32;
-    r.write8 = virtio__pci_ecam_w8;
-    r.write16 = virtio__pci_ecam_w16;
-    r.write32 = virtio__pci_ecam_w32;
+    virtio_regs r;
+    virtio__pci_regs_fill(&r, fn);
     return r;
 }
 
@@ -1838,7 +1852,7 @@ VIRTIO_DEF int virtio_pci_scan(const virtio_pci_host *host, virtio_pci_fn *out, 
             f.config = host->ecam + ((uintptr_t)dev << 15) + ((uintptr_t)fn << 12);
             for (i = 0; i < 6; i++)
                 f.bar[i] = 0;
-            r = virtio_pci_regs(&f);
+            virtio__pci_regs_fill(&r, &f);
             vendor = r.read16(&f, VIRTIO_REGION_PCI_CONFIG, 0);
             if (vendor == 0xffffu) continue;
             hdr = r.read8(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_HEADER_TYPE);
@@ -1885,7 +1899,7 @@ VIRTIO_DEF int virtio_pci_assign(virtio_pci_host *host, virtio_pci_fn *fn) {
     uint32_t cmd, i, is64v[6];
     int is64;
     if (!host || !fn || !fn->config) return VIRTIO_EINVAL;
-    r = virtio_pci_regs(fn);
+    virtio__pci_regs_fill(&r, fn);
     cmd = r.read16(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND);
     r.write16(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND,
               (uint16_t)(cmd & ~(VIRTIO__PCI_CMD_DECODE | VIRTIO__PCI_CMD_MASTER)));
