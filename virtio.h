@@ -1,7 +1,8 @@
 /* virtio.h - v0.2.0 - polled VirtIO core (transports, device initialization, virtqueues)
    MIT licensed, see the end of the file. Single file, no libc, no allocation.
 
-   The core of virtio.h: the transport interface (virtio-mmio versions 1 and 2 ship with it),
+   The core of virtio.h: the transport interface (virtio-mmio versions 1 and 2, and virtio-pci
+   modern, transitional and legacy ship with it),
    the spec's device initialization and feature negotiation, configuration space, and the split
    and packed virtqueues (the core picks the format the device offers; device headers never
    see it), with indirect descriptor tables carved from the queue's memory. Device headers
@@ -34,15 +35,25 @@ QUICK START
        if (r != 0) print(virtio_result_str(r));
 
 DOES NOT
-   allocate, take interrupts, enumerate PCI (yet), lock, or call any C library function.
-   It never waits without a bound: every wait ends with an error instead of hanging.
+   allocate, take interrupts (no MSI-X: virtio-pci vectors are set to "no vector"), follow PCI
+   bridges or configure a PCI host bridge (virtio_pci_scan reads bus 0 of an ECAM window you
+   name; virtio_pci_assign places BARs in windows you give), use the PCI configuration access
+   capability, lock, or call any C library function. It never waits without a bound: every
+   wait ends with an error instead of hanging.
 
 LAYERS
    platform  virtio_regs: register access (8/16/32 bits at an offset of a region), DMA address
-             translation, a relax hook for waits. virtio_mmio_regs() is ready for plain MMIO.
+             translation, a relax hook for waits. virtio_mmio_regs() is ready for plain MMIO;
+             virtio_pci_regs() for a PCI function behind ECAM (region VIRTIO_REGION_PCI_CONFIG
+             is its configuration space, VIRTIO_REGION_PCI_BAR(n) its BARs).
    transport virtio_transport: status, features, configuration, queue setup, notification.
-             virtio_mmio_transport() probes a virtio-mmio device into one; a transport of your
-             own fills in virtio_transport_ops. Nothing above this layer knows a register.
+             virtio_mmio_transport() probes a virtio-mmio device into one, virtio_pci_transport()
+             a virtio PCI function (modern capabilities, else the legacy BAR 0 header); a
+             transport of your own fills in virtio_transport_ops. Nothing above this layer
+             knows a register.
+   discovery virtio_mmio_scan, virtio_fdt_find_mmio (virtio-mmio); virtio_pci_scan and
+             virtio_pci_assign (virtio-pci behind ECAM, for machines where nothing assigned
+             BARs).
    device    virtio_dev and virtio_queue: initialization, negotiation, configuration reads with
              the generation check, split and packed rings. Device headers are built on this
              layer only.
@@ -133,7 +144,10 @@ SPEC (virtio 1.4, section titles)
    suppression, event index), "Packed Virtqueues" (descriptor ring, wrap counters, buffer ids,
    driver and device event suppression), indirect descriptors of both formats, "General
    Initialization And Device Operation" (initialization, device cleanup), "Virtio Transport
-   Options / Virtio Over MMIO" (version 2 and its legacy interface), "Reserved Feature Bits".
+   Options / Virtio Over MMIO" (version 2 and its legacy interface), "Virtio Transport Options
+   / Virtio Over PCI Bus" (PCI Device Discovery, the common, notification, ISR and device
+   configuration structures, Legacy Interfaces: A Note on PCI Device Layout; not the PCI
+   configuration access capability, not MSI-X), "Reserved Feature Bits".
    Devicetree Specification v0.4, "Flattened Devicetree (DTB) Format" and "Standard Properties"
    (virtio_fdt_find_mmio).
 */
@@ -356,7 +370,9 @@ typedef enum virtio_result {
 
    Contract of each callback:
    - read/write one register of exactly 8, 16 or 32 bits at byte offset `off` of region
-     `region` (virtio-mmio has one region, VIRTIO_REGION_MMIO; PCI will name its windows);
+     `region` (virtio-mmio has one region, VIRTIO_REGION_MMIO; virtio-pci asks for its
+     function's configuration space, VIRTIO_REGION_PCI_CONFIG, and its BARs,
+     VIRTIO_REGION_PCI_BAR(n): see virtio_pci_transport);
      `user` is passed back unchanged (NULL is fine: the library never looks at it);
    - values are in CPU order: the accessor converts from the transport's byte order (virtio-mmio
      registers are little-endian), so on a little-endian CPU it is a plain load or store;
