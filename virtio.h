@@ -661,6 +661,19 @@ typedef struct virtio_fdt_mmio {
 VIRTIO_API int virtio_fdt_find_mmio(const void *fdt, size_t max_size, virtio_fdt_mmio *out,
                                     int max_out);
 
+/* The PCIe host bridges of a flattened device tree: each enabled node whose `compatible` list
+   has "pci-host-ecam-generic", as a virtio_pci_host for virtio_pci_scan / virtio_pci_assign:
+   `reg` gives the ECAM window (its size, or `bus-range`, the buses), `ranges` the first I/O
+   window and the first 32-bit memory window (PCI address, CPU address, size; a 64-bit window
+   is used only when there is no 32-bit one and it lies below 4 GiB on the bus). mem_next and
+   io_next are 0. Reads and refuses blobs as virtio_fdt_find_mmio does; besides, a node with
+   `#address-cells` other than 3, a parent with `#address-cells` other than 1 or 2, a `reg`
+   shorter than one entry or an ECAM window beyond this CPU's reach gives VIRTIO_EINVAL.
+   Returns how many bridges there are (which may exceed max_out), or an error. Built unless
+   VIRTIO_NO_FDT. */
+VIRTIO_API int virtio_fdt_find_pci(const void *fdt, size_t max_size, virtio_pci_host *out,
+                                   int max_out);
+
 /* ---- Device -----------------------------------------------------------------------------------
  */
 /* A device in the spec's initialization sequence. Fields are the library's: use the functions. */
@@ -3011,6 +3024,132 @@ VIRTIO_DEF int virtio_fdt_find_mmio(const void *fdt, size_t max_size, virtio_fdt
     }
 }
 #undef VIRTIO__FDT_DEPTH
+#endif /* VIRTIO_NO_FDT */
+
+/* ---- Device tree: PCIe host bridges (virtio-pci discovery) ---------------------------------- */
+/* The walk of virtio_fdt_find_mmio again (same checks, same bounds), judging other nodes: kept
+   apart so each reader stays short. */
+#ifndef VIRTIO_NO_FDT
+#define VIRTIO__FDTP_DEPTH 16
+
+/* Reads one `ranges` entry set into the host's windows. na: the node's #address-cells (3),
+   pa: the parent's #address-cells, ns: the node's #size-cells. */
+static void virtio__fdt_pci_ranges(virtio_pci_host *h, const uint8_t *v, uint32_t len, uint32_t pa,
+                                   uint32_t ns) {
+    uint32_t step = 4u * (3u + pa + ns), i;
+    int have64 = 0;
+    for (i = 0; i + step <= len; i += step) {
+        uint32_t space = (virtio__be32(v + i) >> 24) & 3u;
+        uint64_t pci = virtio__fdt_cells(v + i + 4u, 2);
+        uint64_t cpu = virtio__fdt_cells(v + i + 12u, pa);
+        uint64_t size = virtio__fdt_cells(v + i + 12u + 4u * pa, ns);
+        if (space == 1u && !h->io_size) {
+            h->io_pci = pci, h->io_cpu = cpu, h->io_size = size;
+        } else if ((space == 2u && (!h->mem_size || have64)) ||
+                   (space == 3u && !h->mem_size && pci + size <= 0x100000000ull && size)) {
+            have64 = space == 3u;
+            h->mem_pci = pci, h->mem_cpu = cpu, h->mem_size = size;
+        }
+    }
+}
+
+VIRTIO_DEF int virtio_fdt_find_pci(const void *fdt, size_t max_size, virtio_pci_host *out,
+                                   int max_out) {
+    const uint8_t *b = (const uint8_t *)fdt, *s, *v, *name, *reg = 0, *ranges = 0, *busr = 0;
+    uint32_t total, p, end, soff, ssize, tok, len, reg_len = 0, ranges_len = 0, busr_len = 0;
+    uint8_t cells[VIRTIO__FDTP_DEPTH + 1][2];
+    unsigned depth = 0, open = 0;
+    int n = 0, match = 0, okay = 1;
+    if (!b || ((uintptr_t)b & 3u) || max_out < 0 || (!out && max_out > 0)) return VIRTIO_EINVAL;
+    if (max_size < 40) return VIRTIO_ENODEV;
+    total = virtio__be32(b + 4);
+    if (virtio__be32(b) != 0xd00dfeedu) return VIRTIO_ENODEV;
+    if (total < 40 || total > max_size) return VIRTIO_EINVAL;
+    if (virtio__be32(b + 20) < 17 || virtio__be32(b + 24) > 17) return VIRTIO_EINVAL;
+    p = virtio__be32(b + 8);
+    len = virtio__be32(b + 36);
+    soff = virtio__be32(b + 12);
+    ssize = virtio__be32(b + 32);
+    if (((p | len) & 3u) || p > total || len > total - p || soff > total || ssize > total - soff)
+        return VIRTIO_EINVAL;
+    end = p + len;
+    s = b + soff;
+    cells[0][0] = 2;
+    cells[0][1] = 1;
+    for (;;) { /* each step moves p on by 4 or more bytes: at most size_dt_struct / 4 steps */
+        if (end - p < 4) return VIRTIO_EINVAL;
+        tok = virtio__be32(b + p);
+        p += 4;
+        if (tok == 3) {
+            if (end - p < 8 || !open) return VIRTIO_EINVAL;
+            len = virtio__be32(b + p);
+            tok = virtio__be32(b + p + 4);
+            p += 8;
+            if (len > end - p || tok >= ssize) return VIRTIO_EINVAL;
+            if (virtio__fdt_strlen(s + tok, ssize - tok) == ssize - tok) return VIRTIO_EINVAL;
+            name = s + tok;
+            v = b + p;
+            p += len;
+            p += (4u - (p & 3u)) & 3u;
+            if (virtio__fdt_streq(name, "reg")) {
+                reg = v, reg_len = len;
+            } else if (virtio__fdt_streq(name, "ranges")) {
+                ranges = v, ranges_len = len;
+            } else if (virtio__fdt_streq(name, "bus-range")) {
+                busr = v, busr_len = len;
+            } else if (virtio__fdt_streq(name, "#address-cells") ||
+                       virtio__fdt_streq(name, "#size-cells")) {
+                tok = len == 4 ? virtio__be32(v) : 0; /* 0: unusable, refused where used */
+                cells[depth][name[1] == 's'] = (uint8_t)(tok > 3 ? 0 : tok);
+            } else if (virtio__fdt_streq(name, "compatible") || virtio__fdt_streq(name, "status")) {
+                if (!len || v[len - 1]) return VIRTIO_EINVAL;
+                if (name[0] == 'c')
+                    match = virtio__fdt_has_string(v, len, "pci-host-ecam-generic");
+                else
+                    okay = virtio__fdt_streq(v, "okay") || virtio__fdt_streq(v, "ok");
+            }
+            continue;
+        }
+        if (tok == 4) continue;
+        if (tok != 1 && tok != 2 && tok != 9) return VIRTIO_EINVAL;
+        if (open && match && okay) {
+            uint32_t pa = cells[depth - 1][0], ps = cells[depth - 1][1];
+            uint32_t na = cells[depth][0], ns = cells[depth][1];
+            uint64_t base, size;
+            if (pa < 1 || pa > 2 || ps < 1 || ps > 2 || na != 3 || ns < 1 || ns > 2 ||
+                reg_len < 4u * (pa + ps))
+                return VIRTIO_EINVAL;
+            base = virtio__fdt_cells(reg, pa);
+            size = virtio__fdt_cells(reg + 4u * pa, ps);
+            if ((uint64_t)(uintptr_t)base != base) return VIRTIO_EINVAL;
+            if (n < max_out) {
+                virtio_zero(&out[n], sizeof out[n]);
+                out[n].ecam = (uintptr_t)base;
+                out[n].buses = size >= (256ull << 20) ? 256u : (uint32_t)(size >> 20);
+                if (busr_len == 8 && virtio__be32(busr + 4) >= virtio__be32(busr) &&
+                    virtio__be32(busr + 4) - virtio__be32(busr) < out[n].buses)
+                    out[n].buses = virtio__be32(busr + 4) - virtio__be32(busr) + 1u;
+                if (ranges) virtio__fdt_pci_ranges(&out[n], ranges, ranges_len, pa, ns);
+            }
+            n++;
+        }
+        open = 0, match = 0, okay = 1, reg_len = ranges_len = busr_len = 0;
+        ranges = 0;
+        if (tok == 9) return depth == 0 ? n : VIRTIO_EINVAL;
+        if (tok == 2) {
+            if (depth == 0) return VIRTIO_EINVAL;
+            depth--;
+            continue;
+        }
+        len = virtio__fdt_strlen(b + p, end - p);
+        if (len == end - p || depth == VIRTIO__FDTP_DEPTH) return VIRTIO_EINVAL;
+        p += len + 1u;
+        p += (4u - (p & 3u)) & 3u;
+        depth++;
+        cells[depth][0] = 2, cells[depth][1] = 1, open = 1;
+    }
+}
+#undef VIRTIO__FDTP_DEPTH
 #endif /* VIRTIO_NO_FDT */
 
 /* ---- Result strings -----------------------------------------------------------------------------

@@ -148,24 +148,41 @@ static int ex_probe(virtio_transport *t, const virtio_regs *regs)
 #ifdef PLAT_PCI_ECAM
 /* The most virtio PCI functions an example looks at. */
 #define EX_MAX_PCI 32
-/* Every virtio function on bus 0 of the platform's PCI host bridge (PLAT_PCI_*: ECAM, memory
-   and I/O windows). Where nothing assigned the BARs (-bios none), each function's BARs are
-   sized and placed in the windows here, and decoding and bus mastering turned on. */
+/* Every virtio function on bus 0 of the machine's PCIe host bridge: the device tree's
+   "pci-host-ecam-generic" node (virtio_fdt_find_pci), else the platform's PLAT_PCI_* values.
+   Where nothing assigned the BARs (-bios none), each function's BARs are sized and placed in
+   the bridge's windows here, and decoding and bus mastering turned on. The first call prints
+   where the bridge came from ("pci: ECAM 0x30000000 from the device tree"). */
 static int ex_pci(virtio_pci_fn **out)
 {
     static virtio_pci_host host;
     static virtio_pci_fn fns[EX_MAX_PCI];
     static int n = -1;
     if (n < 0) {
-        host.ecam = PLAT_PCI_ECAM;
-        host.buses = 1;
-        host.mem_pci = PLAT_PCI_MEM_PCI;
-        host.mem_cpu = PLAT_PCI_MEM_CPU;
-        host.mem_size = PLAT_PCI_MEM_SIZE;
-        host.io_pci = PLAT_PCI_IO_PCI;
-        host.io_cpu = PLAT_PCI_IO_CPU;
-        host.io_size = PLAT_PCI_IO_SIZE;
+        const uint8_t *fdt = plat_fdt();
+        const char *source = "the platform";
+        if (fdt != NULL) {
+            uint32_t total = (uint32_t)fdt[4] << 24 | (uint32_t)fdt[5] << 16 |
+                             (uint32_t)fdt[6] << 8 | fdt[7];
+            if (virtio_fdt_find_pci(fdt, total < EX_FDT_MAX ? total : EX_FDT_MAX, &host, 1) >= 1)
+                source = "the device tree";
+        }
+        if (host.ecam == 0) {
+            host.ecam = PLAT_PCI_ECAM;
+            host.buses = 1;
+            host.mem_pci = PLAT_PCI_MEM_PCI;
+            host.mem_cpu = PLAT_PCI_MEM_CPU;
+            host.mem_size = PLAT_PCI_MEM_SIZE;
+            host.io_pci = PLAT_PCI_IO_PCI;
+            host.io_cpu = PLAT_PCI_IO_CPU;
+            host.io_size = PLAT_PCI_IO_SIZE;
+        }
         host.io_next = 0x1000; /* ports below 0x1000 belong to legacy ISA devices */
+        plat_puts("pci: ECAM ");
+        plat_put_hex(host.ecam);
+        plat_puts(" from ");
+        plat_puts(source);
+        plat_putc('\n');
         n = virtio_pci_scan(&host, fns, EX_MAX_PCI);
         if (n < 0)
             n = 0;

@@ -11,7 +11,7 @@ BUILD ?= build
 PCI_HOST_BIN := $(BUILD)/host/test_pci
 PCI_HOST_DEPS := tests/test_pci.c tests/sim_pci.c tests/sim_pci.h tests/sim_rng.c tests/sim_rng.h \
 	tests/sim_blk.c tests/sim_blk.h virtio.h virtio_rng.h virtio_blk.h tests/sim.h tests/sim.c \
-	tests/test.h tests/pci_host.mk
+	tests/test.h tests/pci_host.mk tests/fixtures/riscv64-virt.dtb tests/fixtures/aarch64-virt.dtb
 
 .PHONY: pci-host-tests
 

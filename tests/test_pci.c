@@ -392,6 +392,89 @@ static void scan_body(const virtio_pci_host *hp, virtio_pci_fn *fn, uint8_t *eca
     }
 }
 
+/* ---- The host bridge from a device tree: QEMU's own blobs (tests/fixtures) ------------------ */
+static uint8_t *load_blob(const char *name, size_t *size) {
+    char path[256];
+    FILE *f;
+    long n;
+    uint8_t *b;
+    snprintf(path, sizeof path, "tests/fixtures/%s", name);
+    f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = (uint8_t *)malloc((size_t)n);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return b;
+}
+static void fdt_body(const uint8_t *b, size_t n, int arm) {
+    virtio_pci_host h[2];
+    memset(h, 0x5a, sizeof h);
+    CHECK_EQ(virtio_fdt_find_pci(b, n, h, 2), 1);
+    CHECK_EQ(h[0].buses, 256);
+    CHECK_EQ(h[0].io_pci, 0);
+    CHECK_EQ(h[0].io_size, 0x10000);
+    CHECK_EQ(h[0].mem_next, 0);
+    CHECK_EQ(h[0].io_next, 0);
+    if (!arm) {
+        CHECK_EQ(h[0].ecam, 0x30000000u);
+        CHECK_EQ(h[0].io_cpu, 0x03000000u);
+        CHECK_EQ(h[0].mem_pci, 0x40000000u);
+        CHECK_EQ(h[0].mem_cpu, 0x40000000u);
+        CHECK_EQ(h[0].mem_size, 0x40000000u);
+    } else {
+        if (sizeof(uintptr_t) >= 8) CHECK_EQ(h[0].ecam, 0x4010000000ull);
+        CHECK_EQ(h[0].io_cpu, 0x3eff0000u);
+        CHECK_EQ(h[0].mem_pci, 0x10000000u);
+        CHECK_EQ(h[0].mem_size, 0x2eff0000u);
+    }
+    CHECK_EQ(virtio_fdt_find_pci(b, n, NULL, 0), 1);
+    CHECK_RC(virtio_fdt_find_pci(b, n, NULL, 1), VIRTIO_EINVAL);
+    CHECK_RC(virtio_fdt_find_pci(b + 1, n - 1, h, 1), VIRTIO_EINVAL); /* misaligned */
+    CHECK_RC(virtio_fdt_find_pci(b, 39, h, 1), VIRTIO_ENODEV);
+}
+/* Every truncation of the blob (given exactly that many readable bytes, under ASan): an error,
+   never a read past the end. */
+static void fdt_trunc_body(const uint8_t *b, size_t n) {
+    size_t k;
+    virtio_pci_host h;
+    for (k = 0; k < n; k += 8) {
+        uint8_t *c = (uint8_t *)malloc(k ? k : 1);
+        int r;
+        if (!c) abort();
+        memcpy(c, b, k);
+        r = virtio_fdt_find_pci(c, k, &h, 1);
+        free(c);
+        CHECK_MSG(r < 0, "a blob cut to %zu bytes gave %d", k, r);
+    }
+}
+static void fdt_missing(const char *name) {
+    T_SKIP("tests/fixtures/%s not readable (run from the top of the repository)", name);
+}
+static void t_fdt(const char *name, int arm) {
+    size_t n = 0;
+    uint8_t *b = load_blob(name, &n);
+    t_begin("pci/fdt: %s: the ECAM host bridge, its windows; caller errors", name);
+    if (!b)
+        fdt_missing(name);
+    else
+        fdt_body(b, n, arm);
+    t_end();
+    t_begin("pci/fdt: %s: every truncation refused without reading past it", name);
+    if (!b)
+        fdt_missing(name);
+    else
+        fdt_trunc_body(b, n);
+    t_end();
+    free(b);
+}
+
 typedef void (*pcase)(pf *f, enum sim_pci_layout layout);
 typedef struct tc {
     const char *name;
@@ -437,5 +520,7 @@ int main(void) {
     for (i = 0; i < sizeof hostiles / sizeof hostiles[0]; i++)
         run_hostile(&hostiles[i]);
     t_scan();
+    t_fdt("riscv64-virt.dtb", 0);
+    t_fdt("aarch64-virt.dtb", 1);
     return t_summary("test_pci");
 }

@@ -88,8 +88,16 @@ def transport_said(out, want):
     return ""
 
 
+def bridge_said(out):
+    """'' when the guest found the PCI host bridge through the device tree, else why not."""
+    if not re.search(r"^pci: ECAM 0x\w+ from the device tree\s*$", out, re.M):
+        return "the guest did not find the PCI host bridge in the device tree"
+    return ""
+
+
 def judged(m, out, status, timed_out, want):
-    return T.judge(out, status, timed_out=timed_out, machine=m) or transport_said(out, want)
+    return (T.judge(out, status, timed_out=timed_out, machine=m) or transport_said(out, want)
+            or bridge_said(out))
 
 
 def net_case(build, m, flavour, props, want):
@@ -110,7 +118,7 @@ def net_case(build, m, flavour, props, want):
             N.case_icmp(g, cfg)
             N.case_udp(g, cfg, 50)
             N.case_stop(g, cfg)
-            return transport_said(g.text(), want)
+            return transport_said(g.text(), want) or bridge_said(g.text())
         except (N.Failed, P.GuestError, OSError) as e:
             return "%s [guest: %s]" % (e, g.tail(4))
         finally:
