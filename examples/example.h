@@ -183,6 +183,17 @@ static int ex_pci(virtio_pci_fn **out)
         plat_puts(" from ");
         plat_puts(source);
         plat_putc('\n');
+#ifdef PLAT_PCI_LIMIT
+        /* Beyond what the platform maps as device memory: not scanned. */
+        if ((uint64_t)host.ecam + ((uint64_t)host.buses << 20) > PLAT_PCI_LIMIT ||
+            host.mem_cpu + host.mem_size > PLAT_PCI_LIMIT ||
+            host.io_cpu + host.io_size > PLAT_PCI_LIMIT) {
+            plat_puts("pci: the bridge lies beyond this platform's device map: not scanned\n");
+            n = 0;
+            *out = fns;
+            return 0;
+        }
+#endif
         n = virtio_pci_scan(&host, fns, EX_MAX_PCI);
         if (n < 0)
             n = 0;

@@ -1,5 +1,5 @@
-# tests/qemu/pci.mk - the examples over virtio-pci on QEMU (riscv `virt`: PCIe ECAM, BARs
-# assigned by the examples under -bios none).
+# tests/qemu/pci.mk - the examples over virtio-pci on QEMU (riscv64, riscv32, aarch64 `virt`:
+# the PCIe host bridge from the device tree, BARs assigned by the examples).
 # Included by the top-level Makefile (with examples/*.mk, whose rules build the ELFs named here,
 # and tests/qemu/targets.mk: QEMU_TARGETS, QEMU_TEST_ARGS).
 #
@@ -23,5 +23,6 @@ qemu-pci-tests: $(QEMU_PCI_JOBS)
 QEMU_PCI_ELFS := rng.elf blk.elf console.elf net.elf gpu_bench.elf
 qemu-pci-tests-riscv64: $(addprefix $(BUILD)/riscv64/,$(QEMU_PCI_ELFS))
 qemu-pci-tests-riscv32: $(addprefix $(BUILD)/riscv32/,$(QEMU_PCI_ELFS))
+qemu-pci-tests-aarch64: $(addprefix $(BUILD)/aarch64/,$(QEMU_PCI_ELFS))
 $(QEMU_PCI_JOBS): qemu-pci-tests-%:
 	$(PYTHON) tests/qemu/pci_test.py $(QEMU_TEST_ARGS) --target $*
