@@ -574,8 +574,9 @@ VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
    list can be, a loop, a capability outside configuration space, a structure outside its BAR
    or overlapping another, a length too small for its structure, a misaligned offset, or a
    notify multiplier that is not 0 or an even power of two gives VIRTIO_EDEVICE. It writes no
-   device register: it sizes the BARs it uses (decoding off meanwhile, every BAR value put
-   back) and sets memory and I/O decoding and bus mastering in the command register.
+   device register, only configuration space: it sizes the BARs the structures live in
+   (decoding off meanwhile, every BAR value put back) and sets memory and I/O decoding and bus
+   mastering in the command register.
    VIRTIO_ENODEV (not a virtio function, type 0), VIRTIO_EVERSION (legacy only, under
    VIRTIO_NO_LEGACY), VIRTIO_EINVAL (NULL, missing callbacks). */
 VIRTIO_API int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs);
@@ -1732,7 +1733,7 @@ static int virtio__pci_check(virtio__pci_cap cap[4], const uint64_t size[6], uin
 VIRTIO_DEF int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs) {
     virtio__pci_cap cap[4];
     uint64_t size[6];
-    uint32_t vendor, id, type, mul, cmd, i;
+    uint32_t vendor, id, type, mul, cmd, i, used;
     int msix, r, is64, modern;
     if (!t || !virtio__regs_complete(regs)) return VIRTIO_EINVAL;
     vendor = regs->read16(regs->user, VIRTIO_REGION_PCI_CONFIG, 0);
@@ -1764,8 +1765,19 @@ VIRTIO_DEF int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs
                   (uint16_t)(cmd & ~(VIRTIO__PCI_CMD_DECODE | VIRTIO__PCI_CMD_MASTER)));
     for (i = 0; i < 6; i++)
         size[i] = 0;
+    /* Only the BARs a structure lives in are sized; the others are read for their type (the
+       upper half of a 64-bit BAR holds no structure). */
+    used = modern ? 0u : 1u;
+    for (i = 0; i < 4; i++)
+        if (modern && cap[i].found) used |= 1u << cap[i].bar;
     for (i = 0; i < 6; i++) {
-        size[i] = virtio__pci_bar_size(regs, i, &is64);
+        if ((used >> i) & 1u) {
+            size[i] = virtio__pci_bar_size(regs, i, &is64);
+        } else {
+            uint32_t v =
+                regs->read32(regs->user, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i);
+            is64 = !(v & 1u) && ((v >> 1) & 3u) == 2u;
+        }
         if (is64) i++; /* its upper half: size[i] stays 0, no structure may live there */
     }
     regs->write16(regs->user, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND,
