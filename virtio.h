@@ -51,9 +51,9 @@ LAYERS
              a virtio PCI function (modern capabilities, else the legacy BAR 0 header); a
              transport of your own fills in virtio_transport_ops. Nothing above this layer
              knows a register.
-   discovery virtio_mmio_scan, virtio_fdt_find_mmio (virtio-mmio); virtio_pci_scan and
-             virtio_pci_assign (virtio-pci behind ECAM, for machines where nothing assigned
-             BARs).
+   discovery virtio_mmio_scan, virtio_fdt_find_mmio (virtio-mmio); virtio_fdt_find_pci (the
+             PCIe host bridge of a device tree), virtio_pci_scan and virtio_pci_assign
+             (virtio-pci behind ECAM, for machines where nothing assigned BARs).
    device    virtio_dev and virtio_queue: initialization, negotiation, configuration reads with
              the generation check, split and packed rings. Device headers are built on this
              layer only.
@@ -117,8 +117,8 @@ CONFIGURATION (define before including; * = must be the same in every file)
                             when one is free (default 4); a shorter one only when the ring lacks
                             free descriptors for it
    VIRTIO_NO_STRINGS        virtio_result_str() returns "" (saves the strings)
-   VIRTIO_NO_FDT            leave out virtio_fdt_find_mmio, the device tree reader (where the
-                            implementation is compiled)
+   VIRTIO_NO_FDT            leave out virtio_fdt_find_mmio and virtio_fdt_find_pci, the device
+                            tree readers (where the implementation is compiled)
 
 ERRORS
    Every function that can fail returns 0 or a negative virtio_result (virtio_result_str names
@@ -149,7 +149,8 @@ SPEC (virtio 1.4, section titles)
    configuration structures, Legacy Interfaces: A Note on PCI Device Layout; not the PCI
    configuration access capability, not MSI-X), "Reserved Feature Bits".
    Devicetree Specification v0.4, "Flattened Devicetree (DTB) Format" and "Standard Properties"
-   (virtio_fdt_find_mmio).
+   (virtio_fdt_find_mmio, virtio_fdt_find_pci); for the host bridge, the "pci-host-ecam-generic"
+   binding's reg, ranges and bus-range.
 */
 
 #ifndef VIRTIO_H
