@@ -392,6 +392,48 @@ static void scan_body(const virtio_pci_host *hp, virtio_pci_fn *fn, uint8_t *eca
     }
 }
 
+/* virtio_pci_assign on a plain-memory configuration space: there every BAR reads back the all
+   ones the sizing writes, so each (an I/O BAR here) is 4 bytes. Enough for its refusals: caller
+   errors, a window too small (VIRTIO_ENOSPC, no BAR moved, decoding left off), and the
+   placement (naturally aligned, translated to CPU addresses, decoding and mastering on). */
+static void assign_body(uint8_t *c) {
+    virtio_pci_host h;
+    virtio_pci_fn fn;
+    unsigned i;
+    memset(&h, 0, sizeof h);
+    memset(&fn, 0, sizeof fn);
+    fn.config = (uintptr_t)c;
+    CHECK_RC(virtio_pci_assign(NULL, &fn), VIRTIO_EINVAL);
+    CHECK_RC(virtio_pci_assign(&h, NULL), VIRTIO_EINVAL);
+    fn.config = 0;
+    CHECK_RC(virtio_pci_assign(&h, &fn), VIRTIO_EINVAL);
+    fn.config = (uintptr_t)c;
+    h.io_pci = 0x1000, h.io_cpu = 0x03001000, h.io_size = 20; /* room for five of six */
+    CHECK_RC(virtio_pci_assign(&h, &fn), VIRTIO_ENOSPC);
+    for (i = 0; i < 6; i++)
+        CHECK_EQ(c[0x10 + 4 * i], 1); /* every BAR put back */
+    CHECK_EQ(c[4] & 7u, 0);           /* decoding off */
+    CHECK_EQ(h.io_next, 0);
+    h.io_size = 0x100;
+    h.io_next = 2; /* the next BAR goes to 4: aligned */
+    CHECK_RC(virtio_pci_assign(&h, &fn), VIRTIO_OK);
+    for (i = 0; i < 6; i++)
+        CHECK_EQ(fn.bar[i], 0x03001000u + 4u + 4u * i);
+    CHECK_EQ(h.io_next, 28);
+    CHECK_EQ(c[4] & 7u, 7u);
+}
+static void t_assign(void) {
+    uint8_t *c = (uint8_t *)calloc(1, 4096);
+    if (!c) abort();
+    t_begin("pci/ecam: assign: caller errors, a full window changes nothing, aligned placement");
+    c[0] = 0xf4, c[1] = 0x1a, c[2] = 0x44, c[3] = 0x10;
+    for (int i = 0; i < 6; i++)
+        c[0x10 + 4 * i] = 1; /* I/O BARs, unassigned */
+    assign_body(c);
+    free(c);
+    t_end();
+}
+
 /* ---- The host bridge from a device tree: QEMU's own blobs (tests/fixtures) ------------------ */
 static uint8_t *load_blob(const char *name, size_t *size) {
     char path[256];
@@ -520,6 +562,7 @@ int main(void) {
     for (i = 0; i < sizeof hostiles / sizeof hostiles[0]; i++)
         run_hostile(&hostiles[i]);
     t_scan();
+    t_assign();
     t_fdt("riscv64-virt.dtb", 0);
     t_fdt("aarch64-virt.dtb", 1);
     return t_summary("test_pci");
