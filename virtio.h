@@ -619,8 +619,10 @@ VIRTIO_API virtio_regs virtio_pci_regs(virtio_pci_fn *fn);
 /* Enumerates bus 0 of `host` (every device, every function of a multi-function device),
    reads nothing but configuration space, and stores each virtio function (vendor 0x1AF4, a
    device id above, a type other than 0), in order, into out[0..max), with the CPU addresses
-   of the BARs firmware assigned (translated through the host's windows). Bridges are not
-   followed. Returns how many there are (which may exceed max), or VIRTIO_EINVAL. */
+   of the BARs firmware assigned (translated through the host's windows). Behind a PCI-PCI
+   bridge whose secondary bus is numbered (by firmware or virtio_pci_assign_all) it reads that
+   bus too, each bus once. Returns how many there are (which may exceed max), or
+   VIRTIO_EINVAL. */
 VIRTIO_API int virtio_pci_scan(const virtio_pci_host *host, virtio_pci_fn *out, unsigned max);
 
 /* For machines where nothing assigned BARs (QEMU riscv/aarch64 `virt` with -bios none):
@@ -630,6 +632,15 @@ VIRTIO_API int virtio_pci_scan(const virtio_pci_host *host, virtio_pci_fn *out, 
    left of its window, or a 64-bit BAR in the last slot, fails. 0; VIRTIO_ENOSPC (a window is
    full: nothing of this function is enabled), VIRTIO_EDEVICE, VIRTIO_EINVAL (NULL). */
 VIRTIO_API int virtio_pci_assign(virtio_pci_host *host, virtio_pci_fn *fn);
+
+/* The whole tree at once, for machines where nothing set PCI up (-bios none): walks bus 0 and,
+   depth first, behind every PCI-PCI bridge (PCIe root ports): numbers the buses (at most
+   host->buses, 8 bridges deep), assigns every function's BARs as virtio_pci_assign does, and
+   opens each bridge's memory and I/O windows around what its side took (1 MiB and 4 KiB
+   granules; the prefetchable window closed), then turns on its forwarding. Afterwards
+   virtio_pci_scan finds the functions behind bridges too. 0, VIRTIO_ENOSPC, VIRTIO_EDEVICE,
+   VIRTIO_EINVAL. */
+VIRTIO_API int virtio_pci_assign_all(virtio_pci_host *host);
 
 /* ---- Device tree: finding virtio-mmio devices (Devicetree Specification v0.4, ch. 5) ---------
  */
@@ -1432,6 +1443,13 @@ VIRTIO_DEF int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
 #define VIRTIO__PCI_BAR0          0x10u
 #define VIRTIO__PCI_SUBSYSTEM_ID  0x2eu
 #define VIRTIO__PCI_CAP_PTR       0x34u
+#define VIRTIO__PCI_BUSES         0x18u /* type 1: primary, secondary, subordinate bus */
+#define VIRTIO__PCI_SECONDARY     0x19u
+#define VIRTIO__PCI_SUBORDINATE   0x1au
+#define VIRTIO__PCI_IO_BASE       0x1cu /* type 1: I/O base, limit (8 bits each, 4 KiB units) */
+#define VIRTIO__PCI_MEM_BASE      0x20u /* type 1: memory base, limit (16 bits each, 1 MiB) */
+#define VIRTIO__PCI_PREF_BASE     0x24u /* type 1: prefetchable base, limit, upper halves */
+#define VIRTIO__PCI_IO_UPPER      0x30u
 #define VIRTIO__PCI_CMD_DECODE    0x3u /* I/O space, memory space */
 #define VIRTIO__PCI_CMD_MASTER    0x4u
 #define VIRTIO__PCI_STATUS_CAPS   0x10u
@@ -1882,54 +1900,82 @@ static uintptr_t virtio__pci_cpu(const virtio_pci_host *h, uint64_t pci, int io)
     return (uint64_t)(uintptr_t)cpu == cpu ? (uintptr_t)cpu : 0;
 }
 
+static uintptr_t virtio__pci_ecam_fn(const virtio_pci_host *h, uint32_t bus, uint32_t dev,
+                                     uint32_t fn) {
+    return h->ecam + ((uintptr_t)bus << 20) + ((uintptr_t)dev << 15) + ((uintptr_t)fn << 12);
+}
+static uint32_t virtio__pci_buses(const virtio_pci_host *h) {
+    return h->buses == 0 ? 1u : h->buses > 256u ? 256u : h->buses;
+}
+
 VIRTIO_DEF int virtio_pci_scan(const virtio_pci_host *host, virtio_pci_fn *out, unsigned max) {
-    unsigned dev, fn, found = 0, nfn, i;
+    unsigned dev, fn, found = 0, nfn, i, head = 0, tail = 1;
+    uint8_t todo[256]; /* buses still to read, each once: a bounded walk */
+    uint32_t seen[8];  /* buses queued: a bit each */
     if (!host || !host->ecam || (max && !out)) return VIRTIO_EINVAL;
-    for (dev = 0; dev < 32; dev++) {
-        nfn = 1;
-        for (fn = 0; fn < nfn; fn++) {
-            virtio_pci_fn f;
-            virtio_regs r;
-            uint32_t vendor, id, type, hdr;
-            f.config = host->ecam + ((uintptr_t)dev << 15) + ((uintptr_t)fn << 12);
-            for (i = 0; i < 6; i++)
-                f.bar[i] = 0;
-            virtio__pci_regs_fill(&r, &f);
-            vendor = r.read16(&f, VIRTIO_REGION_PCI_CONFIG, 0);
-            if (vendor == 0xffffu) continue;
-            hdr = r.read8(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_HEADER_TYPE);
-            if (fn == 0 && (hdr & 0x80u)) nfn = 8; /* multi-function device */
-            id = r.read16(&f, VIRTIO_REGION_PCI_CONFIG, 2);
-            if (vendor != VIRTIO_PCI_VENDOR_ID || (hdr & 0x7fu) != 0) continue;
-            if (id >= VIRTIO_PCI_DEVICE_ID_MODERN && id < VIRTIO_PCI_DEVICE_ID_MODERN + 0x40u)
-                type = id - VIRTIO_PCI_DEVICE_ID_MODERN;
-            else if (id >= VIRTIO_PCI_DEVICE_ID_TRANSITIONAL &&
-                     id < VIRTIO_PCI_DEVICE_ID_TRANSITIONAL + VIRTIO_PCI_DEVICE_ID_TRANSITIONAL_N)
-                type = r.read16(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_SUBSYSTEM_ID);
-            else
-                continue;
-            if (type == 0) continue;
-            if (found < max) {
-                for (i = 0; i < 6; i++) {
-                    uint32_t v = r.read32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i);
-                    uint64_t a = v & ((v & 1u) ? ~3u : ~0xfu);
-                    int is64 = !(v & 1u) && ((v >> 1) & 3u) == 2u && i < 5;
-                    if (is64)
-                        a |= (uint64_t)r.read32(&f, VIRTIO_REGION_PCI_CONFIG,
-                                                VIRTIO__PCI_BAR0 + 4u * i + 4u)
-                             << 32;
-                    f.bar[i] = a ? virtio__pci_cpu(host, a, (int)(v & 1u)) : 0;
-                    if (is64) i++;
+    for (i = 0; i < 8; i++) /* a loop, not an initializer: no memset call */
+        seen[i] = 0;
+    todo[0] = 0;
+    seen[0] = 1;
+    while (head < tail) {
+        uint32_t bus = todo[head++];
+        for (dev = 0; dev < 32; dev++) {
+            nfn = 1;
+            for (fn = 0; fn < nfn; fn++) {
+                virtio_pci_fn f;
+                virtio_regs r;
+                uint32_t vendor, id, type, hdr;
+                f.config = virtio__pci_ecam_fn(host, bus, dev, fn);
+                for (i = 0; i < 6; i++)
+                    f.bar[i] = 0;
+                virtio__pci_regs_fill(&r, &f);
+                vendor = r.read16(&f, VIRTIO_REGION_PCI_CONFIG, 0);
+                if (vendor == 0xffffu) continue;
+                hdr = r.read8(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_HEADER_TYPE);
+                if (fn == 0 && (hdr & 0x80u)) nfn = 8; /* multi-function device */
+                if ((hdr & 0x7fu) == 1u) { /* a bridge: its secondary bus, if numbered */
+                    uint32_t sec = r.read8(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_SECONDARY);
+                    if (sec != 0 && sec < virtio__pci_buses(host) &&
+                        !((seen[sec / 32u] >> (sec % 32u)) & 1u)) {
+                        seen[sec / 32u] |= 1u << (sec % 32u);
+                        todo[tail++] = (uint8_t)sec;
+                    }
+                    continue;
                 }
-                f.bus = 0;
-                f.dev = dev;
-                f.fn = fn;
-                f.device_id = id;
-                f.type = type;
-                f.modern = id >= VIRTIO_PCI_DEVICE_ID_MODERN;
-                virtio_copy(&out[found], &f, sizeof f);
+                id = r.read16(&f, VIRTIO_REGION_PCI_CONFIG, 2);
+                if (vendor != VIRTIO_PCI_VENDOR_ID || (hdr & 0x7fu) != 0) continue;
+                if (id >= VIRTIO_PCI_DEVICE_ID_MODERN && id < VIRTIO_PCI_DEVICE_ID_MODERN + 0x40u)
+                    type = id - VIRTIO_PCI_DEVICE_ID_MODERN;
+                else if (id >= VIRTIO_PCI_DEVICE_ID_TRANSITIONAL &&
+                         id < VIRTIO_PCI_DEVICE_ID_TRANSITIONAL +
+                                  VIRTIO_PCI_DEVICE_ID_TRANSITIONAL_N)
+                    type = r.read16(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_SUBSYSTEM_ID);
+                else
+                    continue;
+                if (type == 0) continue;
+                if (found < max) {
+                    for (i = 0; i < 6; i++) {
+                        uint32_t v =
+                            r.read32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i);
+                        uint64_t a = v & ((v & 1u) ? ~3u : ~0xfu);
+                        int is64 = !(v & 1u) && ((v >> 1) & 3u) == 2u && i < 5;
+                        if (is64)
+                            a |= (uint64_t)r.read32(&f, VIRTIO_REGION_PCI_CONFIG,
+                                                    VIRTIO__PCI_BAR0 + 4u * i + 4u)
+                                 << 32;
+                        f.bar[i] = a ? virtio__pci_cpu(host, a, (int)(v & 1u)) : 0;
+                        if (is64) i++;
+                    }
+                    f.bus = bus;
+                    f.dev = dev;
+                    f.fn = fn;
+                    f.device_id = id;
+                    f.type = type;
+                    f.modern = id >= VIRTIO_PCI_DEVICE_ID_MODERN;
+                    virtio_copy(&out[found], &f, sizeof f);
+                }
+                found++;
             }
-            found++;
         }
     }
     return (int)found;
@@ -1993,6 +2039,82 @@ VIRTIO_DEF int virtio_pci_assign(virtio_pci_host *host, virtio_pci_fn *fn) {
     r.write16(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND,
               (uint16_t)(cmd | VIRTIO__PCI_CMD_DECODE | VIRTIO__PCI_CMD_MASTER));
     return VIRTIO_OK;
+}
+/* Moves a window cursor to the next `align` boundary of the bus address; 0 if past the end. */
+static int virtio__pci_align(uint64_t *next, uint64_t base, uint64_t size, uint64_t align) {
+    uint64_t at = ((base + *next + align - 1u) & ~(align - 1u)) - base;
+    if (size && at > size) return 0;
+    if (size) *next = at;
+    return 1;
+}
+
+/* One bus of virtio_pci_assign_all: endpoints get their BARs, a bridge a bus number, then the
+   bus behind it, then windows around what its side took. Depth is bounded. */
+static int virtio__pci_assign_bus(virtio_pci_host *h, uint32_t bus, uint32_t *last,
+                                  unsigned depth) {
+    uint32_t dev, fn, nfn, i;
+    int r;
+    for (dev = 0; dev < 32; dev++) {
+        nfn = 1;
+        for (fn = 0; fn < nfn; fn++) {
+            virtio_pci_fn f;
+            virtio_regs g;
+            uint32_t hdr, sec, cmd;
+            uint64_t mem0, io0, lo, hi;
+            f.config = virtio__pci_ecam_fn(h, bus, dev, fn);
+            for (i = 0; i < 6; i++)
+                f.bar[i] = 0;
+            virtio__pci_regs_fill(&g, &f);
+            if (g.read16(&f, VIRTIO_REGION_PCI_CONFIG, 0) == 0xffffu) continue;
+            hdr = g.read8(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_HEADER_TYPE);
+            if (fn == 0 && (hdr & 0x80u)) nfn = 8;
+            if ((hdr & 0x7fu) == 0u) {
+                r = virtio_pci_assign(h, &f);
+                if (r) return r;
+                continue;
+            }
+            if ((hdr & 0x7fu) != 1u || depth >= 8u || *last + 1u >= virtio__pci_buses(h)) continue;
+            sec = ++*last;
+            cmd = g.read16(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND);
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BUSES,
+                      bus | sec << 8 | 0xffu << 16); /* subordinate: all, until we know */
+            /* Bridge windows have 1 MiB (memory) and 4 KiB (I/O) granules. */
+            if (!virtio__pci_align(&h->mem_next, h->mem_pci, h->mem_size, 1u << 20) ||
+                !virtio__pci_align(&h->io_next, h->io_pci, h->io_size, 1u << 12))
+                return VIRTIO_ENOSPC;
+            mem0 = h->mem_next;
+            io0 = h->io_next;
+            r = virtio__pci_assign_bus(h, sec, last, depth + 1u);
+            if (r) return r;
+            if (!virtio__pci_align(&h->mem_next, h->mem_pci, h->mem_size, 1u << 20) ||
+                !virtio__pci_align(&h->io_next, h->io_pci, h->io_size, 1u << 12))
+                return VIRTIO_ENOSPC;
+            g.write8(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_SUBORDINATE, (uint8_t)*last);
+            lo = h->mem_pci + mem0, hi = h->mem_pci + h->mem_next - 1u;
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_MEM_BASE,
+                      h->mem_next > mem0 ? (uint32_t)((lo >> 16) & 0xfff0u) |
+                                               (uint32_t)((hi >> 16) & 0xfff0u) << 16
+                                         : 0x0000fff0u); /* base above limit: closed */
+            lo = h->io_pci + io0, hi = h->io_pci + h->io_next - 1u;
+            g.write16(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_IO_BASE,
+                      h->io_next > io0
+                          ? (uint16_t)(((lo >> 8) & 0xf0u) | (((hi >> 8) & 0xf0u) << 8))
+                          : (uint16_t)0x00f0u);
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_IO_UPPER, 0);
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_PREF_BASE, 0x0000fff0u);
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_PREF_BASE + 4u, 0);
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_PREF_BASE + 8u, 0);
+            g.write16(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND,
+                      (uint16_t)(cmd | VIRTIO__PCI_CMD_DECODE | VIRTIO__PCI_CMD_MASTER));
+        }
+    }
+    return VIRTIO_OK;
+}
+
+VIRTIO_DEF int virtio_pci_assign_all(virtio_pci_host *host) {
+    uint32_t last = 0;
+    if (!host || !host->ecam) return VIRTIO_EINVAL;
+    return virtio__pci_assign_bus(host, 0, &last, 0);
 }
 #undef VIRTIO__PCI_L
 #undef VIRTIO__PCI_LEGACY

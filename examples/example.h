@@ -148,10 +148,10 @@ static int ex_probe(virtio_transport *t, const virtio_regs *regs)
 #ifdef PLAT_PCI_ECAM
 /* The most virtio PCI functions an example looks at. */
 #define EX_MAX_PCI 32
-/* Every virtio function on bus 0 of the machine's PCIe host bridge: the device tree's
-   "pci-host-ecam-generic" node (virtio_fdt_find_pci), else the platform's PLAT_PCI_* values.
-   Where nothing assigned the BARs (-bios none), each function's BARs are sized and placed in
-   the bridge's windows here, and decoding and bus mastering turned on. The first call prints
+/* Every virtio function behind the machine's PCIe host bridge (bus 0 and behind bridges): the
+   device tree's "pci-host-ecam-generic" node (virtio_fdt_find_pci), else the platform's
+   PLAT_PCI_* values. Where nothing set PCI up (-bios none), virtio_pci_assign_all numbers the
+   buses, places every BAR in the bridge's windows and turns decoding and bus mastering on. The first call prints
    where the bridge came from ("pci: ECAM 0x30000000 from the device tree"). */
 static int ex_pci(virtio_pci_fn **out)
 {
@@ -194,19 +194,23 @@ static int ex_pci(virtio_pci_fn **out)
             return 0;
         }
 #endif
+        /* Firmware that set PCI up leaves BARs assigned; on bus 0 with nothing assigned (or no
+           virtio function there: they may be behind bridges), set the whole tree up. */
         n = virtio_pci_scan(&host, fns, EX_MAX_PCI);
+        int assigned = 0;
+        for (int i = 0; i < n && i < EX_MAX_PCI; i++)
+            for (int b = 0; b < 6; b++)
+                assigned |= fns[i].bar[b] != 0;
+        if (!assigned) {
+            int r = virtio_pci_assign_all(&host);
+            if (r != 0)
+                ex_fail("virtio_pci_assign_all", r);
+            n = virtio_pci_scan(&host, fns, EX_MAX_PCI);
+        }
         if (n < 0)
             n = 0;
         if (n > EX_MAX_PCI)
             n = EX_MAX_PCI;
-        for (int i = 0; i < n; i++) {
-            int assigned = 0;
-            for (int b = 0; b < 6; b++)
-                assigned |= fns[i].bar[b] != 0;
-            int r = assigned ? 0 : virtio_pci_assign(&host, &fns[i]);
-            if (r != 0)
-                ex_fail("virtio_pci_assign", r);
-        }
     }
     *out = fns;
     return n;

@@ -336,14 +336,15 @@ static void put(uint8_t *b, uint32_t off, uint32_t v, unsigned width) {
 }
 static void scan_body(const virtio_pci_host *hp, virtio_pci_fn *fn, uint8_t *ecam);
 static void t_scan(void) {
-    uint8_t *ecam = (uint8_t *)malloc(32u << 15);
+    uint8_t *ecam = (uint8_t *)malloc(2u << 20); /* buses 0 and 1 */
     virtio_pci_host h;
     virtio_pci_fn fn[4];
     uint8_t *c;
-    t_begin("pci/ecam: scan of bus 0 (multi-function, transitional, type 0, BAR translation)");
+    t_begin("pci/ecam: scan of bus 0 and behind bridges (multi-function, transitional, type 0, "
+            "BAR translation, bridge loops, buses outside the window)");
     if (!ecam) abort();
-    memset(ecam, 0xff, 32u << 15); /* no function answers: all ones */
-    c = ecam + (1u << 15);         /* 00:01.0 modern rng, 64-bit BAR 4 at 0x40004000 */
+    memset(ecam, 0xff, 2u << 20); /* no function answers: all ones */
+    c = ecam + (1u << 15);        /* 00:01.0 modern rng, 64-bit BAR 4 at 0x40004000 */
     memset(c, 0, 4096);
     put(c, 0, 0x1af4, 2), put(c, 2, 0x1044, 2);
     put(c, 0x20, 0x4000400c, 4), put(c, 0x24, 0, 4);
@@ -359,9 +360,24 @@ static void t_scan(void) {
     c = ecam + (4u << 15) + (5u << 12); /* 00:04.5 but 00:04.0 absent: never looked at */
     memset(c, 0, 4096);
     put(c, 0, 0x1af4, 2), put(c, 2, 0x1042, 2);
+    c = ecam + (6u << 15); /* 00:06.0 a bridge to bus 1 */
+    memset(c, 0, 4096);
+    put(c, 0, 0x1b36, 2), put(c, 0x0e, 1, 1), put(c, 0x18, 0x000100, 4), put(c, 0x1a, 1, 1);
+    c = ecam + (7u << 15); /* 00:07.0 a bridge naming bus 1 again: read once */
+    memset(c, 0, 4096);
+    put(c, 0, 0x1b36, 2), put(c, 0x0e, 1, 1), put(c, 0x19, 1, 1);
+    c = ecam + (1u << 20) + (0u << 15); /* 01:00.0 behind the bridge: modern console */
+    memset(c, 0, 4096);
+    put(c, 0, 0x1af4, 2), put(c, 2, 0x1043, 2);
+    c = ecam + (1u << 20) + (1u << 15); /* 01:01.0 a bridge back to bus 0: not read again */
+    memset(c, 0, 4096);
+    put(c, 0, 0x1b36, 2), put(c, 0x0e, 1, 1), put(c, 0x19, 0, 1);
+    c = ecam + (1u << 20) + (2u << 15); /* 01:02.0 a bridge to bus 9, beyond the ECAM window */
+    memset(c, 0, 4096);
+    put(c, 0, 0x1b36, 2), put(c, 0x0e, 1, 1), put(c, 0x19, 9, 1);
     memset(&h, 0, sizeof h);
     h.ecam = (uintptr_t)ecam;
-    h.buses = 1;
+    h.buses = 2;
     h.mem_pci = 0x40000000, h.mem_cpu = 0x1040000000ull, h.mem_size = 0x40000000;
     h.io_pci = 0, h.io_cpu = 0x03000000, h.io_size = 0x10000;
     scan_body(&h, fn, ecam);
@@ -375,7 +391,11 @@ static void scan_body(const virtio_pci_host *hp, virtio_pci_fn *fn, uint8_t *eca
         CHECK_RC(virtio_pci_scan(NULL, fn, 4), VIRTIO_EINVAL);
         CHECK_RC(virtio_pci_scan(&h, NULL, 4), VIRTIO_EINVAL);
         n = virtio_pci_scan(&h, fn, 4);
-        CHECK_EQ(n, 2);
+        CHECK_EQ(n, 3);
+        CHECK_EQ(fn[2].bus, 1);
+        CHECK_EQ(fn[2].dev, 0);
+        CHECK_EQ(fn[2].type, VIRTIO_ID_CONSOLE);
+        CHECK_EQ(fn[2].config, (uintptr_t)ecam + (1u << 20));
         CHECK_EQ(fn[0].dev, 1);
         CHECK_EQ(fn[0].type, VIRTIO_ID_RNG);
         CHECK_EQ(fn[0].modern, 1);
@@ -387,7 +407,9 @@ static void scan_body(const virtio_pci_host *hp, virtio_pci_fn *fn, uint8_t *eca
         CHECK_EQ(fn[1].type, VIRTIO_ID_BLOCK);
         CHECK_EQ(fn[1].modern, 0);
         CHECK_EQ(fn[1].bar[0], 0x03001000u);
-        CHECK_EQ(virtio_pci_scan(&h, fn, 1), 2); /* count beyond max */
+        CHECK_EQ(virtio_pci_scan(&h, fn, 1), 3); /* count beyond max */
+        CHECK_EQ(virtio_pci_scan(&h, NULL, 0), 3);
+        h.buses = 1; /* bus 1 outside the window: not read */
         CHECK_EQ(virtio_pci_scan(&h, NULL, 0), 2);
     }
 }

@@ -17,6 +17,9 @@ Cases, for each flavour:
                  smaller queue sizes: a legacy virtio-pci queue has the device's size)
   blk among others  blk.c with an entropy and a console function before the disk's: the scan
                  must skip them (modern only)
+  rng behind bridges  the entropy function behind two PCIe root ports (modern), or behind a
+                 root port and a PCIe-to-PCI bridge (legacy, an I/O BAR): the example numbers
+                 the buses and opens the bridges' windows (virtio_pci_assign_all)
   console        examples/console.c: the emergency line, then a 64 KiB echo on port 0
   net            examples/net.c: ARP, ICMP echo, UDP echoes, stop (modern and legacy)
   gpu            examples/gpu_bench.c to its PASS line (virtio-gpu-pci is modern-only: QEMU
@@ -157,6 +160,19 @@ def test_machine(build, rep, m):
             out, st, to = boot(build, m, tag + "-blk-others", "blk.elf",
                                [dev("virtio-rng-pci", props), dev("virtio-serial-pci", props),
                                 dev("virtio-blk-pci", props, "drive=d0")], drive)
+            rep.case(tag, name, judged(m, out, st, to, want))
+        name = "rng behind bridges: %s" % (
+            "the second of two pcie-root-ports (modern: PCIe ports take no legacy)" if want == "modern"
+            else "pcie-root-port then pcie-pci-bridge (an I/O window for the legacy BAR 0)")
+        if flavour != "transitional" and rep.wanted(name):
+            if want == "modern":
+                bridges = ["pcie-root-port,id=rp0,chassis=1", "pcie-root-port,id=rp1,chassis=2",
+                           dev("virtio-rng-pci", props, "bus=rp1")]
+            else:
+                bridges = ["pcie-root-port,id=rp0,chassis=1",
+                           "pcie-pci-bridge,id=pb0,bus=rp0",
+                           dev("virtio-rng-pci", props, "bus=pb0,addr=1")]
+            out, st, to = boot(build, m, tag + "-bridges", "rng.elf", bridges)
             rep.case(tag, name, judged(m, out, st, to, want))
         name = "console: emergency line, then a 64 KiB echo on port 0 (virtio-serial-pci)"
         if rep.wanted(name):
