@@ -35,10 +35,11 @@ QUICK START
        if (r != 0) print(virtio_result_str(r));
 
 DOES NOT
-   allocate, take interrupts (no MSI-X: virtio-pci vectors are set to "no vector"), follow PCI
-   bridges or configure a PCI host bridge (virtio_pci_scan reads bus 0 of an ECAM window you
-   name; virtio_pci_assign places BARs in windows you give), use the PCI configuration access
-   capability, lock, or call any C library function. It never waits without a bound: every
+   allocate, take interrupts (no MSI-X: virtio-pci vectors are set to "no vector"), configure
+   a PCI host bridge itself (virtio_pci_scan reads the buses of an ECAM window you name;
+   virtio_pci_assign / _assign_all place BARs and bridge windows in windows you give), use the
+   PCI configuration access capability or x86 port I/O (write an accessor for it), lock, or
+   call any C library function. It never waits without a bound: every
    wait ends with an error instead of hanging.
 
 LAYERS
@@ -52,8 +53,9 @@ LAYERS
              transport of your own fills in virtio_transport_ops. Nothing above this layer
              knows a register.
    discovery virtio_mmio_scan, virtio_fdt_find_mmio (virtio-mmio); virtio_fdt_find_pci (the
-             PCIe host bridge of a device tree), virtio_pci_scan and virtio_pci_assign
-             (virtio-pci behind ECAM, for machines where nothing assigned BARs).
+             PCIe host bridge of a device tree), virtio_pci_scan, virtio_pci_assign and
+             virtio_pci_assign_all (virtio-pci behind ECAM and bridges, for machines where
+             nothing assigned BARs).
    device    virtio_dev and virtio_queue: initialization, negotiation, configuration reads with
              the generation check, split and packed rings. Device headers are built on this
              layer only.
