@@ -145,52 +145,39 @@ static int ex_probe(virtio_transport *t, const virtio_regs *regs)
     return virtio_mmio_transport(t, regs);
 }
 
-#ifdef PLAT_PCI_ECAM
+#ifdef PLAT_PCI
 /* The most virtio PCI functions an example looks at. */
 #define EX_MAX_PCI 32
-/* Every virtio function behind the machine's PCIe host bridge (bus 0 and behind bridges): the
-   device tree's "pci-host-ecam-generic" node (virtio_fdt_find_pci), else the platform's
-   PLAT_PCI_* values. Where nothing set PCI up (-bios none), virtio_pci_assign_all numbers the
-   buses, places every BAR in the bridge's windows and turns decoding and bus mastering on. The first call prints
-   where the bridge came from ("pci: ECAM 0x30000000 from the device tree"). */
+/* Every virtio function behind the machine's PCIe host bridge (bus 0 and behind bridges), when
+   the device tree names one ("pci-host-ecam-generic", virtio_fdt_find_pci). Where nothing set
+   PCI up (-bios none), virtio_pci_assign_all numbers the buses, places every BAR in the
+   bridge's windows and turns decoding and bus mastering on. The first call prints the bridge
+   ("pci: ECAM 0x30000000 from the device tree"). */
 static int ex_pci(virtio_pci_fn **out)
 {
     static virtio_pci_host host;
     static virtio_pci_fn fns[EX_MAX_PCI];
     static int n = -1;
+    *out = fns;
     if (n < 0) {
         const uint8_t *fdt = plat_fdt();
-        const char *source = "the platform";
-        if (fdt != NULL) {
-            uint32_t total = (uint32_t)fdt[4] << 24 | (uint32_t)fdt[5] << 16 |
-                             (uint32_t)fdt[6] << 8 | fdt[7];
-            if (virtio_fdt_find_pci(fdt, total < EX_FDT_MAX ? total : EX_FDT_MAX, &host, 1) >= 1)
-                source = "the device tree";
-        }
-        if (host.ecam == 0) {
-            host.ecam = PLAT_PCI_ECAM;
-            host.buses = 1;
-            host.mem_pci = PLAT_PCI_MEM_PCI;
-            host.mem_cpu = PLAT_PCI_MEM_CPU;
-            host.mem_size = PLAT_PCI_MEM_SIZE;
-            host.io_pci = PLAT_PCI_IO_PCI;
-            host.io_cpu = PLAT_PCI_IO_CPU;
-            host.io_size = PLAT_PCI_IO_SIZE;
-        }
+        n = 0;
+        if (fdt == NULL)
+            return 0;
+        uint32_t total = (uint32_t)fdt[4] << 24 | (uint32_t)fdt[5] << 16 |
+                         (uint32_t)fdt[6] << 8 | fdt[7];
+        if (virtio_fdt_find_pci(fdt, total < EX_FDT_MAX ? total : EX_FDT_MAX, &host, 1) < 1)
+            return 0;
         host.io_next = 0x1000; /* ports below 0x1000 belong to legacy ISA devices */
         plat_puts("pci: ECAM ");
         plat_put_hex(host.ecam);
-        plat_puts(" from ");
-        plat_puts(source);
-        plat_putc('\n');
+        plat_puts(" from the device tree\n");
 #ifdef PLAT_PCI_LIMIT
         /* Beyond what the platform maps as device memory: not scanned. */
         if ((uint64_t)host.ecam + ((uint64_t)host.buses << 20) > PLAT_PCI_LIMIT ||
             host.mem_cpu + host.mem_size > PLAT_PCI_LIMIT ||
             host.io_cpu + host.io_size > PLAT_PCI_LIMIT) {
             plat_puts("pci: the bridge lies beyond this platform's device map: not scanned\n");
-            n = 0;
-            *out = fns;
             return 0;
         }
 #endif
@@ -212,7 +199,6 @@ static int ex_pci(virtio_pci_fn **out)
         if (n > EX_MAX_PCI)
             n = EX_MAX_PCI;
     }
-    *out = fns;
     return n;
 }
 #endif
@@ -233,7 +219,7 @@ static int ex_find_nth(uint32_t device_id, int nth, virtio_transport *t)
         virtio_regs regs = virtio_mmio_regs(slots[i].base);
         r = virtio_mmio_transport(t, &regs);
     }
-#ifdef PLAT_PCI_ECAM
+#ifdef PLAT_PCI
     virtio_pci_fn *fns;
     n = r == VIRTIO_ENODEV ? ex_pci(&fns) : 0;
     for (int i = 0; i < n && r == VIRTIO_ENODEV; i++) {

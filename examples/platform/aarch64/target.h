@@ -19,18 +19,12 @@
 #define PLAT_VIRTIO_MMIO_STRIDE 0x200ul
 #define PLAT_VIRTIO_MMIO_SLOTS 32u
 
-/* The PCIe host bridge: the device tree's "pci-host-ecam-generic" node. QEMU puts its ECAM at
-   0x4010000000 unless `-M virt,highmem=off` (then 0x3f000000, 16 buses); start.S maps only the
-   first 4 GiB (device memory below 0x40000000), so PLAT_PCI_LIMIT makes the examples leave a
-   bridge alone that reaches above the device map. The fallback values are highmem=off's:
-   memory window 0x10000000 (0x2eff0000 bytes), I/O ports at 0x3eff0000. */
-#define PLAT_PCI_ECAM 0x3f000000ul
-#define PLAT_PCI_MEM_PCI 0x10000000ull
-#define PLAT_PCI_MEM_CPU 0x10000000ull
-#define PLAT_PCI_MEM_SIZE 0x2eff0000ull
-#define PLAT_PCI_IO_PCI 0x0ull
-#define PLAT_PCI_IO_CPU 0x3eff0000ull
-#define PLAT_PCI_IO_SIZE 0x10000ull
+/* PCI: the PCIe host bridge is the device tree's "pci-host-ecam-generic" node. QEMU puts its
+   ECAM at 0x4010000000 unless `-M virt,highmem=off` (then 0x3f000000, 16 buses; memory window
+   0x10000000, I/O ports at 0x3eff0000); start.S maps only the first 4 GiB (device memory below
+   0x40000000), so PLAT_PCI_LIMIT makes the examples leave a bridge alone that reaches above
+   the device map. */
+#define PLAT_PCI 1
 #define PLAT_PCI_LIMIT 0x40000000ull
 
 #endif
