@@ -1,7 +1,8 @@
 /* virtio.h - v0.2.0 - polled VirtIO core (transports, device initialization, virtqueues)
    MIT licensed, see the end of the file. Single file, no libc, no allocation.
 
-   The core of virtio.h: the transport interface (virtio-mmio versions 1 and 2 ship with it),
+   The core of virtio.h: the transport interface (virtio-mmio versions 1 and 2, and virtio-pci
+   modern, transitional and legacy ship with it),
    the spec's device initialization and feature negotiation, configuration space, and the split
    and packed virtqueues (the core picks the format the device offers; device headers never
    see it), with indirect descriptor tables carved from the queue's memory. Device headers
@@ -34,15 +35,27 @@ QUICK START
        if (r != 0) print(virtio_result_str(r));
 
 DOES NOT
-   allocate, take interrupts, enumerate PCI (yet), lock, or call any C library function.
-   It never waits without a bound: every wait ends with an error instead of hanging.
+   allocate, take interrupts (no MSI-X: virtio-pci vectors are set to "no vector"), configure
+   a PCI host bridge itself (virtio_pci_scan reads the buses of an ECAM window you name;
+   virtio_pci_assign / _assign_all place BARs and bridge windows in windows you give), use the
+   PCI configuration access capability or x86 port I/O (write an accessor for it), lock, or
+   call any C library function. It never waits without a bound: every
+   wait ends with an error instead of hanging.
 
 LAYERS
    platform  virtio_regs: register access (8/16/32 bits at an offset of a region), DMA address
-             translation, a relax hook for waits. virtio_mmio_regs() is ready for plain MMIO.
+             translation, a relax hook for waits. virtio_mmio_regs() is ready for plain MMIO;
+             virtio_pci_regs() for a PCI function behind ECAM (region VIRTIO_REGION_PCI_CONFIG
+             is its configuration space, VIRTIO_REGION_PCI_BAR(n) its BARs).
    transport virtio_transport: status, features, configuration, queue setup, notification.
-             virtio_mmio_transport() probes a virtio-mmio device into one; a transport of your
-             own fills in virtio_transport_ops. Nothing above this layer knows a register.
+             virtio_mmio_transport() probes a virtio-mmio device into one, virtio_pci_transport()
+             a virtio PCI function (modern capabilities, else the legacy BAR 0 header); a
+             transport of your own fills in virtio_transport_ops. Nothing above this layer
+             knows a register.
+   discovery virtio_mmio_scan, virtio_fdt_find_mmio (virtio-mmio); virtio_fdt_find_pci (the
+             PCIe host bridge of a device tree), virtio_pci_scan, virtio_pci_assign and
+             virtio_pci_assign_all (virtio-pci behind ECAM and bridges, for machines where
+             nothing assigned BARs).
    device    virtio_dev and virtio_queue: initialization, negotiation, configuration reads with
              the generation check, split and packed rings. Device headers are built on this
              layer only.
@@ -114,8 +127,8 @@ CONFIGURATION (define before including; * = must be the same in every file)
                             when one is free (default 4); a shorter one only when the ring lacks
                             free descriptors for it
    VIRTIO_NO_STRINGS        virtio_result_str() returns "" (saves the strings)
-   VIRTIO_NO_FDT            leave out virtio_fdt_find_mmio, the device tree reader (where the
-                            implementation is compiled)
+   VIRTIO_NO_FDT            leave out virtio_fdt_find_mmio and virtio_fdt_find_pci, the device
+                            tree readers (where the implementation is compiled)
 
 ERRORS
    Every function that can fail returns 0 or a negative virtio_result (virtio_result_str names
@@ -143,9 +156,13 @@ SPEC (virtio 1.4, section titles)
    suppression, event index), "Packed Virtqueues" (descriptor ring, wrap counters, buffer ids,
    driver and device event suppression), indirect descriptors of both formats, "General
    Initialization And Device Operation" (initialization, device cleanup), "Virtio Transport
-   Options / Virtio Over MMIO" (version 2 and its legacy interface), "Reserved Feature Bits".
+   Options / Virtio Over MMIO" (version 2 and its legacy interface), "Virtio Transport Options
+   / Virtio Over PCI Bus" (PCI Device Discovery, the common, notification, ISR and device
+   configuration structures, Legacy Interfaces: A Note on PCI Device Layout; not the PCI
+   configuration access capability, not MSI-X), "Reserved Feature Bits".
    Devicetree Specification v0.4, "Flattened Devicetree (DTB) Format" and "Standard Properties"
-   (virtio_fdt_find_mmio).
+   (virtio_fdt_find_mmio, virtio_fdt_find_pci); for the host bridge, the "pci-host-ecam-generic"
+   binding's reg, ranges and bus-range.
 */
 
 #ifndef VIRTIO_H
@@ -369,7 +386,9 @@ typedef enum virtio_result {
 
    Contract of each callback:
    - read/write one register of exactly 8, 16 or 32 bits at byte offset `off` of region
-     `region` (virtio-mmio has one region, VIRTIO_REGION_MMIO; PCI will name its windows);
+     `region` (virtio-mmio has one region, VIRTIO_REGION_MMIO; virtio-pci asks for its
+     function's configuration space, VIRTIO_REGION_PCI_CONFIG, and its BARs,
+     VIRTIO_REGION_PCI_BAR(n): see virtio_pci_transport);
      `user` is passed back unchanged (NULL is fine: the library never looks at it);
    - values are in CPU order: the accessor converts from the transport's byte order (virtio-mmio
      registers are little-endian), so on a little-endian CPU it is a plain load or store;
@@ -458,6 +477,7 @@ typedef struct virtio_transport_ops {
 } virtio_transport_ops;
 
 #define VIRTIO_TRANSPORT_MMIO  1u /* virtio-mmio */
+#define VIRTIO_TRANSPORT_PCI   2u /* virtio-pci (virtio_pci_transport) */
 #define VIRTIO_TRANSPORT_OTHER 0u /* one of your own */
 
 struct virtio_transport {
@@ -475,6 +495,10 @@ struct virtio_transport {
     void *priv;       /* for a transport of your own */
     uint32_t swap;    /* virtio-mmio, private: the registers are in the CPU's order, not
                          little-endian (QEMU's legacy devices on a big-endian CPU) */
+    struct {          /* virtio-pci, private: common (legacy: the BAR 0 header), notify, ISR, */
+        uint32_t region, off, len; /* device configuration: accessor region, offset, bytes */
+    } pci[4];
+    uint32_t pci_notify_mul; /* virtio-pci, private: notify_off_multiplier */
 };
 
 /* Read-only probe of a virtio-mmio device behind `regs`: checks MagicValue, Version and
@@ -505,6 +529,146 @@ typedef struct virtio_mmio_slot {
    devices were found (which may exceed max), or VIRTIO_EINVAL. */
 VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stride, unsigned count,
                                 virtio_mmio_slot *out, unsigned max);
+
+/* ---- virtio-pci: virtio 1.4 "Virtio Transport Options / Virtio Over PCI Bus" -----------------
+ */
+/* PCI identity of a virtio function ("PCI Device Discovery"): vendor 0x1AF4; a modern device
+   id is 0x1040 + the virtio device type; a transitional one 0x1000..0x103f, with the type in
+   the PCI Subsystem Device ID. */
+#define VIRTIO_PCI_VENDOR_ID                0x1af4u
+#define VIRTIO_PCI_DEVICE_ID_TRANSITIONAL   0x1000u /* first transitional id */
+#define VIRTIO_PCI_DEVICE_ID_TRANSITIONAL_N 0x40u   /* how many */
+#define VIRTIO_PCI_DEVICE_ID_MODERN         0x1040u /* + VIRTIO_ID_* */
+/* cfg_type of the vendor-specific capabilities ("Virtio Structure PCI Capabilities"). */
+#define VIRTIO_PCI_CAP_COMMON_CFG        1u
+#define VIRTIO_PCI_CAP_NOTIFY_CFG        2u
+#define VIRTIO_PCI_CAP_ISR_CFG           3u
+#define VIRTIO_PCI_CAP_DEVICE_CFG        4u
+#define VIRTIO_PCI_CAP_PCI_CFG           5u
+#define VIRTIO_PCI_CAP_SHARED_MEMORY_CFG 8u
+#define VIRTIO_PCI_CAP_VENDOR_CFG        9u
+/* struct virtio_pci_cap, at a capability's offset in configuration space. */
+#define VIRTIO_PCI_CAP_VNDR        0u /* 0x09: vendor-specific */
+#define VIRTIO_PCI_CAP_NEXT        1u
+#define VIRTIO_PCI_CAP_LEN         2u
+#define VIRTIO_PCI_CAP_CFG_TYPE    3u
+#define VIRTIO_PCI_CAP_BAR         4u
+#define VIRTIO_PCI_CAP_ID          5u
+#define VIRTIO_PCI_CAP_OFFSET      8u
+#define VIRTIO_PCI_CAP_LENGTH      12u
+#define VIRTIO_PCI_NOTIFY_CAP_MULT 16u /* struct virtio_pci_notify_cap */
+/* struct virtio_pci_common_cfg ("Common configuration structure layout"), byte offsets. */
+#define VIRTIO_PCI_COMMON_DEVICE_FEATURE_SELECT 0x00u
+#define VIRTIO_PCI_COMMON_DEVICE_FEATURE        0x04u
+#define VIRTIO_PCI_COMMON_DRIVER_FEATURE_SELECT 0x08u
+#define VIRTIO_PCI_COMMON_DRIVER_FEATURE        0x0cu
+#define VIRTIO_PCI_COMMON_CONFIG_MSIX_VECTOR    0x10u
+#define VIRTIO_PCI_COMMON_NUM_QUEUES            0x12u
+#define VIRTIO_PCI_COMMON_DEVICE_STATUS         0x14u
+#define VIRTIO_PCI_COMMON_CONFIG_GENERATION     0x15u
+#define VIRTIO_PCI_COMMON_QUEUE_SELECT          0x16u
+#define VIRTIO_PCI_COMMON_QUEUE_SIZE            0x18u
+#define VIRTIO_PCI_COMMON_QUEUE_MSIX_VECTOR     0x1au
+#define VIRTIO_PCI_COMMON_QUEUE_ENABLE          0x1cu
+#define VIRTIO_PCI_COMMON_QUEUE_NOTIFY_OFF      0x1eu
+#define VIRTIO_PCI_COMMON_QUEUE_DESC            0x20u /* 64 bits, as two 32-bit halves */
+#define VIRTIO_PCI_COMMON_QUEUE_DRIVER          0x28u
+#define VIRTIO_PCI_COMMON_QUEUE_DEVICE          0x30u
+#define VIRTIO_PCI_COMMON_LEN                   0x38u /* the fields above */
+/* The legacy header in BAR 0 ("Legacy Interfaces: A Note on PCI Device Layout"). */
+#define VIRTIO_PCI_LEGACY_HOST_FEATURES      0u      /* 32 bits */
+#define VIRTIO_PCI_LEGACY_GUEST_FEATURES     4u      /* 32 bits */
+#define VIRTIO_PCI_LEGACY_QUEUE_ADDRESS      8u      /* 32 bits: page number (4096-byte pages) */
+#define VIRTIO_PCI_LEGACY_QUEUE_SIZE         12u     /* 16 bits, read-only */
+#define VIRTIO_PCI_LEGACY_QUEUE_SELECT       14u     /* 16 bits */
+#define VIRTIO_PCI_LEGACY_QUEUE_NOTIFY       16u     /* 16 bits */
+#define VIRTIO_PCI_LEGACY_DEVICE_STATUS      18u     /* 8 bits */
+#define VIRTIO_PCI_LEGACY_ISR_STATUS         19u     /* 8 bits */
+#define VIRTIO_PCI_LEGACY_CONFIG_MSIX_VECTOR 20u     /* only while MSI-X is enabled */
+#define VIRTIO_PCI_LEGACY_QUEUE_MSIX_VECTOR  22u     /* only while MSI-X is enabled */
+#define VIRTIO_PCI_LEGACY_CONFIG             20u     /* device configuration, MSI-X disabled */
+#define VIRTIO_PCI_LEGACY_CONFIG_MSIX        24u     /* device configuration, MSI-X enabled */
+#define VIRTIO_MSI_NO_VECTOR                 0xffffu /* "no vector": we poll */
+
+/* Regions of the accessor for a PCI function: its configuration space (offsets 0..4095, the
+   ECAM layout), and the space BAR n decodes. */
+#define VIRTIO_REGION_PCI_CONFIG 0x10u
+#define VIRTIO_REGION_PCI_BAR(n) (0x20u + (unsigned)(n))
+
+/* Probe of one PCI function behind `regs` (config region VIRTIO_REGION_PCI_CONFIG, BARs
+   VIRTIO_REGION_PCI_BAR(n)) into `t`: the modern interface when the function has the virtio
+   capabilities (common, notify, ISR; device configuration if any), else the legacy header in
+   BAR 0 of a transitional function (configuration at 20, or 24 while firmware left MSI-X
+   enabled). The capability list and BAR sizes are device-written: a walk longer than the
+   list can be, a loop, a capability outside configuration space, a structure outside its BAR
+   or overlapping another, a length too small for its structure, a misaligned offset, or a
+   notify multiplier that is not 0 or an even power of two gives VIRTIO_EDEVICE. It writes no
+   device register, only configuration space: it sizes the BARs the structures live in
+   (decoding off meanwhile, every BAR value put back) and sets memory and I/O decoding and bus
+   mastering in the command register.
+   VIRTIO_ENODEV (not a virtio function, type 0), VIRTIO_EVERSION (legacy only, under
+   VIRTIO_NO_LEGACY), VIRTIO_EINVAL (NULL, missing callbacks). */
+VIRTIO_API int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs);
+
+/* ---- virtio-pci without firmware: ECAM, enumeration, BAR assignment ----------------------- */
+/* A PCIe host bridge with ECAM ("pci-host-ecam-generic" in a device tree): where its
+   configuration space is, and the windows virtio_pci_assign hands out. Addresses in a window
+   are PCI bus addresses; `*_cpu` is where the CPU reaches the window's first byte. Fill the
+   first fields; virtio_pci_assign moves mem_next / io_next (start them at 0). */
+typedef struct virtio_pci_host {
+    uintptr_t ecam;   /* CPU address of the configuration space of bus 0 */
+    uint32_t buses;   /* buses the ECAM window covers (1..256; it is buses << 20 bytes) */
+    uint64_t mem_pci; /* 32-bit memory window: PCI address, CPU address, size (0: none) */
+    uint64_t mem_cpu;
+    uint64_t mem_size;
+    uint64_t io_pci; /* I/O window: first port, CPU address of it, size (0: none) */
+    uint64_t io_cpu;
+    uint64_t io_size;
+    uint64_t mem_next; /* bytes of each window handed out so far */
+    uint64_t io_next;
+} virtio_pci_host;
+
+/* One virtio function found by virtio_pci_scan; virtio_pci_regs(&fn) is its accessor. Keep it
+   where it is while a transport uses that accessor (the accessor points at it). */
+typedef struct virtio_pci_fn {
+    uintptr_t config; /* CPU address of the function's 4 KiB configuration space */
+    uintptr_t bar[6]; /* CPU address of each BAR's space (0: none, or not assigned) */
+    uint32_t bus, dev, fn;
+    uint32_t device_id; /* PCI device id */
+    uint32_t type;      /* VIRTIO_ID_*: modern id - 0x1040, or the transitional subsystem id */
+    uint32_t modern;    /* 1: a modern-only id (0x1040 + type); 0: transitional */
+} virtio_pci_fn;
+
+/* The accessor of a function found by virtio_pci_scan: configuration space at fn->config, BAR
+   n at fn->bar[n] (a BAR with address 0 reads all ones and drops writes), little-endian with
+   VIRTIO_MMIO_BEFORE_WRITE / _AFTER_READ, dma/relax NULL. */
+VIRTIO_API virtio_regs virtio_pci_regs(virtio_pci_fn *fn);
+
+/* Enumerates bus 0 of `host` (every device, every function of a multi-function device),
+   reads nothing but configuration space, and stores each virtio function (vendor 0x1AF4, a
+   device id above, a type other than 0), in order, into out[0..max), with the CPU addresses
+   of the BARs firmware assigned (translated through the host's windows). Behind a PCI-PCI
+   bridge whose secondary bus is numbered (by firmware or virtio_pci_assign_all) it reads that
+   bus too, each bus once. Returns how many there are (which may exceed max), or
+   VIRTIO_EINVAL. */
+VIRTIO_API int virtio_pci_scan(const virtio_pci_host *host, virtio_pci_fn *out, unsigned max);
+
+/* For machines where nothing assigned BARs (QEMU riscv/aarch64 `virt` with -bios none):
+   sizes every BAR of `fn` (decoding off meanwhile), gives each an aligned range of the host's
+   memory or I/O window, records its CPU address in fn->bar[], and turns on memory and I/O
+   decoding and bus mastering. A BAR size is device-written: one that does not fit what is
+   left of its window, or a 64-bit BAR in the last slot, fails. 0; VIRTIO_ENOSPC (a window is
+   full: nothing of this function is enabled), VIRTIO_EDEVICE, VIRTIO_EINVAL (NULL). */
+VIRTIO_API int virtio_pci_assign(virtio_pci_host *host, virtio_pci_fn *fn);
+
+/* The whole tree at once, for machines where nothing set PCI up (-bios none): walks bus 0 and,
+   depth first, behind every PCI-PCI bridge (PCIe root ports): numbers the buses (at most
+   host->buses, 8 bridges deep), assigns every function's BARs as virtio_pci_assign does, and
+   opens each bridge's memory and I/O windows around what its side took (1 MiB and 4 KiB
+   granules; the prefetchable window closed), then turns on its forwarding. Afterwards
+   virtio_pci_scan finds the functions behind bridges too. 0, VIRTIO_ENOSPC, VIRTIO_EDEVICE,
+   VIRTIO_EINVAL. */
+VIRTIO_API int virtio_pci_assign_all(virtio_pci_host *host);
 
 /* ---- Device tree: finding virtio-mmio devices (Devicetree Specification v0.4, ch. 5) ---------
  */
@@ -537,6 +701,19 @@ typedef struct virtio_fdt_mmio {
    Built unless VIRTIO_NO_FDT. */
 VIRTIO_API int virtio_fdt_find_mmio(const void *fdt, size_t max_size, virtio_fdt_mmio *out,
                                     int max_out);
+
+/* The PCIe host bridges of a flattened device tree: each enabled node whose `compatible` list
+   has "pci-host-ecam-generic", as a virtio_pci_host for virtio_pci_scan / virtio_pci_assign:
+   `reg` gives the ECAM window (its size, or `bus-range`, the buses), `ranges` the first I/O
+   window and the first 32-bit memory window (PCI address, CPU address, size; a 64-bit window
+   is used only when there is no 32-bit one and it lies below 4 GiB on the bus). mem_next and
+   io_next are 0. Reads and refuses blobs as virtio_fdt_find_mmio does; besides, a node with
+   `#address-cells` other than 3, a parent with `#address-cells` other than 1 or 2, a `reg`
+   shorter than one entry or an ECAM window beyond this CPU's reach gives VIRTIO_EINVAL.
+   Returns how many bridges there are (which may exceed max_out), or an error. Built unless
+   VIRTIO_NO_FDT. */
+VIRTIO_API int virtio_fdt_find_pci(const void *fdt, size_t max_size, virtio_pci_host *out,
+                                   int max_out);
 
 /* ---- Device -----------------------------------------------------------------------------------
  */
@@ -1355,6 +1532,693 @@ VIRTIO_DEF int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
 #undef VIRTIO__MMIO_LEGACY
 #undef VIRTIO__MMIO_SWAP
 /* ---- End of the transport section ------------------------------------------------------------ */
+
+/* ---- Transport: virtio-pci ------------------------------------------------------------------ */
+/* virtio 1.4 "Virtio Over PCI Bus". The only code that knows a virtio-pci register. Everything
+   the function tells us (capability list, BAR sizes, queue_notify_off) is checked before it
+   becomes an offset: the transport never reaches outside a structure it validated. */
+#define VIRTIO__PCI_COMMAND       0x04u
+#define VIRTIO__PCI_STATUS        0x06u
+#define VIRTIO__PCI_HEADER_TYPE   0x0eu
+#define VIRTIO__PCI_BAR0          0x10u
+#define VIRTIO__PCI_SUBSYSTEM_ID  0x2eu
+#define VIRTIO__PCI_CAP_PTR       0x34u
+#define VIRTIO__PCI_BUSES         0x18u /* type 1: primary, secondary, subordinate bus */
+#define VIRTIO__PCI_SECONDARY     0x19u
+#define VIRTIO__PCI_SUBORDINATE   0x1au
+#define VIRTIO__PCI_IO_BASE       0x1cu /* type 1: I/O base, limit (8 bits each, 4 KiB units) */
+#define VIRTIO__PCI_MEM_BASE      0x20u /* type 1: memory base, limit (16 bits each, 1 MiB) */
+#define VIRTIO__PCI_PREF_BASE     0x24u /* type 1: prefetchable base, limit, upper halves */
+#define VIRTIO__PCI_IO_UPPER      0x30u
+#define VIRTIO__PCI_CMD_DECODE    0x3u /* I/O space, memory space */
+#define VIRTIO__PCI_CMD_MASTER    0x4u
+#define VIRTIO__PCI_STATUS_CAPS   0x10u
+#define VIRTIO__PCI_CAP_ID_MSIX   0x11u
+#define VIRTIO__PCI_CAP_ID_VENDOR 0x09u
+#define VIRTIO__PCI_COMMON        0
+#define VIRTIO__PCI_NOTIFY        1
+#define VIRTIO__PCI_ISR           2
+#define VIRTIO__PCI_DEVICE        3
+#ifdef VIRTIO_NO_LEGACY
+#define VIRTIO__PCI_LEGACY(t) 0
+#else
+#define VIRTIO__PCI_LEGACY(t) ((t)->legacy)
+#endif
+
+static uint8_t virtio__pci_r8(virtio_transport *t, int w, uint32_t off) {
+    return t->regs.read8(t->regs.user, t->pci[w].region, t->pci[w].off + off);
+}
+static uint16_t virtio__pci_r16(virtio_transport *t, int w, uint32_t off) {
+    return t->regs.read16(t->regs.user, t->pci[w].region, t->pci[w].off + off);
+}
+static uint32_t virtio__pci_r32(virtio_transport *t, int w, uint32_t off) {
+    return t->regs.read32(t->regs.user, t->pci[w].region, t->pci[w].off + off);
+}
+static void virtio__pci_w8(virtio_transport *t, int w, uint32_t off, uint32_t v) {
+    t->regs.write8(t->regs.user, t->pci[w].region, t->pci[w].off + off, (uint8_t)v);
+}
+static void virtio__pci_w16(virtio_transport *t, int w, uint32_t off, uint32_t v) {
+    t->regs.write16(t->regs.user, t->pci[w].region, t->pci[w].off + off, (uint16_t)v);
+}
+static void virtio__pci_w32(virtio_transport *t, int w, uint32_t off, uint32_t v) {
+    t->regs.write32(t->regs.user, t->pci[w].region, t->pci[w].off + off, v);
+}
+/* Legacy header offsets, modern common configuration offsets: one switch per operation. */
+#define VIRTIO__PCI_L(t, legacy_off, modern_off)                                                   \
+    (VIRTIO__PCI_LEGACY(t) ? (legacy_off) : (modern_off))
+
+static uint32_t virtio__pci_get_status(virtio_transport *t) {
+    return virtio__pci_r8(
+        t, VIRTIO__PCI_COMMON,
+        VIRTIO__PCI_L(t, VIRTIO_PCI_LEGACY_DEVICE_STATUS, VIRTIO_PCI_COMMON_DEVICE_STATUS));
+}
+static void virtio__pci_set_status(virtio_transport *t, uint32_t status) {
+    if (status == 0) t->sel = 0xffffffffu; /* a reset may clear queue_select */
+    /* We poll: at the first step of initialization, no vector for configuration changes
+       (legacy: the field exists only while MSI-X is enabled, and then config moved to 24). */
+    if (status == VIRTIO_STATUS_ACKNOWLEDGE) {
+        if (!VIRTIO__PCI_LEGACY(t))
+            virtio__pci_w16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_CONFIG_MSIX_VECTOR,
+                            VIRTIO_MSI_NO_VECTOR);
+        else if (t->pci[VIRTIO__PCI_DEVICE].off == VIRTIO_PCI_LEGACY_CONFIG_MSIX)
+            virtio__pci_w16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_CONFIG_MSIX_VECTOR,
+                            VIRTIO_MSI_NO_VECTOR);
+    }
+    virtio__pci_w8(
+        t, VIRTIO__PCI_COMMON,
+        VIRTIO__PCI_L(t, VIRTIO_PCI_LEGACY_DEVICE_STATUS, VIRTIO_PCI_COMMON_DEVICE_STATUS), status);
+}
+static uint32_t virtio__pci_get_features(virtio_transport *t, uint32_t word) {
+    if (VIRTIO__PCI_LEGACY(t))
+        return word ? 0u : virtio__pci_r32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_HOST_FEATURES);
+    virtio__pci_w32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_DEVICE_FEATURE_SELECT, word);
+    return virtio__pci_r32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_DEVICE_FEATURE);
+}
+static void virtio__pci_set_features(virtio_transport *t, uint32_t word, uint32_t value) {
+    if (VIRTIO__PCI_LEGACY(t)) {
+        if (word == 0)
+            virtio__pci_w32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_GUEST_FEATURES, value);
+        return;
+    }
+    virtio__pci_w32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_DRIVER_FEATURE_SELECT, word);
+    virtio__pci_w32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_DRIVER_FEATURE, value);
+}
+/* Device configuration: little-endian on a modern device, the guest's order through the legacy
+   header ("Legacy Interfaces: A Note on PCI Device Layout"), so a big-endian CPU swaps back
+   what the (little-endian) accessor converted. Outside the structure: reads 0, writes drop. */
+static uint32_t virtio__pci_config_read(virtio_transport *t, uint32_t off, unsigned width) {
+    uint32_t len = t->pci[VIRTIO__PCI_DEVICE].len;
+    if (off > len || width > len - off) return 0;
+    if (width == 1) return virtio__pci_r8(t, VIRTIO__PCI_DEVICE, off);
+    if (width == 2) {
+        uint16_t v = virtio__pci_r16(t, VIRTIO__PCI_DEVICE, off);
+        return (VIRTIO__BIG_ENDIAN && VIRTIO__PCI_LEGACY(t)) ? virtio__bswap16(v) : v;
+    } else {
+        uint32_t v = virtio__pci_r32(t, VIRTIO__PCI_DEVICE, off);
+        return (VIRTIO__BIG_ENDIAN && VIRTIO__PCI_LEGACY(t)) ? virtio__bswap32(v) : v;
+    }
+}
+static void virtio__pci_config_write(virtio_transport *t, uint32_t off, unsigned width,
+                                     uint32_t value) {
+    uint32_t len = t->pci[VIRTIO__PCI_DEVICE].len;
+    if (off > len || width > len - off) return;
+    if (width == 1) {
+        virtio__pci_w8(t, VIRTIO__PCI_DEVICE, off, value);
+    } else if (width == 2) {
+        uint16_t v = (uint16_t)value;
+        if (VIRTIO__BIG_ENDIAN && VIRTIO__PCI_LEGACY(t)) v = virtio__bswap16(v);
+        virtio__pci_w16(t, VIRTIO__PCI_DEVICE, off, v);
+    } else {
+        if (VIRTIO__BIG_ENDIAN && VIRTIO__PCI_LEGACY(t)) value = virtio__bswap32(value);
+        virtio__pci_w32(t, VIRTIO__PCI_DEVICE, off, value);
+    }
+}
+static uint32_t virtio__pci_config_generation(virtio_transport *t) {
+    if (VIRTIO__PCI_LEGACY(t)) return 0;
+    return virtio__pci_r8(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_CONFIG_GENERATION);
+}
+static void virtio__pci_select(virtio_transport *t, uint32_t index) {
+    if (t->sel == index) return;
+    virtio__pci_w16(
+        t, VIRTIO__PCI_COMMON,
+        VIRTIO__PCI_L(t, VIRTIO_PCI_LEGACY_QUEUE_SELECT, VIRTIO_PCI_COMMON_QUEUE_SELECT), index);
+    t->sel = index;
+}
+/* "Virtqueue Configuration" (PCI): select, check the queue is not live (queue_enable, legacy:
+   a nonzero queue address), read its size; 0 means no such queue. */
+static uint32_t virtio__pci_queue_max(virtio_transport *t, uint32_t index) {
+    virtio__pci_select(t, index);
+    if (VIRTIO__PCI_LEGACY(t)) {
+        if (virtio__pci_r32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_QUEUE_ADDRESS)) return 0;
+        return virtio__pci_r16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_QUEUE_SIZE);
+    }
+    if (virtio__pci_r16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_ENABLE)) return 0;
+    return virtio__pci_r16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_SIZE);
+}
+static int virtio__pci_queue_enable(virtio_transport *t, uint32_t index, uint32_t size,
+                                    uint64_t desc, uint64_t driver, uint64_t device,
+                                    uint32_t *notify) {
+    uint64_t at;
+    virtio__pci_select(t, index);
+#ifndef VIRTIO_NO_LEGACY
+    if (t->legacy) {
+        /* The legacy queue size is the device's and read-only: the rings must be laid out for
+           exactly that many entries (give at least that queue size to the device's init). */
+        (void)driver;
+        (void)device;
+        if (virtio__pci_r16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_QUEUE_SIZE) != size)
+            return VIRTIO_ENOQUEUE;
+        if (t->pci[VIRTIO__PCI_DEVICE].off == VIRTIO_PCI_LEGACY_CONFIG_MSIX)
+            virtio__pci_w16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_QUEUE_MSIX_VECTOR,
+                            VIRTIO_MSI_NO_VECTOR);
+        *notify = index; /* queue_notify takes the queue index */
+        virtio__pci_w32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_QUEUE_ADDRESS,
+                        (uint32_t)(desc / VIRTIO_LEGACY_QUEUE_ALIGN));
+        return 0;
+    }
+#endif
+    /* "cap.length >= queue_notify_off * notify_off_multiplier + 2": the device promises it;
+       we check it before the address is ever written. */
+    at = (uint64_t)virtio__pci_r16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_NOTIFY_OFF) *
+         t->pci_notify_mul;
+    if (at + 2u > t->pci[VIRTIO__PCI_NOTIFY].len) return VIRTIO_ENOQUEUE;
+    virtio__pci_w16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_SIZE, size);
+    virtio__pci_w16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_MSIX_VECTOR,
+                    VIRTIO_MSI_NO_VECTOR);
+    virtio__pci_w32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_DESC, (uint32_t)desc);
+    virtio__pci_w32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_DESC + 4u,
+                    (uint32_t)(desc >> 32));
+    virtio__pci_w32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_DRIVER, (uint32_t)driver);
+    virtio__pci_w32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_DRIVER + 4u,
+                    (uint32_t)(driver >> 32));
+    virtio__pci_w32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_DEVICE, (uint32_t)device);
+    virtio__pci_w32(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_DEVICE + 4u,
+                    (uint32_t)(device >> 32));
+    /* "The driver MUST configure the other virtqueue fields before enabling the virtqueue" */
+    virtio__pci_w16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_COMMON_QUEUE_ENABLE, 1);
+    *notify = (uint32_t)at; /* the queue's offset in the notify structure */
+    return 0;
+}
+/* "Available Buffer Notifications" (PCI): the 16-bit queue index, at the queue's address. */
+static void virtio__pci_notify(virtio_transport *t, uint32_t index, uint32_t notify) {
+    if (VIRTIO__PCI_LEGACY(t))
+        virtio__pci_w16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_QUEUE_NOTIFY, index);
+    else
+        virtio__pci_w16(t, VIRTIO__PCI_NOTIFY, notify, index);
+}
+/* "ISR status capability": reading it acknowledges it ("reset ... to 0 on driver read"). */
+static uint32_t virtio__pci_interrupt_ack(virtio_transport *t) {
+    return virtio__pci_r8(t, VIRTIO__PCI_LEGACY(t) ? VIRTIO__PCI_COMMON : VIRTIO__PCI_ISR,
+                          VIRTIO__PCI_LEGACY(t) ? VIRTIO_PCI_LEGACY_ISR_STATUS : 0u);
+}
+
+static const virtio_transport_ops virtio__pci_ops = {
+    virtio__pci_get_status,        virtio__pci_set_status,
+    virtio__pci_get_features,      virtio__pci_set_features,
+    virtio__pci_config_read,       virtio__pci_config_write,
+    virtio__pci_config_generation, virtio__pci_queue_max,
+    virtio__pci_queue_enable,      virtio__pci_notify,
+    virtio__pci_interrupt_ack};
+
+/* Size of BAR `n` by the PCI sizing sequence (all ones written, the mask read, the value put
+   back), with decoding already off. 0: no BAR (or the upper half of a 64-bit one, or a
+   64-bit BAR in slot 5). *is64: a 64-bit memory BAR (n + 1 is its upper half). */
+static uint64_t virtio__pci_bar_size(const virtio_regs *r, unsigned n, int *is64) {
+    uint32_t off = VIRTIO__PCI_BAR0 + 4u * n, lo, hi = 0xffffffffu, mlo, mhi = 0xffffffffu;
+    uint64_t mask;
+    *is64 = 0;
+    lo = r->read32(r->user, VIRTIO_REGION_PCI_CONFIG, off);
+    r->write32(r->user, VIRTIO_REGION_PCI_CONFIG, off, 0xffffffffu);
+    mlo = r->read32(r->user, VIRTIO_REGION_PCI_CONFIG, off);
+    r->write32(r->user, VIRTIO_REGION_PCI_CONFIG, off, lo);
+    if (mlo & 1u) { /* I/O: 16 or 32 bits of port, in 4-byte steps */
+        mask = (uint64_t)(mlo & ~3u) | 0xffff0000u;
+    } else {
+        if (((mlo >> 1) & 3u) == 2u) { /* 64-bit memory BAR */
+            if (n >= 5) return 0;
+            *is64 = 1;
+            hi = r->read32(r->user, VIRTIO_REGION_PCI_CONFIG, off + 4u);
+            r->write32(r->user, VIRTIO_REGION_PCI_CONFIG, off + 4u, 0xffffffffu);
+            mhi = r->read32(r->user, VIRTIO_REGION_PCI_CONFIG, off + 4u);
+            r->write32(r->user, VIRTIO_REGION_PCI_CONFIG, off + 4u, hi);
+        }
+        mask = (uint64_t)mhi << 32 | (mlo & ~0xfu);
+    }
+    if ((uint32_t)mask == 0 && (!*is64 || mhi == 0)) return 0;
+    if ((mlo & 1u) && (mlo & ~3u) == 0) return 0;
+    return mask & (~mask + 1u); /* the lowest writable address bit: a power of two */
+}
+
+/* One vendor capability of the modern layout, as found. */
+typedef struct virtio__pci_cap {
+    uint32_t bar, off, len, found;
+} virtio__pci_cap;
+
+/* Walks the capability list (config space 0x40..0xff): at most 48 entries of 4 bytes fit
+   there, so a longer walk is a loop. Records the first common, notify, ISR and device
+   configuration capability with a valid BAR, the notify multiplier and whether MSI-X is on. */
+static int virtio__pci_caps(const virtio_regs *r, virtio__pci_cap cap[4], uint32_t *mul,
+                            int *msix) {
+    uint32_t seen[2] = {0, 0}; /* a bit per dword of 0x40..0xff: 48 */
+    uint32_t ptr, steps, bit;
+    *msix = 0;
+    *mul = 0;
+    if (!(r->read16(r->user, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_STATUS) &
+          VIRTIO__PCI_STATUS_CAPS))
+        return VIRTIO_OK;
+    ptr = r->read8(r->user, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_CAP_PTR) & 0xfcu;
+    for (steps = 0; ptr != 0; steps++) {
+        uint32_t id, type, bar, len, w;
+        /* A capability lives in 0x40..0xff (the header is 64 bytes), one per dword at most. */
+        if (ptr < 0x40u || steps >= 48u) return VIRTIO_EDEVICE;
+        bit = (ptr - 0x40u) / 4u;
+        if ((seen[bit / 32u] >> (bit % 32u)) & 1u) return VIRTIO_EDEVICE;
+        seen[bit / 32u] |= 1u << (bit % 32u);
+        id = r->read8(r->user, VIRTIO_REGION_PCI_CONFIG, ptr);
+        if (id == VIRTIO__PCI_CAP_ID_MSIX) {
+            if (ptr > 0xfcu) return VIRTIO_EDEVICE;
+            *msix = (r->read16(r->user, VIRTIO_REGION_PCI_CONFIG, ptr + 2u) & 0x8000u) != 0;
+        } else if (id == VIRTIO__PCI_CAP_ID_VENDOR) {
+            len = r->read8(r->user, VIRTIO_REGION_PCI_CONFIG, ptr + VIRTIO_PCI_CAP_LEN);
+            type = r->read8(r->user, VIRTIO_REGION_PCI_CONFIG, ptr + VIRTIO_PCI_CAP_CFG_TYPE);
+            if (len < 4u || ptr + len > 0x100u) return VIRTIO_EDEVICE; /* past config space */
+            w = type - 1u; /* common, notify, ISR, device: the order of t->pci[] */
+            if (type >= VIRTIO_PCI_CAP_COMMON_CFG && type <= VIRTIO_PCI_CAP_DEVICE_CFG) {
+                if (len < 16u || (type == VIRTIO_PCI_CAP_NOTIFY_CFG && len < 20u))
+                    return VIRTIO_EDEVICE; /* too short for struct virtio_pci_cap */
+                bar = r->read8(r->user, VIRTIO_REGION_PCI_CONFIG, ptr + VIRTIO_PCI_CAP_BAR);
+                /* "MUST ignore any ... capability ... which has a reserved bar value"; "SHOULD
+                   use the first instance of each virtio structure type" */
+                if (bar <= 5u && !cap[w].found) {
+                    cap[w].found = 1;
+                    cap[w].bar = bar;
+                    cap[w].off =
+                        r->read32(r->user, VIRTIO_REGION_PCI_CONFIG, ptr + VIRTIO_PCI_CAP_OFFSET);
+                    cap[w].len =
+                        r->read32(r->user, VIRTIO_REGION_PCI_CONFIG, ptr + VIRTIO_PCI_CAP_LENGTH);
+                    if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
+                        *mul = r->read32(r->user, VIRTIO_REGION_PCI_CONFIG,
+                                         ptr + VIRTIO_PCI_NOTIFY_CAP_MULT);
+                }
+            }
+        }
+        ptr = r->read8(r->user, VIRTIO_REGION_PCI_CONFIG, ptr + 1u) & 0xfcu;
+    }
+    return VIRTIO_OK;
+}
+
+/* Checks the structures against their BARs and each other: each inside its BAR, aligned as
+   the spec says, long enough for what we access, and no two overlapping. */
+static int virtio__pci_check(virtio__pci_cap cap[4], const uint64_t size[6], uint32_t mul) {
+    static const uint32_t need[4] = {VIRTIO_PCI_COMMON_LEN, 2u, 1u, 0u};
+    static const uint32_t align[4] = {4u, 2u, 1u, 4u};
+    int i, j;
+    /* notify_off_multiplier: "an even power of 2, or ... 0" */
+    if (mul != 0 && ((mul & (mul - 1u)) != 0 || mul == 1u)) return VIRTIO_EDEVICE;
+    for (i = 0; i < 4; i++) {
+        if (!cap[i].found) continue;
+        if (cap[i].len < need[i] || (cap[i].off & (align[i] - 1u)) != 0) return VIRTIO_EDEVICE;
+        if ((uint64_t)cap[i].off + cap[i].len > size[cap[i].bar]) return VIRTIO_EDEVICE;
+        for (j = 0; j < i; j++) {
+            if (!cap[j].found || cap[j].bar != cap[i].bar || !cap[i].len || !cap[j].len) continue;
+            if ((uint64_t)cap[i].off < (uint64_t)cap[j].off + cap[j].len &&
+                (uint64_t)cap[j].off < (uint64_t)cap[i].off + cap[i].len)
+                return VIRTIO_EDEVICE;
+        }
+    }
+    return VIRTIO_OK;
+}
+
+VIRTIO_DEF int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs) {
+    virtio__pci_cap cap[4];
+    uint64_t size[6];
+    uint32_t vendor, id, type, mul, cmd, i, used;
+    int msix, r, is64, modern;
+    if (!t || !virtio__regs_complete(regs)) return VIRTIO_EINVAL;
+    vendor = regs->read16(regs->user, VIRTIO_REGION_PCI_CONFIG, 0);
+    id = regs->read16(regs->user, VIRTIO_REGION_PCI_CONFIG, 2);
+    /* "PCI Device Discovery": vendor 0x1AF4, ids 0x1040 + type or 0x1000..0x103f */
+    if (vendor != VIRTIO_PCI_VENDOR_ID) return VIRTIO_ENODEV;
+    if (id >= VIRTIO_PCI_DEVICE_ID_MODERN && id < VIRTIO_PCI_DEVICE_ID_MODERN + 0x40u)
+        type = id - VIRTIO_PCI_DEVICE_ID_MODERN;
+    else if (id >= VIRTIO_PCI_DEVICE_ID_TRANSITIONAL &&
+             id < VIRTIO_PCI_DEVICE_ID_TRANSITIONAL + VIRTIO_PCI_DEVICE_ID_TRANSITIONAL_N)
+        type = regs->read16(regs->user, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_SUBSYSTEM_ID);
+    else
+        return VIRTIO_ENODEV;
+    if (type == 0) return VIRTIO_ENODEV;
+    for (i = 0; i < 4; i++)
+        cap[i].found = cap[i].bar = cap[i].off = cap[i].len = 0;
+    r = virtio__pci_caps(regs, cap, &mul, &msix);
+    if (r) return r;
+    modern = cap[0].found && cap[1].found && cap[2].found;
+    /* "Non-transitional drivers MUST look for the Virtio PCI capabilities ... If these are not
+       present, driver MUST assume a legacy device" */
+    if (!modern && id >= VIRTIO_PCI_DEVICE_ID_MODERN) return VIRTIO_EDEVICE;
+#ifdef VIRTIO_NO_LEGACY
+    if (!modern) return VIRTIO_EVERSION;
+#endif
+    /* Sizing a BAR needs decoding off ("PCI Local Bus": a BAR of all ones would decode). */
+    cmd = regs->read16(regs->user, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND);
+    regs->write16(regs->user, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND,
+                  (uint16_t)(cmd & ~(VIRTIO__PCI_CMD_DECODE | VIRTIO__PCI_CMD_MASTER)));
+    for (i = 0; i < 6; i++)
+        size[i] = 0;
+    /* Only the BARs a structure lives in are sized; the others are read for their type (the
+       upper half of a 64-bit BAR holds no structure). */
+    used = modern ? 0u : 1u;
+    for (i = 0; i < 4; i++)
+        if (modern && cap[i].found) used |= 1u << cap[i].bar;
+    for (i = 0; i < 6; i++) {
+        if ((used >> i) & 1u) {
+            size[i] = virtio__pci_bar_size(regs, i, &is64);
+        } else {
+            uint32_t v =
+                regs->read32(regs->user, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i);
+            is64 = !(v & 1u) && ((v >> 1) & 3u) == 2u;
+        }
+        if (is64) i++; /* its upper half: size[i] stays 0, no structure may live there */
+    }
+    regs->write16(regs->user, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND,
+                  (uint16_t)(cmd | VIRTIO__PCI_CMD_DECODE | VIRTIO__PCI_CMD_MASTER));
+    if (modern) {
+        r = virtio__pci_check(cap, size, mul);
+        if (r) return r;
+    } else {
+        /* Legacy header in BAR 0: the header, then device configuration to the BAR's end. */
+        cap[0].bar = cap[3].bar = 0;
+        cap[0].off = 0;
+        cap[3].off = msix ? VIRTIO_PCI_LEGACY_CONFIG_MSIX : VIRTIO_PCI_LEGACY_CONFIG;
+        if (size[0] < cap[3].off || size[0] > 0x10000u) return VIRTIO_EDEVICE;
+        cap[0].len = cap[3].off;
+        cap[3].len = (uint32_t)size[0] - cap[3].off;
+        for (i = 1; i < 3; i++) {
+            cap[i].bar = 0;
+            cap[i].off = 0;
+            cap[i].len = cap[0].len;
+        }
+        mul = 0;
+    }
+    t->ops = &virtio__pci_ops;
+    virtio_copy(&t->regs, regs, sizeof *regs);
+    t->kind = VIRTIO_TRANSPORT_PCI;
+    t->device_id = type;
+    t->vendor_id = vendor;
+    t->legacy = modern ? 0u : 1u;
+    t->version = modern ? 2u : 1u;
+    t->sel = 0xffffffffu;
+    t->priv = 0;
+    t->swap = 0;
+    for (i = 0; i < 4; i++) {
+        t->pci[i].region = VIRTIO_REGION_PCI_BAR(cap[i].bar);
+        t->pci[i].off = cap[i].off;
+        t->pci[i].len = cap[i].found || !modern ? cap[i].len : 0u;
+    }
+    t->pci_notify_mul = mul;
+    return VIRTIO_OK;
+}
+
+/* ---- virtio-pci: ECAM accessor, bus 0 scan, BAR assignment ------------------------------- */
+static uintptr_t virtio__pci_addr(const virtio_pci_fn *f, unsigned region, uint32_t off) {
+    if (region == VIRTIO_REGION_PCI_CONFIG) return off < 4096u ? f->config + off : 0;
+    if (region >= VIRTIO_REGION_PCI_BAR(0) && region <= VIRTIO_REGION_PCI_BAR(5) &&
+        f->bar[region - VIRTIO_REGION_PCI_BAR(0)])
+        return f->bar[region - VIRTIO_REGION_PCI_BAR(0)] + off;
+    return 0;
+}
+static uint8_t virtio__pci_ecam_r8(void *user, unsigned region, uint32_t off) {
+    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    return a ? virtio__mmio_read8((void *)a, 0, 0) : 0xffu;
+}
+static uint16_t virtio__pci_ecam_r16(void *user, unsigned region, uint32_t off) {
+    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    return a ? virtio__mmio_read16((void *)a, 0, 0) : 0xffffu;
+}
+static uint32_t virtio__pci_ecam_r32(void *user, unsigned region, uint32_t off) {
+    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    return a ? virtio__mmio_read32((void *)a, 0, 0) : 0xffffffffu;
+}
+static void virtio__pci_ecam_w8(void *user, unsigned region, uint32_t off, uint8_t v) {
+    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    if (a) virtio__mmio_write8((void *)a, 0, 0, v);
+}
+static void virtio__pci_ecam_w16(void *user, unsigned region, uint32_t off, uint16_t v) {
+    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    if (a) virtio__mmio_write16((void *)a, 0, 0, v);
+}
+static void virtio__pci_ecam_w32(void *user, unsigned region, uint32_t off, uint32_t v) {
+    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    if (a) virtio__mmio_write32((void *)a, 0, 0, v);
+}
+
+/* Field by field: a struct copy may become a memcpy call, which freestanding builds lack. */
+static void virtio__pci_regs_fill(virtio_regs *r, virtio_pci_fn *fn) {
+    r->read8 = virtio__pci_ecam_r8;
+    r->read16 = virtio__pci_ecam_r16;
+    r->read32 = virtio__pci_ecam_r32;
+    r->write8 = virtio__pci_ecam_w8;
+    r->write16 = virtio__pci_ecam_w16;
+    r->write32 = virtio__pci_ecam_w32;
+    r->user = fn;
+    r->dma = 0;
+    r->relax = 0;
+    r->relax_user = 0;
+    r->spin_limit = 0;
+}
+VIRTIO_DEF virtio_regs virtio_pci_regs(virtio_pci_fn *fn) {
+    virtio_regs r;
+    virtio__pci_regs_fill(&r, fn);
+    return r;
+}
+
+/* The CPU address of a BAR's PCI address through the host's windows (0: outside both). */
+static uintptr_t virtio__pci_cpu(const virtio_pci_host *h, uint64_t pci, int io) {
+    uint64_t base = io ? h->io_pci : h->mem_pci, size = io ? h->io_size : h->mem_size;
+    uint64_t cpu = io ? h->io_cpu : h->mem_cpu;
+    if (pci < base || pci - base >= size) return 0;
+    cpu += pci - base;
+    return (uint64_t)(uintptr_t)cpu == cpu ? (uintptr_t)cpu : 0;
+}
+
+static uintptr_t virtio__pci_ecam_fn(const virtio_pci_host *h, uint32_t bus, uint32_t dev,
+                                     uint32_t fn) {
+    return h->ecam + ((uintptr_t)bus << 20) + ((uintptr_t)dev << 15) + ((uintptr_t)fn << 12);
+}
+static uint32_t virtio__pci_buses(const virtio_pci_host *h) {
+    return h->buses == 0 ? 1u : h->buses > 256u ? 256u : h->buses;
+}
+
+VIRTIO_DEF int virtio_pci_scan(const virtio_pci_host *host, virtio_pci_fn *out, unsigned max) {
+    unsigned dev, fn, found = 0, nfn, i, head = 0, tail = 1;
+    uint8_t todo[256]; /* buses still to read, each once: a bounded walk */
+    uint32_t seen[8];  /* buses queued: a bit each */
+    if (!host || !host->ecam || (max && !out)) return VIRTIO_EINVAL;
+    for (i = 0; i < 8; i++) /* a loop, not an initializer: no memset call */
+        seen[i] = 0;
+    todo[0] = 0;
+    seen[0] = 1;
+    while (head < tail) {
+        uint32_t bus = todo[head++];
+        for (dev = 0; dev < 32; dev++) {
+            nfn = 1;
+            for (fn = 0; fn < nfn; fn++) {
+                virtio_pci_fn f;
+                virtio_regs r;
+                uint32_t vendor, id, type, hdr;
+                f.config = virtio__pci_ecam_fn(host, bus, dev, fn);
+                for (i = 0; i < 6; i++)
+                    f.bar[i] = 0;
+                virtio__pci_regs_fill(&r, &f);
+                vendor = r.read16(&f, VIRTIO_REGION_PCI_CONFIG, 0);
+                if (vendor == 0xffffu) continue;
+                hdr = r.read8(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_HEADER_TYPE);
+                if (fn == 0 && (hdr & 0x80u)) nfn = 8; /* multi-function device */
+                if ((hdr & 0x7fu) == 1u) { /* a bridge: its secondary bus, if numbered */
+                    uint32_t sec = r.read8(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_SECONDARY);
+                    if (sec != 0 && sec < virtio__pci_buses(host) &&
+                        !((seen[sec / 32u] >> (sec % 32u)) & 1u)) {
+                        seen[sec / 32u] |= 1u << (sec % 32u);
+                        todo[tail++] = (uint8_t)sec;
+                    }
+                    continue;
+                }
+                id = r.read16(&f, VIRTIO_REGION_PCI_CONFIG, 2);
+                if (vendor != VIRTIO_PCI_VENDOR_ID || (hdr & 0x7fu) != 0) continue;
+                if (id >= VIRTIO_PCI_DEVICE_ID_MODERN && id < VIRTIO_PCI_DEVICE_ID_MODERN + 0x40u)
+                    type = id - VIRTIO_PCI_DEVICE_ID_MODERN;
+                else if (id >= VIRTIO_PCI_DEVICE_ID_TRANSITIONAL &&
+                         id < VIRTIO_PCI_DEVICE_ID_TRANSITIONAL +
+                                  VIRTIO_PCI_DEVICE_ID_TRANSITIONAL_N)
+                    type = r.read16(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_SUBSYSTEM_ID);
+                else
+                    continue;
+                if (type == 0) continue;
+                if (found < max) {
+                    for (i = 0; i < 6; i++) {
+                        uint32_t v =
+                            r.read32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i);
+                        uint64_t a = v & ((v & 1u) ? ~3u : ~0xfu);
+                        int is64 = !(v & 1u) && ((v >> 1) & 3u) == 2u && i < 5;
+                        if (is64)
+                            a |= (uint64_t)r.read32(&f, VIRTIO_REGION_PCI_CONFIG,
+                                                    VIRTIO__PCI_BAR0 + 4u * i + 4u)
+                                 << 32;
+                        f.bar[i] = a ? virtio__pci_cpu(host, a, (int)(v & 1u)) : 0;
+                        if (is64) i++;
+                    }
+                    f.bus = bus;
+                    f.dev = dev;
+                    f.fn = fn;
+                    f.device_id = id;
+                    f.type = type;
+                    f.modern = id >= VIRTIO_PCI_DEVICE_ID_MODERN;
+                    virtio_copy(&out[found], &f, sizeof f);
+                }
+                found++;
+            }
+        }
+    }
+    return (int)found;
+}
+
+VIRTIO_DEF int virtio_pci_assign(virtio_pci_host *host, virtio_pci_fn *fn) {
+    virtio_regs r;
+    uint64_t size[6], mem = 0, io = 0, at[6];
+    uint32_t cmd, i, is64v[6];
+    int is64;
+    if (!host || !fn || !fn->config) return VIRTIO_EINVAL;
+    virtio__pci_regs_fill(&r, fn);
+    cmd = r.read16(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND);
+    r.write16(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND,
+              (uint16_t)(cmd & ~(VIRTIO__PCI_CMD_DECODE | VIRTIO__PCI_CMD_MASTER)));
+    /* First size every BAR and plan its place, then write: a window too small changes no BAR. */
+    mem = host->mem_next;
+    io = host->io_next;
+    for (i = 0; i < 6; i++) {
+        uint32_t v;
+        uint64_t *next, limit, base;
+        size[i] = at[i] = 0;
+        is64v[i] = 0;
+        v = r.read32(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i);
+        size[i] = virtio__pci_bar_size(&r, i, &is64);
+        if (!size[i]) {
+            if (!(v & 1u) && ((v >> 1) & 3u) == 2u && i == 5) return VIRTIO_EDEVICE;
+            continue;
+        }
+        is64v[i] = (uint32_t)is64;
+        next = (v & 1u) ? &io : &mem;
+        limit = (v & 1u) ? host->io_size : host->mem_size;
+        if (size[i] > limit) return VIRTIO_ENOSPC;
+        base = (v & 1u) ? host->io_pci : host->mem_pci; /* naturally aligned on the bus */
+        at[i] = ((base + *next + size[i] - 1u) & ~(size[i] - 1u)) - base;
+        if (at[i] > limit - size[i]) return VIRTIO_ENOSPC;
+        *next = at[i] + size[i];
+        if (is64) {
+            i++;
+            size[i] = at[i] = 0;
+            is64v[i] = 0;
+        }
+    }
+    for (i = 0; i < 6; i++) {
+        uint32_t v;
+        uint64_t pci;
+        int io_bar;
+        fn->bar[i] = 0;
+        if (!size[i]) continue;
+        v = r.read32(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i);
+        io_bar = (int)(v & 1u);
+        pci = at[i] + (io_bar ? host->io_pci : host->mem_pci);
+        r.write32(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i, (uint32_t)pci);
+        if (is64v[i])
+            r.write32(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i + 4u,
+                      (uint32_t)(pci >> 32));
+        fn->bar[i] = virtio__pci_cpu(host, pci, io_bar);
+    }
+    host->mem_next = mem;
+    host->io_next = io;
+    r.write16(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND,
+              (uint16_t)(cmd | VIRTIO__PCI_CMD_DECODE | VIRTIO__PCI_CMD_MASTER));
+    return VIRTIO_OK;
+}
+/* Moves a window cursor to the next `align` boundary of the bus address; 0 if past the end. */
+static int virtio__pci_align(uint64_t *next, uint64_t base, uint64_t size, uint64_t align) {
+    uint64_t at = ((base + *next + align - 1u) & ~(align - 1u)) - base;
+    if (size && at > size) return 0;
+    if (size) *next = at;
+    return 1;
+}
+
+/* One bus of virtio_pci_assign_all: endpoints get their BARs, a bridge a bus number, then the
+   bus behind it, then windows around what its side took. Depth is bounded. */
+static int virtio__pci_assign_bus(virtio_pci_host *h, uint32_t bus, uint32_t *last,
+                                  unsigned depth) {
+    uint32_t dev, fn, nfn, i;
+    int r;
+    for (dev = 0; dev < 32; dev++) {
+        nfn = 1;
+        for (fn = 0; fn < nfn; fn++) {
+            virtio_pci_fn f;
+            virtio_regs g;
+            uint32_t hdr, sec, cmd;
+            uint64_t mem0, io0, lo, hi;
+            f.config = virtio__pci_ecam_fn(h, bus, dev, fn);
+            for (i = 0; i < 6; i++)
+                f.bar[i] = 0;
+            virtio__pci_regs_fill(&g, &f);
+            if (g.read16(&f, VIRTIO_REGION_PCI_CONFIG, 0) == 0xffffu) continue;
+            hdr = g.read8(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_HEADER_TYPE);
+            if (fn == 0 && (hdr & 0x80u)) nfn = 8;
+            if ((hdr & 0x7fu) == 0u) {
+                r = virtio_pci_assign(h, &f);
+                if (r) return r;
+                continue;
+            }
+            if ((hdr & 0x7fu) != 1u || depth >= 8u || *last + 1u >= virtio__pci_buses(h)) continue;
+            sec = ++*last;
+            cmd = g.read16(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND);
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BUSES,
+                      bus | sec << 8 | 0xffu << 16); /* subordinate: all, until we know */
+            /* Bridge windows have 1 MiB (memory) and 4 KiB (I/O) granules. */
+            if (!virtio__pci_align(&h->mem_next, h->mem_pci, h->mem_size, 1u << 20) ||
+                !virtio__pci_align(&h->io_next, h->io_pci, h->io_size, 1u << 12))
+                return VIRTIO_ENOSPC;
+            mem0 = h->mem_next;
+            io0 = h->io_next;
+            r = virtio__pci_assign_bus(h, sec, last, depth + 1u);
+            if (r) return r;
+            if (!virtio__pci_align(&h->mem_next, h->mem_pci, h->mem_size, 1u << 20) ||
+                !virtio__pci_align(&h->io_next, h->io_pci, h->io_size, 1u << 12))
+                return VIRTIO_ENOSPC;
+            g.write8(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_SUBORDINATE, (uint8_t)*last);
+            lo = h->mem_pci + mem0, hi = h->mem_pci + h->mem_next - 1u;
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_MEM_BASE,
+                      h->mem_next > mem0 ? (uint32_t)((lo >> 16) & 0xfff0u) |
+                                               (uint32_t)((hi >> 16) & 0xfff0u) << 16
+                                         : 0x0000fff0u); /* base above limit: closed */
+            lo = h->io_pci + io0, hi = h->io_pci + h->io_next - 1u;
+            g.write16(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_IO_BASE,
+                      h->io_next > io0
+                          ? (uint16_t)(((lo >> 8) & 0xf0u) | (((hi >> 8) & 0xf0u) << 8))
+                          : (uint16_t)0x00f0u);
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_IO_UPPER, 0);
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_PREF_BASE, 0x0000fff0u);
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_PREF_BASE + 4u, 0);
+            g.write32(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_PREF_BASE + 8u, 0);
+            g.write16(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_COMMAND,
+                      (uint16_t)(cmd | VIRTIO__PCI_CMD_DECODE | VIRTIO__PCI_CMD_MASTER));
+        }
+    }
+    return VIRTIO_OK;
+}
+
+VIRTIO_DEF int virtio_pci_assign_all(virtio_pci_host *host) {
+    uint32_t last = 0;
+    if (!host || !host->ecam) return VIRTIO_EINVAL;
+    return virtio__pci_assign_bus(host, 0, &last, 0);
+}
+#undef VIRTIO__PCI_L
+#undef VIRTIO__PCI_LEGACY
+/* ---- End of the virtio-pci section ----------------------------------------------------------- */
 
 VIRTIO_DEF int virtio_transport_legacy(const virtio_transport *t) { return t && t->legacy ? 1 : 0; }
 
@@ -2487,6 +3351,132 @@ VIRTIO_DEF int virtio_fdt_find_mmio(const void *fdt, size_t max_size, virtio_fdt
     }
 }
 #undef VIRTIO__FDT_DEPTH
+#endif /* VIRTIO_NO_FDT */
+
+/* ---- Device tree: PCIe host bridges (virtio-pci discovery) ---------------------------------- */
+/* The walk of virtio_fdt_find_mmio again (same checks, same bounds), judging other nodes: kept
+   apart so each reader stays short. */
+#ifndef VIRTIO_NO_FDT
+#define VIRTIO__FDTP_DEPTH 16
+
+/* Reads one `ranges` entry set into the host's windows. na: the node's #address-cells (3),
+   pa: the parent's #address-cells, ns: the node's #size-cells. */
+static void virtio__fdt_pci_ranges(virtio_pci_host *h, const uint8_t *v, uint32_t len, uint32_t pa,
+                                   uint32_t ns) {
+    uint32_t step = 4u * (3u + pa + ns), i;
+    int have64 = 0;
+    for (i = 0; i + step <= len; i += step) {
+        uint32_t space = (virtio__be32(v + i) >> 24) & 3u;
+        uint64_t pci = virtio__fdt_cells(v + i + 4u, 2);
+        uint64_t cpu = virtio__fdt_cells(v + i + 12u, pa);
+        uint64_t size = virtio__fdt_cells(v + i + 12u + 4u * pa, ns);
+        if (space == 1u && !h->io_size) {
+            h->io_pci = pci, h->io_cpu = cpu, h->io_size = size;
+        } else if ((space == 2u && (!h->mem_size || have64)) ||
+                   (space == 3u && !h->mem_size && pci + size <= 0x100000000ull && size)) {
+            have64 = space == 3u;
+            h->mem_pci = pci, h->mem_cpu = cpu, h->mem_size = size;
+        }
+    }
+}
+
+VIRTIO_DEF int virtio_fdt_find_pci(const void *fdt, size_t max_size, virtio_pci_host *out,
+                                   int max_out) {
+    const uint8_t *b = (const uint8_t *)fdt, *s, *v, *name, *reg = 0, *ranges = 0, *busr = 0;
+    uint32_t total, p, end, soff, ssize, tok, len, reg_len = 0, ranges_len = 0, busr_len = 0;
+    uint8_t cells[VIRTIO__FDTP_DEPTH + 1][2];
+    unsigned depth = 0, open = 0;
+    int n = 0, match = 0, okay = 1;
+    if (!b || ((uintptr_t)b & 3u) || max_out < 0 || (!out && max_out > 0)) return VIRTIO_EINVAL;
+    if (max_size < 40) return VIRTIO_ENODEV;
+    total = virtio__be32(b + 4);
+    if (virtio__be32(b) != 0xd00dfeedu) return VIRTIO_ENODEV;
+    if (total < 40 || total > max_size) return VIRTIO_EINVAL;
+    if (virtio__be32(b + 20) < 17 || virtio__be32(b + 24) > 17) return VIRTIO_EINVAL;
+    p = virtio__be32(b + 8);
+    len = virtio__be32(b + 36);
+    soff = virtio__be32(b + 12);
+    ssize = virtio__be32(b + 32);
+    if (((p | len) & 3u) || p > total || len > total - p || soff > total || ssize > total - soff)
+        return VIRTIO_EINVAL;
+    end = p + len;
+    s = b + soff;
+    cells[0][0] = 2;
+    cells[0][1] = 1;
+    for (;;) { /* each step moves p on by 4 or more bytes: at most size_dt_struct / 4 steps */
+        if (end - p < 4) return VIRTIO_EINVAL;
+        tok = virtio__be32(b + p);
+        p += 4;
+        if (tok == 3) {
+            if (end - p < 8 || !open) return VIRTIO_EINVAL;
+            len = virtio__be32(b + p);
+            tok = virtio__be32(b + p + 4);
+            p += 8;
+            if (len > end - p || tok >= ssize) return VIRTIO_EINVAL;
+            if (virtio__fdt_strlen(s + tok, ssize - tok) == ssize - tok) return VIRTIO_EINVAL;
+            name = s + tok;
+            v = b + p;
+            p += len;
+            p += (4u - (p & 3u)) & 3u;
+            if (virtio__fdt_streq(name, "reg")) {
+                reg = v, reg_len = len;
+            } else if (virtio__fdt_streq(name, "ranges")) {
+                ranges = v, ranges_len = len;
+            } else if (virtio__fdt_streq(name, "bus-range")) {
+                busr = v, busr_len = len;
+            } else if (virtio__fdt_streq(name, "#address-cells") ||
+                       virtio__fdt_streq(name, "#size-cells")) {
+                tok = len == 4 ? virtio__be32(v) : 0; /* 0: unusable, refused where used */
+                cells[depth][name[1] == 's'] = (uint8_t)(tok > 3 ? 0 : tok);
+            } else if (virtio__fdt_streq(name, "compatible") || virtio__fdt_streq(name, "status")) {
+                if (!len || v[len - 1]) return VIRTIO_EINVAL;
+                if (name[0] == 'c')
+                    match = virtio__fdt_has_string(v, len, "pci-host-ecam-generic");
+                else
+                    okay = virtio__fdt_streq(v, "okay") || virtio__fdt_streq(v, "ok");
+            }
+            continue;
+        }
+        if (tok == 4) continue;
+        if (tok != 1 && tok != 2 && tok != 9) return VIRTIO_EINVAL;
+        if (open && match && okay) {
+            uint32_t pa = cells[depth - 1][0], ps = cells[depth - 1][1];
+            uint32_t na = cells[depth][0], ns = cells[depth][1];
+            uint64_t base, size;
+            if (pa < 1 || pa > 2 || ps < 1 || ps > 2 || na != 3 || ns < 1 || ns > 2 ||
+                reg_len < 4u * (pa + ps))
+                return VIRTIO_EINVAL;
+            base = virtio__fdt_cells(reg, pa);
+            size = virtio__fdt_cells(reg + 4u * pa, ps);
+            if ((uint64_t)(uintptr_t)base != base) return VIRTIO_EINVAL;
+            if (n < max_out) {
+                virtio_zero(&out[n], sizeof out[n]);
+                out[n].ecam = (uintptr_t)base;
+                out[n].buses = size >= (256ull << 20) ? 256u : (uint32_t)(size >> 20);
+                if (busr_len == 8 && virtio__be32(busr + 4) >= virtio__be32(busr) &&
+                    virtio__be32(busr + 4) - virtio__be32(busr) < out[n].buses)
+                    out[n].buses = virtio__be32(busr + 4) - virtio__be32(busr) + 1u;
+                if (ranges) virtio__fdt_pci_ranges(&out[n], ranges, ranges_len, pa, ns);
+            }
+            n++;
+        }
+        open = 0, match = 0, okay = 1, reg_len = ranges_len = busr_len = 0;
+        ranges = 0;
+        if (tok == 9) return depth == 0 ? n : VIRTIO_EINVAL;
+        if (tok == 2) {
+            if (depth == 0) return VIRTIO_EINVAL;
+            depth--;
+            continue;
+        }
+        len = virtio__fdt_strlen(b + p, end - p);
+        if (len == end - p || depth == VIRTIO__FDTP_DEPTH) return VIRTIO_EINVAL;
+        p += len + 1u;
+        p += (4u - (p & 3u)) & 3u;
+        depth++;
+        cells[depth][0] = 2, cells[depth][1] = 1, open = 1;
+    }
+}
+#undef VIRTIO__FDTP_DEPTH
 #endif /* VIRTIO_NO_FDT */
 
 /* ---- Result strings -----------------------------------------------------------------------------

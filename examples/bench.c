@@ -237,9 +237,9 @@ int main(void)
 
     /* Pass 1, registers: probe again through a counting wrapper around the same accessor. */
     virtio_regs regs = count_regs_wrap(&counter, &plain);
-    int r = virtio_mmio_transport(&t, &regs);
+    int r = ex_probe(&t, &regs);
     if (r != 0)
-        ex_fail("virtio_mmio_transport", r);
+        ex_fail("probe", r);
     uint32_t probe_reads = counter.reads, probe_writes = counter.writes;
     counter.reads = counter.writes = 0;
     init(&t, PASS_REGS);
@@ -264,16 +264,19 @@ int main(void)
     /* Pass 2, plain accessor: instructions and times (pass 1's markers went to channels
        PASS_REGS + ..., the same figures with the counting wrapper's overhead). */
     BENCH_MARK(CH_PROBE, MARK_BEGIN);
-    r = virtio_mmio_transport(&t, &plain);
+    r = ex_probe(&t, &plain);
     BENCH_MARK(CH_PROBE, MARK_END);
     if (r != 0)
-        ex_fail("virtio_mmio_transport", r);
+        ex_fail("probe", r);
     init(&t, 0);
     bench_qd1("qd1", QD1_REQUESTS, 0);
     bench_qdn("qdn", QDN_REQUESTS, 0);
 
-    /* Init with the default parameters (a smaller queue and fewer requests). */
+    /* Init with the default parameters (a smaller queue and fewer requests). Legacy
+       virtio-pci queues have the device's size: there the default queue is refused. */
     virtio_blk_params p = {0};
+    if (t.kind == VIRTIO_TRANSPORT_PCI && virtio_transport_legacy(&t))
+        p.queue_size = virtio_queue_size(&blk.queue);
     BENCH_MARK(CH_INIT_DEFAULT, MARK_BEGIN);
     r = virtio_blk_init(&blk, &t, &p, mem, sizeof mem);
     BENCH_MARK(CH_INIT_DEFAULT, MARK_END);

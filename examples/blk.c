@@ -625,6 +625,14 @@ static void check_queue_sizes(uint32_t first_size)
 
     for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         uint32_t want = sizes[i] < first_size ? sizes[i] : first_size;
+        /* Legacy virtio-pci has no queue size register the driver writes: the queue has the
+           device's size, and init refuses a smaller one (VIRTIO_ENOQUEUE). */
+        if (want < first_size && disk.kind == VIRTIO_TRANSPORT_PCI &&
+            virtio_transport_legacy(&disk)) {
+            say_dec("queue size ", want);
+            say(": skipped, legacy virtio-pci queues have the device's size\n");
+            continue;
+        }
         virtio_blk_params p = {0};
         p.queue_size = sizes[i];
         p.requests = NREQS;
@@ -679,7 +687,8 @@ int main(void)
         if (slot == NULL && slots[i].device_id == VIRTIO_ID_BLOCK)
             slot = &slots[i];
     }
-    if (slot == NULL)
+    /* No block device in a virtio-mmio slot: a PCI function, where the machine has PCI. */
+    if (slot == NULL && ex_find(VIRTIO_ID_BLOCK, &disk) != 0)
         ex_fail("no virtio block device in any slot", 0);
 
     /* The driver must refuse a device of another type without touching it. */
@@ -699,12 +708,14 @@ int main(void)
 
     /* 2. Probe it (reads only), with every wait bounded by 2 s of wall time; initialize it:
        reset, features, queue 0, DRIVER_OK. */
-    virtio_regs regs = virtio_mmio_regs(slot->base);
+    if (slot != NULL && ex_find(VIRTIO_ID_BLOCK, &disk) != 0)
+        ex_fail("probe", 0);
+    virtio_regs regs = disk.regs;
     regs.relax = relax_2s;
     regs.spin_limit = 0xffffffffu; /* only the clock decides */
-    int r = virtio_mmio_transport(&disk, &regs);
+    int r = ex_probe(&disk, &regs);
     if (r != 0)
-        ex_fail("virtio_mmio_transport", r);
+        ex_fail("probe", r);
     virtio_blk_params params = {0};
     params.queue_size = QUEUE_SIZE;
     params.requests = NREQS;
@@ -716,9 +727,13 @@ int main(void)
     ro = virtio_blk_read_only(&blk);
     uint32_t qsize = virtio_queue_size(&blk.queue);
 
-    say_dec("using block device in slot ", slot->index);
-    plat_puts(" at ");
-    plat_put_hex((uintptr_t)slot->base);
+    if (slot != NULL) {
+        say_dec("using block device in slot ", slot->index);
+        plat_puts(" at ");
+        plat_put_hex((uintptr_t)slot->base);
+    } else {
+        say("using block device on PCI");
+    }
     say(virtio_dev_legacy(&blk.dev) ? ", transport legacy (version 1)\n"
                                     : ", transport modern (version 2)\n");
     say_features("features offered    ", offered_mask());

@@ -67,7 +67,7 @@ static void bring_up(uint32_t spin_limit, int (*relax)(void *, uint32_t))
     virtio_regs regs = t.regs; /* the accessor of the slot ex_find found, with our bounds */
     regs.spin_limit = spin_limit;
     regs.relax = relax;
-    r = virtio_mmio_transport(&t, &regs);
+    r = ex_probe(&t, &regs);
     virtio_blk_params p = {0};
     p.queue_size = QUEUE_SIZE;
     p.requests = REQUESTS;

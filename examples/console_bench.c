@@ -55,9 +55,9 @@ int main(void)
     virtio_regs regs = count_regs_wrap(&counter, &t.regs);
     regs.relax_user = NULL; /* count_regs_wrap leaves these two unset */
     regs.spin_limit = 0;
-    r = virtio_mmio_transport(&t, &regs);
+    r = ex_probe(&t, &regs);
     if (r != 0)
-        ex_fail("virtio_mmio_transport", r);
+        ex_fail("probe", r);
     plat_puts("BENCH probe reads=");
     plat_put_dec(counter.reads);
     plat_puts(" writes=");

@@ -85,6 +85,7 @@ static int ex_scan(const virtio_mmio_slot **out)
     uintptr_t bi_base;
     size_t bi_stride;
     unsigned bi_count;
+    int named = 0; /* the device tree lists virtio-mmio nodes: it is the whole truth */
     if (fdt != NULL) {
         static virtio_fdt_mmio nodes[EX_MAX_DEVICES];
         /* totalsize, big-endian at offset 4; the reader checks it against EX_FDT_MAX. */
@@ -104,15 +105,17 @@ static int ex_scan(const virtio_mmio_slot **out)
                     ex__slot(nodes[i].base, PLAT_VIRTIO_MMIO_BASE, PLAT_VIRTIO_MMIO_STRIDE,
                              PLAT_VIRTIO_MMIO_SLOTS, (unsigned)i));
         }
-        if (k > 0)
+        if (k > 0) {
             source = "device tree";
+            named = 1; /* all of them empty: devices may be on PCI; no slot scan */
+        }
     }
-    if (n == 0 && plat_bootinfo_mmio(&bi_base, &bi_stride, &bi_count)) {
+    if (n == 0 && !named && plat_bootinfo_mmio(&bi_base, &bi_stride, &bi_count)) {
         for (unsigned i = 0; i < bi_count; i++)
             ex__add(list, &n, bi_base + i * bi_stride, i);
         source = "bootinfo";
     }
-    if (n == 0) {
+    if (n == 0 && !named) {
         for (unsigned i = 0; i < PLAT_VIRTIO_MMIO_SLOTS; i++)
             ex__add(list, &n, PLAT_VIRTIO_MMIO_BASE + i * PLAT_VIRTIO_MMIO_STRIDE, i);
         source = "slot scan";
@@ -124,21 +127,118 @@ static int ex_scan(const virtio_mmio_slot **out)
     return n;
 }
 
-/* Finds the lowest slot holding a device of type `device_id` and probes it into *t (read-only:
-   the device is not touched). 0, or VIRTIO_ENODEV. QEMU fills the slots from the top, in
-   command-line order, so a program must look: never assume a slot. */
+/* Prints "transport <mmio|pci> <legacy|modern>" for a probed transport. */
+static void ex__say_transport(const virtio_transport *t) __attribute__((unused));
+static void ex__say_transport(const virtio_transport *t)
+{
+    plat_puts(t->kind == VIRTIO_TRANSPORT_PCI ? "transport pci " : "transport mmio ");
+    plat_puts(virtio_transport_legacy(t) ? "legacy\n" : "modern\n");
+}
+
+/* Probes again the device `t` came from (MMIO slot or PCI function) through `regs`: the accessor
+   ex_find gave (t->regs), with hooks of the caller's own or wrapped in a counting one. */
+static int ex_probe(virtio_transport *t, const virtio_regs *regs) __attribute__((unused));
+static int ex_probe(virtio_transport *t, const virtio_regs *regs)
+{
+    if (t->kind == VIRTIO_TRANSPORT_PCI)
+        return virtio_pci_transport(t, regs);
+    return virtio_mmio_transport(t, regs);
+}
+
+#ifdef PLAT_PCI
+/* The most virtio PCI functions an example looks at. */
+#define EX_MAX_PCI 32
+/* Every virtio function behind the machine's PCIe host bridge (bus 0 and behind bridges), when
+   the device tree names one ("pci-host-ecam-generic", virtio_fdt_find_pci). Where nothing set
+   PCI up (-bios none), virtio_pci_assign_all numbers the buses, places every BAR in the
+   bridge's windows and turns decoding and bus mastering on. The first call prints the bridge
+   ("pci: ECAM 0x30000000 from the device tree"). */
+static int ex_pci(virtio_pci_fn **out)
+{
+    static virtio_pci_host host;
+    static virtio_pci_fn fns[EX_MAX_PCI];
+    static int n = -1;
+    *out = fns;
+    if (n < 0) {
+        const uint8_t *fdt = plat_fdt();
+        n = 0;
+        if (fdt == NULL)
+            return 0;
+        uint32_t total = (uint32_t)fdt[4] << 24 | (uint32_t)fdt[5] << 16 |
+                         (uint32_t)fdt[6] << 8 | fdt[7];
+        if (virtio_fdt_find_pci(fdt, total < EX_FDT_MAX ? total : EX_FDT_MAX, &host, 1) < 1)
+            return 0;
+        host.io_next = 0x1000; /* ports below 0x1000 belong to legacy ISA devices */
+        plat_puts("pci: ECAM ");
+        plat_put_hex(host.ecam);
+        plat_puts(" from the device tree\n");
+#ifdef PLAT_PCI_LIMIT
+        /* Beyond what the platform maps as device memory: not scanned. */
+        if ((uint64_t)host.ecam + ((uint64_t)host.buses << 20) > PLAT_PCI_LIMIT ||
+            host.mem_cpu + host.mem_size > PLAT_PCI_LIMIT ||
+            host.io_cpu + host.io_size > PLAT_PCI_LIMIT) {
+            plat_puts("pci: the bridge lies beyond this platform's device map: not scanned\n");
+            return 0;
+        }
+#endif
+        /* Firmware that set PCI up leaves BARs assigned; on bus 0 with nothing assigned (or no
+           virtio function there: they may be behind bridges), set the whole tree up. */
+        n = virtio_pci_scan(&host, fns, EX_MAX_PCI);
+        int assigned = 0;
+        for (int i = 0; i < n && i < EX_MAX_PCI; i++)
+            for (int b = 0; b < 6; b++)
+                assigned |= fns[i].bar[b] != 0;
+        if (!assigned) {
+            int r = virtio_pci_assign_all(&host);
+            if (r != 0)
+                ex_fail("virtio_pci_assign_all", r);
+            n = virtio_pci_scan(&host, fns, EX_MAX_PCI);
+        }
+        if (n < 0)
+            n = 0;
+        if (n > EX_MAX_PCI)
+            n = EX_MAX_PCI;
+    }
+    return n;
+}
+#endif
+
+/* Finds the `nth` device (0 = the first) of type `device_id`: virtio-mmio devices first, in
+   slot order (QEMU fills the slots from the top, in command-line order, so a program must look:
+   never assume a slot), then virtio PCI functions where the platform has a PCI host bridge.
+   Probes it into *t and prints which transport it uses ("transport pci modern"). 0,
+   VIRTIO_ENODEV, or the probe's error. */
+static int ex_find_nth(uint32_t device_id, int nth, virtio_transport *t) __attribute__((unused));
+static int ex_find_nth(uint32_t device_id, int nth, virtio_transport *t)
+{
+    const virtio_mmio_slot *slots;
+    int n = ex_scan(&slots), r = VIRTIO_ENODEV;
+    for (int i = 0; i < n && r == VIRTIO_ENODEV; i++) {
+        if (slots[i].device_id != device_id || nth-- > 0)
+            continue;
+        virtio_regs regs = virtio_mmio_regs(slots[i].base);
+        r = virtio_mmio_transport(t, &regs);
+    }
+#ifdef PLAT_PCI
+    virtio_pci_fn *fns;
+    n = r == VIRTIO_ENODEV ? ex_pci(&fns) : 0;
+    for (int i = 0; i < n && r == VIRTIO_ENODEV; i++) {
+        if (fns[i].type != device_id || nth-- > 0)
+            continue;
+        virtio_regs regs = virtio_pci_regs(&fns[i]);
+        r = virtio_pci_transport(t, &regs);
+    }
+#endif
+    if (r == 0)
+        ex__say_transport(t);
+    return r;
+}
+
+/* The first device of type `device_id` (ex_find_nth). */
 static int ex_find(uint32_t device_id, virtio_transport *t) __attribute__((unused));
 static int ex_find(uint32_t device_id, virtio_transport *t)
 {
-    const virtio_mmio_slot *slots;
-    int n = ex_scan(&slots);
-    for (int i = 0; i < n; i++) {
-        if (slots[i].device_id != device_id)
-            continue;
-        virtio_regs regs = virtio_mmio_regs(slots[i].base);
-        return virtio_mmio_transport(t, &regs);
-    }
-    return VIRTIO_ENODEV;
+    return ex_find_nth(device_id, 0, t);
 }
 
 #endif /* EXAMPLE_H */

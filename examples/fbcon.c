@@ -195,17 +195,10 @@ static char text[128];
 /* The first input device whose EV_KEY bits include KEY_A, in slot order. */
 static void keyboard_init(void)
 {
-    const virtio_mmio_slot *slots;
-    int n = ex_scan(&slots);
-    for (int i = 0; i < n; i++) {
-        if (slots[i].device_id != VIRTIO_ID_INPUT)
-            continue;
-        virtio_regs regs = virtio_mmio_regs(slots[i].base);
-        virtio_transport t;
+    virtio_transport t;
+    for (int i = 0; ex_find_nth(VIRTIO_ID_INPUT, i, &t) == 0; i++) {
         virtio_input_params p = {0};
-        int r = virtio_mmio_transport(&t, &regs);
-        if (r == 0)
-            r = virtio_input_init(&kbd_dev, &t, &p, imem, sizeof imem);
+        int r = virtio_input_init(&kbd_dev, &t, &p, imem, sizeof imem);
         if (r != 0)
             ex_fail("virtio_input_init", r);
         if (virtio_input_has_event(&kbd_dev, VIRTIO_INPUT_EV_KEY, VIRTIO_INPUT_KEY_A)) {

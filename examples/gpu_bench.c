@@ -157,9 +157,9 @@ int main(void)
     virtio_regs regs = count_regs_wrap(&counter, &t.regs);
     regs.relax_user = NULL; /* no relax hook, default wait bound */
     regs.spin_limit = 0;
-    r = virtio_mmio_transport(&t, &regs);
+    r = ex_probe(&t, &regs);
     if (r != 0)
-        ex_fail("virtio_mmio_transport", r);
+        ex_fail("probe", r);
     uint32_t probe_reads = counter.reads, probe_writes = counter.writes;
     counter.reads = counter.writes = 0;
 

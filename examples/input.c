@@ -137,21 +137,18 @@ static void put_quoted(const char *s)
 /* Step 1: every input device, in slot order. */
 static void discover(void)
 {
-    const virtio_mmio_slot *slots;
-    int n = ex_scan(&slots);
-    for (int i = 0; i < n; i++) {
-        if (slots[i].device_id != VIRTIO_ID_INPUT || ndevs == MAX_DEVICES)
-            continue;
+    virtio_transport t;
+    for (int i = 0; ndevs < MAX_DEVICES && ex_find_nth(VIRTIO_ID_INPUT, i, &t) == 0; i++) {
         device *d = &devs[ndevs];
-        virtio_regs regs = virtio_mmio_regs(slots[i].base);
+        int r = 0;
 #ifdef INPUT_COST
-        virtio_regs plain = regs;
-        regs = count_regs_wrap(&counters[ndevs], &plain);
-#endif
-        virtio_transport t;
-        int r = virtio_mmio_transport(&t, &regs);
+        virtio_regs regs = count_regs_wrap(&counters[ndevs], &t.regs);
+        regs.relax_user = NULL; /* count_regs_wrap leaves these two unset */
+        regs.spin_limit = 0;
+        r = ex_probe(&t, &regs);
         if (r != 0)
-            ex_fail("virtio_mmio_transport", r);
+            ex_fail("probe", r);
+#endif
         virtio_input_params p = {0};
         r = virtio_input_init(&d->in, &t, &p, mem[ndevs], sizeof mem[ndevs]);
         if (r != 0)

@@ -441,9 +441,9 @@ int main(void)
     virtio_regs regs = count_regs_wrap(&counter, &t.regs);
     regs.relax_user = NULL; /* no relax hook, default wait bound */
     regs.spin_limit = 0;
-    int r = virtio_mmio_transport(&t, &regs);
+    int r = ex_probe(&t, &regs);
     if (r != 0)
-        ex_fail("virtio_mmio_transport", r);
+        ex_fail("probe", r);
     counter.reads = counter.writes = 0;
 
     /* 2. Initialize it: queues, receive buffers and assembly buffer all in net_mem. */

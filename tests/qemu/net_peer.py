@@ -141,7 +141,7 @@ class Guest:
     """One QEMU running net.elf, with the host end of its network on 127.0.0.1."""
 
     def __init__(self, elf, legacy, device_props="", extra_args=(), timeout=30, log=None,
-                 qemu=QEMU, machine=None, before=()):
+                 qemu=QEMU, machine=None, before=(), device="virtio-net-device"):
         self.elf, self.legacy, self.timeout, self.qemu = str(elf), legacy, timeout, qemu
         self.machine = machine or T.BY_NAME["riscv64"]
         self.before = list(before)  # -device values ahead of the net device (higher slots)
@@ -154,6 +154,7 @@ class Guest:
         self.host_port = self.sock.getsockname()[1]
         self.deadline = time.monotonic() + timeout
         self.device_props = device_props
+        self.device = device  # the QEMU device type (virtio-net-pci for tests/qemu/pci_test.py)
         self.extra_args = list(extra_args)
         self.mac = None
         self.info = {}
@@ -165,7 +166,7 @@ class Guest:
             netdev = ("dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port={},"
                       "remote.type=inet,remote.host=127.0.0.1,remote.port={}"
                       .format(self.qemu_port, self.host_port))
-            dev = "virtio-net-device,netdev=n0"
+            dev = self.device + ",netdev=n0"
             if self.device_props:
                 dev += "," + self.device_props
             # The machine's command line (targets.py; QEMU= still names the riscv64 binary).

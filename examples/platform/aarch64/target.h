@@ -19,4 +19,12 @@
 #define PLAT_VIRTIO_MMIO_STRIDE 0x200ul
 #define PLAT_VIRTIO_MMIO_SLOTS 32u
 
+/* PCI: the PCIe host bridge is the device tree's "pci-host-ecam-generic" node. QEMU puts its
+   ECAM at 0x4010000000 unless `-M virt,highmem=off` (then 0x3f000000, 16 buses; memory window
+   0x10000000, I/O ports at 0x3eff0000); start.S maps only the first 4 GiB (device memory below
+   0x40000000), so PLAT_PCI_LIMIT makes the examples leave a bridge alone that reaches above
+   the device map. */
+#define PLAT_PCI 1
+#define PLAT_PCI_LIMIT 0x40000000ull
+
 #endif
