@@ -427,7 +427,8 @@ typedef struct virtio_regs {
    virtio-mmio transport ignores every access that is not 4 bytes wide (narrow reads give 0:
    a MAC, an MTU, a disk geometry or a console size would read as 0). The read-modify-write
    also writes back the other bytes of the word as read: harmless for every writable field the
-   device headers use (each is alone in its word or written with its neighbours' values). */
+   device headers use (each is alone in its word or written with its neighbours' values).
+   The virtio-mmio transport honours it; virtio-pci configuration takes every width. */
 #define VIRTIO_REGS_F_CONFIG32 1u
 
 /* The ready accessor for memory-mapped registers at `base` (width-matched volatile accesses,
