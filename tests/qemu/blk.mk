@@ -5,7 +5,8 @@
 #   make qemu-blk-tests  tests/qemu/blk_test.py: examples/blk.c over a matrix of legacy and
 #                        modern virtio-mmio, queue sizes, features, read-only, slots, two disks,
 #                        and examples/blk_timeout.c on a throttled drive (a timed-out read leaves
-#                        its buffer alone once it has returned); one job per target
+#                        its buffer alone once it has returned), examples/blk_faults.c on a
+#                        blkdebug drive (injected errors fail that request alone); one job per target
 #                        (qemu-blk-tests-riscv64, ...): the whole matrix on riscv64, the port
 #                        subset on the others (all of it with QEMU_FULL=1)
 #   make bench-blk       tests/qemu/blk_bench.py: latency, throughput and register accesses in
@@ -23,7 +24,8 @@ bench: bench-blk
 QEMU_BLK_JOBS := $(QEMU_TARGETS:%=qemu-blk-tests-%)
 .PHONY: $(QEMU_BLK_JOBS)
 qemu-blk-tests: $(QEMU_BLK_JOBS)
-$(QEMU_BLK_JOBS): qemu-blk-tests-%: $(BUILD)/%/blk.elf $(BUILD)/%/blk_timeout.elf
+$(QEMU_BLK_JOBS): qemu-blk-tests-%: $(BUILD)/%/blk.elf $(BUILD)/%/blk_timeout.elf \
+		$(BUILD)/%/blk_faults.elf
 	$(PYTHON) tests/qemu/blk_test.py $(QEMU_TEST_ARGS) --no-build -j 1 --target $*
 
 bench-blk:
