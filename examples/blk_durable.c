@@ -8,9 +8,16 @@
    kills QEMU (SIGKILL) on a "FLUSHED" line and checks that everything written before that
    flush is in the file.
 
-   Sector 0: "vdur", then seed and number of writes, little-endian 32-bit (defaults when the
-   magic is missing: seed DEFAULT_SEED, DEFAULT_WRITES writes). The writes go to sectors
-   DATA_FIRST .. min(capacity, MAX_SECTORS)-1; the rest of the disk is never written.
+   Sector 0: "vdur", then seed, number of writes and depth, little-endian 32-bit (defaults when
+   the magic is missing: seed DEFAULT_SEED, DEFAULT_WRITES writes, depth 1). The writes go to
+   sectors DATA_FIRST .. min(capacity, MAX_SECTORS)-1; the rest of the disk is never written.
+   Depth 1: each write is a blocking virtio_blk_write. Depth 2..MAX_DEPTH: up to that many
+   writes in flight (virtio_blk_submit, kick, wait), completing in any order; a write that
+   overlaps one in flight waits for the writes in flight to finish first (the device may run
+   requests in flight in any order), so each sector's last write is still the last in program
+   order. Before a read-back and before a flush every write in flight is finished, so a flush
+   covers every write before it (virtio 1.4 "Block Device / Device Operation": a flush covers
+   the writes completed before it was submitted).
 
    Write i (1-based) of n sectors at sector s, from a xorshift32 generator seeded with `seed`:
      a = next(), b = next()
@@ -41,9 +48,10 @@
 
 #define SECTOR VIRTIO_BLK_SECTOR_SIZE
 #define QUEUE_SIZE 64u
-#define REQUESTS 4u
+#define MAX_DEPTH 4u
+#define REQUESTS (MAX_DEPTH + 1u)
 static uint8_t mem[VIRTIO_BLK_MEM(QUEUE_SIZE, REQUESTS)] __attribute__((aligned(4096)));
-static uint8_t wbuf[BIG_SECTORS * SECTOR] __attribute__((aligned(16)));
+static uint8_t wbuf[MAX_DEPTH][BIG_SECTORS * SECTOR] __attribute__((aligned(16)));
 static uint8_t rbuf[BIG_SECTORS * SECTOR] __attribute__((aligned(16)));
 static uint16_t owner[MAX_SECTORS]; /* the write that last touched each sector; 0: none */
 static virtio_blk blk;
@@ -114,9 +122,84 @@ static void check(uint32_t seed, uint32_t sector, uint32_t n, const char *when)
     }
 }
 
+/* The writes in flight (depth > 1): where they go and their request ids. */
+static struct {
+    uint32_t at, n;
+    unsigned id;
+    int busy;
+} flight[MAX_DEPTH];
+static uint32_t in_flight, most_in_flight;
+
+/* Waits for one write in flight to finish; it must have succeeded. */
+static void complete_one(void)
+{
+    unsigned id;
+    int result;
+    int r = virtio_blk_wait(&blk, &id, &result);
+    if (r != 0)
+        ex_fail("wait", r);
+    for (unsigned k = 0; k < MAX_DEPTH; k++) {
+        if (flight[k].busy && flight[k].id == id) {
+            if (result != 0)
+                ex_fail("a write in flight", result);
+            flight[k].busy = 0;
+            in_flight--;
+            return;
+        }
+    }
+    ex_fail("wait returned an id not in flight", 0);
+}
+
+static void drain(void)
+{
+    while (in_flight > 0)
+        complete_one();
+}
+
+static int overlaps_flight(uint32_t at, uint32_t n)
+{
+    for (unsigned k = 0; k < MAX_DEPTH; k++) {
+        if (flight[k].busy && at < flight[k].at + flight[k].n && flight[k].at < at + n)
+            return 1;
+    }
+    return 0;
+}
+
+/* Write i: blocking at depth 1, else submitted with up to `depth` in flight. */
+static void write_one(uint32_t seed, uint32_t depth, uint32_t i, uint32_t at, uint32_t n)
+{
+    unsigned k = 0;
+    if (depth > 1u) {
+        while (in_flight >= depth || overlaps_flight(at, n))
+            complete_one();
+        while (flight[k].busy)
+            k++;
+    }
+    for (uint32_t s = 0; s < n; s++)
+        sector_fill(wbuf[k] + (size_t)s * SECTOR, seed, i, at + s);
+    int r;
+    if (depth == 1u) {
+        r = virtio_blk_write(&blk, at, wbuf[k], (size_t)n * SECTOR);
+    } else {
+        r = virtio_blk_submit(&blk, VIRTIO_BLK_T_OUT, at, wbuf[k], (size_t)n * SECTOR,
+                              &flight[k].id);
+        if (r == 0) {
+            flight[k].at = at;
+            flight[k].n = n;
+            flight[k].busy = 1;
+            if (++in_flight > most_in_flight)
+                most_in_flight = in_flight;
+            r = virtio_blk_kick(&blk);
+        }
+    }
+    if (r != 0)
+        ex_fail("write", r);
+}
+
 static uint32_t flushes;
 static void flush(uint32_t done)
 {
+    drain();
     int r = virtio_blk_flush(&blk);
     if (r != 0)
         ex_fail("flush", r);
@@ -150,20 +233,24 @@ int main(void)
     r = virtio_blk_read(&blk, 0, rbuf, SECTOR);
     if (r != 0)
         ex_fail("read sector 0", r);
-    uint32_t seed = DEFAULT_SEED, writes = DEFAULT_WRITES;
+    uint32_t seed = DEFAULT_SEED, writes = DEFAULT_WRITES, depth = 1;
     if (rbuf[0] == 'v' && rbuf[1] == 'd' && rbuf[2] == 'u' && rbuf[3] == 'r') {
         seed = get_le32(rbuf + 4);
         writes = get_le32(rbuf + 8);
+        depth = get_le32(rbuf + 12);
     }
     uint64_t cap = virtio_blk_capacity(&blk);
     uint32_t end = cap < MAX_SECTORS ? (uint32_t)cap : MAX_SECTORS;
-    if (seed == 0 || writes > MAX_WRITES || end < DATA_FIRST + 2u * BIG_SECTORS)
-        ex_fail("bad seed, too many writes or a disk under 136 KiB", 0);
+    if (seed == 0 || writes > MAX_WRITES || depth < 1u || depth > MAX_DEPTH ||
+        end < DATA_FIRST + 2u * BIG_SECTORS)
+        ex_fail("bad seed, writes or depth in sector 0, or a disk under 136 KiB", 0);
     uint32_t span = end - DATA_FIRST;
     plat_puts("seed 0x");
     plat_put_hexn(seed, 8);
     plat_puts(" writes ");
     plat_put_dec(writes);
+    plat_puts(" depth ");
+    plat_put_dec(depth);
     plat_puts(" sectors ");
     plat_put_dec(DATA_FIRST);
     plat_puts("..");
@@ -176,15 +263,12 @@ int main(void)
         uint32_t a = next(), b = next();
         uint32_t n = 1u + (b & 0xffu) % (((b >> 8) & 3u) == 0 ? BIG_SECTORS : 16u);
         uint32_t at = DATA_FIRST + a % (span - n + 1u);
-        for (uint32_t s = 0; s < n; s++)
-            sector_fill(wbuf + (size_t)s * SECTOR, seed, i, at + s);
-        r = virtio_blk_write(&blk, at, wbuf, (size_t)n * SECTOR);
-        if (r != 0)
-            ex_fail("write", r);
+        write_one(seed, depth, i, at, n);
         for (uint32_t s = 0; s < n; s++)
             owner[at + s] = (uint16_t)i;
         bytes += (uint64_t)n * SECTOR;
         if (((b >> 24) & 7u) == 0) {
+            drain();
             r = virtio_blk_read(&blk, at, rbuf, (size_t)n * SECTOR);
             if (r != 0)
                 ex_fail("read back", r);
@@ -213,7 +297,9 @@ int main(void)
     plat_put_dec(flushes);
     plat_puts(" flushes, ");
     plat_put_dec(readbacks);
-    plat_puts(" read back at once, in ");
+    plat_puts(" read back at once, ");
+    plat_put_dec(depth == 1u ? 1u : most_in_flight);
+    plat_puts(" in flight at most, in ");
     plat_put_dec(us / 1000u);
     plat_puts(" ms\nfinal read: ");
     plat_put_dec(span);

@@ -17,8 +17,10 @@ Two kinds of case, on a raw image (cache=writeback, QEMU's default):
              (written after the flush: it may or may not have got there), and nothing else: no
              stale data, no torn sector, nothing outside the area.
 
-Every case runs for the legacy and the modern transport; riscv64 runs full runs and kills at
-three points, the other machines (tests/qemu/targets.py) a full run and one kill. Prints
+Writes are blocking (depth 1) or up to 4 in flight (submit, kick, wait; a write that overlaps
+one in flight waits, and a flush waits for every write before it). Every case runs for the
+legacy and the modern transport; riscv64 runs full runs at both depths and kills at three
+points, the other machines (tests/qemu/targets.py) a full run and a kill, 4 in flight. Prints
 `PASS qemu-durable/<machine>/<transport>: <case>` lines (FAIL with the reason), and leaves
 the command, the guest's output and (when it failed) the image in
 BUILD/qemu-tests/durable-<machine>-<transport>-<case>/. Python 3 standard library only.
@@ -56,8 +58,10 @@ BIG_SECTORS = 128
 WRITES = 10000
 M32 = 0xFFFFFFFF
 
-KILL_POINTS_FULL = (1, 20, 80)  # the flush after which QEMU is killed, riscv64
-KILL_POINTS_PORT = (20,)        # the other machines
+DEPTH = 4  # writes in flight in the pipelined cases (the guest's MAX_DEPTH)
+# (the flush after which QEMU is killed, depth): riscv64, then the other machines
+KILL_POINTS_FULL = ((1, 1), (20, DEPTH), (80, DEPTH))
+KILL_POINTS_PORT = ((20, DEPTH),)
 
 
 # ---- What the guest does, in Python ----------------------------------------------------------
@@ -96,8 +100,8 @@ def content(seed, i, s):
     return _PACK(*vals)
 
 
-def header(seed, writes):
-    return b"vdur" + struct.pack("<II", seed, writes)
+def header(seed, writes, depth):
+    return b"vdur" + struct.pack("<III", seed, writes, depth)
 
 
 def verify(img, original, seed, writes, upto):
@@ -136,15 +140,19 @@ def verify(img, original, seed, writes, upto):
 
 # ---- Cases -----------------------------------------------------------------------------------
 class Case:
-    def __init__(self, name, kill_at=None):
-        self.name, self.kill_at = name, kill_at
+    """depth: 1 = blocking writes; more = that many writes in flight (submit, kick, wait)."""
+
+    def __init__(self, name, depth, kill_at=None):
+        self.name, self.depth, self.kill_at = name, depth, kill_at
 
 
-def cases(m, full):
-    out = [Case("{} random writes, byte-exact".format(WRITES))]
-    for k in (KILL_POINTS_FULL if full else KILL_POINTS_PORT):
-        out.append(Case("SIGKILL after flush {}: every write before it in the image".format(k),
-                        kill_at=k))
+def cases(m, full, writes):
+    out = [Case("{} random writes, {} in flight, byte-exact".format(writes, DEPTH), DEPTH)]
+    if full:
+        out.insert(0, Case("{} random writes, blocking, byte-exact".format(writes), 1))
+    for k, depth in (KILL_POINTS_FULL if full else KILL_POINTS_PORT):
+        out.append(Case("SIGKILL after flush {}, {}: every write before it in the image".format(
+            k, "blocking" if depth == 1 else "{} in flight".format(depth)), depth, kill_at=k))
     return out
 
 
@@ -194,7 +202,7 @@ def run_case(build, m, transport, case, writes):
     img_path = workdir / "disk.img"
     with open(img_path, "wb") as f:
         f.truncate(IMAGE_SIZE)
-        f.write(header(seed, writes))
+        f.write(header(seed, writes, case.depth))
     original = img_path.read_bytes()
     cmd = m.cmd(transport) + ["-nographic", "-kernel", str(m.elf(build, "blk_durable.elf")),
                               "-drive", "file={},if=none,format=raw,id=d0,cache=writeback".format(
@@ -207,9 +215,10 @@ def run_case(build, m, transport, case, writes):
     (workdir / "output.txt").write_text(out)
 
     ops = plan(seed, writes, min(IMAGE_SIZE // SECTOR, MAX_SECTORS) - DATA_FIRST)
-    if not re.search(r"^seed 0x{:08x} writes {} ".format(seed, writes), out, re.M):
-        return False, "the guest did not take seed 0x{:08x} and {} writes".format(
-            seed, writes), ""
+    if not re.search(r"^seed 0x{:08x} writes {} depth {} ".format(seed, writes, case.depth),
+                     out, re.M):
+        return False, "the guest did not take seed 0x{:08x}, {} writes, depth {}".format(
+            seed, writes, case.depth), ""
     if case.kill_at is None:
         why = T.judge(out, status, timed_out=timed_out, machine=m)
         if why:
@@ -219,6 +228,10 @@ def run_case(build, m, transport, case, writes):
         if not m_done or tuple(int(g) for g in m_done.groups()) != want:
             return False, "guest counts {}, the model's {}".format(
                 m_done and m_done.groups(), want), ""
+        m_depth = re.search(r", (\d+) in flight at most, ", out)
+        if not m_depth or int(m_depth.group(1)) != case.depth:
+            return False, "{} writes in flight at most, expected {}".format(
+                m_depth and m_depth.group(1), case.depth), ""
         upto = writes
     else:
         if timed_out:
@@ -270,7 +283,7 @@ def main():
         for t in ("legacy", "modern"):
             if not m.wants(t, T.full(m, args)):
                 continue
-            for c in cases(m, T.full(m, args)):
+            for c in cases(m, T.full(m, args), args.writes):
                 if args.select not in "{}/{}: {}".format(m.name, t, c.name):
                     continue
                 why = m.skip_version(t)
