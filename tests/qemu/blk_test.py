@@ -122,13 +122,14 @@ class Disk:
     """A raw image: sector 0 says which disk it is, the scratch area holds the host pattern."""
 
     def __init__(self, path, label, size=8 << 20, readonly=False, serial=None, fail_io=None,
-                 block=SECTOR, throttle=False, faults=False):
+                 block=SECTOR, throttle=False, faults=None):
         self.path, self.label, self.size, self.block = path, label, size, block
         self.readonly, self.serial = readonly, serial
         self.throttle = throttle  # one request per second (QEMU's block throttling)
         self.fail_io = fail_io  # "read" or "write": QEMU's blkdebug fails every such request
-        # blkdebug rules of FAULT_RULES, the host pattern on the whole disk, and errors
-        # reported to the guest (rerror/werror=report) instead of stopping the VM
+        # an errno: blkdebug rules of FAULT_RULES failing with it, the host pattern on the whole
+        # disk, and errors reported to the guest (rerror/werror=report) instead of stopping the
+        # VM (QEMU's default werror=enospc stops it on ENOSPC: the guest would just freeze)
         self.faults = faults
         self.capacity = size // SECTOR
 
@@ -149,8 +150,8 @@ class Disk:
             self.blkdebug = self.path.with_suffix(".blkdebug")
             text = ""
             for event, iotype, sector, once in FAULT_RULES:
-                text += '[inject-error]\nevent = "{}"\niotype = "{}"\nerrno = "5"\n'.format(
-                    event, iotype)
+                text += '[inject-error]\nevent = "{}"\niotype = "{}"\nerrno = "{}"\n'.format(
+                    event, iotype, self.faults)
                 if sector is not None:
                     text += 'sector = "{}"\n'.format(sector)
                 text += 'once = "{}"\n\n'.format("on" if once else "off")
@@ -292,8 +293,12 @@ def cases(transport, m):
         # Injected errors on chosen requests (blkdebug rules, errors reported to the guest):
         # each fails that request alone with VIRTIO_EIO, later ones work on the same device.
         Case("injected read, write and flush errors: EIO on that request alone",
-             kernel="blk_faults.elf", disks=[{"faults": True, "size": 4 << 20}],
+             kernel="blk_faults.elf", disks=[{"faults": 5, "size": 4 << 20}],
              verdict=faults_verdict, port=True),
+        # The same with ENOSPC: any host errno is VIRTIO_BLK_S_IOERR to the guest.
+        Case("injected ENOSPC errors, werror=report: EIO on that request alone",
+             kernel="blk_faults.elf", disks=[{"faults": 28, "size": 4 << 20}],
+             verdict=faults_verdict),
     ]
     return out
 
