@@ -4,8 +4,8 @@
    and with the error policy that reports errors to the guest (QEMU's default for writes stops
    the VM on ENOSPC only; report both to be sure):
      qemu-system-riscv64 -M virt -bios none -nographic -kernel build/riscv64/blk_faults.elf \
-         -drive file=blkdebug:faults.cfg:disk.img,if=none,format=raw,id=d0,rerror=report,werror=report \
-         -device virtio-blk-device,drive=d0
+         -drive file=blkdebug:faults.cfg:disk.img,if=none,format=raw,id=d0,rerror=report,\
+werror=report -device virtio-blk-device,drive=d0
    tests/qemu/blk_test.py writes faults.cfg (the sectors below) and fills the disk with the
    pattern of examples/blk.c (seed HOST_SEED) first; it runs this for a legacy and a modern
    device.

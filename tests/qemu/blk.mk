@@ -6,9 +6,9 @@
 #                        modern virtio-mmio, queue sizes, features, read-only, slots, two disks,
 #                        and examples/blk_timeout.c on a throttled drive (a timed-out read leaves
 #                        its buffer alone once it has returned), examples/blk_faults.c on a
-#                        blkdebug drive (injected errors fail that request alone); one job per target
-#                        (qemu-blk-tests-riscv64, ...): the whole matrix on riscv64, the port
-#                        subset on the others (all of it with QEMU_FULL=1)
+#                        blkdebug drive (injected errors fail that request alone); one job per
+#                        target (qemu-blk-tests-riscv64, ...): the whole matrix on riscv64, the
+#                        port subset on the others (all of it with QEMU_FULL=1)
 #   make qemu-blk-durable-tests
 #                        tests/qemu/blk_durable_test.py: examples/blk_durable.c, 10^4 random
 #                        writes with flushes checked byte for byte against a host model of the
