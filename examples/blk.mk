@@ -4,6 +4,10 @@
 #   blk.elf          finds the devices, checks reads, writes, flush, write-zeroes, discard, batches
 #                    and small queues, leaves a marked sector (tests/qemu/blk_test.py, make demo)
 #   blk_timeout.elf  a read that times out on a throttled drive (tests/qemu/blk_test.py)
+#   blk_faults.elf   injected read, write and flush errors fail that request alone
+#                    (tests/qemu/blk_test.py, on a blkdebug drive)
+#   blk_durable.elf  10^4 random writes with flushes, checked by the host against a model
+#                    (tests/qemu/blk_durable_test.py)
 #   bench.elf        4 KiB read latency and throughput (make bench: tests/qemu/blk_bench.py)
 #
 #   make demo                  build blk.elf, make a fresh 8 MiB disk image, boot QEMU on it
@@ -14,7 +18,7 @@
 
 include examples/examples.mk
 
-BLK_EX_NAMES := blk blk_timeout bench
+BLK_EX_NAMES := blk blk_timeout blk_faults blk_durable bench
 EX_NAMES += $(BLK_EX_NAMES)
 
 .PHONY: demo

@@ -7,7 +7,10 @@ on every machine of tests/qemu/targets.py: the whole matrix on riscv64 (and ever
 slot 0 behind devices of other types, the timeout example, no disk at all). Legacy cases on a
 machine without legacy virtio-mmio (m68k) are SKIPped.
 One case boots examples/blk_timeout.c instead, on a throttled drive: a read that times out must
-leave the caller's buffer alone once it has returned.
+leave the caller's buffer alone once it has returned. Another boots examples/blk_faults.c on a
+drive behind QEMU's blkdebug driver (rules failing chosen reads, writes and a flush, errors
+reported to the guest): each must fail that request alone with VIRTIO_EIO, on the same device
+without a reset, and the image must hold exactly what the successful writes wrote.
 For each, the script makes fresh disk images, boots
 
     <targets.py command line of the machine> -nographic -kernel build/<target>/blk.elf ...
@@ -63,6 +66,19 @@ BLK_F_DISCARD = 13
 BLK_F_WRITE_ZEROES = 14
 BLK_F_CONFIG_WCE = 11
 
+# Must match examples/blk_faults.c: blkdebug rules (event, iotype, sector or None, once) and
+# what the program writes.
+FAULT_READ_ONCE, FAULT_WRITE_ONCE, FAULT_READ_BAD, FAULT_WRITE_BAD = 1000, 2000, 3000, 4000
+FAULT_RULES = [
+    ("read_aio", "read", FAULT_READ_ONCE, True),
+    ("write_aio", "write", FAULT_WRITE_ONCE, True),
+    ("flush_to_disk", "flush", None, True),
+    ("read_aio", "read", FAULT_READ_BAD, False),
+    ("write_aio", "write", FAULT_WRITE_BAD, False),
+]
+FAULT_WRITE_SEED = 0x77726974
+FAULT_BATCH, FAULT_GAP = 5, 4
+
 
 # ---- What the guest computes, in Python ---------------------------------------------------------
 def pattern(seed, first, count):
@@ -106,11 +122,15 @@ class Disk:
     """A raw image: sector 0 says which disk it is, the scratch area holds the host pattern."""
 
     def __init__(self, path, label, size=8 << 20, readonly=False, serial=None, fail_io=None,
-                 block=SECTOR, throttle=False):
+                 block=SECTOR, throttle=False, faults=None):
         self.path, self.label, self.size, self.block = path, label, size, block
         self.readonly, self.serial = readonly, serial
         self.throttle = throttle  # one request per second (QEMU's block throttling)
         self.fail_io = fail_io  # "read" or "write": QEMU's blkdebug fails every such request
+        # an errno: blkdebug rules of FAULT_RULES failing with it, the host pattern on the whole
+        # disk, and errors reported to the guest (rerror/werror=report) instead of stopping the
+        # VM (QEMU's default werror=enospc stops it on ENOSPC: the guest would just freeze)
+        self.faults = faults
         self.capacity = size // SECTOR
 
     def create(self):
@@ -123,7 +143,19 @@ class Disk:
             f.write(sector0)
             f.seek(layout(self.capacity, self.block)[0] * SECTOR)
             f.write(host_scratch(self.capacity, self.block))
+        if self.faults:
+            self.path.write_bytes(pattern(HOST_SEED, 0, self.capacity))
         self.original = self.path.read_bytes()
+        if self.faults:
+            self.blkdebug = self.path.with_suffix(".blkdebug")
+            text = ""
+            for event, iotype, sector, once in FAULT_RULES:
+                text += '[inject-error]\nevent = "{}"\niotype = "{}"\nerrno = "{}"\n'.format(
+                    event, iotype, self.faults)
+                if sector is not None:
+                    text += 'sector = "{}"\n'.format(sector)
+                text += 'once = "{}"\n\n'.format("on" if once else "off")
+            self.blkdebug.write_text(text)
         if self.fail_io:
             self.blkdebug = self.path.with_suffix(".blkdebug")
             self.blkdebug.write_text('[inject-error]\nevent = "none"\niotype = "{}"\n'
@@ -131,9 +163,11 @@ class Disk:
 
     def qemu_args(self, idx, props=""):
         image = str(self.path)
-        if self.fail_io:
+        if self.fail_io or self.faults:
             image = "blkdebug:{}:{}".format(self.blkdebug, image)
         drive = "file={},if=none,format=raw,id=d{}".format(image, idx)
+        if self.faults:
+            drive += ",rerror=report,werror=report"
         if self.readonly:
             drive += ",readonly=on"
         if self.throttle:
@@ -256,8 +290,55 @@ def cases(transport, m):
         Case("read timeout on a throttled drive: buffer unchanged after the call",
              kernel="blk_timeout.elf", disks=[{"throttle": True}],
              verdict=timeout_verdict, port=True),
+        # Injected errors on chosen requests (blkdebug rules, errors reported to the guest):
+        # each fails that request alone with VIRTIO_EIO, later ones work on the same device.
+        Case("injected read, write and flush errors: EIO on that request alone",
+             kernel="blk_faults.elf", disks=[{"faults": 5, "size": 4 << 20}],
+             verdict=faults_verdict, port=True),
+        # The same with ENOSPC: any host errno is VIRTIO_BLK_S_IOERR to the guest.
+        Case("injected ENOSPC errors, werror=report: EIO on that request alone",
+             kernel="blk_faults.elf", disks=[{"faults": 28, "size": 4 << 20}],
+             verdict=faults_verdict),
     ]
     return out
+
+
+def faults_image(disk):
+    """What examples/blk_faults.c leaves on the disk: the host pattern, its WRITE_ONCE write
+    (8 sectors) and its last write batch's neighbours of WRITE_BAD; not one byte at WRITE_BAD,
+    where every write failed."""
+    img = bytearray(disk.original)
+    img[FAULT_WRITE_ONCE * SECTOR:(FAULT_WRITE_ONCE + 8) * SECTOR] = pattern(
+        FAULT_WRITE_SEED, FAULT_WRITE_ONCE, 8)
+    first = FAULT_WRITE_BAD - FAULT_GAP * (FAULT_BATCH // 2)
+    for k in range(FAULT_BATCH):
+        sec = first + k * FAULT_GAP
+        if sec != FAULT_WRITE_BAD:
+            img[sec * SECTOR:(sec + 1) * SECTOR] = pattern(FAULT_WRITE_SEED + 1, sec, 1)
+    return bytes(img)
+
+
+def faults_verdict(out, status, disk):
+    """examples/blk_faults.c checks each result itself; we check that every step said so (the
+    injected ones failed with EIO) and that the image holds exactly what succeeded."""
+    fail_line = re.search(r"^FAIL: .*$", out, re.M)
+    if fail_line:
+        return "guest: " + fail_line.group(0)[6:]
+    if status != 0 or not re.search(r"^PASS$", out, re.M):
+        return "exit status {}, no PASS line".format(status)
+    injected = re.findall(r"^.*\(injected\): VIRTIO_EIO.*, as expected$", out, re.M)
+    if len(injected) != 9:  # read, write, flush once; 2 x (read, read across, write) always
+        return "{} injected errors reported as EIO, expected 9".format(len(injected))
+    if len(re.findall(r"^(read|write) batch of 5 around .*: only that one failed, EIO, ok$",
+                      out, re.M)) != 4:
+        return "not 4 batches with one failure each"
+    now = disk.path.read_bytes()
+    want = faults_image(disk)
+    if now != want:
+        diff = next(i for i in range(len(now)) if now[i] != want[i])
+        return "the image differs from what the guest's successful writes leave, first at " \
+               "sector {}".format(diff // SECTOR)
+    return None
 
 
 def timeout_verdict(out, status, disk):
@@ -432,7 +513,7 @@ def main():
     machines = T.selected(args)
     if not args.no_build:
         elfs = sorted({str(Path(args.build) / m.target / e) for m in machines
-                       for e in ("blk.elf", "blk_timeout.elf")})
+                       for e in ("blk.elf", "blk_timeout.elf", "blk_faults.elf")})
         r = subprocess.run(["make", "-s", "BUILD=" + args.build] + elfs, cwd=ROOT)
         if r.returncode != 0:
             print("FAIL qemu-blk/build: make of the examples failed")
@@ -442,7 +523,7 @@ def main():
     t0 = time.monotonic()
     work = []
     for m in machines:
-        miss = m.missing(build, ["blk.elf", "blk_timeout.elf"])
+        miss = m.missing(build, ["blk.elf", "blk_timeout.elf", "blk_faults.elf"])
         if miss:
             rep.case(m.name, "examples built, QEMU present",
                      "missing " + miss + " (make examples; tests/deps.sh)")
