@@ -91,6 +91,10 @@ EX_QEMU_m68k := qemu-system-m68k -M virt -nographic -no-reboot -action panic=exi
 # card unless a test adds one (-nic none), no VGA window.
 EX_QEMU_x86_64 := qemu-system-x86_64 -M q35 -nographic -no-reboot -nic none \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+# EX_BUS_<t>: the -device suffix of a virtio device there (default `device`, virtio-mmio);
+# EX_DEBUG_EXIT_<t>: QEMU's status is (guest status << 1) | 1.
+EX_BUS_x86_64 := pci
+EX_DEBUG_EXIT_x86_64 := 1
 $(foreach t,riscv64 riscv32 riscv64-sbi aarch64,\
 	$(eval EX_QEMU_MODERN_$t := -global virtio-mmio.force-legacy=false))
 
