@@ -5,7 +5,9 @@ Boots the examples with `virtio-*-pci` devices (no virtio-mmio device at all) on
 riscv32 and aarch64 (`-M virt,highmem=off`: the ECAM window below 1 GiB, inside the aarch64
 platform's device map). The guest finds the PCIe host bridge in the device tree
 (virtio_fdt_find_pci); nothing assigns BARs (-bios none, or no firmware on aarch64), so
-examples/example.h does it with virtio_pci_assign. Three flavours of each device:
+examples/example.h does it with virtio_pci_assign. On x86-q35 and x86-pc (SeaBIOS assigns the
+BARs, and numbers the buses behind bridges) the guest reaches configuration space through ports
+0xCF8/0xCFC (virtio_pci_portio) and says so instead. Three flavours of each device:
 
   modern        disable-legacy=on    id 1af4:1040+type, capabilities only: "transport pci modern"
   transitional  (QEMU's default)     id 1af4:10xx, both interfaces: the guest must pick modern
