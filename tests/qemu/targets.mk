@@ -46,8 +46,9 @@ $(QEMU_HELLO_JOBS): qemu-hello-tests-%: $(BUILD)/%/hello.elf $(BUILD)/%/bench.el
 
 # QEMU start-to-exit time of the block example against hello on every target (medians).
 QEMU_TIME_RUNS ?= 5
-qemu-boot-times: $(QEMU_TARGETS:%=$(BUILD)/%/hello.elf) $(QEMU_TARGETS:%=$(BUILD)/%/blk.elf)
-	$(PYTHON) tests/qemu/hello_test.py $(QEMU_TEST_ARGS) $(QEMU_TARGETS:%=--target %) \
+QEMU_TIME_TARGETS := $(QEMU_TARGETS) $(QEMU_PCI_ONLY_TARGETS)
+qemu-boot-times: $(QEMU_TIME_TARGETS:%=$(BUILD)/%/hello.elf) $(QEMU_TIME_TARGETS:%=$(BUILD)/%/blk.elf)
+	$(PYTHON) tests/qemu/hello_test.py $(QEMU_TEST_ARGS) $(QEMU_TIME_TARGETS:%=--target %) \
 		--time $(QEMU_TIME_RUNS)
 
 endif # QEMU_TARGETS_MK
