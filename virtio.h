@@ -38,15 +38,17 @@ DOES NOT
    allocate, take interrupts (no MSI-X: virtio-pci vectors are set to "no vector"), configure
    a PCI host bridge itself (virtio_pci_scan reads the buses of an ECAM window you name;
    virtio_pci_assign / _assign_all place BARs and bridge windows in windows you give), use the
-   PCI configuration access capability or x86 port I/O (write an accessor for it), lock, or
-   call any C library function. It never waits without a bound: every
-   wait ends with an error instead of hanging.
+   PCI configuration access capability, lock, or call any C library function (x86 port I/O
+   goes through in/out hooks you give). It never waits without a bound: every wait ends with an
+   error instead of hanging.
 
 LAYERS
    platform  virtio_regs: register access (8/16/32 bits at an offset of a region), DMA address
              translation, a relax hook for waits. virtio_mmio_regs() is ready for plain MMIO;
-             virtio_pci_regs() for a PCI function behind ECAM (region VIRTIO_REGION_PCI_CONFIG
-             is its configuration space, VIRTIO_REGION_PCI_BAR(n) its BARs).
+             virtio_pci_regs() for a PCI function behind ECAM or x86 port I/O (0xCF8/0xCFC
+             through caller-given in/out hooks, virtio_pci_portio; region
+             VIRTIO_REGION_PCI_CONFIG is its configuration space, VIRTIO_REGION_PCI_BAR(n) its
+             BARs).
    transport virtio_transport: status, features, configuration, queue setup, notification.
              virtio_mmio_transport() probes a virtio-mmio device into one, virtio_pci_transport()
              a virtio PCI function (modern capabilities, else the legacy BAR 0 header); a
@@ -612,11 +614,27 @@ VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
 VIRTIO_API int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs);
 
 /* ---- virtio-pci without firmware: ECAM, enumeration, BAR assignment ----------------------- */
+/* x86 port I/O, for PCI configuration mechanism #1 (ports 0xCF8 / 0xCFC) and I/O BARs. virtio.h
+   has no inline assembly: the caller gives the six instructions (inb/inw/inl, outb/outw/outl). */
+typedef struct virtio_pci_portio {
+    uint8_t (*in8)(uint16_t port);
+    uint16_t (*in16)(uint16_t port);
+    uint32_t (*in32)(uint16_t port);
+    void (*out8)(uint16_t port, uint8_t value);
+    void (*out16)(uint16_t port, uint16_t value);
+    void (*out32)(uint16_t port, uint32_t value);
+} virtio_pci_portio;
+
 /* A PCIe host bridge with ECAM ("pci-host-ecam-generic" in a device tree): where its
    configuration space is, and the windows virtio_pci_assign hands out. Addresses in a window
    are PCI bus addresses; `*_cpu` is where the CPU reaches the window's first byte. Fill the
    first fields; virtio_pci_assign moves mem_next / io_next (start them at 0). */
 typedef struct virtio_pci_host {
+    /* Port I/O (x86): when set, configuration space goes through 0xCF8/0xCFC (256 bytes per
+       function, ecam unused) and I/O BARs through these hooks (their "CPU address" is the
+       port); memory BARs stay MMIO. Keep it where it is while functions found through it are
+       in use. */
+    const virtio_pci_portio *portio;
     uintptr_t ecam;   /* CPU address of the configuration space of bus 0 */
     uint32_t buses;   /* buses the ECAM window covers (1..256; it is buses << 20 bytes) */
     uint64_t mem_pci; /* 32-bit memory window: PCI address, CPU address, size (0: none) */
@@ -632,7 +650,10 @@ typedef struct virtio_pci_host {
 /* One virtio function found by virtio_pci_scan; virtio_pci_regs(&fn) is its accessor. Keep it
    where it is while a transport uses that accessor (the accessor points at it). */
 typedef struct virtio_pci_fn {
-    uintptr_t config; /* CPU address of the function's 4 KiB configuration space */
+    const virtio_pci_portio *portio; /* the host's: config and I/O BARs through ports */
+    uint32_t io_bars;                /* bit n: BAR n is an I/O BAR */
+    uintptr_t config; /* CPU address of the function's 4 KiB configuration space, or with portio
+                         its 0xCF8 address (bus << 16 | dev << 11 | fn << 8, enable bit set) */
     uintptr_t bar[6]; /* CPU address of each BAR's space (0: none, or not assigned) */
     uint32_t bus, dev, fn;
     uint32_t device_id; /* PCI device id */
@@ -642,7 +663,8 @@ typedef struct virtio_pci_fn {
 
 /* The accessor of a function found by virtio_pci_scan: configuration space at fn->config, BAR
    n at fn->bar[n] (a BAR with address 0 reads all ones and drops writes), little-endian with
-   VIRTIO_MMIO_BEFORE_WRITE / _AFTER_READ, dma/relax NULL. */
+   VIRTIO_MMIO_BEFORE_WRITE / _AFTER_READ, dma/relax NULL. With fn->portio: configuration
+   space (offsets below 256) through 0xCF8/0xCFC and I/O BARs through the in/out hooks. */
 VIRTIO_API virtio_regs virtio_pci_regs(virtio_pci_fn *fn);
 
 /* Enumerates bus 0 of `host` (every device, every function of a multi-function device),
@@ -1947,28 +1969,71 @@ static uintptr_t virtio__pci_addr(const virtio_pci_fn *f, unsigned region, uint3
         return f->bar[region - VIRTIO_REGION_PCI_BAR(0)] + off;
     return 0;
 }
+/* Port I/O (fn->portio): 1 and the port for a configuration offset (after selecting it at
+   0xCF8) or an I/O BAR offset; -1 for an offset with nothing behind it (reads all ones, writes
+   dropped); 0 for MMIO (no portio, or a memory BAR). */
+static int virtio__pci_port(const virtio_pci_fn *f, unsigned region, uint32_t off, uint16_t *port) {
+    uint32_t n;
+    if (!f->portio) return 0;
+    if (region == VIRTIO_REGION_PCI_CONFIG) {
+        if (off >= 256u) return -1; /* mechanism #1 reaches the first 256 bytes only */
+        f->portio->out32(0xcf8u, (uint32_t)f->config | (off & 0xfcu));
+        *port = (uint16_t)(0xcfcu + (off & 3u));
+        return 1;
+    }
+    if (region < VIRTIO_REGION_PCI_BAR(0) || region > VIRTIO_REGION_PCI_BAR(5)) return -1;
+    n = region - VIRTIO_REGION_PCI_BAR(0);
+    if (!((f->io_bars >> n) & 1u)) return 0;
+    if (!f->bar[n] || off > 0xffffu || f->bar[n] + off > 0xffffu) return -1;
+    *port = (uint16_t)(f->bar[n] + off);
+    return 1;
+}
 static uint8_t virtio__pci_ecam_r8(void *user, unsigned region, uint32_t off) {
-    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    const virtio_pci_fn *f = (const virtio_pci_fn *)user;
+    uint16_t port = 0;
+    int k = virtio__pci_port(f, region, off, &port);
+    uintptr_t a = k ? 0 : virtio__pci_addr(f, region, off);
+    if (k > 0) return f->portio->in8(port);
     return a ? virtio__mmio_read8((void *)a, 0, 0) : 0xffu;
 }
 static uint16_t virtio__pci_ecam_r16(void *user, unsigned region, uint32_t off) {
-    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    const virtio_pci_fn *f = (const virtio_pci_fn *)user;
+    uint16_t port = 0;
+    int k = virtio__pci_port(f, region, off, &port);
+    uintptr_t a = k ? 0 : virtio__pci_addr(f, region, off);
+    if (k > 0) return f->portio->in16(port);
     return a ? virtio__mmio_read16((void *)a, 0, 0) : 0xffffu;
 }
 static uint32_t virtio__pci_ecam_r32(void *user, unsigned region, uint32_t off) {
-    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    const virtio_pci_fn *f = (const virtio_pci_fn *)user;
+    uint16_t port = 0;
+    int k = virtio__pci_port(f, region, off, &port);
+    uintptr_t a = k ? 0 : virtio__pci_addr(f, region, off);
+    if (k > 0) return f->portio->in32(port);
     return a ? virtio__mmio_read32((void *)a, 0, 0) : 0xffffffffu;
 }
 static void virtio__pci_ecam_w8(void *user, unsigned region, uint32_t off, uint8_t v) {
-    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    const virtio_pci_fn *f = (const virtio_pci_fn *)user;
+    uint16_t port = 0;
+    int k = virtio__pci_port(f, region, off, &port);
+    uintptr_t a = k ? 0 : virtio__pci_addr(f, region, off);
+    if (k > 0) f->portio->out8(port, v);
     if (a) virtio__mmio_write8((void *)a, 0, 0, v);
 }
 static void virtio__pci_ecam_w16(void *user, unsigned region, uint32_t off, uint16_t v) {
-    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    const virtio_pci_fn *f = (const virtio_pci_fn *)user;
+    uint16_t port = 0;
+    int k = virtio__pci_port(f, region, off, &port);
+    uintptr_t a = k ? 0 : virtio__pci_addr(f, region, off);
+    if (k > 0) f->portio->out16(port, v);
     if (a) virtio__mmio_write16((void *)a, 0, 0, v);
 }
 static void virtio__pci_ecam_w32(void *user, unsigned region, uint32_t off, uint32_t v) {
-    uintptr_t a = virtio__pci_addr((const virtio_pci_fn *)user, region, off);
+    const virtio_pci_fn *f = (const virtio_pci_fn *)user;
+    uint16_t port = 0;
+    int k = virtio__pci_port(f, region, off, &port);
+    uintptr_t a = k ? 0 : virtio__pci_addr(f, region, off);
+    if (k > 0) f->portio->out32(port, v);
     if (a) virtio__mmio_write32((void *)a, 0, 0, v);
 }
 
@@ -2001,9 +2066,20 @@ static uintptr_t virtio__pci_cpu(const virtio_pci_host *h, uint64_t pci, int io)
     return (uint64_t)(uintptr_t)cpu == cpu ? (uintptr_t)cpu : 0;
 }
 
-static uintptr_t virtio__pci_ecam_fn(const virtio_pci_host *h, uint32_t bus, uint32_t dev,
-                                     uint32_t fn) {
-    return h->ecam + ((uintptr_t)bus << 20) + ((uintptr_t)dev << 15) + ((uintptr_t)fn << 12);
+/* A function record before its header is read: where its configuration space is (ECAM address,
+   or the 0xCF8 address with the enable bit under port I/O), no BARs. */
+static void virtio__pci_fn_at(virtio_pci_fn *f, const virtio_pci_host *h, uint32_t bus,
+                              uint32_t dev, uint32_t fn) {
+    unsigned i;
+    f->portio = h->portio;
+    f->io_bars = 0;
+    if (h->portio)
+        f->config = (uintptr_t)(0x80000000u | bus << 16 | dev << 11 | fn << 8);
+    else
+        f->config =
+            h->ecam + ((uintptr_t)bus << 20) + ((uintptr_t)dev << 15) + ((uintptr_t)fn << 12);
+    for (i = 0; i < 6; i++)
+        f->bar[i] = 0;
 }
 static uint32_t virtio__pci_buses(const virtio_pci_host *h) {
     return h->buses == 0 ? 1u : h->buses > 256u ? 256u : h->buses;
@@ -2013,7 +2089,7 @@ VIRTIO_DEF int virtio_pci_scan(const virtio_pci_host *host, virtio_pci_fn *out, 
     unsigned dev, fn, found = 0, nfn, i, head = 0, tail = 1;
     uint8_t todo[256]; /* buses still to read, each once: a bounded walk */
     uint32_t seen[8];  /* buses queued: a bit each */
-    if (!host || !host->ecam || (max && !out)) return VIRTIO_EINVAL;
+    if (!host || (!host->ecam && !host->portio) || (max && !out)) return VIRTIO_EINVAL;
     for (i = 0; i < 8; i++) /* a loop, not an initializer: no memset call */
         seen[i] = 0;
     todo[0] = 0;
@@ -2026,9 +2102,7 @@ VIRTIO_DEF int virtio_pci_scan(const virtio_pci_host *host, virtio_pci_fn *out, 
                 virtio_pci_fn f;
                 virtio_regs r;
                 uint32_t vendor, id, type, hdr;
-                f.config = virtio__pci_ecam_fn(host, bus, dev, fn);
-                for (i = 0; i < 6; i++)
-                    f.bar[i] = 0;
+                virtio__pci_fn_at(&f, host, bus, dev, fn);
                 virtio__pci_regs_fill(&r, &f);
                 vendor = r.read16(&f, VIRTIO_REGION_PCI_CONFIG, 0);
                 if (vendor == 0xffffu) continue;
@@ -2065,6 +2139,7 @@ VIRTIO_DEF int virtio_pci_scan(const virtio_pci_host *host, virtio_pci_fn *out, 
                                                     VIRTIO__PCI_BAR0 + 4u * i + 4u)
                                  << 32;
                         f.bar[i] = a ? virtio__pci_cpu(host, a, (int)(v & 1u)) : 0;
+                        if ((v & 1u) && f.bar[i]) f.io_bars |= 1u << i;
                         if (is64) i++;
                     }
                     f.bus = bus;
@@ -2125,6 +2200,7 @@ VIRTIO_DEF int virtio_pci_assign(virtio_pci_host *host, virtio_pci_fn *fn) {
         uint64_t pci;
         int io_bar;
         fn->bar[i] = 0;
+        fn->io_bars &= ~(1u << i);
         if (!size[i]) continue;
         v = r.read32(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i);
         io_bar = (int)(v & 1u);
@@ -2134,6 +2210,7 @@ VIRTIO_DEF int virtio_pci_assign(virtio_pci_host *host, virtio_pci_fn *fn) {
             r.write32(fn, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_BAR0 + 4u * i + 4u,
                       (uint32_t)(pci >> 32));
         fn->bar[i] = virtio__pci_cpu(host, pci, io_bar);
+        if (io_bar && fn->bar[i]) fn->io_bars |= 1u << i;
     }
     host->mem_next = mem;
     host->io_next = io;
@@ -2153,7 +2230,7 @@ static int virtio__pci_align(uint64_t *next, uint64_t base, uint64_t size, uint6
    bus behind it, then windows around what its side took. Depth is bounded. */
 static int virtio__pci_assign_bus(virtio_pci_host *h, uint32_t bus, uint32_t *last,
                                   unsigned depth) {
-    uint32_t dev, fn, nfn, i;
+    uint32_t dev, fn, nfn;
     int r;
     for (dev = 0; dev < 32; dev++) {
         nfn = 1;
@@ -2162,9 +2239,7 @@ static int virtio__pci_assign_bus(virtio_pci_host *h, uint32_t bus, uint32_t *la
             virtio_regs g;
             uint32_t hdr, sec, cmd;
             uint64_t mem0, io0, lo, hi;
-            f.config = virtio__pci_ecam_fn(h, bus, dev, fn);
-            for (i = 0; i < 6; i++)
-                f.bar[i] = 0;
+            virtio__pci_fn_at(&f, h, bus, dev, fn);
             virtio__pci_regs_fill(&g, &f);
             if (g.read16(&f, VIRTIO_REGION_PCI_CONFIG, 0) == 0xffffu) continue;
             hdr = g.read8(&f, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_HEADER_TYPE);
@@ -2214,7 +2289,7 @@ static int virtio__pci_assign_bus(virtio_pci_host *h, uint32_t bus, uint32_t *la
 
 VIRTIO_DEF int virtio_pci_assign_all(virtio_pci_host *host) {
     uint32_t last = 0;
-    if (!host || !host->ecam) return VIRTIO_EINVAL;
+    if (!host || (!host->ecam && !host->portio)) return VIRTIO_EINVAL;
     return virtio__pci_assign_bus(host, 0, &last, 0);
 }
 #undef VIRTIO__PCI_L

@@ -12,7 +12,8 @@
 #
 #   make demo                  build blk.elf, make a fresh 8 MiB disk image, boot QEMU on it
 #   make demo TARGET=aarch64   the same on another target (riscv64, riscv32, riscv64-sbi,
-#                              aarch64, m68k; EX_QEMU_<target> in examples/examples.mk)
+#                              aarch64, m68k, x86_64 (virtio-blk-pci, q35);
+#                              EX_QEMU_<target> in examples/examples.mk)
 #
 # Alone: make -f examples/blk.mk
 
@@ -33,7 +34,7 @@ TARGET ?= riscv64
 BLK_DEMO_IMG := $(BUILD)/demo$(if $(filter riscv64,$(TARGET)),,-$(TARGET)).img
 BLK_DEMO_QEMU = $(EX_QEMU_$(TARGET)) $(EX_QEMU_MODERN_$(TARGET)) \
 	-drive file=$(BLK_DEMO_IMG),if=none,format=raw,id=d0 \
-	-device virtio-blk-device,drive=d0,serial=virtio.h-demo \
+	-device virtio-blk-$(or $(EX_BUS_$(TARGET)),device),drive=d0,serial=virtio.h-demo \
 	-kernel $(BUILD)/$(TARGET)/blk.elf
 
 demo: $(BUILD)/$(TARGET)/blk.elf
@@ -44,6 +45,9 @@ demo: $(BUILD)/$(TARGET)/blk.elf
 	@echo
 	@timeout 60 $(BLK_DEMO_QEMU); status=$$?; \
 	echo; echo "QEMU exited with status $$status"; \
+	$(if $(EX_DEBUG_EXIT_$(TARGET)),if [ $$((status % 2)) = 1 ]; then \
+	status=$$(((status - 1) / 2)); echo "(isa-debug-exit: the guest's status is $$status)"; \
+	elif [ $$status = 0 ]; then status=255; fi;) \
 	echo "what the host now finds in $(BLK_DEMO_IMG):"; \
 	grep -a -o 'virtio.h blk example wrote this sector ([0-9]*)' $(BLK_DEMO_IMG) \
 		|| echo '(no mark from the guest)'; \

@@ -115,10 +115,13 @@ static int ex_scan(const virtio_mmio_slot **out)
             ex__add(list, &n, bi_base + i * bi_stride, i);
         source = "bootinfo";
     }
-    if (n == 0 && !named) {
-        for (unsigned i = 0; i < PLAT_VIRTIO_MMIO_SLOTS; i++)
+    unsigned slots = PLAT_VIRTIO_MMIO_SLOTS; /* a variable: x86's 0 makes `i < 0u` a warning */
+    if (n == 0 && !named && slots > 0) {
+        for (unsigned i = 0; i < slots; i++)
             ex__add(list, &n, PLAT_VIRTIO_MMIO_BASE + i * PLAT_VIRTIO_MMIO_STRIDE, i);
         source = "slot scan";
+    } else if (n == 0 && !named) {
+        source = "no virtio-mmio on this machine";
     }
     plat_puts("devices: ");
     plat_puts(source);
@@ -148,17 +151,39 @@ static int ex_probe(virtio_transport *t, const virtio_regs *regs)
 #ifdef PLAT_PCI
 /* The most virtio PCI functions an example looks at. */
 #define EX_MAX_PCI 32
-/* Every virtio function behind the machine's PCIe host bridge (bus 0 and behind bridges), when
-   the device tree names one ("pci-host-ecam-generic", virtio_fdt_find_pci). Where nothing set
-   PCI up (-bios none), virtio_pci_assign_all numbers the buses, places every BAR in the
-   bridge's windows and turns decoding and bus mastering on. The first call prints the bridge
-   ("pci: ECAM 0x30000000 from the device tree"). */
+#ifdef PLAT_PCI_PORTIO
+/* x86: configuration space through ports 0xCF8/0xCFC, I/O BARs through in/out (target.h). */
+static const virtio_pci_portio ex__portio = {plat_inb, plat_inw,  plat_inl,
+                                             plat_outb, plat_outw, plat_outl};
+#endif
+/* Every virtio function behind the machine's PCI host bridge (bus 0 and behind bridges): the
+   one the device tree names ("pci-host-ecam-generic", virtio_fdt_find_pci), or on x86
+   (PLAT_PCI_PORTIO) the one behind ports 0xCF8/0xCFC, with the BARs firmware assigned. Where
+   nothing set PCI up (-bios none), virtio_pci_assign_all numbers the buses, places every BAR
+   in the bridge's windows and turns decoding and bus mastering on. The first call prints the
+   bridge ("pci: ECAM 0x30000000 from the device tree", "pci: ports 0xcf8/0xcfc"). */
 static int ex_pci(virtio_pci_fn **out)
 {
     static virtio_pci_host host;
     static virtio_pci_fn fns[EX_MAX_PCI];
     static int n = -1;
     *out = fns;
+#ifdef PLAT_PCI_PORTIO
+    if (n < 0) {
+        /* Bus addresses are CPU addresses; BARs above 4 GiB are beyond the platform's map. */
+        host.portio = &ex__portio;
+        host.buses = 256;
+        host.mem_size = 0x100000000ull;
+        host.io_size = 0x10000;
+        plat_puts("pci: ports 0xcf8/0xcfc, BARs as firmware assigned them\n");
+        n = virtio_pci_scan(&host, fns, EX_MAX_PCI);
+        if (n < 0)
+            n = 0;
+        if (n > EX_MAX_PCI)
+            n = EX_MAX_PCI;
+    }
+    return n;
+#else
     if (n < 0) {
         const uint8_t *fdt = plat_fdt();
         n = 0;
@@ -200,6 +225,7 @@ static int ex_pci(virtio_pci_fn **out)
             n = EX_MAX_PCI;
     }
     return n;
+#endif
 }
 #endif
 

@@ -14,6 +14,7 @@
 #   riscv64-sbi  QEMU riscv `virt`, S-mode payload at 0x80200000 under OpenSBI      (riscv-sbi)
 #   aarch64      QEMU arm `virt`, EL1, MMU on, linked at 0x40200000                 (aarch64)
 #   m68k         QEMU m68k `virt`, 68040, linked at 0x00001000                      (m68k)
+#   x86_64       QEMU x86 `q35` / `pc`, multiboot, long mode, linked at 0x00100000  (x86_64)
 #
 # Paths are relative to the repository root (where make runs). Variables start with EX_ so they
 # cannot collide with the including Makefile's. The EX_CC / EX_ARCH64 / EX_CFLAGS / EX_LDFLAGS /
@@ -24,7 +25,7 @@ EX_INCLUDED := 1
 
 BUILD ?= build
 
-EX_TARGETS := riscv64 riscv32 riscv64-sbi aarch64 m68k
+EX_TARGETS := riscv64 riscv32 riscv64-sbi aarch64 m68k x86_64
 EX_NAMES := hello
 
 EX_CC ?= riscv64-unknown-elf-gcc
@@ -68,6 +69,15 @@ EX_TFLAGS_m68k := -m68040 -fno-pie -no-pie -static -fno-stack-protector
 EX_LIBGCC_m68k := $(shell $(EX_CC_m68k) -m68040 -print-libgcc-file-name 2>/dev/null)
 EX_PDIR_m68k := m68k
 
+# x86_64: the host's gcc, freestanding (start.S goes to long mode, so no -m32 and no 32-bit
+# libgcc). No red zone (an exception would write below rsp), general registers only (nothing
+# relies on SSE state), no PIE, no stack protector. Linked below 2 GiB: the default code model.
+EX_CC_x86_64 ?= gcc
+EX_TFLAGS_x86_64 := -m64 -mno-red-zone -mgeneral-regs-only -fno-pie -no-pie -static \
+	-fno-stack-protector -fcf-protection=none
+EX_LIBGCC_x86_64 := $(shell $(EX_CC_x86_64) -m64 -print-libgcc-file-name 2>/dev/null)
+EX_PDIR_x86_64 := x86_64
+
 # How QEMU runs each target (add -kernel ELF and the devices). -smp 1,maxcpus=2: QEMU < 8.1
 # elides guest fences under TCG on one CPU and then loses a notification now and then.
 # EX_QEMU_MODERN_<t> selects modern virtio-mmio where legacy is the default.
@@ -77,6 +87,14 @@ EX_QEMU_riscv64-sbi := qemu-system-riscv64 -M virt -smp 1,maxcpus=2 -nographic -
 EX_QEMU_aarch64 := qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 1,maxcpus=2 -nographic \
 	-no-reboot -nic none -semihosting-config enable=on,target=native
 EX_QEMU_m68k := qemu-system-m68k -M virt -nographic -no-reboot -action panic=exit-failure
+# x86_64: q35 with SeaBIOS; the exit status is (status << 1) | 1 (isa-debug-exit). No network
+# card unless a test adds one (-nic none), no VGA window.
+EX_QEMU_x86_64 := qemu-system-x86_64 -M q35 -nographic -no-reboot -nic none \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+# EX_BUS_<t>: the -device suffix of a virtio device there (default `device`, virtio-mmio);
+# EX_DEBUG_EXIT_<t>: QEMU's status is (guest status << 1) | 1.
+EX_BUS_x86_64 := pci
+EX_DEBUG_EXIT_x86_64 := 1
 $(foreach t,riscv64 riscv32 riscv64-sbi aarch64,\
 	$(eval EX_QEMU_MODERN_$t := -global virtio-mmio.force-legacy=false))
 

@@ -16,6 +16,9 @@ have qemu-system-aarch64 || need="$need qemu-system-arm"
 have aarch64-linux-gnu-gcc || need="$need gcc-aarch64-linux-gnu"
 have m68k-linux-gnu-gcc || need="$need gcc-m68k-linux-gnu"
 have qemu-system-m68k || need="$need qemu-system-misc"
+# x86_64 examples: the host's gcc builds them (long mode, no -m32); QEMU's q35 and pc machines
+# with SeaBIOS, which qemu-system-x86 depends on.
+have qemu-system-x86_64 || need="$need qemu-system-x86"
 [ -f /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] || need="$need qemu-system-data"
 # The host tests again on a big-endian CPU (tests/be_host.mk): s390x Linux under qemu-user.
 have s390x-linux-gnu-gcc || need="$need gcc-s390x-linux-gnu"

@@ -335,6 +335,7 @@ static void put(uint8_t *b, uint32_t off, uint32_t v, unsigned width) {
         b[off + i] = (uint8_t)(v >> (8 * i));
 }
 static void scan_body(const virtio_pci_host *hp, virtio_pci_fn *fn, uint8_t *ecam);
+static void portio_body(uint8_t *ecam);
 static void t_scan(void) {
     uint8_t *ecam = (uint8_t *)malloc(2u << 20); /* buses 0 and 1 */
     virtio_pci_host h;
@@ -381,8 +382,112 @@ static void t_scan(void) {
     h.mem_pci = 0x40000000, h.mem_cpu = 0x1040000000ull, h.mem_size = 0x40000000;
     h.io_pci = 0, h.io_cpu = 0x03000000, h.io_size = 0x10000;
     scan_body(&h, fn, ecam);
+    t_end();
+    t_begin("pci/portio: the same buses through 0xCF8/0xCFC, an I/O BAR through in/out");
+    portio_body(ecam);
     free(ecam);
     t_end();
+}
+
+/* ---- x86 port I/O (configuration mechanism #1) over the same image ------------------------ */
+static uint8_t *pio_ecam;      /* configuration space, ECAM layout, buses 0 and 1 */
+static uint32_t pio_cf8;       /* what was last written to 0xCF8 */
+static uint8_t pio_io[0x100];  /* ports 0x1000..0x10ff: the transitional block's I/O BAR 0 */
+static unsigned pio_bad;       /* accesses mechanism #1 does not allow, or other ports */
+static unsigned pio_cfg_reads; /* reads of 0xCFC..0xCFF */
+static uint8_t *pio_at(uint16_t port, unsigned width) {
+    uint32_t a = pio_cf8;
+    if (port >= 0xcfcu && port <= 0xcffu) {
+        if ((port & 3u) + width > 4u || !(a & 0x80000000u) || (a & 0x7f000003u)) {
+            pio_bad++;
+            return NULL;
+        }
+        if (((a >> 16) & 0xffu) >= 2u) return NULL; /* no such bus: all ones */
+        return pio_ecam + (((a >> 16) & 0xffu) << 20) + (((a >> 11) & 31u) << 15) +
+               (((a >> 8) & 7u) << 12) + (a & 0xfcu) + (port & 3u);
+    }
+    if (port >= 0x1000u && port + width <= 0x1100u) return pio_io + (port - 0x1000u);
+    pio_bad++;
+    return NULL;
+}
+static uint32_t pio_in(uint16_t port, unsigned width) {
+    uint8_t *b = pio_at(port, width);
+    uint32_t v = 0;
+    unsigned i;
+    if (port >= 0xcfcu && port <= 0xcffu) pio_cfg_reads++;
+    if (!b) return 0xffffffffu >> (32u - 8u * width);
+    for (i = 0; i < width; i++)
+        v |= (uint32_t)b[i] << (8u * i);
+    return v;
+}
+static void pio_out(uint16_t port, uint32_t v, unsigned width) {
+    uint8_t *b;
+    unsigned i;
+    if (port == 0xcf8u && width == 4u) {
+        pio_cf8 = v;
+        return;
+    }
+    b = pio_at(port, width);
+    for (i = 0; b && i < width; i++)
+        b[i] = (uint8_t)(v >> (8u * i));
+}
+static uint8_t pio_in8(uint16_t port) { return (uint8_t)pio_in(port, 1); }
+static uint16_t pio_in16(uint16_t port) { return (uint16_t)pio_in(port, 2); }
+static uint32_t pio_in32(uint16_t port) { return pio_in(port, 4); }
+static void pio_out8(uint16_t port, uint8_t v) { pio_out(port, v, 1); }
+static void pio_out16(uint16_t port, uint16_t v) { pio_out(port, v, 2); }
+static void pio_out32(uint16_t port, uint32_t v) { pio_out(port, v, 4); }
+static const virtio_pci_portio pio_hooks = {pio_in8,  pio_in16,  pio_in32,
+                                            pio_out8, pio_out16, pio_out32};
+
+static void portio_body(uint8_t *ecam) {
+    virtio_pci_host h;
+    virtio_pci_fn fn[4];
+    virtio_regs r;
+    uint8_t *c = ecam + (2u << 15) + (3u << 12); /* 00:02.3, the transitional block */
+    unsigned reads;
+    pio_ecam = ecam;
+    pio_bad = 0;
+    memset(pio_io, 0, sizeof pio_io);
+    memset(&h, 0, sizeof h);
+    h.portio = &pio_hooks;
+    h.buses = 2;
+    h.mem_pci = 0x40000000, h.mem_cpu = 0x40000000, h.mem_size = 0x40000000;
+    h.io_pci = 0, h.io_cpu = 0, h.io_size = 0x10000;
+    CHECK_EQ(virtio_pci_scan(&h, fn, 4), 3);
+    CHECK_EQ(fn[0].config, 0x80000000u | 1u << 11);
+    CHECK_EQ(fn[0].type, VIRTIO_ID_RNG);
+    CHECK_EQ(fn[0].bar[4], 0x40004000u);
+    CHECK_EQ(fn[0].io_bars, 0);
+    CHECK_EQ(fn[1].config, 0x80000000u | 2u << 11 | 3u << 8);
+    CHECK_EQ(fn[1].type, VIRTIO_ID_BLOCK);
+    CHECK_EQ(fn[1].bar[0], 0x1000u); /* a port number */
+    CHECK_EQ(fn[1].io_bars, 1u);
+    CHECK_EQ(fn[2].config, 0x80000000u | 1u << 16);
+    CHECK_EQ(fn[2].type, VIRTIO_ID_CONSOLE);
+    r = virtio_pci_regs(&fn[1]);
+    CHECK_EQ(r.read16(r.user, VIRTIO_REGION_PCI_CONFIG, 2), 0x1001u);
+    CHECK_EQ(r.read8(r.user, VIRTIO_REGION_PCI_CONFIG, 0x2e), 2u); /* subsystem id, low byte */
+    CHECK_EQ(r.read16(r.user, VIRTIO_REGION_PCI_CONFIG, 0x2e), 2u);
+    r.write16(r.user, VIRTIO_REGION_PCI_CONFIG, 0x06, 0xbeef); /* a byte lane above 0 */
+    CHECK_EQ(c[6], 0xef);
+    CHECK_EQ(c[7], 0xbe);
+    reads = pio_cfg_reads; /* past the 256 bytes mechanism #1 reaches: no port touched */
+    CHECK_EQ(r.read32(r.user, VIRTIO_REGION_PCI_CONFIG, 0x100), 0xffffffffu);
+    CHECK_EQ(pio_cfg_reads, reads);
+    pio_io[0x12] = 0xab; /* the I/O BAR through in/out, at its port plus the offset */
+    CHECK_EQ(r.read8(r.user, VIRTIO_REGION_PCI_BAR(0), 0x12), 0xabu);
+    r.write32(r.user, VIRTIO_REGION_PCI_BAR(0), 0x04, 0x11223344u);
+    CHECK_EQ(pio_io[0x04], 0x44);
+    CHECK_EQ(pio_io[0x07], 0x11);
+    CHECK_EQ(r.read8(r.user, VIRTIO_REGION_PCI_BAR(1), 0), 0xffu);              /* no BAR 1 */
+    CHECK_EQ(r.read32(r.user, VIRTIO_REGION_PCI_BAR(0), 0xff00u), 0xffffffffu); /* > 0xffff */
+    CHECK_EQ(pio_bad, 0);
+    h.buses = 1; /* bus 1 outside: not read */
+    CHECK_EQ(virtio_pci_scan(&h, NULL, 0), 2);
+    h.portio = NULL; /* neither ECAM nor ports */
+    CHECK_RC(virtio_pci_scan(&h, NULL, 0), VIRTIO_EINVAL);
+    CHECK_EQ(pio_bad, 0);
 }
 static void scan_body(const virtio_pci_host *hp, virtio_pci_fn *fn, uint8_t *ecam) {
     virtio_pci_host h = *hp;

@@ -13,11 +13,15 @@
      riscv64-sbi       QEMU riscv `virt`, S-mode under OpenSBI     (examples/platform/riscv-sbi)
      aarch64           QEMU arm `virt`, EL1 with the MMU on        (examples/platform/aarch64)
      m68k              QEMU m68k `virt`, big-endian                (examples/platform/m68k)
+     x86_64            QEMU x86 `q35` / `pc`, long mode, PCI only   (examples/platform/x86_64)
    target.h defines:
      PLAT_NAME                 a short name for messages ("riscv64 M-mode")
      PLAT_VIRTIO_MMIO_BASE     the virtio-mmio slots the examples scan when the firmware names
      PLAT_VIRTIO_MMIO_STRIDE   no devices (no device tree, no boot info): base, distance and
-     PLAT_VIRTIO_MMIO_SLOTS    count */
+     PLAT_VIRTIO_MMIO_SLOTS    count (0 where there is no virtio-mmio: x86_64)
+   and optionally PLAT_PCI (look for virtio PCI functions: behind the device tree's host bridge,
+   or with PLAT_PCI_PORTIO through ports 0xCF8/0xCFC and the plat_inb..plat_outl it declares)
+   and PLAT_PCI_LIMIT (the highest address the platform maps). */
 
 #ifndef PLATFORM_H
 #define PLATFORM_H

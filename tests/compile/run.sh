@@ -3,8 +3,9 @@
 # header): each alone with its implementation, all together, and declarations only; as C99/C11
 # and C++11/C++20, gcc and clang, with and without VIRTIO_STATIC, and with the trims
 # VIRTIO_NO_LEGACY + VIRTIO_NO_STRINGS, and with the optional parts left out (VIRTIO_NO_PACKED,
-# VIRTIO_NO_INDIRECT, VIRTIO_BLK_MINIMAL, VIRTIO_BLK_NO_INFO, VIRTIO_BLK_NO_RESIZE_CHECK); strict warnings as errors. Then freestanding riscv64 and
-# riscv32 objects of everything, which must need no symbol from any library. Then the
+# VIRTIO_NO_INDIRECT, VIRTIO_BLK_MINIMAL, VIRTIO_BLK_NO_INFO, VIRTIO_BLK_NO_RESIZE_CHECK); strict
+# warnings as errors. Then freestanding riscv64, riscv32 and x86-64 objects of everything, which
+# must need no symbol from any library. Then the
 # configurations that must NOT compile (barrier macros are all or none), a small program built
 # with VIRTIO_NO_EVENT_IDX, and the layering greps of issue 8: no device header names a
 # virtio-mmio register offset, tests `version == 1`, calls the MMIO probe or scan, or touches a
@@ -95,6 +96,18 @@ for t in "rv64imac lp64" "rv32imac ilp32"; do
                 echo "FAIL compile: $1 $opt object needs: $(echo $undef | tr '\n' ' ')"; fail=1; fi
         fi
     done
+done
+# x86-64 as the x86_64 examples build it (the host's gcc, kernel-style flags).
+for opt in -Os -O2; do
+    o="$out/x86_64$opt-all.o"
+    check "gcc -m64 -mno-red-zone -mgeneral-regs-only -ffreestanding -nostdlib $opt all" \
+        gcc -m64 -mno-red-zone -mgeneral-regs-only -std=c99 -ffreestanding -nostdlib $opt $cwarn \
+        -I. -c "$gen/all.c" -o "$o"
+    if [ -f "$o" ]; then
+        undef=$(nm -u "$o")
+        if [ -z "$undef" ]; then echo "PASS compile: x86_64 $opt object needs no external symbol"; else
+            echo "FAIL compile: x86_64 $opt object needs: $(echo $undef | tr '\n' ' ')"; fail=1; fi
+    fi
 done
 
 # ---- Configurations that must not compile ----------------------------------------------------

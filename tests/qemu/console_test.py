@@ -200,7 +200,7 @@ class Run:
             left = min(left, 5.0)
         try:
             self.uart, _ = self.proc.communicate(timeout=left)
-            self.status = self.proc.returncode
+            self.status = self.machine.exit_status(self.proc.returncode)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.uart, _ = self.proc.communicate()

@@ -44,13 +44,14 @@ def boot(build, m, name, elf, devices=(), version="modern", smp=None, drive=None
         cmd += ["-drive", "file=%s,if=none,format=raw,id=d0" % drive]
     cmd += list(extra)
     for dev in devices:
-        cmd += ["-device", dev]
+        cmd += ["-device", m.dev(dev)]
     (d / "cmd").write_text(" ".join(shlex.quote(a) for a in cmd) + "\n")
     t0 = time.monotonic()
     try:
         p = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=TIMEOUT)
-        out, status, timed_out = p.stdout.decode(errors="replace"), p.returncode, False
+        out, status, timed_out = (p.stdout.decode(errors="replace"), m.exit_status(p.returncode),
+                                  False)
     except subprocess.TimeoutExpired as e:
         out, status, timed_out = (e.stdout or b"").decode(errors="replace"), None, True
     secs = time.monotonic() - t0
@@ -100,7 +101,7 @@ def main():
     build = (ROOT / args.build).resolve()
     rep = T.Report("qemu-hello", args.k)
     t0 = time.monotonic()
-    for m in T.selected(args):
+    for m in T.selected(args, pci=True):
         name = "hello: console, clock, exit status 0"
         if not rep.wanted(name):
             continue
@@ -117,7 +118,7 @@ def main():
                 break
         rep.case(m.name, name + (" (%d boots)" % runs if runs > 1 else ""), why)
 
-        if m.name == m.target:  # the target's first machine
+        if m is next(x for x in T.MACHINES if x.target == m.target):  # the target's first
             bench_cases(build, rep, m)
 
         if args.time and not why and not m.missing(build, ["blk.elf"]):

@@ -251,9 +251,10 @@ class Guest:
         if timeout is not None:
             left = min(left, timeout)
         try:
-            return self.proc.wait(left)
+            rc = self.proc.wait(left)
         except subprocess.TimeoutExpired:
             return None
+        return self.machine.exit_status(rc) if self.machine else rc  # the guest's status
 
     def kill(self):
         if self.proc and self.proc.poll() is None:

@@ -21,6 +21,9 @@ BUILD ?= build
 PYTHON ?= python3
 
 QEMU_TARGETS ?= riscv64 riscv64-sbi riscv32 aarch64 m68k
+# Targets without virtio-mmio (x86_64: PCI only) run the hello and PCI jobs, not the device
+# fragments' virtio-mmio suites.
+QEMU_PCI_ONLY_TARGETS ?= x86_64
 QEMU_FULL ?=
 # What every test script gets: the build directory, no make of its own (make built the ELFs
 # it depends on), one case at a time, and --full for test-full.
@@ -33,7 +36,8 @@ test-full:
 
 qemu-tests: qemu-hello-tests
 
-QEMU_HELLO_JOBS := $(QEMU_TARGETS:%=qemu-hello-tests-%)
+QEMU_HELLO_JOBS := $(QEMU_TARGETS:%=qemu-hello-tests-%) \
+	$(QEMU_PCI_ONLY_TARGETS:%=qemu-hello-tests-%)
 .PHONY: $(QEMU_HELLO_JOBS)
 qemu-hello-tests: $(QEMU_HELLO_JOBS)
 $(QEMU_HELLO_JOBS): qemu-hello-tests-%: $(BUILD)/%/hello.elf $(BUILD)/%/bench.elf \
@@ -42,10 +46,11 @@ $(QEMU_HELLO_JOBS): qemu-hello-tests-%: $(BUILD)/%/hello.elf $(BUILD)/%/bench.el
 
 # QEMU start-to-exit time of the block example against hello on every target (medians).
 QEMU_TIME_RUNS ?= 5
+QEMU_TIME_TARGETS := $(QEMU_TARGETS) $(QEMU_PCI_ONLY_TARGETS)
 # hello_test.py also runs its usual cases (the benchmark examples) before timing.
-qemu-boot-times: $(QEMU_TARGETS:%=$(BUILD)/%/blk.elf) \
-		$(foreach e,hello bench console_bench gpu_bench,$(QEMU_TARGETS:%=$(BUILD)/%/$(e).elf))
-	$(PYTHON) tests/qemu/hello_test.py $(QEMU_TEST_ARGS) $(QEMU_TARGETS:%=--target %) \
+qemu-boot-times: $(QEMU_TIME_TARGETS:%=$(BUILD)/%/blk.elf) \
+		$(foreach e,hello bench console_bench gpu_bench,$(QEMU_TIME_TARGETS:%=$(BUILD)/%/$(e).elf))
+	$(PYTHON) tests/qemu/hello_test.py $(QEMU_TEST_ARGS) $(QEMU_TIME_TARGETS:%=--target %) \
 		--time $(QEMU_TIME_RUNS)
 
 endif # QEMU_TARGETS_MK

@@ -13,6 +13,14 @@ aarch64 on a Cortex-A53 and a Cortex-A72, riscv64-sbi with one hart and with two
     aarch64          qemu-system-aarch64  virt, -cpu cortex-a53, EL1, semihosting    32 x 0x200 at 0x0a000000
     aarch64-a72        the same with -cpu cortex-a72
     m68k             qemu-system-m68k     virt (68040), virt_ctrl, modern only       128 x 0x200 at 0xff010000
+    x86-q35          qemu-system-x86_64   q35, SeaBIOS, multiboot, isa-debug-exit     none: PCI only
+    x86-pc             the same on `pc` (i440FX: no ECAM; configuration through ports either way)
+
+The x86 machines have no virtio-mmio: only the hello and PCI suites boot them (`pci_only`), and
+`Machine.dev` turns a script's `virtio-X-device` into `virtio-X-pci` there. Their exit status
+comes from isa-debug-exit, (value << 1) | 1; `Machine.exit_status` turns it back into the
+guest's status (and anything even, such as a triple fault under -no-reboot, into -1), and every
+script reads QEMU's status through it, so 0 still means the example passed.
 
 QEMU fills the virtio-mmio slots from the top in command-line order on every one of these: the
 first `-device` lands in the highest slot, the next one below it. A device goes to a low slot
@@ -43,6 +51,7 @@ BINARIES = {
     "riscv32": "qemu-system-riscv32",
     "aarch64": "qemu-system-aarch64",
     "m68k": "qemu-system-m68k",
+    "x86_64": "qemu-system-x86_64",
 }
 
 
@@ -52,7 +61,7 @@ class Machine:
     def __init__(self, name, target, arch, machine="virt", cpu=None, bios="none",
                  smp="1,maxcpus=2", extra=(), slots=8, slot_base=0x10001000, slot_stride=0x1000,
                  legacy=True, tier="port", discovery="device tree", port_versions=None,
-                 note="", no_legacy_why=None):
+                 note="", no_legacy_why=None, pci_only=False, debug_exit=False):
         self.name = name          # what the case lines say: PASS qemu-blk/<name>/modern: ...
         self.target = target      # build/<target>/NAME.elf
         self.arch = arch          # key of BINARIES
@@ -68,6 +77,24 @@ class Machine:
         self.note = note
         self.no_legacy_why = no_legacy_why or ("QEMU %s virt presents only modern virtio-mmio"
                                                % arch)
+        self.pci_only = pci_only  # no virtio-mmio: devices are virtio-X-pci (dev())
+        self.debug_exit = debug_exit  # exit status through isa-debug-exit: (v << 1) | 1
+
+    def exit_status(self, rc):
+        """The guest's exit status from QEMU's (None stays None). isa-debug-exit makes QEMU exit
+        with (v << 1) | 1; an even status means the guest never wrote it (-1)."""
+        if rc is None or not self.debug_exit:
+            return rc
+        return (rc - 1) >> 1 if rc & 1 else -1
+
+    def dev(self, device):
+        """A -device value for this machine: virtio-X-device becomes virtio-X-pci where there
+        is no virtio-mmio."""
+        if self.pci_only and device.startswith("virtio-"):
+            name, sep, props = device.partition(",")
+            if name.endswith("-device"):
+                return name[:-len("-device")] + "-pci" + sep + props
+        return device
 
     @property
     def qemu(self):
@@ -103,8 +130,9 @@ class Machine:
         if self.bios:
             c += ["-bios", self.bios]
         c += self.extra + ["-no-reboot"]
-        c += ["-global", "virtio-mmio.force-legacy=" + ("true" if version == "legacy"
-                                                         else "false")]
+        if not self.pci_only:
+            c += ["-global", "virtio-mmio.force-legacy=" + ("true" if version == "legacy"
+                                                             else "false")]
         return c
 
     def slot_of(self, position):
@@ -162,6 +190,9 @@ AARCH64_EXTRA = [
     "-semihosting-config", "enable=on,target=native",
 ]
 
+# isa-debug-exit gives the exit status; no default network card (its option ROM), no window.
+X86_EXTRA = ["-nic", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+
 MACHINES = [
     Machine("riscv64", "riscv64", "riscv64", tier="full"),
     # The ring formats: every device's port subset again with each device's `packed` and
@@ -201,6 +232,16 @@ MACHINES = [
     Machine("m68k", "m68k", "m68k", bios=None, smp=None,
             extra=["-action", "panic=exit-failure"], slots=128, slot_base=0xFF010000,
             slot_stride=0x200, legacy=False, discovery="bootinfo"),
+    # x86: SeaBIOS (the default firmware) assigns the BARs; the program comes in through QEMU's
+    # multiboot loader. No virtio-mmio: PCI only, devices through Machine.dev.
+    Machine("x86-q35", "x86_64", "x86_64", machine="q35", bios=None, slots=0, slot_base=0,
+            slot_stride=0, legacy=False, pci_only=True, debug_exit=True, discovery="none",
+            extra=X86_EXTRA, no_legacy_why="no virtio-mmio on x86 (PCI only)",
+            note="q35 (PCIe, ICH9), SeaBIOS"),
+    Machine("x86-pc", "x86_64", "x86_64", machine="pc", bios=None, slots=0, slot_base=0,
+            slot_stride=0, legacy=False, pci_only=True, debug_exit=True, discovery="none",
+            extra=X86_EXTRA, no_legacy_why="no virtio-mmio on x86 (PCI only)",
+            note="pc (i440FX, PCI), SeaBIOS"),
 ]
 BY_NAME = {m.name: m for m in MACHINES}
 TARGETS = sorted({m.target for m in MACHINES}, key=[m.target for m in MACHINES].index)
@@ -217,8 +258,9 @@ def add_arguments(ap):
                     help="the full matrix on every machine (make test-full)")
 
 
-def selected(args):
-    """The machines args ask for, in MACHINES order; each with its tier for this run."""
+def selected(args, pci=False):
+    """The machines args ask for, in MACHINES order; each with its tier for this run. Machines
+    without virtio-mmio (pci_only) only for the scripts that say they can boot them (pci)."""
     targets = [t for a in args.target for t in a.replace(",", " ").split()]
     names = [n for a in args.machine for n in a.replace(",", " ").split()]
     bad = [t for t in targets if t not in TARGETS] + [n for n in names if n not in BY_NAME]
@@ -228,6 +270,8 @@ def selected(args):
     out = []
     for m in MACHINES:
         if (targets or names) and m.target not in targets and m.name not in names:
+            continue
+        if m.pci_only and not pci:
             continue
         out.append(m)
     return out
@@ -328,7 +372,7 @@ def boot_seconds(cmd, timeout=60):
     t0 = time.monotonic()
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=timeout)
-    return time.monotonic() - t0, p.returncode
+    return time.monotonic() - t0, p.returncode  # QEMU's: Machine.exit_status for the guest's
 
 
 def median(xs):
