@@ -2543,12 +2543,11 @@ VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
 }
 
 VIRTIO_DEF int virtio_dev_config_changed(virtio_dev *dev) {
-    int changed;
-    (void)virtio_dev_interrupt_ack(dev);
-    if (!dev) return 0;
-    changed = (dev->isr & VIRTIO_ISR_CONFIG) != 0;
-    dev->isr &= ~VIRTIO_ISR_CONFIG;
-    return changed;
+    uint32_t isr;
+    if (!dev || !dev->t.ops) return 0; /* never initialized */
+    isr = dev->isr | dev->t.ops->interrupt_ack(&dev->t);
+    dev->isr = isr & ~(uint32_t)VIRTIO_ISR_CONFIG;
+    return (isr & VIRTIO_ISR_CONFIG) != 0;
 }
 
 VIRTIO_DEF uint16_t virtio_dev_order16(const virtio_dev *dev, uint16_t v) {

@@ -670,14 +670,6 @@ VIRTIO_DEF int virtio_blk_reset(virtio_blk *blk) {
     return r;
 }
 
-static int virtio_blk__refresh(virtio_blk *blk, int now);
-VIRTIO_DEF int virtio_blk_refresh(virtio_blk *blk) {
-    int r;
-    if (!blk) return VIRTIO_EINVAL;
-    r = virtio_blk__usable(blk);
-    return r ? r : virtio_blk__refresh(blk, 1);
-}
-
 /* ---- Queries --------------------------------------------------------------------------------- */
 VIRTIO_DEF uint64_t virtio_blk_capacity(const virtio_blk *blk) {
     return blk ? blk->info.capacity : 0;
@@ -706,23 +698,34 @@ VIRTIO_DEF uint32_t virtio_blk_pending(const virtio_blk *blk) { return blk ? blk
 /* ---- Requests: "Block Device / Device Operation" -------------------------------------------- */
 /* Checks a request against the device before anything is sent. For DISCARD and WRITE_ZEROES
    `len` is a sector count; for IN and OUT a byte length. */
-/* The capacity again after the device reported a configuration change (CAPACITY CHANGES
-   above): with `now`, or once in VIRTIO_BLK_RESIZE_CHECK_EVERY calls. */
-static int virtio_blk__refresh(virtio_blk *blk, int now) {
+/* The capacity again, after the device reported a configuration change. */
+static int virtio_blk__reread_capacity(virtio_blk *blk) {
     virtio_blk_info in;
     int r;
+    virtio_zero(&in, sizeof in);
+    r = virtio_config_atomic(&blk->dev, virtio_blk__read_config, &in);
+    if (r) return r; /* the device latched as broken */
+    blk->info.capacity = in.capacity;
+    return VIRTIO_OK;
+}
+
+/* A look for a configuration change (CAPACITY CHANGES above): with `now`, or once in
+   VIRTIO_BLK_RESIZE_CHECK_EVERY calls. */
+static VIRTIO_BLK__IN_LINE int virtio_blk__refresh(virtio_blk *blk, int now) {
 #ifdef VIRTIO_BLK_NO_RESIZE_CHECK
     if (!now) return VIRTIO_OK;
 #else
     if (!now && ++blk->resize_tick < VIRTIO_BLK_RESIZE_CHECK_EVERY) return VIRTIO_OK;
 #endif
     blk->resize_tick = 0;
-    if (!virtio_dev_config_changed(&blk->dev)) return VIRTIO_OK;
-    virtio_zero(&in, sizeof in);
-    r = virtio_config_atomic(&blk->dev, virtio_blk__read_config, &in);
-    if (r) return r; /* the device latched as broken */
-    blk->info.capacity = in.capacity;
-    return VIRTIO_OK;
+    return virtio_dev_config_changed(&blk->dev) ? virtio_blk__reread_capacity(blk) : VIRTIO_OK;
+}
+
+VIRTIO_DEF int virtio_blk_refresh(virtio_blk *blk) {
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    return r ? r : virtio_blk__refresh(blk, 1);
 }
 
 /* The range [sector, sector + n): on the disk and whole logical blocks. */
