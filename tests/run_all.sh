@@ -26,7 +26,7 @@ for suite in compile-tests host-tests host-tests-be qemu-tests; do
     echo "   $suite: $p passed, $f failed, $s skipped, $(($(date +%s) - t0)) s"
     if [ "$suite" = qemu-tests ]; then
         # Per machine (tests/qemu/targets.py): the second part of "PASS qemu-X/<machine>/...".
-        sed -n 's#^\(PASS\|FAIL\|SKIP\) qemu-[a-z]*/\(riscv[a-z0-9-]*\|aarch64[a-z0-9-]*\|m68k[a-z0-9-]*\)[/:].*#\1 \2#p' \
+        sed -n 's#^\(PASS\|FAIL\|SKIP\) qemu-[a-z]*/\(riscv[a-z0-9-]*\|aarch64[a-z0-9-]*\|m68k[a-z0-9-]*\|x86[a-z0-9-]*\)[/:].*#\1 \2#p' \
             "$BUILD/$suite.log" | sort -k2 | awk '
             { n[$2]++; c[$2 " " $1]++ }
             END { for (m in n) printf "   qemu on %s: %d run, %d passed, %d failed, %d skipped\n",
