@@ -37,8 +37,9 @@ QUICK START
 DOES NOT
    allocate, take interrupts (no MSI-X: virtio-pci vectors are set to "no vector"), configure
    a PCI host bridge itself (virtio_pci_scan reads the buses of an ECAM window you name;
-   virtio_pci_assign / _assign_all place BARs and bridge windows in windows you give), use the
-   PCI configuration access capability, lock, or call any C library function (x86 port I/O
+   virtio_pci_assign / _assign_all place BARs and bridge windows in windows you give), map a
+   BAR (with VIRTIO_REGS_F_PCI_CFG_ACCESS it needs none: the PCI configuration access
+   capability reaches the device), lock, or call any C library function (x86 port I/O
    goes through in/out hooks you give). It never waits without a bound: every wait ends with an
    error instead of hanging.
 
@@ -160,8 +161,8 @@ SPEC (virtio 1.4, section titles)
    Initialization And Device Operation" (initialization, device cleanup), "Virtio Transport
    Options / Virtio Over MMIO" (version 2 and its legacy interface), "Virtio Transport Options
    / Virtio Over PCI Bus" (PCI Device Discovery, the common, notification, ISR and device
-   configuration structures, Legacy Interfaces: A Note on PCI Device Layout; not the PCI
-   configuration access capability, not MSI-X), "Reserved Feature Bits".
+   configuration structures, the PCI configuration access capability, Legacy Interfaces: A
+   Note on PCI Device Layout; not MSI-X), "Reserved Feature Bits".
    Devicetree Specification v0.4, "Flattened Devicetree (DTB) Format" and "Standard Properties"
    (virtio_fdt_find_mmio, virtio_fdt_find_pci); for the host bridge, the "pci-host-ecam-generic"
    binding's reg, ranges and bus-range.
@@ -619,7 +620,13 @@ VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
    notify multiplier that is not 0 or an even power of two gives VIRTIO_EDEVICE. It writes no
    device register, only configuration space: it sizes the BARs the structures live in
    (decoding off meanwhile, every BAR value put back) and sets memory and I/O decoding and bus
-   mastering in the command register.
+   mastering in the command register. A PCI configuration access capability (cfg_type 5) is
+   checked too: cap_len at least 20 (struct virtio_pci_cfg_cap), inside configuration space,
+   overlapping no other capability (VIRTIO_EDEVICE otherwise). With VIRTIO_REGS_F_PCI_CFG_ACCESS
+   in regs->flags the transport never touches a BAR region: every access to the structures
+   goes through that capability's window (VIRTIO_ENOTSUP, nothing written, where the function
+   has none or only the legacy header). Without the flag nothing changes (one test of a
+   transport field per register access).
    VIRTIO_ENODEV (not a virtio function, type 0), VIRTIO_EVERSION (legacy only, under
    VIRTIO_NO_LEGACY), VIRTIO_EINVAL (NULL, missing callbacks). */
 VIRTIO_API int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs);
