@@ -37,8 +37,9 @@ QUICK START
 DOES NOT
    allocate, take interrupts (no MSI-X: virtio-pci vectors are set to "no vector"), configure
    a PCI host bridge itself (virtio_pci_scan reads the buses of an ECAM window you name;
-   virtio_pci_assign / _assign_all place BARs and bridge windows in windows you give), use the
-   PCI configuration access capability, lock, or call any C library function (x86 port I/O
+   virtio_pci_assign / _assign_all place BARs and bridge windows in windows you give), map a
+   BAR (with VIRTIO_REGS_F_PCI_CFG_ACCESS it needs none: the PCI configuration access
+   capability reaches the device), lock, or call any C library function (x86 port I/O
    goes through in/out hooks you give). It never waits without a bound: every wait ends with an
    error instead of hanging.
 
@@ -160,8 +161,8 @@ SPEC (virtio 1.4, section titles)
    Initialization And Device Operation" (initialization, device cleanup), "Virtio Transport
    Options / Virtio Over MMIO" (version 2 and its legacy interface), "Virtio Transport Options
    / Virtio Over PCI Bus" (PCI Device Discovery, the common, notification, ISR and device
-   configuration structures, Legacy Interfaces: A Note on PCI Device Layout; not the PCI
-   configuration access capability, not MSI-X), "Reserved Feature Bits".
+   configuration structures, the PCI configuration access capability, Legacy Interfaces: A
+   Note on PCI Device Layout; not MSI-X), "Reserved Feature Bits".
    Devicetree Specification v0.4, "Flattened Devicetree (DTB) Format" and "Standard Properties"
    (virtio_fdt_find_mmio, virtio_fdt_find_pci); for the host bridge, the "pci-host-ecam-generic"
    binding's reg, ranges and bus-range.
@@ -432,6 +433,13 @@ typedef struct virtio_regs {
    device headers use (each is alone in its word or written with its neighbours' values).
    The virtio-mmio transport honours it; virtio-pci configuration takes every width. */
 #define VIRTIO_REGS_F_CONFIG32 1u
+/* VIRTIO_REGS_F_PCI_CFG_ACCESS: virtio-pci only (virtio_pci_transport). Every access to the
+   device's structures (common configuration, notify, ISR, device configuration) goes through
+   the window of the PCI configuration access capability in configuration space (cap.bar,
+   cap.length, cap.offset, then pci_cfg_data), never through a BAR region: for platforms that
+   reach configuration space but cannot map BARs. Four configuration accesses per register
+   access. A function without that capability (or a legacy one) gives VIRTIO_ENOTSUP. */
+#define VIRTIO_REGS_F_PCI_CFG_ACCESS 2u
 
 /* The ready accessor for memory-mapped registers at `base` (width-matched volatile accesses,
    with VIRTIO_MMIO_BEFORE_WRITE / _AFTER_READ). dma, relax, relax_user, spin_limit and flags
@@ -502,6 +510,8 @@ struct virtio_transport {
         uint32_t region, off, len; /* device configuration: accessor region, offset, bytes */
     } pci[4];
     uint32_t pci_notify_mul; /* virtio-pci, private: notify_off_multiplier */
+    uint32_t pci_cfg;        /* virtio-pci, private: configuration offset of the PCI configuration
+                                access capability every BAR access goes through (0: the BARs) */
 };
 
 /* Read-only probe of a virtio-mmio device behind `regs`: checks MagicValue, Version and
@@ -560,6 +570,8 @@ VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
 #define VIRTIO_PCI_CAP_OFFSET      8u
 #define VIRTIO_PCI_CAP_LENGTH      12u
 #define VIRTIO_PCI_NOTIFY_CAP_MULT 16u /* struct virtio_pci_notify_cap */
+#define VIRTIO_PCI_CFG_DATA        16u /* struct virtio_pci_cfg_cap: pci_cfg_data[4] */
+#define VIRTIO_PCI_CFG_CAP_LEN     20u /* sizeof (struct virtio_pci_cfg_cap) */
 /* struct virtio_pci_common_cfg ("Common configuration structure layout"), byte offsets. */
 #define VIRTIO_PCI_COMMON_DEVICE_FEATURE_SELECT 0x00u
 #define VIRTIO_PCI_COMMON_DEVICE_FEATURE        0x04u
@@ -608,7 +620,13 @@ VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
    notify multiplier that is not 0 or an even power of two gives VIRTIO_EDEVICE. It writes no
    device register, only configuration space: it sizes the BARs the structures live in
    (decoding off meanwhile, every BAR value put back) and sets memory and I/O decoding and bus
-   mastering in the command register.
+   mastering in the command register. A PCI configuration access capability (cfg_type 5) is
+   checked too: cap_len at least 20 (struct virtio_pci_cfg_cap), inside configuration space,
+   overlapping no other capability (VIRTIO_EDEVICE otherwise). With VIRTIO_REGS_F_PCI_CFG_ACCESS
+   in regs->flags the transport never touches a BAR region: every access to the structures
+   goes through that capability's window (VIRTIO_ENOTSUP, nothing written, where the function
+   has none or only the legacy header). Without the flag nothing changes (one test of a
+   transport field per register access).
    VIRTIO_ENODEV (not a virtio function, type 0), VIRTIO_EVERSION (legacy only, under
    VIRTIO_NO_LEGACY), VIRTIO_EINVAL (NULL, missing callbacks). */
 VIRTIO_API int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs);
@@ -1588,23 +1606,66 @@ VIRTIO_DEF int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
 #define VIRTIO__PCI_LEGACY(t) ((t)->legacy)
 #endif
 
+/* "PCI configuration access capability": one access of `width` bytes at `off` of structure
+   `w` through the window at configuration offset t->pci_cfg: cap.bar, cap.length, cap.offset,
+   then pci_cfg_data. "all accesses MUST be aligned": a misaligned one (never made by the
+   transport itself) goes byte by byte. The offset is inside a validated structure. */
+static uint32_t virtio__pci_win(virtio_transport *t, int w, uint32_t off, unsigned width, int write,
+                                uint32_t v) {
+    const virtio_regs *r = &t->regs;
+    uint32_t c = t->pci_cfg, at = t->pci[w].off + off, i, out = 0;
+    if (at & (width - 1u)) {
+        for (i = 0; i < width; i++)
+            out |= virtio__pci_win(t, w, off + i, 1, write, v >> (8u * i)) << (8u * i);
+        return out;
+    }
+    r->write8(r->user, VIRTIO_REGION_PCI_CONFIG, c + VIRTIO_PCI_CAP_BAR,
+              (uint8_t)(t->pci[w].region - VIRTIO_REGION_PCI_BAR(0)));
+    r->write32(r->user, VIRTIO_REGION_PCI_CONFIG, c + VIRTIO_PCI_CAP_LENGTH, width);
+    r->write32(r->user, VIRTIO_REGION_PCI_CONFIG, c + VIRTIO_PCI_CAP_OFFSET, at);
+    c += VIRTIO_PCI_CFG_DATA;
+    if (write) {
+        if (width == 1)
+            r->write8(r->user, VIRTIO_REGION_PCI_CONFIG, c, (uint8_t)v);
+        else if (width == 2)
+            r->write16(r->user, VIRTIO_REGION_PCI_CONFIG, c, (uint16_t)v);
+        else
+            r->write32(r->user, VIRTIO_REGION_PCI_CONFIG, c, v);
+        return 0;
+    }
+    if (width == 1) return r->read8(r->user, VIRTIO_REGION_PCI_CONFIG, c);
+    if (width == 2) return r->read16(r->user, VIRTIO_REGION_PCI_CONFIG, c);
+    return r->read32(r->user, VIRTIO_REGION_PCI_CONFIG, c);
+}
 static uint8_t virtio__pci_r8(virtio_transport *t, int w, uint32_t off) {
+    if (t->pci_cfg) return (uint8_t)virtio__pci_win(t, w, off, 1, 0, 0);
     return t->regs.read8(t->regs.user, t->pci[w].region, t->pci[w].off + off);
 }
 static uint16_t virtio__pci_r16(virtio_transport *t, int w, uint32_t off) {
+    if (t->pci_cfg) return (uint16_t)virtio__pci_win(t, w, off, 2, 0, 0);
     return t->regs.read16(t->regs.user, t->pci[w].region, t->pci[w].off + off);
 }
 static uint32_t virtio__pci_r32(virtio_transport *t, int w, uint32_t off) {
+    if (t->pci_cfg) return virtio__pci_win(t, w, off, 4, 0, 0);
     return t->regs.read32(t->regs.user, t->pci[w].region, t->pci[w].off + off);
 }
 static void virtio__pci_w8(virtio_transport *t, int w, uint32_t off, uint32_t v) {
-    t->regs.write8(t->regs.user, t->pci[w].region, t->pci[w].off + off, (uint8_t)v);
+    if (t->pci_cfg)
+        (void)virtio__pci_win(t, w, off, 1, 1, v);
+    else
+        t->regs.write8(t->regs.user, t->pci[w].region, t->pci[w].off + off, (uint8_t)v);
 }
 static void virtio__pci_w16(virtio_transport *t, int w, uint32_t off, uint32_t v) {
-    t->regs.write16(t->regs.user, t->pci[w].region, t->pci[w].off + off, (uint16_t)v);
+    if (t->pci_cfg)
+        (void)virtio__pci_win(t, w, off, 2, 1, v);
+    else
+        t->regs.write16(t->regs.user, t->pci[w].region, t->pci[w].off + off, (uint16_t)v);
 }
 static void virtio__pci_w32(virtio_transport *t, int w, uint32_t off, uint32_t v) {
-    t->regs.write32(t->regs.user, t->pci[w].region, t->pci[w].off + off, v);
+    if (t->pci_cfg)
+        (void)virtio__pci_win(t, w, off, 4, 1, v);
+    else
+        t->regs.write32(t->regs.user, t->pci[w].region, t->pci[w].off + off, v);
 }
 /* Legacy header offsets, modern common configuration offsets: one switch per operation. */
 #define VIRTIO__PCI_L(t, legacy_off, modern_off)                                                   \
@@ -1800,12 +1861,14 @@ typedef struct virtio__pci_cap {
 /* Walks the capability list (config space 0x40..0xff): at most 48 entries of 4 bytes fit
    there, so a longer walk is a loop. Records the first common, notify, ISR and device
    configuration capability with a valid BAR, the notify multiplier and whether MSI-X is on. */
-static int virtio__pci_caps(const virtio_regs *r, virtio__pci_cap cap[4], uint32_t *mul,
-                            int *msix) {
-    uint32_t seen[2] = {0, 0}; /* a bit per dword of 0x40..0xff: 48 */
-    uint32_t ptr, steps, bit;
+static int virtio__pci_caps(const virtio_regs *r, virtio__pci_cap cap[4], uint32_t *mul, int *msix,
+                            uint32_t *cfg) {
+    uint32_t seen[2] = {0, 0};  /* a bit per dword of 0x40..0xff: 48 */
+    uint32_t other[2] = {0, 0}; /* dwords of the other capabilities (vendor ones: all of it) */
+    uint32_t ptr, steps, bit, cfg_len = 0;
     *msix = 0;
     *mul = 0;
+    *cfg = 0;
     if (!(r->read16(r->user, VIRTIO_REGION_PCI_CONFIG, VIRTIO__PCI_STATUS) &
           VIRTIO__PCI_STATUS_CAPS))
         return VIRTIO_OK;
@@ -1818,6 +1881,7 @@ static int virtio__pci_caps(const virtio_regs *r, virtio__pci_cap cap[4], uint32
         if ((seen[bit / 32u] >> (bit % 32u)) & 1u) return VIRTIO_EDEVICE;
         seen[bit / 32u] |= 1u << (bit % 32u);
         id = r->read8(r->user, VIRTIO_REGION_PCI_CONFIG, ptr);
+        len = 4u; /* what a capability other than a vendor one covers, at least */
         if (id == VIRTIO__PCI_CAP_ID_MSIX) {
             if (ptr > 0xfcu) return VIRTIO_EDEVICE;
             *msix = (r->read16(r->user, VIRTIO_REGION_PCI_CONFIG, ptr + 2u) & 0x8000u) != 0;
@@ -1826,6 +1890,16 @@ static int virtio__pci_caps(const virtio_regs *r, virtio__pci_cap cap[4], uint32
             type = r->read8(r->user, VIRTIO_REGION_PCI_CONFIG, ptr + VIRTIO_PCI_CAP_CFG_TYPE);
             if (len < 4u || ptr + len > 0x100u) return VIRTIO_EDEVICE; /* past config space */
             w = type - 1u; /* common, notify, ISR, device: the order of t->pci[] */
+            if (type == VIRTIO_PCI_CAP_PCI_CFG) {
+                /* struct virtio_pci_cfg_cap: the driver writes its fields, so its bar,
+                   offset and length are not read; the first instance is the window. */
+                if (len < VIRTIO_PCI_CFG_CAP_LEN) return VIRTIO_EDEVICE;
+                if (!*cfg) {
+                    *cfg = ptr;
+                    cfg_len = len;
+                    len = 0; /* not among the others */
+                }
+            }
             if (type >= VIRTIO_PCI_CAP_COMMON_CFG && type <= VIRTIO_PCI_CAP_DEVICE_CFG) {
                 if (len < 16u || (type == VIRTIO_PCI_CAP_NOTIFY_CFG && len < 20u))
                     return VIRTIO_EDEVICE; /* too short for struct virtio_pci_cap */
@@ -1845,8 +1919,14 @@ static int virtio__pci_caps(const virtio_regs *r, virtio__pci_cap cap[4], uint32
                 }
             }
         }
+        for (bit = (ptr - 0x40u) / 4u; bit < (ptr + len - 0x40u + 3u) / 4u; bit++)
+            other[bit / 32u] |= 1u << (bit % 32u);
         ptr = r->read8(r->user, VIRTIO_REGION_PCI_CONFIG, ptr + 1u) & 0xfcu;
     }
+    /* The window is written by the driver: it must not overlap another capability. */
+    for (bit = *cfg ? (*cfg - 0x40u) / 4u : 48u; *cfg && bit < (*cfg + cfg_len - 0x40u + 3u) / 4u;
+         bit++)
+        if ((other[bit / 32u] >> (bit % 32u)) & 1u) return VIRTIO_EDEVICE;
     return VIRTIO_OK;
 }
 
@@ -1875,7 +1955,7 @@ static int virtio__pci_check(virtio__pci_cap cap[4], const uint64_t size[6], uin
 VIRTIO_DEF int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs) {
     virtio__pci_cap cap[4];
     uint64_t size[6];
-    uint32_t vendor, id, type, mul, cmd, i, used;
+    uint32_t vendor, id, type, mul, cmd, i, used, cfg;
     int msix, r, is64, modern;
     if (!t || !virtio__regs_complete(regs)) return VIRTIO_EINVAL;
     vendor = regs->read16(regs->user, VIRTIO_REGION_PCI_CONFIG, 0);
@@ -1892,9 +1972,11 @@ VIRTIO_DEF int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs
     if (type == 0) return VIRTIO_ENODEV;
     for (i = 0; i < 4; i++)
         cap[i].found = cap[i].bar = cap[i].off = cap[i].len = 0;
-    r = virtio__pci_caps(regs, cap, &mul, &msix);
+    r = virtio__pci_caps(regs, cap, &mul, &msix, &cfg);
     if (r) return r;
     modern = cap[0].found && cap[1].found && cap[2].found;
+    /* The window reaches the modern structures only (the legacy header has none). */
+    if ((regs->flags & VIRTIO_REGS_F_PCI_CFG_ACCESS) && (!modern || !cfg)) return VIRTIO_ENOTSUP;
     /* "Non-transitional drivers MUST look for the Virtio PCI capabilities ... If these are not
        present, driver MUST assume a legacy device" */
     if (!modern && id >= VIRTIO_PCI_DEVICE_ID_MODERN) return VIRTIO_EDEVICE;
@@ -1958,6 +2040,7 @@ VIRTIO_DEF int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs
         t->pci[i].len = cap[i].found || !modern ? cap[i].len : 0u;
     }
     t->pci_notify_mul = mul;
+    t->pci_cfg = (regs->flags & VIRTIO_REGS_F_PCI_CFG_ACCESS) ? cfg : 0u;
     return VIRTIO_OK;
 }
 

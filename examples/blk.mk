@@ -9,6 +9,9 @@
 #   blk_durable.elf  10^4 random writes with flushes, checked by the host against a model
 #                    (tests/qemu/blk_durable_test.py)
 #   bench.elf        4 KiB read latency and throughput (make bench: tests/qemu/blk_bench.py)
+#   blk_pcicfg.elf   blk.c built with EX_PCI_CFG_ACCESS: a PCI disk driven with its BARs
+#                    unmapped, through the PCI configuration access capability
+#                    (VIRTIO_REGS_F_PCI_CFG_ACCESS; tests/qemu/pci_test.py)
 #
 #   make demo                  build blk.elf, make a fresh 8 MiB disk image, boot QEMU on it
 #   make demo TARGET=aarch64   the same on another target (riscv64, riscv32, riscv64-sbi,
@@ -20,7 +23,7 @@
 include examples/examples.mk
 
 BLK_EX_NAMES := blk blk_timeout blk_faults blk_durable bench
-EX_NAMES += $(BLK_EX_NAMES)
+EX_NAMES += $(BLK_EX_NAMES) blk_pcicfg
 
 .PHONY: demo
 
@@ -52,3 +55,11 @@ demo: $(BUILD)/$(TARGET)/blk.elf
 	grep -a -o 'virtio.h blk example wrote this sector ([0-9]*)' $(BLK_DEMO_IMG) \
 		|| echo '(no mark from the guest)'; \
 	exit $$status
+
+# blk_pcicfg.elf: blk.c with EX_PCI_CFG_ACCESS (examples/example.h), for every target.
+define BLK_PCICFG_RULE
+$(BUILD)/$1/blk_pcicfg.elf: examples/blk.c $$(EX_DEPS_$1) virtio_blk.h examples/blk.mk
+	@mkdir -p $$(@D)
+	$$(call EX_COMPILE,$1,-DEX_PCI_CFG_ACCESS)
+endef
+$(foreach t,$(EX_TARGETS),$(eval $(call BLK_PCICFG_RULE,$t)))

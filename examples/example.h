@@ -252,6 +252,15 @@ static int ex_find_nth(uint32_t device_id, int nth, virtio_transport *t)
         if (fns[i].type != device_id || nth-- > 0)
             continue;
         virtio_regs regs = virtio_pci_regs(&fns[i]);
+#ifdef EX_PCI_CFG_ACCESS
+        /* The build variant for platforms that reach configuration space but cannot map BARs
+           (blk_pcicfg.elf): the BARs are forgotten (the accessor reads all ones from a BAR at
+           address 0 and drops writes), so the device works only through the window. */
+        for (int b = 0; b < 6; b++)
+            fns[i].bar[b] = 0;
+        regs.flags |= VIRTIO_REGS_F_PCI_CFG_ACCESS;
+        plat_puts("pci: BARs unmapped, every access through the configuration access window\n");
+#endif
         r = virtio_pci_transport(t, &regs);
     }
 #endif

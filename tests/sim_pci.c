@@ -16,6 +16,7 @@
 #define H_CAPPTR    0x34u
 
 static void after_reset(sim_pci *p);
+static void window_write(sim_pci *p, uint32_t at, uint32_t v, unsigned width);
 
 static void put16(uint8_t *b, uint32_t off, uint32_t v) {
     b[off] = (uint8_t)v;
@@ -84,6 +85,7 @@ void sim_pci_init(sim_pci *p, sim *s, enum sim_pci_layout layout) {
         put32(p->cfg, SIM_PCI_CAP_NOTIFY + 16, p->notify_mul);
         sim_pci_set_next(p, SIM_PCI_CAP_NOTIFY, SIM_PCI_CAP_PCICFG);
         sim_pci_cap(p, SIM_PCI_CAP_PCICFG, 20, 5, 0, 0, 0);
+        p->cfg_cap = SIM_PCI_CAP_PCICFG;
         p->bar_size[4] = SIM_PCI_BAR4_SIZE;
         put32(p->cfg, H_BAR0 + 16, 0x4 | 0x8); /* 64-bit, prefetchable */
     }
@@ -123,6 +125,10 @@ static void cfg_write(sim_pci *p, uint32_t off, uint32_t v, unsigned width) {
     }
     if (off == H_COMMAND && width == 2) {
         put16(p->cfg, off, v & 0x7u);
+        return;
+    }
+    if (p->cfg_cap && off >= p->cfg_cap + 4u && off < p->cfg_cap + 20u) {
+        window_write(p, off - p->cfg_cap, v, width);
         return;
     }
     if (in_caps(off)) {
@@ -365,16 +371,53 @@ static void bar_write(sim_pci *p, unsigned n, uint32_t off, uint32_t v, unsigned
     bad(p, "write outside the structures", off, width);
 }
 
+/* "PCI configuration access capability": the window's BAR access, checked against the
+   driver's rules (cap.length 1, 2 or 4; cap.offset a multiple of it; pci_cfg_data accessed
+   with that width; the bytes inside a structure another capability names: BAR 4 here). */
+static int window_ok(sim_pci *p, unsigned width) {
+    uint32_t c = p->cfg_cap, bar = p->cfg[c + 4], off = get(p->cfg, c + 8, 4),
+             len = get(p->cfg, c + 12, 4);
+    if ((len != 1 && len != 2 && len != 4) || (off & (len - 1u)) || width != len || bar != 4) {
+        sim_violation(p->s, "window access: bar %u offset 0x%x length %u, %u-byte data access", bar,
+                      off, len, width);
+        return 0;
+    }
+    p->window_accesses++;
+    return 1;
+}
+static void window_write(sim_pci *p, uint32_t at, uint32_t v, unsigned width) {
+    uint32_t c = p->cfg_cap;
+    if (at == 4 && width == 1) {
+        p->cfg[c + 4] = (uint8_t)v;
+    } else if ((at == 8 || at == 12) && width == 4) {
+        put32(p->cfg, c + at, v);
+    } else if (at == 16) {
+        if (window_ok(p, width)) bar_write(p, 4, get(p->cfg, c + 8, 4), v, width);
+    } else {
+        sim_violation(p->s, "write to the configuration access capability at +%u", at);
+    }
+}
+static uint32_t window_read(sim_pci *p, unsigned width) {
+    uint32_t c = p->cfg_cap, v;
+    if (!window_ok(p, width)) return 0;
+    v = bar_read(p, 4, get(p->cfg, c + 8, 4), width);
+    put32(p->cfg, c + 16, v); /* "store the first cap.length bytes in pci_cfg_data" */
+    return v;
+}
+
 static uint32_t rd(void *u, unsigned region, uint32_t off, unsigned width) {
     sim_pci *p = (sim_pci *)u;
     if (region == VIRTIO_REGION_PCI_CONFIG) {
         p->config_space_reads++;
         if (off + width > 4096u || (off & (width - 1u)))
             return (uint32_t)bad(p, "config read", off, width);
+        if (p->cfg_cap && off == p->cfg_cap + 16u) return window_read(p, width);
         return get(p->cfg, off, width);
     }
-    if (region >= VIRTIO_REGION_PCI_BAR(0) && region <= VIRTIO_REGION_PCI_BAR(5))
+    if (region >= VIRTIO_REGION_PCI_BAR(0) && region <= VIRTIO_REGION_PCI_BAR(5)) {
+        p->bar_region_accesses++;
         return bar_read(p, region - VIRTIO_REGION_PCI_BAR(0), off, width);
+    }
     sim_violation(p->s, "region 0x%x", region);
     return 0xffffffffu;
 }
@@ -382,9 +425,10 @@ static void wr(void *u, unsigned region, uint32_t off, uint32_t v, unsigned widt
     sim_pci *p = (sim_pci *)u;
     if (region == VIRTIO_REGION_PCI_CONFIG)
         cfg_write(p, off, v, width);
-    else if (region >= VIRTIO_REGION_PCI_BAR(0) && region <= VIRTIO_REGION_PCI_BAR(5))
+    else if (region >= VIRTIO_REGION_PCI_BAR(0) && region <= VIRTIO_REGION_PCI_BAR(5)) {
+        p->bar_region_accesses++;
         bar_write(p, region - VIRTIO_REGION_PCI_BAR(0), off, v, width);
-    else
+    } else
         sim_violation(p->s, "region 0x%x", region);
 }
 static uint8_t r8(void *u, unsigned region, uint32_t off) { return (uint8_t)rd(u, region, off, 1); }

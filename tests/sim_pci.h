@@ -11,7 +11,9 @@
    the device side, its rings and every driver-rule check are the simulator's own; what only
    PCI has (vectors, notify offsets, queue_size read back, BAR sizing, capability writes) is
    checked here and reported through sim_violation. A test edits cfg[] to make the capability
-   list hostile. The modern layout needs a version 2 `sim`, the legacy one version 1. */
+   list hostile. The PCI configuration access capability (at SIM_PCI_CAP_PCICFG) works as
+   the spec says and checks the driver's rules for it. The modern layout needs a version 2 `sim`,
+   the legacy one version 1. */
 #ifndef SIM_PCI_H
 #define SIM_PCI_H
 
@@ -47,6 +49,12 @@ typedef struct sim_pci {
     uint32_t dfsel, dfeat_written, gfeat;
     unsigned long config_space_reads, config_space_writes, cap_writes, bar_accesses;
     unsigned long notifies, isr_reads;
+    /* The PCI configuration access capability at cfg_cap (0: none): cap.bar, cap.offset and
+       cap.length are the driver's, and an access to pci_cfg_data makes the BAR access they
+       name. bar_accesses counts device register accesses either way; bar_region_accesses
+       those through a BAR region, window_accesses those through the window. */
+    uint32_t cfg_cap;
+    unsigned long bar_region_accesses, window_accesses;
 } sim_pci;
 
 /* Builds the function for the device `s` (layout SIM_PCI_MODERN / _TRANSITIONAL need

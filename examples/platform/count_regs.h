@@ -99,6 +99,7 @@ static inline virtio_regs count_regs_wrap(count_regs *c, const virtio_regs *inne
     r.relax = inner->relax ? count_regs__relax : NULL;
     r.relax_user = c;
     r.spin_limit = inner->spin_limit;
+    r.flags = inner->flags; /* the transport reads VIRTIO_REGS_F_* from here */
     r.user = c;
     return r;
 }

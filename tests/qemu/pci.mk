@@ -22,7 +22,7 @@ qemu-pci-tests: $(QEMU_PCI_JOBS)
 # The targets whose platform layer has a PCI host bridge (PLAT_PCI_*) boot these; the others'
 # jobs only print their SKIP line.
 QEMU_PCI_ELFS := rng.elf blk.elf console.elf net.elf gpu_bench.elf
-qemu-pci-tests-riscv64: $(addprefix $(BUILD)/riscv64/,$(QEMU_PCI_ELFS))
+qemu-pci-tests-riscv64: $(addprefix $(BUILD)/riscv64/,$(QEMU_PCI_ELFS) blk_pcicfg.elf)
 qemu-pci-tests-riscv32: $(addprefix $(BUILD)/riscv32/,$(QEMU_PCI_ELFS))
 qemu-pci-tests-aarch64: $(addprefix $(BUILD)/aarch64/,$(QEMU_PCI_ELFS))
 qemu-pci-tests-x86_64: $(addprefix $(BUILD)/x86_64/,$(QEMU_PCI_ELFS))

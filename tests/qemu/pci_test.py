@@ -17,6 +17,9 @@ Cases, for each flavour:
   rng            examples/rng.c: two reads, submit/kick/poll of 4 buffers, PASS
   blk            examples/blk.c on an 8 MiB disk: every check of the example (legacy skips the
                  smaller queue sizes: a legacy virtio-pci queue has the device's size)
+  blk over the configuration access window  blk_pcicfg.elf (blk.c built with
+                 EX_PCI_CFG_ACCESS) on riscv64, modern and transitional: BARs forgotten, every
+                 device access through the PCI configuration access capability
   blk among others  blk.c with an entropy and a console function before the disk's: the scan
                  must skip them (modern only)
   rng behind bridges  the entropy function behind two PCIe root ports (modern), or behind a
@@ -59,6 +62,9 @@ PCI_MACHINES = ("riscv64", "riscv32", "aarch64", "x86-q35", "x86-pc")
 # QEMU's aarch64 `virt` puts ECAM at 0x4010000000, above the 4 GiB the aarch64 platform maps:
 # highmem=off moves it (and the windows) below 1 GiB, into the platform's device map.
 MACHINE_OPTS = {"aarch64": "virt,highmem=off"}
+# The machines that also boot blk_pcicfg.elf (the disk through the PCI configuration access
+# capability, BARs unmapped), modern and transitional: one is enough, each boot costs time.
+CFG_WINDOW_MACHINES = ("riscv64",)
 FLAVOURS = [("modern", "disable-legacy=on", "modern"),
             ("transitional", "", "modern"),
             ("legacy", "disable-modern=on", "legacy")]
@@ -162,6 +168,21 @@ def test_machine(build, rep, m):
             if not why and want == "legacy" and "skipped, legacy virtio-pci" not in out:
                 why = "legacy: the smaller queue sizes were not skipped"
             rep.case(tag, name, why)
+        name = ("blk over the configuration access window: blk_pcicfg.elf, BARs unmapped "
+                "(VIRTIO_REGS_F_PCI_CFG_ACCESS)")
+        if want == "modern" and m.name in CFG_WINDOW_MACHINES and rep.wanted(name):
+            if m.missing(build, ["blk_pcicfg.elf"]):
+                rep.case(tag, name, "blk_pcicfg.elf not built")
+            else:
+                with open(disk, "wb") as f:
+                    f.truncate(8 << 20)
+                out, st, to = boot(build, m, tag + "-blk-pcicfg", "blk_pcicfg.elf",
+                                   [dev("virtio-blk-pci", props, "drive=d0")], drive)
+                why = judged(m, out, st, to, want)
+                if not why and not re.search(r"^pci: BARs unmapped, every access through the "
+                                             r"configuration access window\s*$", out, re.M):
+                    why = "the guest did not say it used the configuration access window"
+                rep.case(tag, name, why)
         name = "blk among other functions (rng, console first): the scan skips them"
         if flavour == "modern" and rep.wanted(name):
             with open(disk, "wb") as f:
