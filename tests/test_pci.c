@@ -65,15 +65,27 @@ static uint32_t cfg32(pf *f, uint32_t off) {
 /* ---- Probe ---------------------------------------------------------------------------------- */
 static void c_probe(pf *f, enum sim_pci_layout layout) {
     uint32_t bar0 = cfg32(f, 0x10), bar4 = cfg32(f, 0x20), bar5 = cfg32(f, 0x24);
+    /* Legacy: the probe reads the queues' fixed sizes through QueueSelect, and puts it back. */
+    if (layout == SIM_PCI_LEGACY) f->regs.write16(&f->p, VIRTIO_REGION_PCI_BAR(0), 14, 3);
     f->regs.write16(&f->p, VIRTIO_REGION_PCI_CONFIG, 0x04,
                     0); /* decoding off: the probe turns it on */
+    f->p.bar_accesses = 0;
     CHECK_RC(virtio_pci_transport(&f->t, &f->regs), VIRTIO_OK);
     CHECK_EQ(f->t.kind, VIRTIO_TRANSPORT_PCI);
     CHECK_EQ(f->t.device_id, VIRTIO_ID_RNG);
     CHECK_EQ(f->t.vendor_id, VIRTIO_PCI_VENDOR_ID);
     CHECK_EQ(virtio_transport_legacy(&f->t), layout == SIM_PCI_LEGACY);
     CHECK_EQ(f->t.version, layout == SIM_PCI_LEGACY ? 1u : 2u);
-    CHECK_EQ(f->p.bar_accesses, 0); /* no device register touched */
+    if (layout == SIM_PCI_LEGACY) {
+        /* QueueSelect read, then per queue a select and a QueueNum read (queue 0: 16, queue 1
+           missing), then QueueSelect put back: nothing else. */
+        CHECK_EQ(f->p.bar_accesses, 6);
+        CHECK_EQ(f->p.qsel, 3);
+        CHECK_EQ(f->t.queue_fixed, 16);
+    } else {
+        CHECK_EQ(f->p.bar_accesses, 0); /* no device register touched */
+        CHECK_EQ(f->t.queue_fixed, 0);
+    }
     CHECK_EQ(cfg32(f, 0x10), bar0); /* the sizing put every BAR back */
     CHECK_EQ(cfg32(f, 0x20), bar4);
     CHECK_EQ(cfg32(f, 0x24), bar5);
@@ -157,19 +169,45 @@ static void c_legacy_msix(pf *f, enum sim_pci_layout layout) {
     CHECK_RC(virtio_blk_read(&blk, 0, w, 512), VIRTIO_OK);
 }
 
-/* Legacy queues have the device's size: a smaller one is refused, a larger one shrinks. */
+/* Legacy queues have the device's size (256 here, as QEMU's block device): a smaller wish gets rings of the device's
+   size and uses that many descriptors; memory sized without the device's size is refused
+   before the device is touched; a larger wish shrinks. */
 static void c_legacy_size(pf *f, enum sim_pci_layout layout) {
+    uint8_t *buf = (uint8_t *)sim_alloc(&f->arena, 256, 8);
+    virtio_transport small;
     virtio_rng rng;
     virtio_rng_params p;
     uint8_t *mem;
     size_t sz;
+    unsigned i;
     (void)layout;
+    f->s.q[0].num_max = 256;
     CHECK_RC(virtio_pci_transport(&f->t, &f->regs), VIRTIO_OK);
+    CHECK_EQ(f->t.queue_fixed, 256);
     memset(&p, 0, sizeof p);
-    p.queue_size = 8; /* the device's is 16 */
+    p.queue_size = 4; /* the device's is 256 */
+    CHECK_EQ(virtio_queue_ring_size(&f->t, 4), virtio_queue_ring_size(&f->t, 256));
+    /* Memory planned as if the driver chose the size: too small for the device's rings. */
+    small = f->t;
+    small.queue_fixed = 0;
+    sz = virtio_rng_mem_size(&p, &small);
+    CHECK(sz < virtio_rng_mem_size(&p, &f->t));
+    mem = (uint8_t *)sim_alloc(&f->arena, sz, virtio_queue_ring_align(&f->t));
+    f->p.bar_accesses = 0;
+    CHECK_RC(virtio_rng_init(&rng, &f->t, &p, mem, sz), VIRTIO_EINVAL);
+    CHECK_EQ(f->p.bar_accesses, 0); /* refused before the device was touched */
+    /* Sized for the device: rings of 256 entries, 4 descriptors used, reads through it. */
     sz = virtio_rng_mem_size(&p, &f->t);
     mem = (uint8_t *)sim_alloc(&f->arena, sz, virtio_queue_ring_align(&f->t));
+    CHECK_RC(virtio_rng_init(&rng, &f->t, &p, mem, sz), VIRTIO_OK);
+    CHECK_EQ(virtio_queue_size(&rng.queue), 4);
+    for (i = 0; i < 600; i++) /* 600 requests: round the 256-entry rings twice */
+        CHECK_RC(virtio_rng_read(&rng, buf, 1 + i % 200), VIRTIO_OK);
+    CHECK_RC(virtio_rng_reset(&rng), VIRTIO_OK);
+    /* The device now reports a size above what the probe saw: refused, not overrun. */
+    f->s.q[0].num_max = 512;
     CHECK_RC(virtio_rng_init(&rng, &f->t, &p, mem, sz), VIRTIO_ENOQUEUE);
+    f->s.q[0].num_max = 16;
     p.queue_size = 64;
     sz = virtio_rng_mem_size(&p, &f->t);
     mem = (uint8_t *)sim_alloc(&f->arena, sz, virtio_queue_ring_align(&f->t));
@@ -660,8 +698,9 @@ static const tc cases[] = {
     {"entropy device: init, read, vectors NO_VECTOR, reset", c_rng, L_ALL, 0},
     {"block device: capacity from device config, write, read back", c_blk, L_ALL, 1},
     {"MSI-X left on: config at 24, vectors NO_VECTOR", c_legacy_msix, L_LEG, 1},
-    {"queue size is the device's: smaller refused (ENOQUEUE), larger shrinks", c_legacy_size, L_LEG,
-     0},
+    {"queue size is the device's: rings of its size, fewer descriptors; too-small memory refused "
+     "untouched (EINVAL); a size grown past the probe's (ENOQUEUE); larger wish shrinks",
+     c_legacy_size, L_LEG, 0},
     {"notify multiplier 0: one address for every queue", c_notify_zero, L_MOD, 0},
     {"notify multiplier 8, queue_notify_off 3", c_notify_mul8, L_MOD, 0},
     {"queue_notify_off past the notify structure -> ENOQUEUE, queue not live", c_notify_outside,
