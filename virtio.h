@@ -512,6 +512,10 @@ struct virtio_transport {
     uint32_t pci_notify_mul; /* virtio-pci, private: notify_off_multiplier */
     uint32_t pci_cfg;        /* virtio-pci, private: configuration offset of the PCI configuration
                                 access capability every BAR access goes through (0: the BARs) */
+    uint32_t queue_fixed;    /* 0: the driver chooses each queue's size (MMIO, modern PCI);
+                                else the device fixes them (legacy virtio-pci's read-only
+                                QueueNum) and this is the largest, which ring memory is sized
+                                for (virtio_queue_ring_size). 0 on a transport of your own. */
 };
 
 /* Read-only probe of a virtio-mmio device behind `regs`: checks MagicValue, Version and
@@ -591,19 +595,23 @@ VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
 #define VIRTIO_PCI_COMMON_QUEUE_DEVICE          0x30u
 #define VIRTIO_PCI_COMMON_LEN                   0x38u /* the fields above */
 /* The legacy header in BAR 0 ("Legacy Interfaces: A Note on PCI Device Layout"). */
-#define VIRTIO_PCI_LEGACY_HOST_FEATURES      0u      /* 32 bits */
-#define VIRTIO_PCI_LEGACY_GUEST_FEATURES     4u      /* 32 bits */
-#define VIRTIO_PCI_LEGACY_QUEUE_ADDRESS      8u      /* 32 bits: page number (4096-byte pages) */
-#define VIRTIO_PCI_LEGACY_QUEUE_SIZE         12u     /* 16 bits, read-only */
-#define VIRTIO_PCI_LEGACY_QUEUE_SELECT       14u     /* 16 bits */
-#define VIRTIO_PCI_LEGACY_QUEUE_NOTIFY       16u     /* 16 bits */
-#define VIRTIO_PCI_LEGACY_DEVICE_STATUS      18u     /* 8 bits */
-#define VIRTIO_PCI_LEGACY_ISR_STATUS         19u     /* 8 bits */
-#define VIRTIO_PCI_LEGACY_CONFIG_MSIX_VECTOR 20u     /* only while MSI-X is enabled */
-#define VIRTIO_PCI_LEGACY_QUEUE_MSIX_VECTOR  22u     /* only while MSI-X is enabled */
-#define VIRTIO_PCI_LEGACY_CONFIG             20u     /* device configuration, MSI-X disabled */
-#define VIRTIO_PCI_LEGACY_CONFIG_MSIX        24u     /* device configuration, MSI-X enabled */
-#define VIRTIO_MSI_NO_VECTOR                 0xffffu /* "no vector": we poll */
+#define VIRTIO_PCI_LEGACY_HOST_FEATURES      0u  /* 32 bits */
+#define VIRTIO_PCI_LEGACY_GUEST_FEATURES     4u  /* 32 bits */
+#define VIRTIO_PCI_LEGACY_QUEUE_ADDRESS      8u  /* 32 bits: page number (4096-byte pages) */
+#define VIRTIO_PCI_LEGACY_QUEUE_SIZE         12u /* 16 bits, read-only */
+#define VIRTIO_PCI_LEGACY_QUEUE_SELECT       14u /* 16 bits */
+#define VIRTIO_PCI_LEGACY_QUEUE_NOTIFY       16u /* 16 bits */
+#define VIRTIO_PCI_LEGACY_DEVICE_STATUS      18u /* 8 bits */
+#define VIRTIO_PCI_LEGACY_ISR_STATUS         19u /* 8 bits */
+#define VIRTIO_PCI_LEGACY_CONFIG_MSIX_VECTOR 20u /* only while MSI-X is enabled */
+#define VIRTIO_PCI_LEGACY_QUEUE_MSIX_VECTOR  22u /* only while MSI-X is enabled */
+#define VIRTIO_PCI_LEGACY_CONFIG             20u /* device configuration, MSI-X disabled */
+#define VIRTIO_PCI_LEGACY_CONFIG_MSIX        24u /* device configuration, MSI-X enabled */
+/* Queues whose fixed size the probe reads on a legacy function (QEMU's virtio-serial with its
+   default 31 ports has 64; a queue past this bound larger than every one before is refused
+   at its init with VIRTIO_ENOQUEUE). */
+#define VIRTIO_PCI_LEGACY_QUEUES 64u
+#define VIRTIO_MSI_NO_VECTOR     0xffffu /* "no vector": we poll */
 
 /* Regions of the accessor for a PCI function: its configuration space (offsets 0..4095, the
    ECAM layout), and the space BAR n decodes. */
@@ -617,8 +625,8 @@ VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
    enabled). The capability list and BAR sizes are device-written: a walk longer than the
    list can be, a loop, a capability outside configuration space, a structure outside its BAR
    or overlapping another, a length too small for its structure, a misaligned offset, or a
-   notify multiplier that is not 0 or an even power of two gives VIRTIO_EDEVICE. It writes no
-   device register, only configuration space: it sizes the BARs the structures live in
+   notify multiplier that is not 0 or an even power of two gives VIRTIO_EDEVICE. It changes no
+   device state, only configuration space: it sizes the BARs the structures live in
    (decoding off meanwhile, every BAR value put back) and sets memory and I/O decoding and bus
    mastering in the command register. A PCI configuration access capability (cfg_type 5) is
    checked too: cap_len at least 20 (struct virtio_pci_cfg_cap), inside configuration space,
@@ -626,7 +634,11 @@ VIRTIO_API int virtio_mmio_scan(const virtio_regs *regs, void *base, size_t stri
    in regs->flags the transport never touches a BAR region: every access to the structures
    goes through that capability's window (VIRTIO_ENOTSUP, nothing written, where the function
    has none or only the legacy header). Without the flag nothing changes (one test of a
-   transport field per register access).
+   transport field per register access). On a legacy function the probe also reads the
+   queues' fixed sizes (QueueNum of queues 0, 1, ... up to the first missing one, at most
+   VIRTIO_PCI_LEGACY_QUEUES), which takes writes of the QueueSelect selector; the selector is
+   put back as it was. The largest size that is a power of two up to 32768 is kept in
+   t->queue_fixed, so that virtio_queue_ring_size(t, n) sizes rings for it.
    VIRTIO_ENODEV (not a virtio function, type 0), VIRTIO_EVERSION (legacy only, under
    VIRTIO_NO_LEGACY), VIRTIO_EINVAL (NULL, missing callbacks). */
 VIRTIO_API int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs);
@@ -977,7 +989,9 @@ typedef struct virtio_queue {
     virtio_queue_shadow *shadow; /* size entries, driver-private */
     uint32_t notify;             /* the transport's notify value */
     uint16_t index;              /* queue number */
-    uint16_t size;               /* entries, a power of two */
+    uint16_t size;               /* ring entries, a power of two */
+    uint16_t ndesc;              /* descriptors the driver uses (shadow entries): size, or
+                                    fewer where the device fixed a larger size (legacy PCI) */
     uint16_t num_free;           /* free descriptors */
     uint16_t free_head;          /* first free descriptor */
     uint16_t avail_idx;          /* next avail.idx to publish (shadow) */
@@ -1013,7 +1027,10 @@ typedef struct virtio_queue {
 
 typedef struct virtio_queue_params {
     uint32_t size;  /* entries wanted: a power of two, 1..32768; clamped down to the
-                       device's QueueSizeMax (rounded down to a power of two) */
+                       device's QueueSizeMax (rounded down to a power of two). Legacy
+                       virtio-pci fixes each queue's size (read-only QueueNum): the rings
+                       then have the device's size, and the driver uses min(size, the
+                       device's) descriptors (virtio_queue_size) */
     uint32_t flags; /* VIRTIO_QUEUE_F_* */
     void *ring;     /* device-visible rings: virtio_queue_ring_size(t, size) bytes aligned
                        to virtio_queue_ring_align(t) */
@@ -1026,7 +1043,10 @@ typedef struct virtio_queue_params {
 
 /* Sizes for a queue of `size` entries (0 if size is not a power of two in 1..32768). A NULL
    transport gives the bound that fits every transport (the legacy layout, 4096-aligned; the
-   modern one where the implementation is built with VIRTIO_NO_LEGACY). */
+   modern one where the implementation is built with VIRTIO_NO_LEGACY) whose queue sizes the
+   driver chooses. Legacy virtio-pci has no register to set a queue's size: its probe reads the
+   device's sizes (t->queue_fixed, the largest), and the ring size for any `size` is then at
+   least that of the device's rings; only the shadow follows `size`. */
 VIRTIO_API size_t virtio_queue_ring_size(const virtio_transport *t, uint32_t size);
 VIRTIO_API size_t virtio_queue_ring_align(const virtio_transport *t);
 VIRTIO_API size_t virtio_queue_shadow_size(uint32_t size);
@@ -1034,7 +1054,11 @@ VIRTIO_API size_t virtio_queue_shadow_size(uint32_t size);
 VIRTIO_API size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size);
 /* Compile-time bounds, any transport (size a power of two), either ring format (the split
    layout is the larger), with the indirect tables. With VIRTIO_NO_LEGACY defined (in this file)
-   they are the modern layout's, which is much smaller: no 4096-byte padding. */
+   they are the modern layout's, which is much smaller: no 4096-byte padding. On legacy
+   virtio-pci the rings have the device's fixed size: the bounds hold where `size` is at least
+   the device's, and, the legacy layout being page-padded, for any `size` where the device's
+   is at most 128 (a legacy ring of 1..128 entries takes 8 KiB with its tables). QEMU fixes 256
+   for virtio-blk, -net and -gpu, 128 for virtio-serial and 64 for virtio-input. */
 #define VIRTIO_QUEUE_INDIRECT_MEM(size)                                                            \
     ((size_t)VIRTIO__IND_TABLES(size) * VIRTIO_INDIRECT_SEGS * 16u)
 #ifdef VIRTIO_NO_LEGACY
@@ -1054,7 +1078,9 @@ VIRTIO_API size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size
 
 /* Sets up queue `index` as `p` says. Call between virtio_dev_negotiate and virtio_dev_ready.
    VIRTIO_EINVAL for memory that is NULL, misaligned or too small (nothing is written then);
-   VIRTIO_ENOQUEUE for a queue the device lacks or already has live. */
+   VIRTIO_ENOQUEUE for a queue the device lacks or already has live, or whose fixed size
+   (legacy virtio-pci) is not a power of two or larger than t->queue_fixed, which the memory
+   was checked against. */
 VIRTIO_API int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t index,
                                  const virtio_queue_params *p);
 
@@ -1543,6 +1569,7 @@ VIRTIO_DEF int virtio_mmio_transport(virtio_transport *t, const virtio_regs *reg
     t->sel = t->fresh = 0xffffffffu;
     t->priv = 0;
     t->swap = (uint32_t)swap;
+    t->queue_fixed = 0; /* QueueNum is the driver's to write */
     return VIRTIO_OK;
 }
 
@@ -1767,7 +1794,7 @@ static int virtio__pci_queue_enable(virtio_transport *t, uint32_t index, uint32_
 #ifndef VIRTIO_NO_LEGACY
     if (t->legacy) {
         /* The legacy queue size is the device's and read-only: the rings must be laid out for
-           exactly that many entries (give at least that queue size to the device's init). */
+           exactly that many entries (virtio_queue_init does, from t->queue_fixed). */
         (void)driver;
         (void)device;
         if (virtio__pci_r16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_QUEUE_SIZE) != size)
@@ -1815,6 +1842,23 @@ static uint32_t virtio__pci_interrupt_ack(virtio_transport *t) {
     return virtio__pci_r8(t, VIRTIO__PCI_LEGACY(t) ? VIRTIO__PCI_COMMON : VIRTIO__PCI_ISR,
                           VIRTIO__PCI_LEGACY(t) ? VIRTIO_PCI_LEGACY_ISR_STATUS : 0u);
 }
+
+#ifndef VIRTIO_NO_LEGACY
+/* Legacy "Virtqueue Configuration": "Queue Size ... is read-only", so the rings must be laid
+   out for the device's size. Read every queue's (device-written: only a power of two up to
+   32768 counts) and keep the largest; QueueSelect, a selector, is read first and put back. */
+static void virtio__pci_legacy_sizes(virtio_transport *t) {
+    uint32_t i, n, sel = virtio__pci_r16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_QUEUE_SELECT);
+    for (i = 0; i < VIRTIO_PCI_LEGACY_QUEUES; i++) {
+        virtio__pci_w16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_QUEUE_SELECT, i);
+        n = virtio__pci_r16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_QUEUE_SIZE);
+        if (n == 0) break;
+        if (n <= VIRTIO_QUEUE_SIZE_MAX && (n & (n - 1u)) == 0 && n > t->queue_fixed)
+            t->queue_fixed = n;
+    }
+    virtio__pci_w16(t, VIRTIO__PCI_COMMON, VIRTIO_PCI_LEGACY_QUEUE_SELECT, sel);
+}
+#endif
 
 static const virtio_transport_ops virtio__pci_ops = {
     virtio__pci_get_status,        virtio__pci_set_status,
@@ -2041,6 +2085,10 @@ VIRTIO_DEF int virtio_pci_transport(virtio_transport *t, const virtio_regs *regs
     }
     t->pci_notify_mul = mul;
     t->pci_cfg = (regs->flags & VIRTIO_REGS_F_PCI_CFG_ACCESS) ? cfg : 0u;
+    t->queue_fixed = 0;
+#ifndef VIRTIO_NO_LEGACY
+    if (!modern) virtio__pci_legacy_sizes(t);
+#endif
     return VIRTIO_OK;
 }
 
@@ -2769,8 +2817,17 @@ static int virtio__t_legacy(const virtio_transport *t) {
 static int virtio__t_legacy(const virtio_transport *t) { return !t || t->legacy; }
 #endif
 
+/* The ring's entries for a driver's wish of `size`: the device's fixed size where the
+   transport has one (legacy virtio-pci), if larger. */
+static uint32_t virtio__ring_entries(const virtio_transport *t, uint32_t size) {
+    if (t && t->queue_fixed > size && size != 0 && size <= VIRTIO_QUEUE_SIZE_MAX &&
+        (size & (size - 1u)) == 0)
+        return t->queue_fixed;
+    return size;
+}
 VIRTIO_DEF size_t virtio_queue_ring_size(const virtio_transport *t, uint32_t size) {
     size_t used_off, ind_off, total;
+    size = virtio__ring_entries(t, size);
     return virtio__layout(size, virtio__t_legacy(t), &used_off, &ind_off, &total) ? total : 0;
 }
 VIRTIO_DEF size_t virtio_queue_ring_align(const virtio_transport *t) {
@@ -2790,7 +2847,7 @@ VIRTIO_DEF size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size
 VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t index,
                                  const virtio_queue_params *p) {
     size_t used_off, ind_off, total, align, ring_need, shadow_need;
-    uint32_t max, n, i;
+    uint32_t max, n, nd, i;
     uint64_t base, driver, device;
     char *m, *shadow;
     int legacy, packed = 0, r;
@@ -2798,7 +2855,10 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     r = virtio_dev_usable(dev);
     if (r == VIRTIO_ESTATE) return r;
     legacy = dev->t.legacy ? 1 : 0;
-    if (!virtio__layout(p->size, legacy, &used_off, &ind_off, &ring_need)) return VIRTIO_EINVAL;
+    /* Rings for the device's fixed size where it has one (legacy virtio-pci), else p->size. */
+    if (!virtio__layout(virtio__ring_entries(&dev->t, p->size), legacy, &used_off, &ind_off,
+                        &ring_need))
+        return VIRTIO_EINVAL;
     shadow_need = virtio_queue_shadow_size(p->size);
     m = (char *)p->ring;
     shadow = (char *)p->shadow;
@@ -2823,10 +2883,18 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     if (max > VIRTIO_QUEUE_SIZE_MAX) max = VIRTIO_QUEUE_SIZE_MAX;
     /* Our rings are a power of two long (a packed one need not be, but the same sizes serve
        both); shrink to what the device can take. A smaller queue fits in memory sized for a
-       larger one. */
+       larger one. The driver uses nd descriptors (the shadow's entries): n, or, where the
+       device fixes the size (legacy virtio-pci: "Queue Size ... is read-only"), the rings are
+       the device's n entries and the driver keeps to the first min(p->size, n) descriptors. */
     n = p->size;
     while (n > max)
         n >>= 1;
+    nd = n;
+    if (dev->t.queue_fixed) {
+        /* Device-written: a power of two no larger than what the memory was checked for. */
+        if (max > dev->t.queue_fixed || (max & (max - 1u)) != 0) return VIRTIO_ENOQUEUE;
+        n = max;
+    }
     virtio__layout(n, legacy, &used_off, &ind_off, &total);
 #ifndef VIRTIO_NO_PACKED
     packed = !legacy && virtio_dev_has(dev, VIRTIO_F_RING_PACKED);
@@ -2843,20 +2911,21 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     q->shadow = (virtio_queue_shadow *)(void *)shadow;
     q->index = (uint16_t)index;
     q->size = (uint16_t)n;
-    q->num_free = (uint16_t)n;
+    q->ndesc = (uint16_t)nd;
+    q->num_free = (uint16_t)nd;
     q->event_idx = (uint16_t)virtio_dev_has(dev, VIRTIO_F_EVENT_IDX);
     q->legacy = (uint16_t)legacy;
     q->flags = (uint16_t)p->flags;
 #if VIRTIO_INDIRECT_TABLES
     if (virtio_dev_has(dev, VIRTIO_F_INDIRECT_DESC) && !(p->flags & VIRTIO_QUEUE_F_NO_INDIRECT)) {
-        q->ind_n = (uint16_t)VIRTIO__IND_TABLES(n);
+        q->ind_n = (uint16_t)VIRTIO__IND_TABLES(nd);
         q->ind_free = q->ind_n >= 32u ? 0xffffffffu : (1u << q->ind_n) - 1u;
         q->ind = (volatile virtio_virtq_desc *)(void *)(m + ind_off);
         q->ind_dma = base + ind_off;
     }
 #endif
     /* Free descriptors (split) or free buffer ids (packed), linked through the shadow. */
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < nd; i++) {
         q->shadow[i].cookie = 0;
         q->shadow[i].wlen = 0;
         q->shadow[i].next = (uint16_t)(i + 1);
@@ -3114,7 +3183,7 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
     uint64_t wlen = 0;
     if (!q || !segs || !cookie) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
-    if (n == 0 || n_out > q->size || n_in > q->size || n > q->size) return VIRTIO_EINVAL;
+    if (n == 0 || n_out > q->ndesc || n_in > q->ndesc || n > q->ndesc) return VIRTIO_EINVAL;
     VIRTIO__RETURN_IF_BROKEN(q);
     if (!q->dev->negotiated) return VIRTIO_ESTATE; /* the device was reset: the queue is gone */
 #if VIRTIO_INDIRECT_TABLES
@@ -3255,7 +3324,7 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
     ulen = VIRTIO__R32(q, d->len);
     /* Untrusted: an outstanding buffer id whose slots lie within what was published (so the
        used position never passes a head we hold back), and no more than it may write. */
-    if (id >= q->size) return virtio__queue_fault(q);
+    if (id >= q->ndesc) return virtio__queue_fault(q);
     h = &q->shadow[id];
     if (h->count == 0 || (uint16_t)(q->pub_slot - slot) < h->count) return virtio__queue_fault(q);
     if (ulen > h->wlen) { /* kvmtool reports bytes transferred: clamp and count */
@@ -3298,7 +3367,7 @@ static int virtio__poll(virtio_queue *q, void **cookie, uint32_t *len) {
     }
     /* Untrusted: the id must be a head we posted and have not been given back, and the
        length no more than the writable bytes we posted with it. */
-    if (id >= q->size) return virtio__queue_fault(q);
+    if (id >= q->ndesc) return virtio__queue_fault(q);
     id16 = (uint16_t)id;
     h = &q->shadow[id16];
     if (h->count == 0) return virtio__queue_fault(q);
@@ -3370,7 +3439,7 @@ VIRTIO_DEF int virtio_queue_spin(virtio_queue *q, uint32_t iteration) {
     return virtio_dev_spin(q->dev, iteration);
 }
 
-VIRTIO_DEF uint32_t virtio_queue_size(const virtio_queue *q) { return q && q->dev ? q->size : 0u; }
+VIRTIO_DEF uint32_t virtio_queue_size(const virtio_queue *q) { return q && q->dev ? q->ndesc : 0u; }
 VIRTIO_DEF uint32_t virtio_queue_free(const virtio_queue *q) {
     return q && q->dev ? q->num_free : 0u;
 }

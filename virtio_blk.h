@@ -49,6 +49,11 @@ MEMORY
                       header and writes the status)
      shadow           the queue's private record of what it posted (driver only)
      slots            p.requests * sizeof(virtio_blk_slot): each request's state (driver only)
+   Legacy virtio-pci fixes each queue's size (QEMU: 256): the rings have the device's size,
+   the driver uses the entries the params ask for. virtio_blk_mem_size(&p, &t) with the
+   probed transport counts that; the compile-time bound holds there when its queue sizes are
+   at least the device's, or for any when the device's are at most 128 (virtio.h,
+   VIRTIO_QUEUE_RING_MEM).
    Data buffers are the caller's: any address, contiguous for the device, a whole number of
    logical blocks (virtio_blk_block_size: 512 bytes unless the device says more). A buffer given
    to the device (during a blocking call; from virtio_blk_submit until poll or wait returns its

@@ -76,6 +76,11 @@ MEMORY
    A transmit buffer is read by the device in place: keep it unchanged until the call that
    sent it returns (virtio_console_write), or until virtio_console_write_pending is 0 (after
    virtio_console_write_submit: the device may finish buffers in any order).
+   Legacy virtio-pci fixes each queue's size (QEMU: 128): the rings have the device's size,
+   the driver uses the entries the params ask for. virtio_console_mem_size(&p, &t) with the
+   probed transport counts that; the compile-time bound holds there when its queue sizes are
+   at least the device's, or for any when the device's are at most 128 (virtio.h,
+   VIRTIO_QUEUE_RING_MEM).
 
 CONFIGURATION (define before including; * = must be the same in every file)
    VIRTIO_CONSOLE_NAME_MAX      * longest port name kept, bytes (default 63)

@@ -85,6 +85,11 @@ MEMORY
      cursor cmds  cursor_queue_size virtio_gpu_update_cursor (device reads)
      private      the queues' shadows, the slots' states, max_resources virtio_gpu_resource
                   records, a byte per cursor slot (driver only)
+   Legacy virtio-pci fixes each queue's size (QEMU: 256): the rings have the device's size,
+   the driver uses the entries the params ask for. virtio_gpu_mem_size(&p, &t) with the
+   probed transport counts that; the compile-time bound holds there when its queue sizes are
+   at least the device's, or for any when the device's are at most 128 (virtio.h,
+   VIRTIO_QUEUE_RING_MEM).
    Framebuffers are the caller's: any address the device can reach, at least
    virtio_gpu_fb_size(width, height, format) bytes in total (one block, or pieces in order).
    A backing is the device's from attach until detach or unref returns (or a reset): the device

@@ -58,6 +58,11 @@ MEMORY
    the device sees (both queues' rings, the event buffers, the status buffers), then what only
    the driver touches (both shadows, the status buffers' states, the report buffer, and what
    init learnt from the configuration: name, serial, event bitmaps, axis ranges, about 6 KiB).
+   Legacy virtio-pci fixes each queue's size (QEMU: 64): the rings have the device's size,
+   the driver uses the entries the params ask for. virtio_input_mem_size(&p, &t) with the
+   probed transport counts that; the compile-time bound holds there when its queue sizes are
+   at least the device's, or for any when the device's are at most 128 (virtio.h,
+   VIRTIO_QUEUE_RING_MEM).
 
 EVENTS
    The driver keeps event_bufs buffers of 8 bytes (one struct virtio_input_event each) posted.

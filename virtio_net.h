@@ -59,6 +59,11 @@ MEMORY
    transmit header, the receive buffers), then what only the driver touches (both queues'
    shadows, one state byte per receive buffer, the assembly buffer). Frames to send are the
    caller's: any address the device can reach, contiguous for the device.
+   Legacy virtio-pci fixes each queue's size (QEMU: 256): the rings have the device's size,
+   the driver uses the entries the params ask for. virtio_net_mem_size(&p, &t) with the
+   probed transport counts that; the compile-time bound holds there when its queue sizes are
+   at least the device's, or for any when the device's are at most 128 (virtio.h,
+   VIRTIO_QUEUE_RING_MEM).
 
 RECEIVE (and why VIRTIO_NET_F_MRG_RXBUF is negotiated only when the buffers need it)
    The driver keeps its receive buffers posted. virtio_net_recv_poll hands over one whole

@@ -59,6 +59,11 @@ MEMORY
    driver-private shadow. Buffers to fill are the caller's: any address and length the device
    can reach, contiguous for the device. A buffer given to the device (virtio_rng_read while
    it runs, virtio_rng_submit until poll or wait hands it back) must not be touched.
+   Legacy virtio-pci fixes each queue's size (QEMU: 8): the rings have the device's size,
+   the driver uses the entries the params ask for. virtio_rng_mem_size(&p, &t) with the
+   probed transport counts that; the compile-time bound holds there when its queue sizes are
+   at least the device's, or for any when the device's are at most 128 (virtio.h,
+   VIRTIO_QUEUE_RING_MEM).
 
 ERRORS
    As virtio.h: 0 or a negative virtio_result. A caller bug (NULL pointer, a zero-length

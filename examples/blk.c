@@ -625,14 +625,8 @@ static void check_queue_sizes(uint32_t first_size)
 
     for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         uint32_t want = sizes[i] < first_size ? sizes[i] : first_size;
-        /* Legacy virtio-pci has no queue size register the driver writes: the queue has the
-           device's size, and init refuses a smaller one (VIRTIO_ENOQUEUE). */
-        if (want < first_size && disk.kind == VIRTIO_TRANSPORT_PCI &&
-            virtio_transport_legacy(&disk)) {
-            say_dec("queue size ", want);
-            say(": skipped, legacy virtio-pci queues have the device's size\n");
-            continue;
-        }
+        /* Legacy virtio-pci has no queue size register the driver writes: the rings have the
+           device's size there (the memory is sized for it) and the driver uses `want` entries. */
         virtio_blk_params p = {0};
         p.queue_size = sizes[i];
         p.requests = NREQS;

@@ -30,7 +30,8 @@ BE_SRC_input := tests/sim_input.c tests/sim_blk.c tests/sim.c
 BE_SRC_fdt :=
 BE_SRC_device :=
 BE_SRC_loopback :=
-BE_SRC_pci := tests/sim_pci.c tests/sim_rng.c tests/sim_blk.c tests/sim.c
+BE_SRC_pci := tests/sim_pci.c tests/sim_rng.c tests/sim_blk.c tests/sim_console.c tests/sim_input.c \
+	tests/sim.c
 BE_BINS := $(addprefix $(BE_DIR)/test_,$(BE_PROGS))
 BE_HAVE := $(shell command -v $(BE_CC) >/dev/null 2>&1 && command -v $(BE_QEMU) >/dev/null 2>&1 && echo 1)
 

@@ -10,7 +10,9 @@ BUILD ?= build
 
 PCI_HOST_BIN := $(BUILD)/host/test_pci
 PCI_HOST_DEPS := tests/test_pci.c tests/sim_pci.c tests/sim_pci.h tests/sim_rng.c tests/sim_rng.h \
-	tests/sim_blk.c tests/sim_blk.h virtio.h virtio_rng.h virtio_blk.h tests/sim.h tests/sim.c \
+	tests/sim_blk.c tests/sim_blk.h tests/sim_console.c tests/sim_console.h tests/sim_input.c \
+	tests/sim_input.h virtio.h virtio_rng.h virtio_blk.h virtio_console.h virtio_input.h \
+	tests/sim.h tests/sim.c \
 	tests/test.h tests/pci_host.mk tests/fixtures/riscv64-virt.dtb tests/fixtures/aarch64-virt.dtb
 
 .PHONY: pci-host-tests
@@ -25,4 +27,4 @@ pci-host-tests: $(PCI_HOST_BIN)
 $(PCI_HOST_BIN): $(PCI_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ tests/test_pci.c tests/sim_pci.c tests/sim_rng.c tests/sim_blk.c \
-		tests/sim.c
+		tests/sim_console.c tests/sim_input.c tests/sim.c

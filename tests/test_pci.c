@@ -1,6 +1,6 @@
 /* test_pci.c - the virtio-pci transport of virtio.h against a simulated PCI function
    (tests/sim_pci.c) in front of the simulated devices: probe of the modern, transitional and
-   legacy layouts, whole devices (entropy, block) over each, the notify multiplier, hostile
+   legacy layouts, whole devices (entropy, block; console and keyboard over legacy) over each, the notify multiplier, hostile
    capability lists and BAR sizes, caller errors, and the ECAM scan on a memory image. */
 #define VIRTIO_SPIN_LIMIT 100000u
 #define VIRTIO_IMPLEMENTATION
@@ -9,12 +9,18 @@
 #include "../virtio_rng.h"
 #define VIRTIO_BLK_IMPLEMENTATION
 #include "../virtio_blk.h"
+#define VIRTIO_CONSOLE_IMPLEMENTATION
+#include "../virtio_console.h"
+#define VIRTIO_INPUT_IMPLEMENTATION
+#include "../virtio_input.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim.h"
 #include "sim_blk.h"
+#include "sim_console.h"
+#include "sim_input.h"
 #include "sim_pci.h"
 #include "sim_rng.h"
 #include "test.h"
@@ -27,6 +33,8 @@ typedef struct pf {
     virtio_regs regs;
     virtio_transport t;
     int allow_violations;
+    simc con;
+    simi in;
 } pf;
 
 static const char *layout_name[] = {"modern", "transitional", "legacy"};
@@ -35,13 +43,21 @@ static void pf_up(pf *f, enum sim_pci_layout layout, int blk) {
     uint32_t ver = layout == SIM_PCI_LEGACY ? 1u : 2u;
     memset(f, 0, sizeof *f);
     if (sim_arena_init(&f->arena, 4u << 20, 0x80000000ull) != 0) abort();
-    if (blk) {
-        if (sim_init_blk(&f->s, &f->arena, ver, 64) != 0) abort();
+    if (blk == 2) { /* QEMU's virtio-serial: port 0 a console, queues of 128 */
+        simc_init(&f->con, &f->s, &f->arena, ver, 1, 0, 0);
+        simc_add_port(&f->con, 0, NULL, 1, 1);
+        f->s.q[0].num_max = f->s.q[1].num_max = 128;
+    } else if (blk == 3) { /* QEMU's virtio-keyboard: queues of 64 */
+        simi_init(&f->in, &f->s, &f->arena, ver, SIMI_KEYBOARD);
     } else {
-        sim_init_rng(&f->s, &f->arena, ver);
+        if (blk) {
+            if (sim_init_blk(&f->s, &f->arena, ver, 64) != 0) abort();
+        } else {
+            sim_init_rng(&f->s, &f->arena, ver);
+        }
+        /* Legacy PCI queues have the device's size: make it one the tests ask for. */
+        f->s.q[0].num_max = 16;
     }
-    /* Legacy PCI queues have the device's size: make it one the tests ask for. */
-    f->s.q[0].num_max = 16;
     sim_pci_init(&f->p, &f->s, layout);
     /* As firmware (or virtio_pci_assign) left it: BARs placed, decoding on. */
     f->regs = sim_pci_regs(&f->p);
@@ -65,15 +81,27 @@ static uint32_t cfg32(pf *f, uint32_t off) {
 /* ---- Probe ---------------------------------------------------------------------------------- */
 static void c_probe(pf *f, enum sim_pci_layout layout) {
     uint32_t bar0 = cfg32(f, 0x10), bar4 = cfg32(f, 0x20), bar5 = cfg32(f, 0x24);
+    /* Legacy: the probe reads the queues' fixed sizes through QueueSelect, and puts it back. */
+    if (layout == SIM_PCI_LEGACY) f->regs.write16(&f->p, VIRTIO_REGION_PCI_BAR(0), 14, 3);
     f->regs.write16(&f->p, VIRTIO_REGION_PCI_CONFIG, 0x04,
                     0); /* decoding off: the probe turns it on */
+    f->p.bar_accesses = 0;
     CHECK_RC(virtio_pci_transport(&f->t, &f->regs), VIRTIO_OK);
     CHECK_EQ(f->t.kind, VIRTIO_TRANSPORT_PCI);
     CHECK_EQ(f->t.device_id, VIRTIO_ID_RNG);
     CHECK_EQ(f->t.vendor_id, VIRTIO_PCI_VENDOR_ID);
     CHECK_EQ(virtio_transport_legacy(&f->t), layout == SIM_PCI_LEGACY);
     CHECK_EQ(f->t.version, layout == SIM_PCI_LEGACY ? 1u : 2u);
-    CHECK_EQ(f->p.bar_accesses, 0); /* no device register touched */
+    if (layout == SIM_PCI_LEGACY) {
+        /* QueueSelect read, then per queue a select and a QueueNum read (queue 0: 16, queue 1
+           missing), then QueueSelect put back: nothing else. */
+        CHECK_EQ(f->p.bar_accesses, 6);
+        CHECK_EQ(f->p.qsel, 3);
+        CHECK_EQ(f->t.queue_fixed, 16);
+    } else {
+        CHECK_EQ(f->p.bar_accesses, 0); /* no device register touched */
+        CHECK_EQ(f->t.queue_fixed, 0);
+    }
     CHECK_EQ(cfg32(f, 0x10), bar0); /* the sizing put every BAR back */
     CHECK_EQ(cfg32(f, 0x20), bar4);
     CHECK_EQ(cfg32(f, 0x24), bar5);
@@ -157,24 +185,102 @@ static void c_legacy_msix(pf *f, enum sim_pci_layout layout) {
     CHECK_RC(virtio_blk_read(&blk, 0, w, 512), VIRTIO_OK);
 }
 
-/* Legacy queues have the device's size: a smaller one is refused, a larger one shrinks. */
+/* Legacy queues have the device's size (256 here, as QEMU's block device): a smaller wish gets rings of the device's
+   size and uses that many descriptors; memory sized without the device's size is refused
+   before the device is touched; a larger wish shrinks. */
 static void c_legacy_size(pf *f, enum sim_pci_layout layout) {
+    uint8_t *buf = (uint8_t *)sim_alloc(&f->arena, 256, 8);
+    virtio_transport small;
     virtio_rng rng;
     virtio_rng_params p;
     uint8_t *mem;
     size_t sz;
+    unsigned i;
     (void)layout;
+    f->s.q[0].num_max = 256;
     CHECK_RC(virtio_pci_transport(&f->t, &f->regs), VIRTIO_OK);
+    CHECK_EQ(f->t.queue_fixed, 256);
     memset(&p, 0, sizeof p);
-    p.queue_size = 8; /* the device's is 16 */
+    p.queue_size = 4; /* the device's is 256 */
+    CHECK_EQ(virtio_queue_ring_size(&f->t, 4), virtio_queue_ring_size(&f->t, 256));
+    /* Memory planned as if the driver chose the size: too small for the device's rings. */
+    small = f->t;
+    small.queue_fixed = 0;
+    sz = virtio_rng_mem_size(&p, &small);
+    CHECK(sz < virtio_rng_mem_size(&p, &f->t));
+    mem = (uint8_t *)sim_alloc(&f->arena, sz, virtio_queue_ring_align(&f->t));
+    f->p.bar_accesses = 0;
+    CHECK_RC(virtio_rng_init(&rng, &f->t, &p, mem, sz), VIRTIO_EINVAL);
+    CHECK_EQ(f->p.bar_accesses, 0); /* refused before the device was touched */
+    /* Sized for the device: rings of 256 entries, 4 descriptors used, reads through it. */
     sz = virtio_rng_mem_size(&p, &f->t);
     mem = (uint8_t *)sim_alloc(&f->arena, sz, virtio_queue_ring_align(&f->t));
+    CHECK_RC(virtio_rng_init(&rng, &f->t, &p, mem, sz), VIRTIO_OK);
+    CHECK_EQ(virtio_queue_size(&rng.queue), 4);
+    for (i = 0; i < 600; i++) /* 600 requests: round the 256-entry rings twice */
+        CHECK_RC(virtio_rng_read(&rng, buf, 1 + i % 200), VIRTIO_OK);
+    CHECK_RC(virtio_rng_reset(&rng), VIRTIO_OK);
+    /* The device now reports a size above what the probe saw: refused, not overrun. */
+    f->s.q[0].num_max = 512;
     CHECK_RC(virtio_rng_init(&rng, &f->t, &p, mem, sz), VIRTIO_ENOQUEUE);
+    f->s.q[0].num_max = 16;
     p.queue_size = 64;
     sz = virtio_rng_mem_size(&p, &f->t);
     mem = (uint8_t *)sim_alloc(&f->arena, sz, virtio_queue_ring_align(&f->t));
     CHECK_RC(virtio_rng_init(&rng, &f->t, &p, mem, sz), VIRTIO_OK);
     CHECK_EQ(virtio_queue_size(&rng.queue), 16);
+}
+
+/* The console's small queues (8 receive buffers, the default transmit queue) over legacy
+   virtio-serial's fixed 128: rings of 128, data both ways. */
+static void c_legacy_console(pf *f, enum sim_pci_layout layout) {
+    char *msg = (char *)sim_alloc(&f->arena, 8, 8); /* guest memory: the device reads it */
+    virtio_console con;
+    virtio_console_params p;
+    char out[16];
+    size_t got = 0;
+    uint8_t *mem;
+    size_t sz;
+    unsigned i;
+    (void)layout;
+    CHECK_RC(virtio_pci_transport(&f->t, &f->regs), VIRTIO_OK);
+    CHECK_EQ(f->t.queue_fixed, 128);
+    memcpy(msg, "hello", 5);
+    memset(&p, 0, sizeof p);
+    sz = virtio_console_mem_size(&p, &f->t);
+    mem = (uint8_t *)sim_alloc(&f->arena, sz, virtio_queue_ring_align(&f->t));
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, mem, sz), VIRTIO_OK);
+    for (i = 0; i < 300; i++) /* round the 128-entry transmit ring twice */
+        CHECK_RC(virtio_console_write(&con, 0, msg, 5), VIRTIO_OK);
+    CHECK_EQ(f->con.port[0].out_len, 1500);
+    CHECK(memcmp(f->con.port[0].out, "hellohello", 10) == 0);
+    simc_host_send(&f->con, 0, "abc", 3);
+    CHECK_RC(virtio_console_read(&con, 0, out, sizeof out, &got), VIRTIO_OK);
+    CHECK_EQ(got, 3);
+    CHECK(memcmp(out, "abc", 3) == 0);
+    simc_free(&f->con);
+}
+
+/* The keyboard's event queue over legacy virtio-input's fixed 64, with fewer buffers. */
+static void c_legacy_input(pf *f, enum sim_pci_layout layout) {
+    virtio_input *in = (virtio_input *)sim_alloc(&f->arena, sizeof(virtio_input), 8);
+    virtio_input_params p;
+    virtio_input_event ev;
+    uint8_t *mem;
+    size_t sz;
+    (void)layout;
+    CHECK_RC(virtio_pci_transport(&f->t, &f->regs), VIRTIO_OK);
+    CHECK_EQ(f->t.queue_fixed, 64);
+    memset(&p, 0, sizeof p);
+    p.event_bufs = 16;
+    p.status_bufs = 2;
+    sz = virtio_input_mem_size(&p, &f->t);
+    mem = (uint8_t *)sim_alloc(&f->arena, sz, virtio_queue_ring_align(&f->t));
+    CHECK_RC(virtio_input_init(in, &f->t, &p, mem, sz), VIRTIO_OK);
+    CHECK(simi_key(&f->in, VIRTIO_INPUT_KEY_A, 1));
+    CHECK_RC(virtio_input_recv_poll(in, &ev), VIRTIO_OK);
+    CHECK_EQ(ev.code, VIRTIO_INPUT_KEY_A);
+    CHECK_EQ(ev.value, 1);
 }
 
 /* Notify multipliers: 0 (one address for every queue) and 8 with notify_off 3. */
@@ -741,8 +847,13 @@ static const tc cases[] = {
     {"entropy device: init, read, vectors NO_VECTOR, reset", c_rng, L_ALL, 0},
     {"block device: capacity from device config, write, read back", c_blk, L_ALL, 1},
     {"MSI-X left on: config at 24, vectors NO_VECTOR", c_legacy_msix, L_LEG, 1},
-    {"queue size is the device's: smaller refused (ENOQUEUE), larger shrinks", c_legacy_size, L_LEG,
-     0},
+    {"queue size is the device's: rings of its size, fewer descriptors; too-small memory refused "
+     "untouched (EINVAL); a size grown past the probe's (ENOQUEUE); larger wish shrinks",
+     c_legacy_size, L_LEG, 0},
+    {"console (8 buffers) over virtio-serial's fixed 128-entry queues: write, read",
+     c_legacy_console, L_LEG, 2},
+    {"keyboard (16 event buffers) over virtio-input's fixed 64-entry queues: a key", c_legacy_input,
+     L_LEG, 3},
     {"notify multiplier 0: one address for every queue", c_notify_zero, L_MOD, 0},
     {"notify multiplier 8, queue_notify_off 3", c_notify_mul8, L_MOD, 0},
     {"queue_notify_off past the notify structure -> ENOQUEUE, queue not live", c_notify_outside,
