@@ -176,7 +176,7 @@ int main(void)
     virtio_regs regs = t.regs;
     regs.spin_limit = 0xffffffffu;
     regs.relax = relax_10s;
-    r = virtio_mmio_transport(&t, &regs);
+    r = ex_probe(&t, &regs); /* the transport ex_find found, with our bounds */
     virtio_blk_params p = {0};
     p.queue_size = QUEUE_SIZE;
     p.requests = REQUESTS;

@@ -31,8 +31,7 @@ static void blk_extra(uint32_t what, uint32_t off, uint8_t v) {
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
     virtio_transport t;
     virtio_blk_params p;
-    static uint8_t *mem;
-    static size_t mem_size;
+    uint8_t *mem;
     size_t need;
     uint32_t ops_left = 64;
     hostile_start(&t, VIRTIO_ID_BLOCK, buf, len);
@@ -52,12 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
     p.requests = 1u + next8() % 8u;
     need = virtio_blk_mem_size(&p, &t);
     if (!need) return 0;
-    if (need > mem_size) {
-        free(mem);
-        mem = (uint8_t *)aligned_alloc(4096, (need + 4095u) & ~(size_t)4095u);
-        mem_size = mem ? need : 0;
-        if (!mem) return 0;
-    }
+    mem = hostile_mem(need);
+    if (!mem) return 0;
     if (virtio_blk_init(&blk, &t, &p, mem, need) != VIRTIO_OK) return 0;
 
     while (in_n && ops_left--) {

@@ -31,8 +31,7 @@ static int count_relax(void *u, uint32_t i) {
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
     virtio_transport t;
     virtio_console_params p;
-    static uint8_t *mem;
-    static size_t mem_size;
+    uint8_t *mem;
     size_t need;
     uint32_t ops_left = 64;
     hostile_start(&t, VIRTIO_ID_CONSOLE, buf, len);
@@ -50,12 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
     p.ctrl_bufs = 1u + next8() % 8u;
     need = virtio_console_mem_size(&p, &t);
     if (!need) return 0;
-    if (need > mem_size) {
-        free(mem);
-        mem = (uint8_t *)aligned_alloc(4096, (need + 4095u) & ~(size_t)4095u);
-        mem_size = mem ? need : 0;
-        if (!mem) return 0;
-    }
+    mem = hostile_mem(need);
+    if (!mem) return 0;
     if (virtio_console_init(&con, &t, &p, mem, need) != VIRTIO_OK) return 0;
 
     while (in_n && ops_left--) {

@@ -43,6 +43,19 @@ static int t_legacy;
 static int forged;
 static void (*hostile_extra)(uint32_t what, uint32_t off, uint8_t v);
 
+/* The driver's memory block, at least `need` bytes and page-aligned: kept between inputs and
+   grown when an input asks for more. NULL when allocation fails. */
+static uint8_t *hostile_mem(size_t need) {
+    static uint8_t *mem;
+    static size_t mem_size;
+    if (need > mem_size) {
+        free(mem);
+        mem = (uint8_t *)aligned_alloc(4096, (need + 4095u) & ~(size_t)4095u);
+        mem_size = mem ? need : 0;
+    }
+    return mem;
+}
+
 static int hostile_packed(void) { return (int)((drv_feat >> 34) & 1u); }
 
 /* A well-formed used element on split queue q for buffer `id`, after `len` input bytes were
