@@ -398,6 +398,8 @@ class Qmp:
         def line(rx):
             return rx.find(b"\n", self.used) >= 0
         if not self.l.wait(line, timeout):
+            if self.l.eof:
+                raise OSError("QEMU closed QMP before its answer (it exited?)")
             raise OSError("no QMP message within %d s" % timeout)
         with self.l.cond:
             end = self.l.rx.find(b"\n", self.used)
