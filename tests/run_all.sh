@@ -2,7 +2,8 @@
 # Runs every test suite and prints the closing count. Each suite prints one line per case,
 # starting with PASS, FAIL or SKIP; a suite that fails without saying why counts as a failure.
 # The QEMU suite runs two jobs at a time (make -j2: one job is one device's script on one
-# target, tests/qemu/targets.mk), each job's output kept together. QEMU_FULL=1 (make
+# target, tests/qemu/targets.mk), each job's output kept together; so do the host suites
+# (HOST_JOBS) and the compile matrix (COMPILE_JOBS, tests/compile/run.sh). QEMU_FULL=1 (make
 # test-full) runs every QEMU case on every target instead of the port subset.
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
@@ -14,6 +15,7 @@ for suite in compile-tests host-tests host-tests-be qemu-tests; do
     echo "== $suite" | tee -a "$log"
     jobs=""
     [ "$suite" = qemu-tests ] && jobs="-j${QEMU_JOBS:-2} --output-sync=target"
+    case $suite in host-tests*) jobs="-j${HOST_JOBS:-2} --output-sync=target";; esac
     t0=$(date +%s)
     # shellcheck disable=SC2086
     if make --no-print-directory -s -k $jobs "$suite" >"$BUILD/$suite.log" 2>&1; then rc=0; else rc=$?; fi

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # The compile matrix, for every header at the top level (virtio.h first, then each device
 # header): each alone with its implementation, all together, and declarations only; as C99/C11
 # and C++11/C++20, gcc and clang, with and without VIRTIO_STATIC, and with the trims
@@ -59,29 +59,48 @@ check() { # name, command...
     if log=$("$@" 2>&1); then echo "PASS compile: $name"; else
         echo "FAIL compile: $name"; printf '%s\n' "$log" | head -n 20 | sed 's/^/    /'; fail=1; fi
 }
+# The matrix below is a few hundred independent compilations: pcheck runs them COMPILE_JOBS at a
+# time (default: the number of CPUs) into numbered files, and pcheck_flush prints them in order.
+jobs_max=${COMPILE_JOBS:-$(nproc 2>/dev/null || echo 2)}
+pdir=$out/pcheck
+rm -rf "$pdir"; mkdir -p "$pdir"
+pn=0
+pcheck() { # as check, in the background
+    pn=$((pn + 1))
+    while [ "$(jobs -pr | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+    check "$@" >"$pdir/$(printf %05d $pn)" &
+}
+pcheck_flush() {
+    wait
+    for f in "$pdir"/*; do [ -f "$f" ] && cat "$f"; done
+    grep -qs '^FAIL' "$pdir"/* && fail=1
+    rm -f "$pdir"/*
+}
 units="virtio $(for h in $devices; do basename "$h" .h; done) all"
 for cc in gcc clang; do
     case $cc in gcc) cxx=g++;; clang) cxx=clang++;; esac
     for variant in "" "-DVIRTIO_STATIC" "-DVIRTIO_NO_LEGACY -DVIRTIO_NO_STRINGS -DVIRTIO_BLK_RESIZE_CHECK_EVERY=16" \
         "-DVIRTIO_NO_PACKED -DVIRTIO_NO_INDIRECT -DVIRTIO_BLK_MINIMAL -DVIRTIO_BLK_NO_INFO -DVIRTIO_BLK_NO_RESIZE_CHECK"; do
         tag=${variant:+ $variant}
+        vi=$((${vi:-0} + 1)) # object names per variant: the jobs run in parallel
         files="$units decl"
         [ "$variant" = -DVIRTIO_STATIC ] && files=$units # static: the implementation's file only
         for f in $files; do
             for std in c99 c11; do
-                check "$cc -std=$std $f$tag" $cc -std=$std $cwarn $variant -I. -c "$gen/$f.c" -o "$out/$cc-$std-$f.o"
+                pcheck "$cc -std=$std $f$tag" $cc -std=$std $cwarn $variant -I. -c "$gen/$f.c" -o "$out/$cc-$std-$f-v$vi.o"
             done
             for std in c++11 c++20; do
-                check "$cxx -std=$std $f$tag" $cxx -x c++ -std=$std $warn $variant -I. -c "$gen/$f.c" -o "$out/$cxx-$std-$f.o"
+                pcheck "$cxx -std=$std $f$tag" $cxx -x c++ -std=$std $warn $variant -I. -c "$gen/$f.c" -o "$out/$cxx-$std-$f-v$vi.o"
             done
         done
-        check "$cc -std=c99 -ffreestanding all$tag" $cc -std=c99 -ffreestanding $cwarn $variant -I. -c "$gen/all.c" -o "$out/$cc-ff.o"
+        pcheck "$cc -std=c99 -ffreestanding all$tag" $cc -std=c99 -ffreestanding $cwarn $variant -I. -c "$gen/all.c" -o "$out/$cc-ff-v$vi.o"
     done
     # The user's own zeroing and copying: the library's loops are then left out, unused.
-    check "$cc -std=c99 all with VIRTIO_MEMSET and VIRTIO_MEMCPY of the user's" $cc -std=c99 $cwarn \
+    pcheck "$cc -std=c99 all with VIRTIO_MEMSET and VIRTIO_MEMCPY of the user's" $cc -std=c99 $cwarn \
         '-DVIRTIO_MEMSET(p,c,n)=__builtin_memset(p,c,n)' '-DVIRTIO_MEMCPY(d,s,n)=__builtin_memcpy(d,s,n)' \
         -I. -c "$gen/all.c" -o "$out/$cc-usermem.o"
 done
+pcheck_flush
 # Freestanding cross builds: no libc, no libgcc helpers. `nm -u` lists what the object needs
 # from elsewhere; it must be empty.
 for t in "rv64imac lp64" "rv32imac ilp32"; do
