@@ -558,7 +558,8 @@ static int virtio_console__port(const virtio_console *con, uint32_t port,
     int r = virtio_console__live(con);
     if (r == VIRTIO_EINVAL || r == VIRTIO_ESTATE) return r;
     if (!con->ports) return r; /* init failed before the memory was carved */
-    if (port >= con->nports) return VIRTIO_EINVAL;
+    /* No port at all: init failed before it learnt them; its latched error says why. */
+    if (port >= con->nports) return (con->nports == 0 && r) ? r : VIRTIO_EINVAL;
     *out = &con->ports[port];
     return VIRTIO_OK;
 }
@@ -1353,10 +1354,10 @@ VIRTIO_DEF int virtio_console_read_poll(virtio_console *con, uint32_t port, void
     int r = virtio_console__port(con, port, &p);
     if (r) return r;
     if (!got || (!buf && len)) return VIRTIO_EINVAL;
+    r = len ? virtio_console__usable(con, p, &p->rx) : VIRTIO_OK;
+    if (r) return r; /* a latched error leaves *got alone */
     *got = 0;
     if (len == 0) return VIRTIO_OK;
-    r = virtio_console__usable(con, p, &p->rx);
-    if (r) return r;
     while (done < len) {
         uint32_t n;
         r = virtio_console__rx_next(con, p);
