@@ -810,7 +810,8 @@ VIRTIO_API int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered);
    VIRTIO_F_ANY_LAYOUT:
    device drivers ask only for their own bits. A modern device that does not offer VERSION_1 is
    refused with VIRTIO_EFEATURES, as is one that lacks a `required` bit or clears FEATURES_OK
-   on the read-back. Sets FAILED on error. */
+   on the read-back. Sets FAILED on error. Once per init: VIRTIO_ESTATE unless the device is
+   just after virtio_dev_init (ACKNOWLEDGE and DRIVER, nothing negotiated yet). */
 VIRTIO_API int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t required);
 
 /* Nonzero if feature bit `bit` was negotiated / was offered (after read_offer or negotiate). */
@@ -1087,7 +1088,8 @@ VIRTIO_API int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
 /* Adds a chain of n_out readable then n_in writable segments, remembered under `cookie` (any
    non-NULL value), to the available ring. The device does not see it until virtio_queue_kick.
    VIRTIO_ENOSPC if fewer than n_out + n_in descriptors are free; VIRTIO_EINVAL for a NULL or
-   zero-length segment, an empty chain or a NULL cookie. */
+   zero-length segment, an empty chain, a chain longer than the queue (it could never fit) or
+   a NULL cookie: every segment is checked before a descriptor is written. */
 VIRTIO_API int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                 unsigned n_in, void *cookie);
 

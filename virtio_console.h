@@ -95,7 +95,8 @@ ERRORS
    As virtio.h: 0 or a negative virtio_result. VIRTIO_EINVAL for a caller bug (NULL, a port
    number out of range, too little or misaligned memory, bad params): nothing changes, not a
    register and not a byte of memory. VIRTIO_ESTATE from every call on an object that was never
-   initialized (a zeroed one) or was reset since; also for a port the device has not announced
+   initialized (a zeroed one) or was reset since (after a failed init, its error: every call
+   returns it until init succeeds); also for a port the device has not announced
    (or removed), and for a write to a port whose host side is closed (the device would drop the
    data). VIRTIO_ENODEV from init when the transport's device is not a console. VIRTIO_EAGAIN
    from the _poll calls when nothing is there, at once from virtio_console_write_wait when

@@ -210,7 +210,8 @@ struct virtio_device {
    reading of the window's bytes, as virtio-mmio's registers are little-endian: on a
    little-endian CPU, what the guest's load gets or its store gave; a big-endian hypervisor
    swaps. Returns 0, or a VIRTIO_E* code for an access the spec forbids (ignored; a read gives
-   0). A QueueNotify write serves the queue before it returns. */
+   0); VIRTIO_EINVAL also for NULL d or value, or a d virtio_device_init never set up. A QueueNotify
+   write serves the queue before it returns. */
 VIRTIO_API int virtio_device_mmio(virtio_device *d, uint64_t offset, unsigned width, int write,
                                   uint32_t *value);
 

@@ -960,7 +960,8 @@ static int virtio_input__take(virtio_input *in, virtio_input_event *ev) {
     int r = virtio_queue_poll(&in->eventq, &cookie, &len);
     /* A fault the core's checks just found is latched (FAILED set) once; an error the device
        had latched already comes back as it is, without another status write. */
-    if (r == VIRTIO_EDEVICE && !in->dev.error) return virtio_input__fault(in);
+    if (r == VIRTIO_EDEVICE && virtio_dev_usable(&in->dev) == VIRTIO_OK)
+        return virtio_input__fault(in);
     if (r) return r;
     /* The cookie is our own pointer, from the driver's shadow; the core checked the id and
        that len is at most the 8 bytes posted. Fewer is not an event. */

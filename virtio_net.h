@@ -809,7 +809,8 @@ VIRTIO_DEF int virtio_net_reset(virtio_net *net) {
 }
 
 VIRTIO_DEF const uint8_t *virtio_net_mac(const virtio_net *net) {
-    return net && net->dev.t.ops ? net->mac : 0; /* NULL before init, as documented */
+    /* NULL before init (a zeroed object), as documented */
+    return net && virtio_dev_usable(&net->dev) != VIRTIO_ESTATE ? net->mac : 0;
 }
 VIRTIO_DEF uint32_t virtio_net_mtu(const virtio_net *net) { return net ? net->mtu : 0; }
 VIRTIO_DEF uint32_t virtio_net_max_frame(const virtio_net *net) { return net ? net->max_frame : 0; }

@@ -9,15 +9,22 @@
      range      a value out of range: sector, length, queue index, port, scanout, resource id,
                 params, feature bit, register offset or width
      state      the wrong state: an object never initialized (zeroed), reset, failed at init,
-                before DRIVER_OK, nothing pending to wait for
-     wrongdev   a handle initialized against a simulated device of another type
+                latched broken, before DRIVER_OK, nothing pending to wait for, a feature the
+                device did not offer (read-only disk, no FLUSH, no EDID, ...)
+     wrongdev   a driver's init given a simulated device of another type, and calls on the
+                handle it refused
 
    Each row is one case line ("badin/<group>: <function>: <what> [<class>]") and checks three
    things: (a) the exact documented result; (b) that no device register was written (the
-   simulator counts every register write: tests/sim.h, sim.writes); (c) that no byte of caller
-   memory changed: every object, memory block and output buffer a row can reach lives in the
-   simulator's arena, patterned, and the arena is compared byte for byte before and after.
-   Rows of virtio_device.h (the device side: no registers of ours) check (a) and (c).
+   simulator counts every register write: tests/sim.h, sim.writes) and nothing of the device
+   changed (status and configuration writes, queue state); (c) that no byte of caller memory
+   changed: every object, memory block and output buffer a row can reach is a block of the
+   simulator's arena, patterned or zeroed, and every block is compared byte for byte before
+   and after. A row whose answer only the device has (does queue 5 exist? is EMERG_WRITE
+   offered?) may write the selector register it must write to ask (ROW_ASK). Rows of
+   virtio_device.h (the device side: no registers of ours) check (a) and (c). Programs run
+   once per transport version (v1 legacy, v2 modern virtio-mmio); INFO lines count the rows
+   per class.
 
    The last case reads the headers and fails if a VIRTIO_API function has no row, so a new
    public function cannot go untested here. */
@@ -692,17 +699,18 @@ static void rows_core(uint32_t ver) {
 }
 
 /* ---- Device headers: the states every driver object is tried in ----------------------------
-   live: initialized and working; zero: never initialized; reset: initialized, then reset;
-   failed: its init failed at negotiation (the device refused FEATURES_OK; the error is
-   latched); nodev: its init was given a device of another type (ENODEV: nothing touched, so
-   still zeroed). The calls on failed return the latched VIRTIO_EFEATURES. */
+   live: initialized and working; zero: never initialized; rst: initialized, then reset;
+   failed: its init failed at negotiation (the device refused FEATURES_OK: calls return the
+   latched VIRTIO_EFEATURES); brk: initialized, then latched broken (virtio_dev_fail: calls
+   return VIRTIO_EDEVICE). Handles given a device of another type are in rows_wrongdev, what
+   a device did not offer in rows_unoffered. Every handle of a device is set up on the one
+   simulated device, live last; rows on the others must not touch it. */
 
 /* Memory for a driver, exactly its size, patterned. */
 static void *drv_mem(size_t size) { return pat(size, virtio_queue_ring_align(&E->t)); }
 
-/* Init with FEATURES_OK refused (modern) - on a legacy device there is no FEATURES_OK: the
-   failure is then a device that lacks VERSION_1... legacy has none either, so failed handles
-   are made on modern devices only. */
+/* A handle whose init failed at negotiation: the device refuses FEATURES_OK (the error,
+   VIRTIO_EFEATURES, is latched). Legacy devices have no FEATURES_OK: modern only. */
 #define REFUSE(init_call)                                                                          \
     do {                                                                                           \
         E->s.refuse_features_ok = 1;                                                               \
@@ -711,7 +719,7 @@ static void *drv_mem(size_t size) { return pat(size, virtio_queue_ring_align(&E-
     } while (0)
 
 static void rows_blk(uint32_t ver) {
-    virtio_blk *live, *zero, *rst, *failed, *wrong, *brk;
+    virtio_blk *live, *zero, *rst, *failed, *brk;
     virtio_blk_params *p, *bad;
     uint8_t *mem, *mem2, *mem3, *buf;
     unsigned *id;
@@ -727,7 +735,6 @@ static void rows_blk(uint32_t ver) {
     zero = (virtio_blk *)zeroed(sizeof *zero, 8);
     rst = (virtio_blk *)zeroed(sizeof *rst, 8);
     failed = (virtio_blk *)zeroed(sizeof *failed, 8);
-    wrong = (virtio_blk *)zeroed(sizeof *wrong, 8);
     p = (virtio_blk_params *)zeroed(sizeof *p, 8);
     bad = (virtio_blk_params *)zeroed(sizeof *bad, 8);
     p->queue_size = 16;
@@ -893,7 +900,6 @@ static void rows_blk(uint32_t ver) {
         ROW(C_STATE, virtio_blk_refresh, "init failed", virtio_blk_refresh(failed),
             VIRTIO_EFEATURES);
     }
-    (void)wrong;
     env_close();
 }
 
