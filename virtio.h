@@ -810,7 +810,8 @@ VIRTIO_API int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered);
    VIRTIO_F_ANY_LAYOUT:
    device drivers ask only for their own bits. A modern device that does not offer VERSION_1 is
    refused with VIRTIO_EFEATURES, as is one that lacks a `required` bit or clears FEATURES_OK
-   on the read-back. Sets FAILED on error. */
+   on the read-back. Sets FAILED on error. Once per init: VIRTIO_ESTATE unless the device is
+   just after virtio_dev_init (ACKNOWLEDGE and DRIVER, nothing negotiated yet). */
 VIRTIO_API int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t required);
 
 /* Nonzero if feature bit `bit` was negotiated / was offered (after read_offer or negotiate). */
@@ -1087,7 +1088,8 @@ VIRTIO_API int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
 /* Adds a chain of n_out readable then n_in writable segments, remembered under `cookie` (any
    non-NULL value), to the available ring. The device does not see it until virtio_queue_kick.
    VIRTIO_ENOSPC if fewer than n_out + n_in descriptors are free; VIRTIO_EINVAL for a NULL or
-   zero-length segment, an empty chain or a NULL cookie. */
+   zero-length segment, an empty chain, a chain longer than the queue (it could never fit) or
+   a NULL cookie: every segment is checked before a descriptor is written. */
 VIRTIO_API int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                 unsigned n_in, void *cookie);
 
@@ -2181,6 +2183,7 @@ static void virtio__pci_regs_fill(virtio_regs *r, virtio_pci_fn *fn) {
     r->relax = 0;
     r->relax_user = 0;
     r->spin_limit = 0;
+    r->flags = 0;
 }
 VIRTIO_DEF virtio_regs virtio_pci_regs(virtio_pci_fn *fn) {
     virtio_regs r;
@@ -2521,7 +2524,9 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
     uint64_t offered, accept, ring;
     int r = virtio_dev_usable(dev);
     if (r) return r;
-    if (dev->status != (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER)) return VIRTIO_ESTATE;
+    /* Once only: a legacy device has no FEATURES_OK, so its status alone does not tell. */
+    if (dev->status != (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER) || dev->negotiated)
+        return VIRTIO_ESTATE;
 
     /* 4. Read the device feature bits. */
     virtio_dev_read_offer(dev, &offered);
@@ -3186,6 +3191,12 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
     if (n == 0 || n_out > q->ndesc || n_in > q->ndesc || n > q->ndesc) return VIRTIO_EINVAL;
     VIRTIO__RETURN_IF_BROKEN(q);
     if (!q->dev->negotiated) return VIRTIO_ESTATE; /* the device was reset: the queue is gone */
+    /* Every segment before any descriptor is written: a caller error changes nothing. */
+    for (k = 0; k < n; k++) {
+        if (VIRTIO__SEG_BAD(&segs[k])) return VIRTIO_EINVAL;
+        if (k >= n_out) wlen += segs[k].len;
+    }
+    if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
 #if VIRTIO_INDIRECT_TABLES
     /* A long chain, or one the ring has no room for, takes one slot through a table. */
     if ((n >= VIRTIO_INDIRECT_MIN || n > q->num_free) && n > 1u && n <= VIRTIO_INDIRECT_SEGS &&
@@ -3201,12 +3212,7 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
     head = i = q->free_head;
     for (k = 0;; k++) {
         volatile virtio_virtq_desc *d = &q->desc[i];
-        uint16_t flags = 0, next = q->shadow[i].next;
-        if (VIRTIO__SEG_BAD(&segs[k])) return VIRTIO_EINVAL;
-        if (k >= n_out) {
-            flags = VIRTQ_DESC_F_WRITE;
-            wlen += segs[k].len;
-        }
+        uint16_t flags = k >= n_out ? VIRTQ_DESC_F_WRITE : 0, next = q->shadow[i].next;
         d->addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[k].addr);
         d->len = VIRTIO__R32(q, segs[k].len);
         if (k + 1 == n) {
@@ -3218,7 +3224,6 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
         d->next = VIRTIO__R16(q, next);
         i = next;
     }
-    if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
     q->free_head = q->shadow[i].next;
     q->num_free = (uint16_t)(q->num_free - n);
     q->shadow[head].cookie = cookie;
@@ -3405,6 +3410,12 @@ VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) 
     int r;
     if (!q) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
+    /* Nothing published is outstanding: EAGAIN at once, touching nothing (a latched fault
+       first). */
+    if (q->avail_pub == q->last_used) {
+        VIRTIO__RETURN_IF_BROKEN(q);
+        return VIRTIO_EAGAIN;
+    }
     for (i = 0;; i++) {
         r = virtio__poll(q, cookie, len);
         if (r != VIRTIO_EAGAIN) return r;

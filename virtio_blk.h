@@ -1166,9 +1166,12 @@ VIRTIO_DEF int virtio_blk_write_zeroes(virtio_blk *blk, uint64_t sector, uint64_
 VIRTIO_DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
     int r;
     if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    if (r) return r;
+    /* Refused before the configuration the first call reads (nothing changes then). */
+    if (!virtio_dev_has(&blk->dev, VIRTIO_BLK_F_CONFIG_WCE)) return VIRTIO_ENOTSUP;
     r = virtio_blk__more(blk);
     if (r) return r;
-    if (!virtio_dev_has(&blk->dev, VIRTIO_BLK_F_CONFIG_WCE)) return VIRTIO_ENOTSUP;
     virtio_config_write8(&blk->dev, VIRTIO_BLK_CFG_WRITEBACK, (uint8_t)(writeback ? 1 : 0));
     blk->info.writeback = virtio_config_read8(&blk->dev, VIRTIO_BLK_CFG_WRITEBACK);
     return blk->info.writeback == (writeback ? 1 : 0) ? VIRTIO_OK : VIRTIO_EIO;

@@ -95,7 +95,8 @@ ERRORS
    As virtio.h: 0 or a negative virtio_result. VIRTIO_EINVAL for a caller bug (NULL, a port
    number out of range, too little or misaligned memory, bad params): nothing changes, not a
    register and not a byte of memory. VIRTIO_ESTATE from every call on an object that was never
-   initialized (a zeroed one) or was reset since; also for a port the device has not announced
+   initialized (a zeroed one) or was reset since (after a failed init, its error: every call
+   returns it until init succeeds); also for a port the device has not announced
    (or removed), and for a write to a port whose host side is closed (the device would drop the
    data). VIRTIO_ENODEV from init when the transport's device is not a console. VIRTIO_EAGAIN
    from the _poll calls when nothing is there, at once from virtio_console_write_wait when
@@ -558,7 +559,8 @@ static int virtio_console__port(const virtio_console *con, uint32_t port,
     int r = virtio_console__live(con);
     if (r == VIRTIO_EINVAL || r == VIRTIO_ESTATE) return r;
     if (!con->ports) return r; /* init failed before the memory was carved */
-    if (port >= con->nports) return VIRTIO_EINVAL;
+    /* No port at all: init failed before it learnt them; its latched error says why. */
+    if (port >= con->nports) return (con->nports == 0 && r) ? r : VIRTIO_EINVAL;
     *out = &con->ports[port];
     return VIRTIO_OK;
 }
@@ -1353,10 +1355,10 @@ VIRTIO_DEF int virtio_console_read_poll(virtio_console *con, uint32_t port, void
     int r = virtio_console__port(con, port, &p);
     if (r) return r;
     if (!got || (!buf && len)) return VIRTIO_EINVAL;
+    r = len ? virtio_console__usable(con, p, &p->rx) : VIRTIO_OK;
+    if (r) return r; /* a latched error leaves *got alone */
     *got = 0;
     if (len == 0) return VIRTIO_OK;
-    r = virtio_console__usable(con, p, &p->rx);
-    if (r) return r;
     while (done < len) {
         uint32_t n;
         r = virtio_console__rx_next(con, p);

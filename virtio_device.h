@@ -210,13 +210,16 @@ struct virtio_device {
    reading of the window's bytes, as virtio-mmio's registers are little-endian: on a
    little-endian CPU, what the guest's load gets or its store gave; a big-endian hypervisor
    swaps. Returns 0, or a VIRTIO_E* code for an access the spec forbids (ignored; a read gives
-   0). A QueueNotify write serves the queue before it returns. */
+   0); VIRTIO_EINVAL also for NULL d or value, or a d virtio_device_init never set up. A QueueNotify
+   write serves the queue before it returns. */
 VIRTIO_API int virtio_device_mmio(virtio_device *d, uint64_t offset, unsigned width, int write,
                                   uint32_t *value);
 
 /* ---- For device models ----------------------------------------------------------------- */
 /* Sets `d` up as a reset device of type `ops` (which must outlive it). VIRTIO_EINVAL for a
-   NULL argument, a NULL host->gpa or ops beyond the compile-time limits. */
+   NULL argument, a NULL host->gpa or ops beyond the compile-time limits. The calls below on a
+   device virtio_device_init never set up (a zeroed one), or on NULL, change nothing and give
+   0. */
 VIRTIO_API int virtio_device_init(virtio_device *d, const virtio_device_ops *ops,
                                   const virtio_device_host *host, int legacy);
 /* Replaces the feature bits offered (before the guest reads them; e.g. withhold
@@ -413,21 +416,21 @@ static void virtio_device__interrupt(virtio_device *d, uint32_t bit) {
 /* "Device Status Field": a device that sets NEEDS_RESET after DRIVER_OK "MUST send a device
    configuration change notification to the driver". */
 VIRTIO_DEF void virtio_device_fail(virtio_device *d) {
-    if (!d || (d->status & VIRTIO_STATUS_NEEDS_RESET)) return;
+    if (!d || !d->ops || (d->status & VIRTIO_STATUS_NEEDS_RESET)) return;
     d->status |= VIRTIO_STATUS_NEEDS_RESET;
     if (d->status & VIRTIO_STATUS_DRIVER_OK) virtio_device__interrupt(d, 2u);
 }
 
 VIRTIO_DEF void virtio_device_config_set(virtio_device *d, uint32_t off, unsigned width,
                                          uint64_t value) {
-    if (!d || width > 8 || off >= VIRTIO_DEVICE_CONFIG_MAX ||
+    if (!d || !d->ops || width > 8 || off >= VIRTIO_DEVICE_CONFIG_MAX ||
         width > VIRTIO_DEVICE_CONFIG_MAX - off)
         return;
     virtio_device__st(d, d->config + off, value, width);
 }
 
 VIRTIO_DEF void virtio_device_config_changed(virtio_device *d) {
-    if (!d) return;
+    if (!d || !d->ops) return;
     d->generation++;
     if (d->status & VIRTIO_STATUS_DRIVER_OK) virtio_device__interrupt(d, 2u);
 }
@@ -472,7 +475,7 @@ VIRTIO_DEF int virtio_device_init(virtio_device *d, const virtio_device_ops *ops
 }
 
 VIRTIO_DEF void virtio_device_set_offer(virtio_device *d, uint64_t features) {
-    if (!d) return;
+    if (!d || !d->ops) return;
     /* A modern device offers VERSION_1; a legacy one has only 32 feature bits. */
     d->offered = d->legacy ? (features & 0xffffffffu) : (features | VIRTIO_BIT(VIRTIO_F_VERSION_1));
 }
@@ -493,7 +496,7 @@ VIRTIO_DEF uint32_t virtio_device_status(const virtio_device *d) { return d ? d-
 static int virtio_device__live(const virtio_device_queue *q) { return q->used_p != NULL; }
 
 VIRTIO_DEF int virtio_device_queue_live(const virtio_device *d, uint32_t q) {
-    return d && q < d->ops->queues && (d->status & VIRTIO_STATUS_DRIVER_OK) &&
+    return d && d->ops && q < d->ops->queues && (d->status & VIRTIO_STATUS_DRIVER_OK) &&
            !(d->status & VIRTIO_STATUS_NEEDS_RESET) && virtio_device__live(&d->q[q]);
 }
 

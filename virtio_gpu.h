@@ -1096,8 +1096,8 @@ VIRTIO_DEF int virtio_gpu_poll_events(virtio_gpu *gpu, uint32_t *changed) {
     const uint8_t *a, *b;
     size_t i;
     int r = virtio_gpu__idle(gpu);
+    if (r) return r; /* a caller error leaves *changed alone */
     if (changed) *changed = 0;
-    if (r) return r;
     ev = virtio_config_read32(&gpu->dev, VIRTIO_GPU_CFG_EVENTS_READ);
     r = virtio_dev_usable(&gpu->dev);
     if (r) return r;

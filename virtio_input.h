@@ -894,8 +894,8 @@ VIRTIO_DEF const char *virtio_input_serial(const virtio_input *in) {
 
 VIRTIO_DEF int virtio_input_ids(const virtio_input *in, virtio_input_devids *ids) {
     if (!in || !ids) return VIRTIO_EINVAL;
+    if (!in->info) return VIRTIO_ESTATE; /* a caller error leaves *ids alone */
     virtio_zero(ids, sizeof *ids);
-    if (!in->info) return VIRTIO_ESTATE;
     if (!in->info->has_ids) return VIRTIO_ENOTSUP;
     virtio_copy(ids, &in->info->ids, sizeof *ids); /* no struct copy: it may call memcpy */
     return VIRTIO_OK;
@@ -915,8 +915,8 @@ VIRTIO_DEF int virtio_input_has_event(const virtio_input *in, uint32_t type, uin
 VIRTIO_DEF int virtio_input_abs_info(const virtio_input *in, uint32_t axis,
                                      virtio_input_absinfo *info) {
     if (!in || !info) return VIRTIO_EINVAL;
+    if (!in->info) return VIRTIO_ESTATE; /* a caller error leaves *info alone */
     virtio_zero(info, sizeof *info);
-    if (!in->info) return VIRTIO_ESTATE;
     if (axis >= VIRTIO_INPUT__AXES ||
         !(((uint32_t)in->info->abs_valid[axis / 8u] >> (axis % 8u)) & 1u))
         return VIRTIO_ENOTSUP;
@@ -958,7 +958,10 @@ static int virtio_input__take(virtio_input *in, virtio_input_event *ev) {
     uint32_t len = 0;
     uint8_t *b;
     int r = virtio_queue_poll(&in->eventq, &cookie, &len);
-    if (r == VIRTIO_EDEVICE) return virtio_input__fault(in); /* the core's checks: latched */
+    /* A fault the core's checks just found is latched (FAILED set) once; an error the device
+       had latched already comes back as it is, without another status write. */
+    if (r == VIRTIO_EDEVICE && virtio_dev_usable(&in->dev) == VIRTIO_OK)
+        return virtio_input__fault(in);
     if (r) return r;
     /* The cookie is our own pointer, from the driver's shadow; the core checked the id and
        that len is at most the 8 bytes posted. Fewer is not an event. */

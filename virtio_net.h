@@ -808,7 +808,10 @@ VIRTIO_DEF int virtio_net_reset(virtio_net *net) {
     return r;
 }
 
-VIRTIO_DEF const uint8_t *virtio_net_mac(const virtio_net *net) { return net ? net->mac : 0; }
+VIRTIO_DEF const uint8_t *virtio_net_mac(const virtio_net *net) {
+    /* NULL before init (a zeroed object), as documented */
+    return net && virtio_dev_usable(&net->dev) != VIRTIO_ESTATE ? net->mac : 0;
+}
 VIRTIO_DEF uint32_t virtio_net_mtu(const virtio_net *net) { return net ? net->mtu : 0; }
 VIRTIO_DEF uint32_t virtio_net_max_frame(const virtio_net *net) { return net ? net->max_frame : 0; }
 VIRTIO_DEF uint32_t virtio_net_hdr_len(const virtio_net *net) { return net ? net->hdr_len : 0; }

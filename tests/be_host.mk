@@ -18,7 +18,7 @@ BE_CFLAGS ?= -std=c11 -g -O1 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsi
 	-Wstrict-prototypes -Wmissing-prototypes -Wundef -Wvla -Werror -I. -D_POSIX_C_SOURCE=200809L \
 	-static
 BE_DIR := $(BUILD)/host-be-$(BE_ARCH)
-BE_PROGS := core blk console net rng gpu input fdt device loopback pci
+BE_PROGS := core blk console net rng gpu input fdt device loopback pci badinput
 # The simulated devices each program links (as in its tests/X_host.mk).
 BE_SRC_core := tests/sim.c tests/sim_blk.c tests/sim_rng.c
 BE_SRC_blk := tests/sim_blk.c tests/sim_rng.c tests/sim.c
@@ -32,6 +32,8 @@ BE_SRC_device :=
 BE_SRC_loopback :=
 BE_SRC_pci := tests/sim_pci.c tests/sim_rng.c tests/sim_blk.c tests/sim_console.c tests/sim_input.c \
 	tests/sim.c
+BE_SRC_badinput := tests/sim.c tests/sim_blk.c tests/sim_rng.c tests/sim_console.c tests/sim_net.c \
+	tests/sim_gpu.c tests/sim_input.c
 BE_BINS := $(addprefix $(BE_DIR)/test_,$(BE_PROGS))
 BE_HAVE := $(shell command -v $(BE_CC) >/dev/null 2>&1 && command -v $(BE_QEMU) >/dev/null 2>&1 && echo 1)
 
