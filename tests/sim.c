@@ -522,6 +522,7 @@ static void push_used(sim *s, sim_queue *q, uint16_t head, uint32_t len, uint32_
     if (mis == SIM_MIS_USED_ID_OOR) id = q->num + 3u;
     if (mis == SIM_MIS_USED_ID_HIGH) id = 0x10000u + head;
     if (mis == SIM_MIS_USED_LEN_BIG) len = wlen + 1u;
+    if (mis == SIM_MIS_USED_ID_UNPUB) id = g16(s, avail + 4 + 2u * (g16(s, avail + 2) % q->num));
     /* A repeated head: this chain's id is used again in place of the next chain's, so used.idx
        never runs ahead of what is outstanding and only the id gives the device away. */
     if (mis == SIM_MIS_USED_ID_REPEAT) {
@@ -671,6 +672,7 @@ static void pk_push_used(sim *s, sim_queue *q, uint16_t id, uint32_t len, uint32
     if (mis == SIM_MIS_USED_ID_OOR) wid = (uint16_t)(q->num + 3u);
     if (mis == SIM_MIS_USED_ID_HIGH) wid = (uint16_t)(id + 0x8000u); /* ids are 16 bits here */
     if (mis == SIM_MIS_USED_LEN_BIG) len = wlen + 1u;
+    if (mis == SIM_MIS_USED_ID_UNPUB) wid = g16(s, q->desc + 16u * q->pk_avail_pos + 12);
     if (mis == SIM_MIS_USED_ID_REPEAT) {
         s->repeat_armed = 1;
         s->repeat_id = wid;
@@ -929,6 +931,12 @@ static uint32_t dev_status(const sim *s) { return s->self_reset ? 0 : s->status;
 
 /* The offered feature bits of word `word` (legacy devices have 32 bits, word 0 only). */
 static uint32_t dev_features_word(const sim *s, uint32_t word) {
+    /* TinyEMU: word 0 holds the device type's bits only (none of the ring's 24..31: no
+       INDIRECT_DESC, EVENT_IDX, ANY_LAYOUT), word 1 just VERSION_1, nothing above. */
+    if (s->hv == SIM_HV_TINYEMU)
+        return word == 0 ? (uint32_t)s->dev_features & 0x00ffffffu
+               : word == 1 ? (uint32_t)(s->dev_features >> 32) & 1u
+                           : 0u;
     if (word == 0) return (uint32_t)s->dev_features;
     if (word == 1 && s->version == 2) return (uint32_t)(s->dev_features >> 32);
     return 0;
@@ -1152,6 +1160,9 @@ static uint32_t reg_read(sim *s, uint32_t off, unsigned width) {
         q = cur_queue(s);
         if (q && s->version == 1 && q->pfn)
             sim_violation(s, "legacy: QueueNumMax read while QueuePFN is set");
+        /* TinyEMU offers 16 entries on every queue (MAX_QUEUE_NUM). */
+        if (q && s->hv == SIM_HV_TINYEMU && q->num_max > SIM_TINYEMU_QUEUE_MAX)
+            return SIM_TINYEMU_QUEUE_MAX;
         return q ? q->num_max : 0;
     case SIM_REG_QUEUE_PFN: q = cur_queue(s); return q ? q->pfn : 0;
     case SIM_REG_QUEUE_READY: q = cur_queue(s); return q ? q->ready : 0;
@@ -1259,7 +1270,7 @@ static void reg_write(sim *s, uint32_t off, uint32_t v, unsigned width) {
 }
 
 void sim_config_changed(sim *s) {
-    s->config_gen++;
+    if (s->hv != SIM_HV_TINYEMU) s->config_gen++; /* TinyEMU's ConfigGeneration is always 0 */
     s->isr |= 2u;
 }
 
