@@ -1160,9 +1160,6 @@ static uint32_t reg_read(sim *s, uint32_t off, unsigned width) {
         q = cur_queue(s);
         if (q && s->version == 1 && q->pfn)
             sim_violation(s, "legacy: QueueNumMax read while QueuePFN is set");
-        /* TinyEMU offers 16 entries on every queue (MAX_QUEUE_NUM). */
-        if (q && s->hv == SIM_HV_TINYEMU && q->num_max > SIM_TINYEMU_QUEUE_MAX)
-            return SIM_TINYEMU_QUEUE_MAX;
         return q ? q->num_max : 0;
     case SIM_REG_QUEUE_PFN: q = cur_queue(s); return q ? q->pfn : 0;
     case SIM_REG_QUEUE_READY: q = cur_queue(s); return q ? q->ready : 0;
