@@ -241,6 +241,8 @@ void sim_init_custom(sim *s, sim_arena *a, uint32_t version, uint32_t device_id,
 
 void sim_destroy(sim *s) {
     if (s->backend == SIM_DEV_CUSTOM && s->ops && s->ops->destroy) s->ops->destroy(s);
+    free(s->wrote);
+    s->wrote = NULL;
 }
 
 /* ---- Queues -------------------------------------------------------------------------------- */
@@ -512,6 +514,45 @@ static uint32_t be_echo(sim *s, sim_chain *c) {
     return (uint32_t)n;
 }
 
+/* ---- Scribbling device (sim.scribble) -------------------------------------------------------- */
+static void mark(sim *s, const uint8_t *p, size_t n) {
+    size_t off, i;
+    if (!s->arena || p < s->arena->base || n > s->arena->size ||
+        (size_t)(p - s->arena->base) > s->arena->size - n)
+        return; /* sim_mem refused it already (a violation) */
+    if (!s->wrote) {
+        s->wrote = (uint8_t *)calloc(s->arena->size / 8u + 1u, 1);
+        if (!s->wrote) abort();
+    }
+    off = (size_t)(p - s->arena->base);
+    for (i = off; i < off + n; i++)
+        s->wrote[i / 8u] = (uint8_t)(s->wrote[i / 8u] | (1u << (i % 8u)));
+}
+
+static void scribble(sim *s, uint8_t *p, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        p[i] = (uint8_t)(0xa5u ^ (i * 37u) ^ s->scribbled);
+    s->scribbled += n;
+    mark(s, p, n);
+}
+
+static void scribble_chain(sim *s, sim_chain *c) {
+    unsigned k;
+    for (k = 0; k < c->n; k++)
+        if (c->seg[k].w) scribble(s, c->seg[k].p, c->seg[k].len);
+}
+
+int sim_wrote_any(const sim *s, const void *p, size_t n) {
+    size_t off, i;
+    const uint8_t *b = (const uint8_t *)p;
+    if (!s->wrote || !s->arena || b < s->arena->base) return 0;
+    off = (size_t)(b - s->arena->base);
+    for (i = off; i < off + n && i < s->arena->size; i++)
+        if (s->wrote[i / 8u] & (1u << (i % 8u))) return 1;
+    return 0;
+}
+
 /* ---- Device side of the split virtqueue ---------------------------------------------------- */
 static void push_used(sim *s, sim_queue *q, uint16_t head, uint32_t len, uint32_t wlen) {
     uint64_t used = q->device, avail = q->driver;
@@ -531,6 +572,13 @@ static void push_used(sim *s, sim_queue *q, uint16_t head, uint32_t len, uint32_
     } else if (s->repeat_armed) {
         s->repeat_armed = 0;
         id = s->repeat_id;
+    }
+    if (s->scribble) {
+        uint8_t *ring = (uint8_t *)sim_mem(s, used, 6u + 8u * q->num);
+        if (ring) {
+            mark(s, ring, 6u + 8u * q->num);
+            scribble(s, ring + 4 + 8u * (q->used_idx % q->num), 8);
+        }
     }
     p32(s, used + 4 + 8u * (q->used_idx % q->num), id);
     p32(s, used + 8 + 8u * (q->used_idx % q->num), len);
@@ -687,6 +735,15 @@ static void pk_push_used(sim *s, sim_queue *q, uint16_t id, uint32_t len, uint32
         flags = (uint16_t)(w ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL);
     if (len) flags = (uint16_t)(flags | VIRTQ_DESC_F_WRITE);
     d = q->desc + 16u * q->pk_used_pos;
+    if (s->scribble) {
+        uint8_t *ring = (uint8_t *)sim_mem(s, q->desc, 16u * q->num);
+        uint8_t *ev = (uint8_t *)sim_mem(s, q->device, 4);
+        if (ring) {
+            mark(s, ring, 16u * q->num);
+            scribble(s, ring + 16u * q->pk_used_pos, 8);
+        }
+        if (ev) mark(s, ev, 4);
+    }
     p32(s, d + 8, len);
     p16(s, d + 12, wid);
     p16(s, d + 14, flags);
@@ -794,6 +851,7 @@ static unsigned long pk_process(sim *s, unsigned qi) {
         uint32_t len = 0;
         unsigned k;
         if (pk_walk(s, q, qi, snap[at[b]], nd[b], &chain)) continue;
+        if (s->scribble) scribble_chain(s, &chain);
         memset(lg, 0, sizeof *lg);
         s->nlog++;
         lg->queue = (uint16_t)qi;
@@ -863,6 +921,7 @@ static unsigned long process_queue(sim *s, unsigned qi) {
         uint32_t len = 0;
         unsigned k;
         if (walk_chain(s, q, qi, head, &chain)) continue;
+        if (s->scribble) scribble_chain(s, &chain);
         memset(lg, 0, sizeof *lg);
         s->nlog++;
         lg->queue = (uint16_t)qi;

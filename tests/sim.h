@@ -300,6 +300,17 @@ struct sim {
                                byte equal in a consistent read) */
     uint64_t tear_k;
 
+    /* Scribbling device: it writes everything it may write, and marks each byte it may write
+       in `wrote` (one bit per arena byte, allocated on first use, freed by sim_destroy).
+       Before a backend sees a chain, every writable byte of it is overwritten with garbage;
+       the whole used ring (split: flags, idx, every element, avail_event) or descriptor ring
+       and device event area (packed) is marked, and the slot of each used element gets
+       garbage before the element (packed: the used descriptor's addr, which the driver does
+       not read). sim_wrote_any then tells whether driver memory was ever in reach. */
+    int scribble;
+    uint8_t *wrote;
+    unsigned long scribbled; /* bytes overwritten with garbage */
+
     /* block backend (tests/sim_blk.c) */
     uint8_t *disk;
     uint64_t capacity;  /* sectors */
@@ -354,6 +365,8 @@ sim_log *sim_chain_log(sim *s);
 void sim_complete(sim *s, unsigned queue, uint16_t head, uint32_t len, uint32_t wlen);
 /* Frees what the backend allocated (its destroy callback). */
 void sim_destroy(sim *s);
+/* With s->scribble: 1 if any byte of [p, p + n) was in the device's reach (see `scribble`). */
+int sim_wrote_any(const sim *s, const void *p, size_t n);
 
 /* The accessor the library uses: callbacks on `s`, dma into its arena, relax hook
    (relax_user = s). */

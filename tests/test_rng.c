@@ -123,6 +123,35 @@ static void t_firecracker(fx *f) {
     CHECK_EQ(f->s.resets, 1); /* the one before init, on a device not yet activated */
 }
 
+/* A device that writes everything it may (all of every buffer, the whole used ring) never
+   reaches the queue's shadow, and the bytes returned are the device's. */
+static void t_scribble(fx *f) {
+    virtio_rng r;
+    virtio_rng_params p;
+    virtio_rng__plan plan;
+    size_t sz;
+    uint8_t *mem, *buf = (uint8_t *)fx_alloc(f, 3000, 1);
+    uint64_t at = 0;
+    unsigned i;
+    f->s.scribble = 1;
+    f->s.rng_max_fill = 100; /* the rest of each buffer is garbage, never returned */
+    memset(&p, 0, sizeof p);
+    p.queue_size = 4;
+    mem = rng_mem(f, &p, &sz);
+    CHECK(mem != NULL);
+    CHECK_RC(virtio_rng_init(&r, &f->t, &p, mem, sz), VIRTIO_OK);
+    CHECK(virtio_rng__plan_for(&p, &f->t, &plan));
+    for (i = 1; i <= 10; i++) {
+        CHECK_RC(virtio_rng_read(&r, buf, 300u * i), VIRTIO_OK);
+        check_stream(buf, 300u * i, at);
+        CHECK_OK();
+        at += 300u * i;
+    }
+    CHECK(f->s.scribbled >= 3000u);
+    CHECK(sim_wrote_any(&f->s, mem, plan.shadow_off));
+    CHECK(!sim_wrote_any(&f->s, mem + plan.shadow_off, plan.total - plan.shadow_off));
+}
+
 /* "The device MAY use less than the entire buffer length": the driver keeps asking. */
 static void t_partial(fx *f) {
     virtio_rng r;
@@ -711,6 +740,7 @@ static const tcase cases[] = {
     /* the cases of the test-only driver, adapted (and t_wrong_device in blk_cases) */
     {"read 1000 bytes", t_read, RUN_BOTH | RUN_EIDX},
     {"device fills 7 bytes at a time", t_partial, RUN_BOTH},
+    {"scribbling device: the shadow never in reach, bytes right", t_scribble, RUN_BOTH},
     {"firecracker: activated at DRIVER_OK, 12 reads byte-exact, no reset after", t_firecracker,
      RUN_V2},
     {"70000 one-byte buffers on a 2-entry queue (wrap)", t_wrap, RUN_BOTH | RUN_EIDX},
