@@ -1035,7 +1035,8 @@ typedef struct virtio_queue_params {
     void *ring;     /* device-visible rings: virtio_queue_ring_size(t, size) bytes aligned
                        to virtio_queue_ring_align(t) */
     size_t ring_size;
-    void *shadow; /* driver-private: virtio_queue_shadow_size(size) bytes aligned to 8;
+    void *shadow; /* driver-private: virtio_queue_shadow_size(size) bytes aligned to 8,
+                     never in a descriptor (PORTING.md: what the device may write);
                      NULL: right after the rings, in `ring` (then ring_size must be at
                      least virtio_queue_mem_size(t, size)) */
     size_t shadow_size;
