@@ -1036,7 +1036,8 @@ typedef struct virtio_queue_params {
     void *ring;     /* device-visible rings: virtio_queue_ring_size(t, size) bytes aligned
                        to virtio_queue_ring_align(t) */
     size_t ring_size;
-    void *shadow; /* driver-private: virtio_queue_shadow_size(size) bytes aligned to 8;
+    void *shadow; /* driver-private: virtio_queue_shadow_size(size) bytes aligned to 8,
+                     never in a descriptor (PORTING.md: what the device may write);
                      NULL: right after the rings, in `ring` (then ring_size must be at
                      least virtio_queue_mem_size(t, size)) */
     size_t shadow_size;
@@ -3305,6 +3306,34 @@ static int virtio__empty(virtio_queue *q) {
     return VIRTIO_EAGAIN;
 }
 
+/* 1 if buffer `id` was added after the last kick: the device was never shown it, so a used
+   id naming it is a fault ("Virtqueues / The Virtqueue Used Ring": ids of chains the device
+   was given). The heads of the unpublished chains are read back from the ring positions past
+   what was published, which only the driver writes (the device may not write an avail ring
+   entry, nor a packed descriptor it was not given). Called only while such chains exist, so
+   the usual poll pays one comparison. */
+VIRTIO__OUT_OF_LINE static int virtio__unpublished(const virtio_queue *q, uint16_t id) {
+    uint16_t p, n;
+#ifndef VIRTIO_NO_PACKED
+    if (q->ring) {
+        /* Buffers at slots [pub_slot, avail_slot), each of the count we recorded. */
+        n = (uint16_t)(q->avail_slot - q->pub_slot);
+        for (p = 0; p < n;) {
+            uint16_t bid = VIRTIO__R16(q, q->ring[(uint16_t)(q->pub_slot + p) & (q->size - 1u)].id);
+            if (bid == id) return 1;
+            if (bid >= q->ndesc || q->shadow[bid].count == 0) return 0;
+            p = (uint16_t)(p + q->shadow[bid].count);
+        }
+        return 0;
+    }
+#endif
+    n = (uint16_t)(q->avail_idx - q->avail_pub);
+    for (p = 0; p < n; p++)
+        if (VIRTIO__R16(q, q->avail[2u + ((uint16_t)(q->avail_pub + p) & (q->size - 1u))]) == id)
+            return 1;
+    return 0;
+}
+
 #ifndef VIRTIO_NO_PACKED
 VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, uint32_t *len) {
     uint16_t slot = q->used_slot, want, fl, id;
@@ -3332,6 +3361,7 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
     if (id >= q->ndesc) return virtio__queue_fault(q);
     h = &q->shadow[id];
     if (h->count == 0 || (uint16_t)(q->pub_slot - slot) < h->count) return virtio__queue_fault(q);
+    if (q->avail_slot != q->pub_slot && virtio__unpublished(q, id)) return virtio__queue_fault(q);
     if (ulen > h->wlen) { /* kvmtool reports bytes transferred: clamp and count */
         if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) q->dev->clamped++;
         ulen = h->wlen;
@@ -3376,6 +3406,7 @@ static int virtio__poll(virtio_queue *q, void **cookie, uint32_t *len) {
     id16 = (uint16_t)id;
     h = &q->shadow[id16];
     if (h->count == 0) return virtio__queue_fault(q);
+    if (q->avail_idx != q->avail_pub && virtio__unpublished(q, id16)) return virtio__queue_fault(q);
     if (ulen > h->wlen) { /* kvmtool reports bytes transferred: clamp and count */
         if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) q->dev->clamped++;
         ulen = h->wlen;

@@ -118,11 +118,11 @@ ERRORS
    VIRTIO_ENOSPC when the transmit queue is full; VIRTIO_EAGAIN when nothing has arrived or
    finished (or, from a _wait, nothing is pending to wait for).
    Everything the device writes is checked: a used length shorter than the header or longer
-   than the buffer, a num_buffers of 0, above the buffers posted, or other than 1 without
-   MRG_RXBUF, a spread frame whose buffers are not all used full or not all there, a header
-   asking for segmentation or checksum work we did not negotiate, an MTU below 68: each is
-   VIRTIO_EDEVICE, latched (FAILED is set), and every later call returns it until init again.
-   Buffer ownership (virtio 1.4 "Device Cleanup"): virtio_net_send and virtio_net_send_wait
+   than the buffer, with MRG_RXBUF a num_buffers of 0 or above the buffers posted (without
+   it the field is not read: TinyEMU writes 0 there), a spread frame whose buffers are not all used
+full or not all there, a header asking for segmentation or checksum work we did not negotiate, an
+MTU below 68: each is VIRTIO_EDEVICE, latched (FAILED is set), and every later call returns it until
+init again. Buffer ownership (virtio 1.4 "Device Cleanup"): virtio_net_send and virtio_net_send_wait
    never return with a frame still in the device's hands. When their wait fails
    (VIRTIO_ETIMEDOUT, VIRTIO_ENEEDS_RESET, VIRTIO_EDEVICE) they reset the device first: every
    frame given to it is the caller's again, the device reads none of them after the call
@@ -703,11 +703,10 @@ static int virtio_net__post(virtio_net *net, uint32_t i) {
     virtio_seg segs[2];
     unsigned n = 1;
     int r;
-    /* num_buffers: preset to what no device may leave there (0 with MRG_RXBUF, where the device
-       must write the count) or to the only right answer without it (1, which a device need not
-       write: QEMU leaves it alone), so a device that writes nonsense is caught either way. */
-    if (net->hdr_len == VIRTIO_NET_HDR_LEN)
-        virtio_net__put16(net, b + 10, virtio_dev_has(&net->dev, VIRTIO_NET_F_MRG_RXBUF) ? 0u : 1u);
+    /* num_buffers with MRG_RXBUF: preset to what no device may leave there (0: the device must
+       write the count), so a device that does not write it is caught. Without MRG_RXBUF the
+       field is not read (see virtio_net__check_hdr). */
+    if (virtio_dev_has(&net->dev, VIRTIO_NET_F_MRG_RXBUF)) virtio_net__put16(net, b + 10, 0u);
     if (net->split_hdr) {
         segs[0].addr = b;
         segs[0].len = net->hdr_len;
@@ -855,15 +854,14 @@ static int virtio_net__check_hdr(virtio_net *net, const uint8_t *b) {
        flag bits are ignored, as "the driver MUST ignore flag bits that it does not recognize". */
     if ((b[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0 || b[1] != VIRTIO_NET_HDR_GSO_NONE)
         return virtio_net__fault(net);
-    if (net->hdr_len == VIRTIO_NET_HDR_LEN) {
+    /* Without MRG_RXBUF a frame is one buffer whatever num_buffers says ("The device MUST use
+       only a single descriptor"), so the field is not read: the spec wants 1 there, QEMU leaves
+       what the driver wrote, TinyEMU writes 0 (its whole header is zeroes). */
+    if (virtio_dev_has(&net->dev, VIRTIO_NET_F_MRG_RXBUF)) {
         nb = virtio_net__get16(net, b + 10);
-        if (virtio_dev_has(&net->dev, VIRTIO_NET_F_MRG_RXBUF)) {
-            /* "at least num_buffers are observed by driver as used": no more than were posted
-               (this one included). */
-            if (nb == 0 || nb > net->rx_posted + 1u) return virtio_net__fault(net);
-        } else if (nb != 1) {
-            return virtio_net__fault(net); /* "MUST set num_buffers to 1" */
-        }
+        /* "at least num_buffers are observed by driver as used": no more than were posted
+           (this one included). */
+        if (nb == 0 || nb > net->rx_posted + 1u) return virtio_net__fault(net);
     }
     return (int)nb;
 }

@@ -241,6 +241,8 @@ void sim_init_custom(sim *s, sim_arena *a, uint32_t version, uint32_t device_id,
 
 void sim_destroy(sim *s) {
     if (s->backend == SIM_DEV_CUSTOM && s->ops && s->ops->destroy) s->ops->destroy(s);
+    free(s->wrote);
+    s->wrote = NULL;
 }
 
 /* ---- Queues -------------------------------------------------------------------------------- */
@@ -512,6 +514,45 @@ static uint32_t be_echo(sim *s, sim_chain *c) {
     return (uint32_t)n;
 }
 
+/* ---- Scribbling device (sim.scribble) -------------------------------------------------------- */
+static void mark(sim *s, const uint8_t *p, size_t n) {
+    size_t off, i;
+    if (!s->arena || p < s->arena->base || n > s->arena->size ||
+        (size_t)(p - s->arena->base) > s->arena->size - n)
+        return; /* sim_mem refused it already (a violation) */
+    if (!s->wrote) {
+        s->wrote = (uint8_t *)calloc(s->arena->size / 8u + 1u, 1);
+        if (!s->wrote) abort();
+    }
+    off = (size_t)(p - s->arena->base);
+    for (i = off; i < off + n; i++)
+        s->wrote[i / 8u] = (uint8_t)(s->wrote[i / 8u] | (1u << (i % 8u)));
+}
+
+static void scribble(sim *s, uint8_t *p, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        p[i] = (uint8_t)(0xa5u ^ (i * 37u) ^ s->scribbled);
+    s->scribbled += n;
+    mark(s, p, n);
+}
+
+static void scribble_chain(sim *s, sim_chain *c) {
+    unsigned k;
+    for (k = 0; k < c->n; k++)
+        if (c->seg[k].w) scribble(s, c->seg[k].p, c->seg[k].len);
+}
+
+int sim_wrote_any(const sim *s, const void *p, size_t n) {
+    size_t off, i;
+    const uint8_t *b = (const uint8_t *)p;
+    if (!s->wrote || !s->arena || b < s->arena->base) return 0;
+    off = (size_t)(b - s->arena->base);
+    for (i = off; i < off + n && i < s->arena->size; i++)
+        if (s->wrote[i / 8u] & (1u << (i % 8u))) return 1;
+    return 0;
+}
+
 /* ---- Device side of the split virtqueue ---------------------------------------------------- */
 static void push_used(sim *s, sim_queue *q, uint16_t head, uint32_t len, uint32_t wlen) {
     uint64_t used = q->device, avail = q->driver;
@@ -522,6 +563,7 @@ static void push_used(sim *s, sim_queue *q, uint16_t head, uint32_t len, uint32_
     if (mis == SIM_MIS_USED_ID_OOR) id = q->num + 3u;
     if (mis == SIM_MIS_USED_ID_HIGH) id = 0x10000u + head;
     if (mis == SIM_MIS_USED_LEN_BIG) len = wlen + 1u;
+    if (mis == SIM_MIS_USED_ID_UNPUB) id = g16(s, avail + 4 + 2u * (g16(s, avail + 2) % q->num));
     /* A repeated head: this chain's id is used again in place of the next chain's, so used.idx
        never runs ahead of what is outstanding and only the id gives the device away. */
     if (mis == SIM_MIS_USED_ID_REPEAT) {
@@ -530,6 +572,13 @@ static void push_used(sim *s, sim_queue *q, uint16_t head, uint32_t len, uint32_
     } else if (s->repeat_armed) {
         s->repeat_armed = 0;
         id = s->repeat_id;
+    }
+    if (s->scribble) {
+        uint8_t *ring = (uint8_t *)sim_mem(s, used, 6u + 8u * q->num);
+        if (ring) {
+            mark(s, ring, 6u + 8u * q->num);
+            scribble(s, ring + 4 + 8u * (q->used_idx % q->num), 8);
+        }
     }
     p32(s, used + 4 + 8u * (q->used_idx % q->num), id);
     p32(s, used + 8 + 8u * (q->used_idx % q->num), len);
@@ -671,6 +720,7 @@ static void pk_push_used(sim *s, sim_queue *q, uint16_t id, uint32_t len, uint32
     if (mis == SIM_MIS_USED_ID_OOR) wid = (uint16_t)(q->num + 3u);
     if (mis == SIM_MIS_USED_ID_HIGH) wid = (uint16_t)(id + 0x8000u); /* ids are 16 bits here */
     if (mis == SIM_MIS_USED_LEN_BIG) len = wlen + 1u;
+    if (mis == SIM_MIS_USED_ID_UNPUB) wid = g16(s, q->desc + 16u * q->pk_avail_pos + 12);
     if (mis == SIM_MIS_USED_ID_REPEAT) {
         s->repeat_armed = 1;
         s->repeat_id = wid;
@@ -685,6 +735,15 @@ static void pk_push_used(sim *s, sim_queue *q, uint16_t id, uint32_t len, uint32
         flags = (uint16_t)(w ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL);
     if (len) flags = (uint16_t)(flags | VIRTQ_DESC_F_WRITE);
     d = q->desc + 16u * q->pk_used_pos;
+    if (s->scribble) {
+        uint8_t *ring = (uint8_t *)sim_mem(s, q->desc, 16u * q->num);
+        uint8_t *ev = (uint8_t *)sim_mem(s, q->device, 4);
+        if (ring) {
+            mark(s, ring, 16u * q->num);
+            scribble(s, ring + 16u * q->pk_used_pos, 8);
+        }
+        if (ev) mark(s, ev, 4);
+    }
     p32(s, d + 8, len);
     p16(s, d + 12, wid);
     p16(s, d + 14, flags);
@@ -792,6 +851,7 @@ static unsigned long pk_process(sim *s, unsigned qi) {
         uint32_t len = 0;
         unsigned k;
         if (pk_walk(s, q, qi, snap[at[b]], nd[b], &chain)) continue;
+        if (s->scribble) scribble_chain(s, &chain);
         memset(lg, 0, sizeof *lg);
         s->nlog++;
         lg->queue = (uint16_t)qi;
@@ -861,6 +921,7 @@ static unsigned long process_queue(sim *s, unsigned qi) {
         uint32_t len = 0;
         unsigned k;
         if (walk_chain(s, q, qi, head, &chain)) continue;
+        if (s->scribble) scribble_chain(s, &chain);
         memset(lg, 0, sizeof *lg);
         s->nlog++;
         lg->queue = (uint16_t)qi;
@@ -929,6 +990,12 @@ static uint32_t dev_status(const sim *s) { return s->self_reset ? 0 : s->status;
 
 /* The offered feature bits of word `word` (legacy devices have 32 bits, word 0 only). */
 static uint32_t dev_features_word(const sim *s, uint32_t word) {
+    /* TinyEMU: word 0 holds the device type's bits only (none of the ring's 24..31: no
+       INDIRECT_DESC, EVENT_IDX, ANY_LAYOUT), word 1 just VERSION_1, nothing above. */
+    if (s->hv == SIM_HV_TINYEMU)
+        return word == 0 ? (uint32_t)s->dev_features & 0x00ffffffu
+               : word == 1 ? (uint32_t)(s->dev_features >> 32) & 1u
+                           : 0u;
     if (word == 0) return (uint32_t)s->dev_features;
     if (word == 1 && s->version == 2) return (uint32_t)(s->dev_features >> 32);
     return 0;
@@ -1259,7 +1326,7 @@ static void reg_write(sim *s, uint32_t off, uint32_t v, unsigned width) {
 }
 
 void sim_config_changed(sim *s) {
-    s->config_gen++;
+    if (s->hv != SIM_HV_TINYEMU) s->config_gen++; /* TinyEMU's ConfigGeneration is always 0 */
     s->isr |= 2u;
 }
 

@@ -159,6 +159,10 @@ enum sim_used_mis {
     SIM_MIS_USED_ID_REPEAT, /* the chain's head is returned again instead of the next one's */
     SIM_MIS_USED_LEN_BIG,   /* used.len = writable bytes posted + 1 */
     SIM_MIS_USED_IDX_JUMP,  /* used.idx moves 40 past the element written (split only) */
+    SIM_MIS_USED_ID_UNPUB,  /* used id = the head the driver wrote at the first ring position
+                               it has not published yet (split: the avail ring entry at
+                               avail.idx; packed: the buffer id at the first slot not made
+                               available): a chain added but not kicked */
     /* packed ring only (on a split ring they do nothing) */
     SIM_MIS_PK_WRONG_WRAP, /* the used descriptor carries the other wrap counter (AVAIL ==
                               USED == !wrap), over a descriptor the driver made available */
@@ -176,8 +180,16 @@ enum sim_used_mis {
      status 0 sets FAILED, status never reads 0); DRIVER_OK activates the device only if every
      queue it exposes is live (else it never answers: hv_inactive); configuration writes before
      DRIVER are ignored; a block request that is not header, one data descriptor, status gets
-     used length 0 and nothing written (tests/sim_blk.c). */
-enum sim_hv { SIM_HV_QEMU, SIM_HV_KVMTOOL, SIM_HV_CROSVM, SIM_HV_FIRECRACKER };
+     used length 0 and nothing written (tests/sim_blk.c);
+   - SIM_HV_TINYEMU (virtio.c of TinyEMU 2019-12-21): virtio-mmio version 2 only; the feature
+     words offer the device type's bits (0..23) and VERSION_1, nothing else (no INDIRECT_DESC,
+     EVENT_IDX, RING_PACKED, ACCESS_PLATFORM); ConfigGeneration always reads 0 (a configuration change only sets InterruptStatus bit 1);
+     the network device writes the whole 12-byte receive header as zeroes, num_buffers 0
+     included (tests/sim_net.c); the block device answers only IN and OUT: any other request
+     (GET_ID, FLUSH, ...) is taken from the ring and never used (tests/sim_blk.c). Not
+     played: its QueueNumMax of 16 on every queue (the suites count buffers of larger queues;
+     a queue clamped to the device's maximum is a case of its own in each suite). */
+enum sim_hv { SIM_HV_QEMU, SIM_HV_KVMTOOL, SIM_HV_CROSVM, SIM_HV_FIRECRACKER, SIM_HV_TINYEMU };
 
 /* How the device sets avail_event (with VIRTIO_F_EVENT_IDX). */
 enum sim_avail_event {
@@ -288,6 +300,17 @@ struct sim {
                                byte equal in a consistent read) */
     uint64_t tear_k;
 
+    /* Scribbling device: it writes everything it may write, and marks each byte it may write
+       in `wrote` (one bit per arena byte, allocated on first use, freed by sim_destroy).
+       Before a backend sees a chain, every writable byte of it is overwritten with garbage;
+       the whole used ring (split: flags, idx, every element, avail_event) or descriptor ring
+       and device event area (packed) is marked, and the slot of each used element gets
+       garbage before the element (packed: the used descriptor's addr, which the driver does
+       not read). sim_wrote_any then tells whether driver memory was ever in reach. */
+    int scribble;
+    uint8_t *wrote;
+    unsigned long scribbled; /* bytes overwritten with garbage */
+
     /* block backend (tests/sim_blk.c) */
     uint8_t *disk;
     uint64_t capacity;  /* sectors */
@@ -342,6 +365,8 @@ sim_log *sim_chain_log(sim *s);
 void sim_complete(sim *s, unsigned queue, uint16_t head, uint32_t len, uint32_t wlen);
 /* Frees what the backend allocated (its destroy callback). */
 void sim_destroy(sim *s);
+/* With s->scribble: 1 if any byte of [p, p + n) was in the device's reach (see `scribble`). */
+int sim_wrote_any(const sim *s, const void *p, size_t n);
 
 /* The accessor the library uses: callbacks on `s`, dma into its arena, relax hook
    (relax_user = s). */

@@ -203,8 +203,17 @@ static uint32_t be_blk(sim *s, sim_log *lg, sim_chain *c) {
 
 /* ---- Backend callbacks --------------------------------------------------------------------- */
 static uint32_t blk_chain(sim *s, unsigned queue, uint16_t head, sim_chain *c) {
+    uint8_t h[4];
     (void)queue;
     (void)head;
+    /* TinyEMU answers IN and OUT; it takes any other request off the ring and never uses it.
+       The feature-gated types never reach it (it offers no block feature); GET_ID, which has no
+       feature bit, does: held here for ever (SIM_DEFER, never completed). */
+    if (s->hv == SIM_HV_TINYEMU && sim_chain_copy(c, 0, 0, h, 4, 0) == 4 &&
+        sim_ld32(s, h) == SIM_BLK_T_GET_ID) {
+        sim_chain_log(s)->type = SIM_BLK_T_GET_ID;
+        return SIM_DEFER;
+    }
     return be_blk(s, sim_chain_log(s), c);
 }
 

@@ -76,12 +76,18 @@ static void refresh(simi *c) {
 
 static void be_config_write(sim *s, uint32_t off, uint32_t value, unsigned width) {
     simi *c = ctx_of(s);
-    if (width != 1 || off > 1) {
+    /* A whole word at 0 (VIRTIO_REGS_F_CONFIG32, for crosvm, whose input device takes select
+       and subsel from it and ignores the other bytes): both fields at once. */
+    if (off == 0 && width == 4 && (value >> 16) == (sim_cfg_r(s, 0, 4) >> 16)) {
+        c->select = (uint8_t)value;
+        c->subsel = (uint8_t)(value >> 8);
+        c->select_pending = 0;
+        c->selects++;
+    } else if (width != 1 || off > 1) {
         /* "A driver MUST NOT write to configuration fields other than select and subsel." */
         sim_violation(s, "input: %u-byte configuration write at %u", width, off);
         return;
-    }
-    if (off == 0) {
+    } else if (off == 0) {
         c->select = (uint8_t)value;
         c->select_pending = 1;
         c->reads_at_select = s->config_reads;

@@ -560,6 +560,44 @@ static void multi_basic(fx *f, int name_nul) {
     CHECK_RC(virtio_console_service(&con), VIRTIO_OK);
     CHECK_EQ(con.ctrl_bad, 0);
 }
+/* A device that writes everything it may (all of every receive and control receive buffer,
+   the whole used rings) never reaches the driver's shadows and port structures; data and
+   control messages keep flowing (multiport, 4 ports). */
+static void t_scribble(fx *f) {
+    virtio_console con;
+    virtio_console_params p = params(4, 4, 64, 16);
+    virtio_console__plan L;
+    uint8_t out[32], *mem;
+    size_t got, sz;
+    unsigned i;
+    multi_setup(f, 0);
+    f->s.scribble = 1;
+    sz = virtio_console_mem_size(&p, &f->t);
+    CHECK(sz != 0);
+    mem = (uint8_t *)fx_alloc(f, sz, virtio_queue_ring_align(&f->t));
+    CHECK_RC(virtio_console_init(&con, &f->t, &p, mem, sz), VIRTIO_OK);
+    CHECK(virtio_console__plan_make(&p, &f->t, &L));
+    CHECK(con.multiport);
+    CHECK_RC(virtio_console_open(&con, 1), VIRTIO_OK);
+    for (i = 0; i < 20; i++) {
+        char msg[16];
+        int n = snprintf(msg, sizeof msg, "line %u", i);
+        simc_host_send(&C, i & 1u, msg, (size_t)n);
+        simc_pump(&C);
+        CHECK_RC(virtio_console_read_poll(&con, i & 1u, out, sizeof out, &got), VIRTIO_OK);
+        CHECK_EQ(got, (size_t)n);
+        CHECK_MEM(out, msg, (size_t)n);
+        CHECK_RC(virtio_console_write(&con, i & 1u, G(f, msg, (size_t)n), (size_t)n), VIRTIO_OK);
+    }
+    CHECK_RC(virtio_console_close(&con, 1), VIRTIO_OK);
+    CHECK_RC(virtio_console_service(&con), VIRTIO_OK);
+    CHECK_EQ(con.ctrl_bad, 0);
+    CHECK(f->s.scribbled > 0);
+    CHECK(sim_wrote_any(&f->s, mem, L.shadow_off));                          /* rings */
+    CHECK(sim_wrote_any(&f->s, mem + L.ctrl_off, L.total - L.ctrl_off));     /* buffers */
+    CHECK(!sim_wrote_any(&f->s, mem + L.shadow_off, L.msg_off - L.shadow_off)); /* private */
+}
+
 static void t_multi_spec_names(fx *f) { multi_basic(f, 0); }
 static void t_multi_qemu_names(fx *f) { multi_basic(f, 1); }
 
@@ -1420,6 +1458,8 @@ static const tcase cases[] = {
     {"transmit held by the device: ETIMEDOUT resets the device, buffer never read", t_tx_timeout,
      RUN_BOTH},
     {"console size from the configuration", t_size, RUN_BOTH},
+    {"scribbling device: shadows and port structures never in reach, data flows", t_scribble,
+     RUN_BOTH},
     {"multiport: ready, console open, names (spec: no NUL), data per port", t_multi_spec_names,
      RUN_BOTH | RUN_EIDX},
     {"multiport: the same with QEMU's NUL-terminated names", t_multi_qemu_names, RUN_BOTH},

@@ -1846,6 +1846,37 @@ static void t_mis_used_id_oor(fx *f) { misbehave(f, SIM_MIS_USED_ID_OOR); }
 static void t_mis_used_id_high(fx *f) { misbehave(f, SIM_MIS_USED_ID_HIGH); }
 static void t_mis_used_id_repeat(fx *f) { misbehave(f, SIM_MIS_USED_ID_REPEAT); }
 
+/* A used id naming a chain that was added after the last kick (its head written in the ring,
+   not yet published): the device cannot know it, so it is a fault, and the chain must stay
+   the driver's (not handed back while the next kick would still publish it). Chain A is
+   kicked, chain B only added; the device uses A under B's id. */
+static void t_mis_used_id_unpub(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *b = (uint8_t *)fx_alloc(f, 64, 16);
+    virtio_seg seg;
+    void *ck = NULL;
+    uint32_t len;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    seg.addr = b;
+    seg.len = 16;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b), VIRTIO_OK); /* a healthy round trip first */
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_RC(virtio_queue_wait(&q, &ck, &len), VIRTIO_OK);
+    f->s.manual = 1;
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + 1), VIRTIO_OK); /* A */
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_RC(virtio_queue_add(&q, &seg, 0, 1, b + 2), VIRTIO_OK); /* B, not published */
+    f->s.mis = SIM_MIS_USED_ID_UNPUB;
+    CHECK_EQ(sim_process(&f->s), 1);
+    ck = NULL;
+    CHECK_RC(virtio_queue_poll(&q, &ck, &len), VIRTIO_EDEVICE);
+    CHECK(ck == NULL);
+    CHECK_RC(virtio_queue_usable(&q), VIRTIO_EDEVICE);
+    CHECK_EQ(virtio_queue_pending(&q), 2);
+}
+
 /* A used length above the writable part (kvmtool reports bytes transferred): clamped to what
    was posted and counted, never fatal. */
 static void t_mis_used_len_big(fx *f) {
@@ -3283,6 +3314,8 @@ static const tcase cases[] = {
     {"used id out of range -> EDEVICE latched", t_mis_used_id_oor, RUN_BOTH | RUN_EIDX},
     {"used id 0x10000+head -> EDEVICE latched", t_mis_used_id_high, RUN_BOTH},
     {"used id repeated -> EDEVICE latched", t_mis_used_id_repeat, RUN_BOTH | RUN_EIDX},
+    {"used id of a chain added but not yet kicked -> EDEVICE latched, chain kept",
+     t_mis_used_id_unpub, RUN_BOTH | RUN_NO_IND},
     {"firecracker: activated device never resets -> init EBUSY after VIRTIO_RESET_SPIN reads",
      t_firecracker_reset, RUN_BOTH},
     {"used len above writable part -> clamped, counted, queue goes on", t_mis_used_len_big,

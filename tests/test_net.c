@@ -814,6 +814,59 @@ static void t_firecracker(fx *f) {
     }
 }
 
+/* A device that writes everything it may (all of every receive buffer, the whole used rings)
+   never reaches what only the driver touches (both shadows, the buffer states, the assembly
+   buffer), and frames go both ways intact. */
+static void t_scribble(fx *f) {
+    virtio_net n;
+    virtio_net_frame fr;
+    virtio_net_params p;
+    virtio_net__plan pl;
+    block b;
+    unsigned i;
+    opts o = defaults;
+    f->s.scribble = 1;
+    o.frame_mem = 1514;
+    params(&o, &p);
+    b = net_mem(f, &p);
+    CHECK(b.mem != NULL);
+    CHECK_RC(virtio_net_init(&n, &f->t, &p, b.mem, b.size), VIRTIO_OK);
+    CHECK_RC(virtio_net__plan_for(&p, &f->t, &pl), VIRTIO_OK);
+    for (i = 0; i < 40; i++) {
+        make_frame(g_frame, 60u + 37u * i, i);
+        CHECK_RC(virtio_net_send(&n, g_frame, 60u + 37u * i), VIRTIO_OK);
+        inject(f, 100u + 31u * i, i, 1);
+        recv_check(&n, &fr, 100u + 31u * i, i);
+        CHECK_OK();
+        CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_OK);
+    }
+    CHECK_RC(virtio_dev_usable(&n.dev), VIRTIO_OK);
+    CHECK(f->s.scribbled >= 40u * 1514u);
+    CHECK(sim_wrote_any(&f->s, b.mem, pl.rx_shadow));
+    CHECK(!sim_wrote_any(&f->s, b.mem + pl.rx_shadow, pl.total - pl.rx_shadow));
+}
+
+/* TinyEMU's network device: MAC only (no STATUS, MTU, MRG_RXBUF, CTRL_VQ), and a receive
+   header of 12 zero bytes, num_buffers 0 included: frames arrive both ways. */
+static void t_tinyemu(fx *f) {
+    virtio_net n;
+    virtio_net_frame fr;
+    unsigned i;
+    f->s.hv = SIM_HV_TINYEMU;
+    f->s.dev_features = SIM_F(SIM_F_VERSION_1) | SIM_F(SIM_NET_F_MAC);
+    f->s.q[2].num_max = 0;
+    net_up(f, &n, &defaults);
+    CHECK_OK();
+    for (i = 0; i < 20; i++) {
+        make_frame(g_frame, 60u + i, i);
+        CHECK_RC(virtio_net_send(&n, g_frame, 60u + i), VIRTIO_OK);
+        inject(f, 100u + i, i, 1);
+        recv_check(&n, &fr, 100u + i, i);
+        CHECK_EQ(virtio_le16((const uint8_t *)fr.data - 2), 0); /* num_buffers as TinyEMU left it */
+        CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_OK);
+    }
+}
+
 static void t_send(fx *f) {
     virtio_net n;
     uint8_t(*frames)[1514] = (uint8_t(*)[1514])fx_alloc(f, 20 * 1514, 16);
@@ -1187,14 +1240,24 @@ static void t_bad_id(fx *f) {
     bad_frame(f, &n, VIRTIO_EDEVICE, 1);
 }
 
+/* Without MRG_RXBUF a frame is one buffer whatever num_buffers says: 0 (TinyEMU writes its
+   header as zeroes) and 2 (nonsense) are not read, each frame arrives whole and alone. */
 static void t_bad_nb_no_mrg(fx *f) {
     virtio_net n;
+    virtio_net_frame fr;
+    int i;
     net_up(f, &n, &defaults);
     CHECK_OK();
-    g_net.rx.num_buffers = 2;
-    bad_frame(f, &n, VIRTIO_EDEVICE, 1);
-    CHECK_OK();
-    CHECK(f->s.status & SIM_S_FAILED);
+    for (i = 0; i < 4; i++) {
+        g_net.rx.num_buffers = (i & 1) ? 2 : 0;
+        inject(f, (uint32_t)(60 + i), (unsigned)i, 1);
+        CHECK_OK();
+        recv_check(&n, &fr, 60u + (unsigned)i, (unsigned)i);
+        CHECK_OK();
+        CHECK_RC(virtio_net_release(&n, &fr), VIRTIO_OK);
+    }
+    CHECK_RC(virtio_net_recv_poll(&n, &fr), VIRTIO_EAGAIN);
+    CHECK(!(f->s.status & SIM_S_FAILED));
 }
 
 static void t_bad_nb_zero(fx *f) {
@@ -1361,6 +1424,10 @@ static const tcase cases[] = {
     {"send of bad lengths -> EINVAL, nothing queued", t_send_bad, RUN_BOTH},
     {"kvmtool: transmit used length -> clamped, counted, sends go on", t_kvmtool_send, RUN_BOTH},
     {"firecracker: two queues, activated, frames both ways", t_firecracker, RUN_V2},
+    {"scribbling device: driver-only memory never in reach, frames intact", t_scribble,
+     RUN_BOTH | RUN_NO_IND},
+    {"tinyemu: MAC only, receive header all zeroes (num_buffers 0), frames both ways", t_tinyemu,
+     RUN_V2},
     {"legacy MAC read until two reads agree", t_mac_legacy_agree, RUN_V1},
     {"device never finishes a send -> send_wait ETIMEDOUT, device reset", t_send_swallowed,
      RUN_BOTH},
@@ -1375,7 +1442,8 @@ static const tcase cases[] = {
     {"bad device: used length below the header -> EDEVICE, latched", t_bad_short, RUN_BOTH},
     {"bad device: used length above the buffer -> clamped, counted", t_bad_long, RUN_BOTH},
     {"bad device: used id out of range -> EDEVICE, latched", t_bad_id, RUN_BOTH},
-    {"bad device: num_buffers 2 without MRG_RXBUF -> EDEVICE", t_bad_nb_no_mrg, RUN_V2},
+    {"num_buffers 0 or 2 without MRG_RXBUF (TinyEMU writes 0): not read, frames arrive",
+     t_bad_nb_no_mrg, RUN_V2},
     {"bad device: num_buffers 0 -> EDEVICE", t_bad_nb_zero, RUN_BOTH},
     {"bad device: num_buffers above the buffers posted -> EDEVICE", t_bad_nb_many, RUN_BOTH},
     {"bad device: gso_type TCPV4 not negotiated -> EDEVICE", t_bad_gso, RUN_BOTH},

@@ -101,6 +101,57 @@ static void t_read(fx *f) {
     CHECK_EQ(virtio_rng_pending(&r), 0);
 }
 
+/* Firecracker's entropy device (virtio-rng since v1.5): activated at DRIVER_OK with its one
+   queue live; it cannot be reset afterwards, so the whole session is one init. */
+static void t_firecracker(fx *f) {
+    virtio_rng r;
+    uint8_t *buf = (uint8_t *)fx_alloc(f, 4096, 1);
+    uint64_t at = 0;
+    unsigned i;
+    f->s.hv = SIM_HV_FIRECRACKER;
+    rng_up(f, &r, 8);
+    CHECK_OK();
+    CHECK_EQ(f->s.hv_inactive, 0);
+    CHECK_EQ(f->s.hv_activated, 1);
+    for (i = 1; i <= 12; i++) {
+        size_t n = (size_t)i * 331u;
+        CHECK_RC(virtio_rng_read(&r, buf, n), VIRTIO_OK);
+        check_stream(buf, n, at);
+        CHECK_OK();
+        at += n;
+    }
+    CHECK_EQ(f->s.resets, 1); /* the one before init, on a device not yet activated */
+}
+
+/* A device that writes everything it may (all of every buffer, the whole used ring) never
+   reaches the queue's shadow, and the bytes returned are the device's. */
+static void t_scribble(fx *f) {
+    virtio_rng r;
+    virtio_rng_params p;
+    virtio_rng__plan plan;
+    size_t sz;
+    uint8_t *mem, *buf = (uint8_t *)fx_alloc(f, 3000, 1);
+    uint64_t at = 0;
+    unsigned i;
+    f->s.scribble = 1;
+    f->s.rng_max_fill = 100; /* the rest of each buffer is garbage, never returned */
+    memset(&p, 0, sizeof p);
+    p.queue_size = 4;
+    mem = rng_mem(f, &p, &sz);
+    CHECK(mem != NULL);
+    CHECK_RC(virtio_rng_init(&r, &f->t, &p, mem, sz), VIRTIO_OK);
+    CHECK(virtio_rng__plan_for(&p, &f->t, &plan));
+    for (i = 1; i <= 10; i++) {
+        CHECK_RC(virtio_rng_read(&r, buf, 300u * i), VIRTIO_OK);
+        check_stream(buf, 300u * i, at);
+        CHECK_OK();
+        at += 300u * i;
+    }
+    CHECK(f->s.scribbled >= 3000u);
+    CHECK(sim_wrote_any(&f->s, mem, plan.shadow_off));
+    CHECK(!sim_wrote_any(&f->s, mem + plan.shadow_off, plan.total - plan.shadow_off));
+}
+
 /* "The device MAY use less than the entire buffer length": the driver keeps asking. */
 static void t_partial(fx *f) {
     virtio_rng r;
@@ -689,6 +740,9 @@ static const tcase cases[] = {
     /* the cases of the test-only driver, adapted (and t_wrong_device in blk_cases) */
     {"read 1000 bytes", t_read, RUN_BOTH | RUN_EIDX},
     {"device fills 7 bytes at a time", t_partial, RUN_BOTH},
+    {"scribbling device: the shadow never in reach, bytes right", t_scribble, RUN_BOTH},
+    {"firecracker: activated at DRIVER_OK, 12 reads byte-exact, no reset after", t_firecracker,
+     RUN_V2},
     {"70000 one-byte buffers on a 2-entry queue (wrap)", t_wrap, RUN_BOTH | RUN_EIDX},
     {"no queue 0 -> ENOQUEUE, FAILED", t_no_queue, RUN_BOTH},
     {"device swallows the buffer -> ETIMEDOUT, reset, buffer not written after", t_swallow,
