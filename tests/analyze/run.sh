@@ -2,7 +2,7 @@
 # Static analysis of every top-level header and of the examples' platform code: cppcheck,
 # clang's static analyzer and gcc -fanalyzer. One case line per tool and unit:
 #   PASS analyze: <tool> <unit>, no finding
-#   FAIL analyze: <tool> <unit> -> N findings      (then the findings)
+#   FAIL analyze: <tool> <unit> -> N finding(s) (...)   then the findings, with their paths
 # A finding is fixed in the code or suppressed in place with its reason (tests/README.md).
 # First, each tool must find the defect planted in tests/analyze/canary.c: a tool that cannot
 # fail (missing, or run with options that analyze nothing) fails here.
