@@ -1408,12 +1408,16 @@ static int virtio_gpu__check_update(const virtio_gpu *gpu, uint32_t id, const vi
 /* Queues a transfer or a flush of r (checked) in a free slot. */
 static int virtio_gpu__queue_update(virtio_gpu *gpu, uint32_t id, const virtio_gpu_rect *r,
                                     int transfer) {
+    const virtio_gpu_resource *rec = virtio_gpu__res(gpu, id);
     uint32_t slot = 0;
-    int rc = virtio_gpu__slot(gpu, &slot);
+    int rc;
+    /* The callers checked id (virtio_gpu__check_update); said again here, where the record is
+       used, so that this function stands on its own (gcc -fanalyzer reads it alone). */
+    if (!rec) return VIRTIO_EINVAL;
+    rc = virtio_gpu__slot(gpu, &slot);
     if (rc) return rc;
     if (transfer) {
         virtio_gpu_transfer_to_host_2d *x = &gpu->cmds[slot].req.transfer;
-        const virtio_gpu_resource *rec = virtio_gpu__res(gpu, id);
         /* QEMU reads row k from offset + stride * k with stride = width * 4: the backing is laid
            out with exactly that stride, and offset is where r starts in it. */
         uint64_t off = (uint64_t)r->y * virtio_gpu_stride(rec->width, rec->format) +

@@ -486,7 +486,7 @@ static void virtio_net__put16(const virtio_net *net, uint8_t *p, uint32_t v) {
     virtio_copy(p, &x, 2);
 }
 static uint16_t virtio_net__get16(const virtio_net *net, const uint8_t *p) {
-    uint16_t x;
+    uint16_t x = 0; /* virtio_copy skips a NULL source: never left unset */
     virtio_copy(&x, p, 2);
     return virtio_dev_order16(&net->dev, x);
 }

@@ -24,6 +24,9 @@ have qemu-system-x86_64 || need="$need qemu-system-x86"
 have s390x-linux-gnu-gcc || need="$need gcc-s390x-linux-gnu"
 [ -f /usr/s390x-linux-gnu/lib/libc.a ] || need="$need libc6-dev-s390x-cross"
 have qemu-s390x || need="$need qemu-user"
+# Static analysis (tests/analyze.mk): cppcheck; clang's analyzer is clang --analyze, gcc's is
+# gcc -fanalyzer.
+have cppcheck || need="$need cppcheck"
 # libFuzzer (tests/fuzz): clang's runtime, which clang itself only recommends.
 if have clang && ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }' |
     clang -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null; then

@@ -11,7 +11,7 @@ mkdir -p "$BUILD"
 log="$BUILD/test.log"
 : >"$log"
 crashed=0
-for suite in compile-tests host-tests host-tests-be qemu-tests; do
+for suite in compile-tests analyze host-tests host-tests-be qemu-tests; do
     echo "== $suite" | tee -a "$log"
     jobs=""
     [ "$suite" = qemu-tests ] && jobs="-j${QEMU_JOBS:-2} --output-sync=target"

@@ -19,7 +19,8 @@
 #define PLAT__CSR64(name)                                                                          \
     static inline uint64_t plat__csr_##name(void)                                                  \
     {                                                                                              \
-        uint32_t hi, lo, hi2;                                                                      \
+        /* the asm sets them; zero first for cppcheck, which does not read asm outputs */       \
+        uint32_t hi = 0, lo = 0, hi2 = 0;                                                          \
         do {                                                                                       \
             __asm__ volatile("csrr %0, " #name "h" : "=r"(hi));                                    \
             __asm__ volatile("csrr %0, " #name : "=r"(lo));                                        \
