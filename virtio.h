@@ -132,6 +132,10 @@ CONFIGURATION (define before including; * = must be the same in every file)
    VIRTIO_NO_STRINGS        virtio_result_str() returns "" (saves the strings)
    VIRTIO_NO_FDT            leave out virtio_fdt_find_mmio and virtio_fdt_find_pci, the device
                             tree readers (where the implementation is compiled)
+ * VIRTIO_MINIMAL           all of VIRTIO_NO_LEGACY, _NO_STRINGS, _NO_PACKED, _NO_INDIRECT,
+                            _NO_EVENT_IDX and _NO_FDT; in virtio_blk.h also VIRTIO_BLK_MINIMAL
+                            and VIRTIO_BLK_NO_RESIZE_CHECK: the smallest build that still reads
+                            and writes a disk (`make size-blk`)
 
 ERRORS
    Every function that can fail returns 0 or a negative virtio_result (virtio_result_str names
@@ -170,6 +174,28 @@ SPEC (virtio 1.4, section titles)
 
 #ifndef VIRTIO_H
 #define VIRTIO_H
+
+/* VIRTIO_MINIMAL: every part a bootloader can do without, left out at once (CONFIGURATION). */
+#ifdef VIRTIO_MINIMAL
+#ifndef VIRTIO_NO_LEGACY
+#define VIRTIO_NO_LEGACY
+#endif
+#ifndef VIRTIO_NO_STRINGS
+#define VIRTIO_NO_STRINGS
+#endif
+#ifndef VIRTIO_NO_PACKED
+#define VIRTIO_NO_PACKED
+#endif
+#ifndef VIRTIO_NO_INDIRECT
+#define VIRTIO_NO_INDIRECT
+#endif
+#ifndef VIRTIO_NO_EVENT_IDX
+#define VIRTIO_NO_EVENT_IDX
+#endif
+#ifndef VIRTIO_NO_FDT
+#define VIRTIO_NO_FDT
+#endif
+#endif
 
 #include <stddef.h>
 #include <stdint.h>
@@ -782,6 +808,9 @@ typedef struct virtio_dev {
     uint32_t clamped;    /* used lengths above what was posted writable, clamped */
     uint32_t isr;        /* interrupt status bits acknowledged by the library, not yet taken */
     uint32_t empty;      /* empty polls (VIRTIO_POLL_CHECK_MASK) */
+    void *mmio;          /* private: the register base where the transport is virtio-mmio with the
+                            library's own accessor (virtio_mmio_regs), for direct access on the hot
+                            path (notify, interrupt status); NULL otherwise */
 } virtio_dev;
 
 /* Fills `dev` from a probed transport without touching the device (no register access):
@@ -1094,6 +1123,16 @@ VIRTIO_API int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
 VIRTIO_API int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                 unsigned n_in, void *cookie);
 
+/* virtio_queue_add, virtio_queue_kick and virtio_queue_wait in one call (with the checks done
+   once): a driver's blocking request. Adds the chain, publishes every added chain, notifies the
+   device if it asked, and waits (bounded) for a used buffer: this chain's or an earlier one's
+   (*used: its cookie). Nothing is added when it returns VIRTIO_EINVAL, VIRTIO_ENOSPC,
+   VIRTIO_ESTATE (also before DRIVER_OK) or an error the queue or device had latched before the
+   call (virtio_queue_usable); any other error is the wait's, as virtio_queue_wait's: the chain
+   is outstanding. */
+VIRTIO_API int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                     unsigned n_in, void *cookie, void **used, uint32_t *len);
+
 /* Publishes every added chain and notifies the device if it asked for notifications
    (VIRTQ_USED_F_NO_NOTIFY, or the event index with VIRTIO_F_EVENT_IDX). */
 VIRTIO_API int virtio_queue_kick(virtio_queue *q);
@@ -1194,6 +1233,24 @@ VIRTIO_API void virtio_put_le64(void *p, uint64_t v);
 #define VIRTIO__BIG_ENDIAN 1
 #else
 #define VIRTIO__BIG_ENDIAN 0
+#endif
+
+/* The packed ring's and the indirect tables' paths stay out of line: inlined, they would make
+   the split ring's add, kick and poll save a dozen more registers on every call. A few small
+   helpers of the hot paths are in line always. */
+#if defined(__GNUC__) || defined(__clang__)
+#define VIRTIO__OUT_OF_LINE __attribute__((noinline))
+#define VIRTIO__IN_LINE     __inline__ __attribute__((always_inline))
+#else
+#define VIRTIO__OUT_OF_LINE
+#define VIRTIO__IN_LINE
+#endif
+
+/* A device on the legacy interface: never, in a build without it (the legacy paths fold away). */
+#ifdef VIRTIO_NO_LEGACY
+#define VIRTIO__DEV_LEGACY(dev) 0
+#else
+#define VIRTIO__DEV_LEGACY(dev) ((dev)->t.legacy)
 #endif
 
 #define VIRTIO__RETURN_IF_BROKEN(q)                                                                \
@@ -1523,6 +1580,36 @@ static const virtio_transport_ops virtio__mmio_ops = {
     virtio__mmio_config_generation, virtio__mmio_queue_max,
     virtio__mmio_queue_enable,      virtio__mmio_notify,
     virtio__mmio_interrupt_ack};
+
+/* The hot path's two register accesses (a queue notification, the interrupt status) can skip
+   the calls through ops and accessor where the transport is virtio-mmio with the library's own
+   accessor (virtio_mmio_regs) on a little-endian CPU: the same volatile access with the same
+   fences. virtio_dev_attach records the register base then (virtio_dev.mmio); the device's
+   copy of the transport never changes afterwards. */
+#if !VIRTIO__BIG_ENDIAN
+#define VIRTIO__MMIO_DIRECT 1
+static void *virtio__mmio_direct(const virtio_transport *t) {
+    return t->ops == &virtio__mmio_ops && t->regs.read32 == virtio__mmio_read32 &&
+                   t->regs.write32 == virtio__mmio_write32
+               ? t->regs.user
+               : 0;
+}
+#define VIRTIO__MMIO_REG(base, off) (*(volatile uint32_t *)(void *)((char *)(base) + (off)))
+/* virtio__mmio_interrupt_ack and virtio__mmio_notify on the register base itself. */
+static VIRTIO__IN_LINE uint32_t virtio__mmio_direct_ack(void *base) {
+    uint32_t v = VIRTIO__MMIO_REG(base, VIRTIO_MMIO_INTERRUPT_STATUS);
+    VIRTIO_MMIO_AFTER_READ();
+    if (v) {
+        VIRTIO_MMIO_BEFORE_WRITE();
+        VIRTIO__MMIO_REG(base, VIRTIO_MMIO_INTERRUPT_ACK) = v;
+    }
+    return v;
+}
+static VIRTIO__IN_LINE void virtio__mmio_direct_notify(void *base, uint32_t notify) {
+    VIRTIO_MMIO_BEFORE_WRITE();
+    VIRTIO__MMIO_REG(base, VIRTIO_MMIO_QUEUE_NOTIFY) = notify;
+}
+#endif
 
 static int virtio__regs_complete(const virtio_regs *r) {
     return r && r->read8 && r->read16 && r->read32 && r->write8 && r->write16 && r->write32;
@@ -2474,6 +2561,9 @@ VIRTIO_DEF int virtio_dev_attach(virtio_dev *dev, const virtio_transport *t, uin
     virtio_zero(dev, sizeof *dev);
     virtio_copy(&dev->t, t, sizeof *t);
     dev->spin_limit = t->regs.spin_limit ? t->regs.spin_limit : VIRTIO_SPIN_LIMIT;
+#ifdef VIRTIO__MMIO_DIRECT
+    dev->mmio = virtio__mmio_direct(t);
+#endif
     return VIRTIO_OK;
 }
 
@@ -2515,7 +2605,7 @@ VIRTIO_DEF int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered) {
     if (r == VIRTIO_EINVAL || !offered) return VIRTIO_EINVAL;
     if (r == VIRTIO_ESTATE) return r;
     v = dev->t.ops->get_features(&dev->t, 0);
-    if (!dev->t.legacy) v |= (uint64_t)dev->t.ops->get_features(&dev->t, 1) << 32;
+    if (!VIRTIO__DEV_LEGACY(dev)) v |= (uint64_t)dev->t.ops->get_features(&dev->t, 1) << 32;
     dev->offered = v;
     *offered = v;
     return VIRTIO_OK;
@@ -2546,7 +2636,7 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
     /* ANY_LAYOUT: "If a legacy device offers VIRTIO_F_ANY_LAYOUT, the driver SHOULD accept it"
        (implied by VERSION_1 on modern devices, "Message Framing"). Every layout we build is
        also the framing legacy devices need without it. */
-    if (dev->t.legacy) ring |= VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
+    if (VIRTIO__DEV_LEGACY(dev)) ring |= VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
 #ifndef VIRTIO_NO_EVENT_IDX
     ring |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
 #endif
@@ -2567,13 +2657,13 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
 #if !VIRTIO_INDIRECT_TABLES
     accept &= ~VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
 #endif
-    if (!dev->t.legacy && !(offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
+    if (!VIRTIO__DEV_LEGACY(dev) && !(offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
         return virtio_dev_fail(dev, VIRTIO_EFEATURES);
     if ((required & ~accept) != 0) return virtio_dev_fail(dev, VIRTIO_EFEATURES);
 
     /* 5. Write the subset we understand. */
     dev->t.ops->set_features(&dev->t, 0, (uint32_t)accept);
-    if (!dev->t.legacy) {
+    if (!VIRTIO__DEV_LEGACY(dev)) {
         dev->t.ops->set_features(&dev->t, 1, (uint32_t)(accept >> 32));
         /* 6. FEATURES_OK; then read it back: "if it is not set, the device does not support our
            subset of features and the device is unusable". Legacy devices skip both steps. */
@@ -2598,7 +2688,9 @@ VIRTIO_DEF int virtio_dev_has(const virtio_dev *dev, unsigned bit) {
 VIRTIO_DEF int virtio_dev_offers(const virtio_dev *dev, unsigned bit) {
     return dev ? virtio__bit(dev->offered, bit) : 0;
 }
-VIRTIO_DEF int virtio_dev_legacy(const virtio_dev *dev) { return dev && dev->t.legacy ? 1 : 0; }
+VIRTIO_DEF int virtio_dev_legacy(const virtio_dev *dev) {
+    return dev && VIRTIO__DEV_LEGACY(dev) ? 1 : 0;
+}
 VIRTIO_DEF uint32_t virtio_dev_spin_limit(const virtio_dev *dev) {
     return dev ? dev->spin_limit : 0;
 }
@@ -2623,7 +2715,7 @@ VIRTIO_DEF int virtio_dev_ready(virtio_dev *dev) {
     uint32_t need = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
     int r = virtio_dev_usable(dev);
     if (r) return r;
-    if (!dev->t.legacy) need |= VIRTIO_STATUS_FEATURES_OK;
+    if (!VIRTIO__DEV_LEGACY(dev)) need |= VIRTIO_STATUS_FEATURES_OK;
     if (dev->status != need || !dev->negotiated) return VIRTIO_ESTATE;
     /* 8. DRIVER_OK: "At this point the device is live". Queues are set up by now. The status
        is not read back (the spec asks for no check here, unlike FEATURES_OK): a device that
@@ -2671,10 +2763,19 @@ VIRTIO_DEF int virtio_dev_abandon(virtio_dev *dev, int error) {
     return dev->error;
 }
 
+/* virtio_transport_ops.interrupt_ack, direct where it can be (virtio_dev.mmio). In line: the
+   resize check of every block request calls it. */
+static VIRTIO__IN_LINE uint32_t virtio__interrupt_ack(virtio_dev *dev) {
+#ifdef VIRTIO__MMIO_DIRECT
+    if (dev->mmio) return virtio__mmio_direct_ack(dev->mmio);
+#endif
+    return dev->t.ops->interrupt_ack(&dev->t);
+}
+
 VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
     uint32_t v;
     if (virtio_dev_usable(dev) == VIRTIO_ESTATE || !dev) return 0;
-    v = dev->t.ops->interrupt_ack(&dev->t);
+    v = virtio__interrupt_ack(dev);
     dev->isr |= v;
     return v;
 }
@@ -2682,7 +2783,7 @@ VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
 VIRTIO_DEF int virtio_dev_config_changed(virtio_dev *dev) {
     uint32_t isr;
     if (!dev || !dev->t.ops) return 0; /* never initialized */
-    isr = dev->isr | dev->t.ops->interrupt_ack(&dev->t);
+    isr = dev->isr | virtio__interrupt_ack(dev);
     dev->isr = isr & ~(uint32_t)VIRTIO_ISR_CONFIG;
     return (isr & VIRTIO_ISR_CONFIG) != 0;
 }
@@ -2724,12 +2825,12 @@ VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
        Configuration Space": "the driver SHOULD read ... until two reads agree"). */
     uint32_t lo = 0, hi = 0, gen, tries;
     if (!virtio__cfg_ok(dev)) return 0;
-    if (dev->t.legacy) {
+    if (VIRTIO__DEV_LEGACY(dev)) {
         lo = virtio_config_read32(dev, off);
         hi = virtio_config_read32(dev, off + 4);
     }
     for (tries = 0; tries < VIRTIO_CONFIG_RETRIES; tries++) {
-        if (dev->t.legacy) {
+        if (VIRTIO__DEV_LEGACY(dev)) {
             uint32_t lo2 = virtio_config_read32(dev, off), hi2 = virtio_config_read32(dev, off + 4);
             if (lo2 == lo && hi2 == hi) break;
             lo = lo2;
@@ -2746,7 +2847,7 @@ VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
         return 0;
     }
     /* A legacy field is in guest order: on a big-endian CPU its high half comes first. */
-    if (VIRTIO__BIG_ENDIAN && dev->t.legacy) return (uint64_t)lo << 32 | hi;
+    if (VIRTIO__BIG_ENDIAN && VIRTIO__DEV_LEGACY(dev)) return (uint64_t)lo << 32 | hi;
     return (uint64_t)hi << 32 | lo;
 }
 VIRTIO_DEF void virtio_config_write8(virtio_dev *dev, uint32_t off, uint8_t value) {
@@ -2783,15 +2884,6 @@ VIRTIO_DEF int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read, 
  */
 #ifndef VIRTIO_INDIRECT_MIN
 #define VIRTIO_INDIRECT_MIN 4u
-#endif
-/* The packed ring's and the indirect tables' paths stay out of line: inlined, they would make
-   the split ring's add, kick and poll save a dozen more registers on every call. */
-#if defined(__GNUC__) || defined(__clang__)
-#define VIRTIO__OUT_OF_LINE __attribute__((noinline))
-#define VIRTIO__IN_LINE     __inline__ __attribute__((always_inline))
-#else
-#define VIRTIO__OUT_OF_LINE
-#define VIRTIO__IN_LINE
 #endif
 
 /* Layout of the rings: descriptor table (16 bytes each, 16-aligned), available ring (flags, idx,
@@ -2860,7 +2952,7 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     if (!q || !dev || !p || !p->ring || index > 0xffffu) return VIRTIO_EINVAL;
     r = virtio_dev_usable(dev);
     if (r == VIRTIO_ESTATE) return r;
-    legacy = dev->t.legacy ? 1 : 0;
+    legacy = VIRTIO__DEV_LEGACY(dev) ? 1 : 0;
     /* Rings for the device's fixed size where it has one (legacy virtio-pci), else p->size. */
     if (!virtio__layout(virtio__ring_entries(&dev->t, p->size), legacy, &used_off, &ind_off,
                         &ring_need))
@@ -2996,6 +3088,19 @@ VIRTIO__OUT_OF_LINE static int virtio__dma_fix(virtio_queue *q, volatile virtio_
     return VIRTIO_OK;
 }
 
+/* Available buffer notification: virtio_transport_ops.notify, direct where it can be
+   (virtio_dev.mmio: QueueNotify takes the value queue_enable stored, the queue index). */
+static void virtio__notify(virtio_queue *q) {
+    virtio_dev *dev = q->dev;
+#ifdef VIRTIO__MMIO_DIRECT
+    if (dev->mmio) {
+        virtio__mmio_direct_notify(dev->mmio, q->notify);
+        return;
+    }
+#endif
+    dev->t.ops->notify(&dev->t, q->index, q->notify);
+}
+
 /* ---- Packed ring, driver side: virtio 1.4 "Packed Virtqueues" ---- */
 #ifndef VIRTIO_NO_PACKED
 /* AVAIL and USED of an available descriptor at slot counter `slot`: AVAIL equal to the driver's
@@ -3095,7 +3200,7 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_kick(virtio_queue *q) {
         /* ENABLE, or a value we cannot use: a spurious notification is harmless. */
         notify = fl != VIRTQ_RING_EVENT_FLAGS_DISABLE;
     }
-    if (notify) q->dev->t.ops->notify(&q->dev->t, q->index, q->notify);
+    if (notify) virtio__notify(q);
     return VIRTIO_OK;
 }
 #endif
@@ -3179,13 +3284,10 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
 }
 #endif
 
-/* One pass per ring format: each segment is checked as its descriptor is written, and a caller
-   error returns before anything is made available (the free list, the indices and the ring
-   the device reads stay as they were). */
-VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                unsigned n_in, void *cookie) {
+/* The checks of virtio_queue_add that come before anything is written. */
+static VIRTIO__IN_LINE int virtio__add_ok(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                          unsigned n_in, void *cookie) {
     unsigned k, n = n_out + n_in;
-    uint16_t head, i;
     uint64_t wlen = 0;
     if (!q || !segs || !cookie) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
@@ -3198,6 +3300,18 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
         if (k >= n_out) wlen += segs[k].len;
     }
     if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
+    return VIRTIO_OK;
+}
+
+/* virtio_queue_add once virtio__add_ok said yes (n = n_out + n_in): every segment was checked
+   there, so one pass per ring format writes the descriptors. */
+static VIRTIO__IN_LINE int virtio__add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                       unsigned n, void *cookie) {
+    const virtio_seg *sg = segs, *in = segs + n_out, *end = segs + n;
+    virtio_queue_shadow *sh = q->shadow; /* read once: the ring stores below are volatile */
+    volatile virtio_virtq_desc *desc = q->desc;
+    uint16_t head, i;
+    uint64_t wlen = 0;
 #if VIRTIO_INDIRECT_TABLES
     /* A long chain, or one the ring has no room for, takes one slot through a table. */
     if ((n >= VIRTIO_INDIRECT_MIN || n > q->num_free) && n > 1u && n <= VIRTIO_INDIRECT_SEGS &&
@@ -3211,25 +3325,29 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
     /* Fill the descriptors from the free list. Links come from the shadow, never from the
        table the device can see; free descriptors are the driver's to write. */
     head = i = q->free_head;
-    for (k = 0;; k++) {
-        volatile virtio_virtq_desc *d = &q->desc[i];
-        uint16_t flags = k >= n_out ? VIRTQ_DESC_F_WRITE : 0, next = q->shadow[i].next;
-        d->addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[k].addr);
-        d->len = VIRTIO__R32(q, segs[k].len);
-        if (k + 1 == n) {
+    for (;; sg++) {
+        volatile virtio_virtq_desc *d = &desc[i];
+        uint16_t flags = 0;
+        if (sg >= in) {
+            flags = VIRTQ_DESC_F_WRITE;
+            wlen += sg->len;
+        }
+        d->addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)sg->addr);
+        d->len = VIRTIO__R32(q, sg->len);
+        if (sg + 1 == end) {
             d->flags = VIRTIO__R16(q, flags);
             d->next = 0;
             break;
         }
+        i = sh[i].next;
         d->flags = VIRTIO__R16(q, flags | VIRTQ_DESC_F_NEXT);
-        d->next = VIRTIO__R16(q, next);
-        i = next;
+        d->next = VIRTIO__R16(q, i);
     }
-    q->free_head = q->shadow[i].next;
+    q->free_head = sh[i].next;
     q->num_free = (uint16_t)(q->num_free - n);
-    q->shadow[head].cookie = cookie;
-    q->shadow[head].wlen = (uint32_t)wlen;
-    q->shadow[head].count = (uint16_t)n;
+    sh[head].cookie = cookie;
+    sh[head].wlen = (uint32_t)wlen;
+    sh[head].count = (uint16_t)n;
     /* "The driver places the index of the head of the descriptor chain into the next ring
        entry of the available ring." It becomes visible with avail.idx in virtio_queue_kick,
        so the addresses may still change: last, as a tail call. */
@@ -3238,17 +3356,27 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
     return q->dev->t.regs.dma ? virtio__dma_fix(q, q->desc, head, 0, segs, n) : VIRTIO_OK;
 }
 
-VIRTIO_DEF int virtio_queue_kick(virtio_queue *q) {
-    uint16_t old, now;
-    int notify;
+VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                unsigned n_in, void *cookie) {
+    int r = virtio__add_ok(q, segs, n_out, n_in, cookie);
+    return r ? r : virtio__add(q, segs, n_out, n_out + n_in, cookie);
+}
+
+/* The checks of virtio_queue_kick. */
+static VIRTIO__IN_LINE int virtio__kick_ok(virtio_queue *q) {
     if (!q) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
     VIRTIO__RETURN_IF_BROKEN(q);
     /* "The driver MUST NOT send any buffer available notifications to the device before
        setting DRIVER_OK." */
     if (!(q->dev->status & VIRTIO_STATUS_DRIVER_OK)) return VIRTIO_ESTATE;
-    old = q->avail_pub;
-    now = q->avail_idx;
+    return VIRTIO_OK;
+}
+
+/* virtio_queue_kick once virtio__kick_ok said yes. */
+static VIRTIO__IN_LINE int virtio__kick(virtio_queue *q) {
+    uint16_t old = q->avail_pub, now = q->avail_idx;
+    int notify;
     if (old == now) return VIRTIO_OK;
 #ifndef VIRTIO_NO_PACKED
     if (q->ring) return virtio__pk_kick(q);
@@ -3274,8 +3402,13 @@ VIRTIO_DEF int virtio_queue_kick(virtio_queue *q) {
         notify = !(VIRTIO__R16(q, q->used[0]) & VIRTQ_USED_F_NO_NOTIFY);
     }
     /* The accessor orders this write after the ring writes (see its contract). */
-    if (notify) q->dev->t.ops->notify(&q->dev->t, q->index, q->notify);
+    if (notify) virtio__notify(q);
     return VIRTIO_OK;
+}
+
+VIRTIO_DEF int virtio_queue_kick(virtio_queue *q) {
+    int r = virtio__kick_ok(q);
+    return r ? r : virtio__kick(q);
 }
 
 static int virtio__queue_fault(virtio_queue *q) {
@@ -3436,11 +3569,9 @@ VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) 
     return virtio__poll(q, cookie, len);
 }
 
-VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) {
+static int virtio__wait(virtio_queue *q, void **cookie, uint32_t *len) {
     uint32_t i;
     int r;
-    if (!q) return VIRTIO_EINVAL;
-    if (!q->dev) return VIRTIO_ESTATE;
     /* Nothing published is outstanding: EAGAIN at once, touching nothing (a latched fault
        first). */
     if (q->avail_pub == q->last_used) {
@@ -3457,13 +3588,29 @@ VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) 
     }
 }
 
+VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) {
+    if (!q) return VIRTIO_EINVAL;
+    if (!q->dev) return VIRTIO_ESTATE;
+    return virtio__wait(q, cookie, len);
+}
+
+VIRTIO_DEF int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                     unsigned n_in, void *cookie, void **used, uint32_t *len) {
+    int r = virtio__add_ok(q, segs, n_out, n_in, cookie);
+    if (r == VIRTIO_OK && !(q->dev->status & VIRTIO_STATUS_DRIVER_OK)) r = VIRTIO_ESTATE;
+    if (r == VIRTIO_OK) r = virtio__add(q, segs, n_out, n_out + n_in, cookie);
+    if (r) return r; /* nothing was added */
+    virtio__kick(q);
+    return virtio__wait(q, used, len);
+}
+
 VIRTIO_DEF int virtio_queue_notify(virtio_queue *q) {
     if (!q) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
     VIRTIO__RETURN_IF_BROKEN(q);
     if (!(q->dev->status & VIRTIO_STATUS_DRIVER_OK)) return VIRTIO_ESTATE;
     VIRTIO_MB(); /* everything published before the device is told */
-    q->dev->t.ops->notify(&q->dev->t, q->index, q->notify);
+    virtio__notify(q);
     return VIRTIO_OK;
 }
 
@@ -3477,7 +3624,7 @@ VIRTIO_DEF int virtio_queue_spin(virtio_queue *q, uint32_t iteration) {
        miss the other's index write. */
     if ((iteration & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK &&
         q->avail_pub != q->last_used && !q->error && (q->dev->status & VIRTIO_STATUS_DRIVER_OK))
-        q->dev->t.ops->notify(&q->dev->t, q->index, q->notify);
+        virtio__notify(q);
     return virtio_dev_spin(q->dev, iteration);
 }
 
@@ -3767,10 +3914,13 @@ VIRTIO_DEF const char *virtio_result_str(int result) {
 }
 
 #undef VIRTIO__RETURN_IF_BROKEN
+#undef VIRTIO__DEV_LEGACY
 #undef VIRTIO__SEG_BAD
 #undef VIRTIO__OUT_OF_LINE
 #undef VIRTIO__IN_LINE
 #undef VIRTIO__R16
+#undef VIRTIO__MMIO_DIRECT
+#undef VIRTIO__MMIO_REG
 #undef VIRTIO__R32
 #undef VIRTIO__R64
 #ifdef VIRTIO__W

@@ -97,8 +97,11 @@ CONFIGURATION (define before including the implementation)
                         set_writeback return VIRTIO_ENOTSUP (so do submits of those types) and
                         their features are not negotiated; virtio_blk_get_info shows capacity,
                         block size, segment limits (seg_max only where size_max is offered)
-                        and read_only only. For bootloaders, with
-                        virtio.h's VIRTIO_NO_LEGACY and VIRTIO_NO_STRINGS.
+                        and read_only only. One data segment per request
+                        (VIRTIO_BLK_MAX_SEGS 1): a read or write longer than size_max goes
+                        as several requests. For bootloaders, with virtio.h's
+                        VIRTIO_NO_LEGACY and VIRTIO_NO_STRINGS; VIRTIO_MINIMAL (virtio.h)
+                        defines it and VIRTIO_BLK_NO_RESIZE_CHECK too.
    VIRTIO_BLK_MAX_SEGS  most data segments one request may use (default 32).
    VIRTIO_BLK_RESIZE_CHECK_EVERY
                         requests look for a configuration change (one read of InterruptStatus)
@@ -135,6 +138,16 @@ SPEC
 
 #ifndef VIRTIO_BLK_H
 #define VIRTIO_BLK_H
+
+/* VIRTIO_MINIMAL (virtio.h): the smallest block driver too. */
+#ifdef VIRTIO_MINIMAL
+#ifndef VIRTIO_BLK_MINIMAL
+#define VIRTIO_BLK_MINIMAL
+#endif
+#ifndef VIRTIO_BLK_NO_RESIZE_CHECK
+#define VIRTIO_BLK_NO_RESIZE_CHECK
+#endif
+#endif
 
 #ifndef VIRTIO_H
 #error "include virtio.h before virtio_blk.h"
@@ -367,6 +380,10 @@ VIRTIO_API uint32_t virtio_blk_pending(const virtio_blk *blk);
 #define VIRTIO_BLK__IMPL_DONE
 
 /* Most data segments one request may use (they live on the stack while it is queued). */
+#ifdef VIRTIO_BLK_MINIMAL /* one data segment a request: no segment array, no split buffer */
+#undef VIRTIO_BLK_MAX_SEGS
+#define VIRTIO_BLK_MAX_SEGS 1u
+#endif
 #ifndef VIRTIO_BLK_MAX_SEGS
 #define VIRTIO_BLK_MAX_SEGS 32u
 #endif
@@ -807,6 +824,7 @@ static uint32_t virtio_blk__dwz_max(const virtio_blk *blk, uint32_t type) {
 }
 #endif
 
+#if VIRTIO_BLK_MAX_SEGS > 1
 /* The data segments of an IN / OUT buffer, each at most seg_bytes. Returns their number. */
 static unsigned virtio_blk__data_segs(const virtio_blk *blk, virtio_seg *segs, void *buf,
                                       uint64_t len) {
@@ -821,19 +839,16 @@ static unsigned virtio_blk__data_segs(const virtio_blk *blk, virtio_seg *segs, v
     }
     return n;
 }
+#endif
 
-/* Fills a free slot's header and adds the request to the queue (already checked, within the
-   limits); the device sees it at the next kick. *slot: its number. */
-static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
-                             uint64_t len, uint32_t flags, uint32_t *slot) {
-    virtio_seg segs[VIRTIO_BLK_MAX_SEGS + 3u];
+/* Fills free slot i's header and the request's segments (already checked, within the limits):
+   header, data, status. Returns the number of segments; *n_out of them the device reads. */
+static unsigned virtio_blk__prep(virtio_blk *blk, uint32_t i, uint32_t type, uint64_t sector,
+                                 void *buf, uint64_t len, uint32_t flags, virtio_seg *segs,
+                                 unsigned *n_out) {
     virtio_dev *dev = &blk->dev;
-    virtio_blk_req *rq;
-    unsigned n_out = 1, data = 0;
-    uint32_t i = blk->free_slot;
-    int r;
-    if (i >= blk->nreqs) return VIRTIO_ENOSPC;
-    rq = &blk->reqs[i];
+    virtio_blk_req *rq = &blk->reqs[i];
+    unsigned out = 1, data = 0;
     /* struct virtio_blk_req: the header the device reads, then data, then the status byte. */
     rq->type = VIRTIO_BLK__O32(dev, type);
     rq->reserved = 0;
@@ -844,14 +859,17 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
     segs[0].addr = rq;
     segs[0].len = 16;
     if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) {
-        if (len <= blk->seg_bytes) { /* the common case: one data segment */
+#if VIRTIO_BLK_MAX_SEGS > 1
+        if (len > blk->seg_bytes) {
+            data = virtio_blk__data_segs(blk, segs + 1, buf, len);
+        } else
+#endif
+        { /* the common case: one data segment */
             segs[1].addr = buf;
             segs[1].len = (uint32_t)len;
             data = 1;
-        } else {
-            data = virtio_blk__data_segs(blk, segs + 1, buf, len);
         }
-        if (type == VIRTIO_BLK_T_OUT) n_out += data, data = 0; /* the device reads the data */
+        if (type == VIRTIO_BLK_T_OUT) out += data, data = 0; /* the device reads the data */
 #ifndef VIRTIO_BLK_MINIMAL
     } else if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
         /* One struct virtio_blk_discard_write_zeroes segment. */
@@ -860,7 +878,7 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
         rq->dwz_flags = VIRTIO_BLK__O32(dev, flags);
         segs[1].addr = &rq->dwz_sector;
         segs[1].len = 16;
-        n_out = 2;
+        out = 2;
     } else if (type == VIRTIO_BLK_T_GET_ID) {
         /* The spec calls the ID NUL-padded, but QEMU writes only the string and one NUL:
            clear the buffer so the caller never sees what it held before. */
@@ -870,15 +888,56 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
         data = 1;
 #endif
     } /* FLUSH: header and status only */
-    segs[n_out + data].addr = &rq->status;
-    segs[n_out + data].len = 1;
-    /* The cookie is the slot: the core hands back only cookies of chains it has outstanding. */
-    r = virtio_queue_add(&blk->queue, segs, n_out, data + 1u, &blk->slots[i]);
-    if (r) return r;
+    segs[out + data].addr = &rq->status;
+    segs[out + data].len = 1;
+    *n_out = out;
+    return out + data + 1u;
+}
+
+#ifndef VIRTIO_BLK_MINIMAL
+/* The common request, a read or write of one data segment (len <= seg_bytes), in free slot i:
+   its header and three segments (header, data, status). Returns how many the device reads. */
+static VIRTIO_BLK__IN_LINE unsigned virtio_blk__rw_segs(virtio_blk *blk, uint32_t i, uint32_t type,
+                                                        uint64_t sector, void *buf, uint32_t len,
+                                                        virtio_seg segs[3]) {
+    virtio_blk_req *rq = &blk->reqs[i];
+    rq->type = VIRTIO_BLK__O32(&blk->dev, type);
+    rq->reserved = 0;
+    rq->sector = VIRTIO_BLK__O64(&blk->dev, sector);
+    rq->status = VIRTIO_BLK__STATUS_UNSET;
+    segs[0].addr = rq;
+    segs[0].len = 16;
+    segs[1].addr = buf;
+    segs[1].len = len;
+    segs[2].addr = &rq->status;
+    segs[2].len = 1;
+    return type == VIRTIO_BLK_T_OUT ? 2u : 1u; /* the device reads a write's data */
+}
+
+#endif
+
+/* Slot i (the first free one) is with the device now. */
+static VIRTIO_BLK__IN_LINE void virtio_blk__busy(virtio_blk *blk, uint32_t i) {
     blk->free_slot = blk->slots[i].next;
     blk->slots[i].state = VIRTIO_BLK__BUSY;
     blk->slots[i].result = 0;
     blk->npending++;
+}
+
+/* Fills a free slot and adds the request to the queue (already checked, within the limits);
+   the device sees it at the next kick. *slot: its number. */
+static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
+                             uint64_t len, uint32_t flags, uint32_t *slot) {
+    virtio_seg segs[VIRTIO_BLK_MAX_SEGS + 3u];
+    unsigned n, n_out;
+    uint32_t i = blk->free_slot;
+    int r;
+    if (i >= blk->nreqs) return VIRTIO_ENOSPC;
+    n = virtio_blk__prep(blk, i, type, sector, buf, len, flags, segs, &n_out);
+    /* The cookie is the slot: the core hands back only cookies of chains it has outstanding. */
+    r = virtio_queue_add(&blk->queue, segs, n_out, n - n_out, &blk->slots[i]);
+    if (r) return r;
+    virtio_blk__busy(blk, i);
     *slot = i;
     return VIRTIO_OK;
 }
@@ -965,7 +1024,19 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
         if (n > virtio_blk__dwz_max(blk, type)) return VIRTIO_EINVAL;
     }
 #endif
-    r = virtio_blk__queue(blk, type, sector, buf, len, 0, &slot);
+    slot = blk->free_slot;
+#ifndef VIRTIO_BLK_MINIMAL /* the general path only: smaller */
+    if (type <= VIRTIO_BLK_T_OUT && len <= blk->seg_bytes && slot < blk->nreqs) {
+        /* The common request (IN or OUT, one data segment), without the general segment array. */
+        virtio_seg segs[3];
+        unsigned out = virtio_blk__rw_segs(blk, slot, type, sector, buf, (uint32_t)len, segs);
+        r = virtio_queue_add(&blk->queue, segs, out, 3u - out, &blk->slots[slot]);
+        if (r == VIRTIO_OK) virtio_blk__busy(blk, slot);
+    } else
+#endif
+    {
+        r = virtio_blk__queue(blk, type, sector, buf, len, 0, &slot);
+    }
     if (r == VIRTIO_OK) *id = (unsigned)slot, blk->unkicked = 1;
     return r;
 }
@@ -1026,35 +1097,22 @@ VIRTIO_DEF int virtio_blk_wait(virtio_blk *blk, unsigned *id, int *result) {
 }
 
 /* ---- Blocking -------------------------------------------------------------------------------- */
-/* Sends one request (already checked, within the limits) and waits for it. Completions of
-   other requests that arrive meanwhile stay DONE for poll and wait. Every wait is bounded:
-   each either fails or takes one of a finite number of requests in flight. */
-static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf, uint64_t len,
-                           uint32_t flags) {
-    uint32_t mine, done;
-    int r;
-    /* Every slot or descriptor taken by non-blocking requests: let the device finish one. */
-    while ((r = virtio_blk__queue(blk, type, sector, buf, len, flags, &mine)) == VIRTIO_ENOSPC) {
-        if (blk->npending == blk->ndone) return VIRTIO_ENOSPC; /* all finished, none returned */
-        r = virtio_queue_kick(&blk->queue);
-        if (r == VIRTIO_OK) r = virtio_blk__wait_one(blk, &done);
-        if (r) return virtio_blk__abandon(blk, r);
-    }
-    if (r) return r; /* nothing was added */
-    r = virtio_queue_kick(&blk->queue);
+/* After virtio_queue_add_wait added request `mine` and returned `r` (the used chain's cookie
+   in `cookie`): takes the requests the device uses until ours comes, keeping others' for poll
+   and wait, and returns its outcome. */
+static int virtio_blk__finish(virtio_blk *blk, uint32_t mine, int r, void *cookie) {
+    virtio_blk__busy(blk, mine);
     while (r == VIRTIO_OK) {
-        void *cookie = 0;
-        r = virtio_queue_wait(&blk->queue, &cookie, 0);
-        if (r) break;
 #ifdef __clang_analyzer__
         /* For clang's analyzer (tests/analyze.mk): VIRTIO_OK always comes with the cookie, one
-           of our slots. The analyzer stops inlining inside virtio_queue_wait here (7 calls
-           deep), then takes the empty-ring answer for VIRTIO_OK with no cookie written. */
+           of our slots. The analyzer stops inlining inside virtio_queue_wait (7 calls deep),
+           then takes the empty-ring answer for VIRTIO_OK with no cookie written. */
         __builtin_assume(cookie != 0);
 #endif
         if (cookie != &blk->slots[mine]) {
             virtio_blk__complete(blk, cookie); /* another's: kept for poll and wait */
             r = virtio_dev_usable(&blk->dev);
+            if (r == VIRTIO_OK) r = virtio_queue_wait(&blk->queue, &cookie, 0);
             continue;
         }
         /* Ours: straight back to the free list, never on the finished one. A status byte
@@ -1068,6 +1126,62 @@ static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void
     /* Our buffer (and any non-blocking one) may still be the device's: reset it. */
     return virtio_blk__abandon(blk, r);
 }
+
+/* Sends one request (already checked, within the limits) and waits for it. Completions of
+   other requests that arrive meanwhile stay DONE for poll and wait. Every wait is bounded:
+   each either fails or takes one of a finite number of requests in flight. */
+static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf, uint64_t len,
+                           uint32_t flags) {
+    virtio_seg segs[VIRTIO_BLK_MAX_SEGS + 3u];
+    uint32_t mine, done;
+    void *cookie = 0;
+    int r;
+    for (;;) {
+        mine = blk->free_slot;
+        if (mine < blk->nreqs) {
+            unsigned n_out,
+                n = virtio_blk__prep(blk, mine, type, sector, buf, len, flags, segs, &n_out);
+            /* Add, publish, wait: one core call. Nothing was added on ENOSPC, EINVAL or ESTATE
+               (the object was found usable, so no latched error comes before the add). */
+            r = virtio_queue_add_wait(&blk->queue, segs, n_out, n - n_out, &blk->slots[mine],
+                                      &cookie, 0);
+            if (r != VIRTIO_ENOSPC) break;
+        }
+        /* Every slot or descriptor taken by non-blocking requests: let the device finish one. */
+        if (blk->npending == blk->ndone) return VIRTIO_ENOSPC; /* all finished, none returned */
+        r = virtio_queue_kick(&blk->queue);
+        if (r == VIRTIO_OK) r = virtio_blk__wait_one(blk, &done);
+        if (r) return virtio_blk__abandon(blk, r);
+    }
+    if (r == VIRTIO_EINVAL || r == VIRTIO_ESTATE) return r; /* nothing was added */
+    return virtio_blk__finish(blk, mine, r, cookie);
+}
+
+#ifndef VIRTIO_BLK_MINIMAL
+/* The common blocking request: a read or write of one data segment (len <= seg_bytes), built
+   without the general request's segment array. */
+static int virtio_blk__rw1(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
+                           uint32_t len) {
+    virtio_seg segs[3];
+    uint32_t i = blk->free_slot;
+    unsigned out;
+    void *cookie = 0;
+    int r;
+    if (i >= blk->nreqs) return virtio_blk__run(blk, type, sector, buf, len, 0);
+    out = virtio_blk__rw_segs(blk, i, type, sector, buf, len, segs);
+    r = virtio_queue_add_wait(&blk->queue, segs, out, 3u - out, &blk->slots[i], &cookie, 0);
+    if (r == VIRTIO_ENOSPC) return virtio_blk__run(blk, type, sector, buf, len, 0);
+    if (r == VIRTIO_EINVAL || r == VIRTIO_ESTATE) return r; /* nothing was added */
+    if (r == VIRTIO_OK && cookie == &blk->slots[i]) {
+        /* Ours first (the common case): the slot is free again and still heads the free list,
+           as if virtio_blk__busy and virtio_blk__free had run. */
+        r = virtio_blk__verdict(blk, &blk->reqs[i]);
+        if (r != VIRTIO_EDEVICE) return r;
+    }
+    return virtio_blk__finish(blk, i, r, cookie);
+}
+
+#endif
 
 /* Splits [sector, sector + count) into requests of at most `max` sectors and runs each. */
 static int virtio_blk__run_split(virtio_blk *blk, uint32_t type, uint64_t sector, char *buf,
@@ -1102,7 +1216,13 @@ static int virtio_blk__io(virtio_blk *blk, uint32_t type, uint64_t sector, char 
     r = virtio_blk__usable(blk);
     if (r == VIRTIO_OK) r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
     if (r) return r;
+#ifdef VIRTIO_BLK_MINIMAL /* the general path only: smaller */
     if (n <= blk->max_sectors) return virtio_blk__run(blk, type, sector, buf, len, 0);
+#else
+    if (n <= blk->max_sectors)
+        return len <= blk->seg_bytes ? virtio_blk__rw1(blk, type, sector, buf, (uint32_t)len)
+                                     : virtio_blk__run(blk, type, sector, buf, len, 0);
+#endif
     return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
 }
 

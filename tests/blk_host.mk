@@ -6,7 +6,9 @@
 # for every test (the recipe expands them late, so the include order does not matter). Alone:
 # make -f tests/host.mk -f tests/blk_host.mk blk-host-tests
 #
-#   make blk-host-tests   build $(BUILD)/host/test_blk and run it
+#   make blk-host-tests   build $(BUILD)/host/test_blk and run it, then test_blk_minimal
+#                         (tests/test_blk_minimal.c: the VIRTIO_MINIMAL build, one data
+#                         segment per request)
 
 BUILD ?= build
 
@@ -14,15 +16,25 @@ BLK_HOST_BIN := $(BUILD)/host/test_blk
 BLK_HOST_DEPS := tests/test_blk.c tests/sim_blk.c tests/sim_blk.h tests/sim_rng.c tests/sim_rng.h \
 	virtio.h virtio_blk.h tests/sim.h tests/sim.c tests/test.h tests/fixture.h tests/blk_host.mk
 
+BLK_MIN_BIN := $(BUILD)/host/test_blk_minimal
+BLK_MIN_DEPS := tests/test_blk_minimal.c tests/sim_blk.c tests/sim_blk.h tests/sim.h tests/sim.c \
+	virtio.h virtio_blk.h tests/test.h tests/fixture.h tests/blk_host.mk
+
 .PHONY: blk-host-tests
 
 host-tests: blk-host-tests
-host-tests-build: $(BLK_HOST_BIN)
+host-tests-build: $(BLK_HOST_BIN) $(BLK_MIN_BIN)
 
-blk-host-tests: $(BLK_HOST_BIN)
+blk-host-tests: $(BLK_HOST_BIN) $(BLK_MIN_BIN)
 	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
 		$(HOST_TEST_TIMEOUT) $(BLK_HOST_BIN)
+	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
+		$(HOST_TEST_TIMEOUT) $(BLK_MIN_BIN)
 
 $(BLK_HOST_BIN): $(BLK_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ tests/test_blk.c tests/sim_blk.c tests/sim_rng.c tests/sim.c
+
+$(BLK_MIN_BIN): $(BLK_MIN_DEPS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ tests/test_blk_minimal.c tests/sim_blk.c tests/sim.c

@@ -10,8 +10,9 @@
 #                      implementations compiled alone (text + rodata), and linked into a
 #                      reference program (probe, init, one read, one write) with
 #                      --gc-sections, for the default build and the smallest configuration
-#                      (VIRTIO_NO_LEGACY, VIRTIO_NO_STRINGS, VIRTIO_NO_PACKED, VIRTIO_NO_INDIRECT,
-#                      VIRTIO_NO_EVENT_IDX, VIRTIO_BLK_MINIMAL); see blk_bench.py's linked_sizes
+#                      (VIRTIO_MINIMAL: no legacy, strings, packed ring, indirect descriptors,
+#                      event index; VIRTIO_BLK_MINIMAL, VIRTIO_BLK_NO_RESIZE_CHECK); see
+#                      blk_bench.py's linked_sizes
 
 BUILD ?= build
 PYTHON ?= python3

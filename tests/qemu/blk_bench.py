@@ -233,9 +233,9 @@ int ref(void *base, void *mem, size_t size, void *buf) {
 
 # Configurations of the linked size: the default build, and the smallest that still reads and
 # writes (every macro that leaves out something a bootloader does not need).
-SMALLEST = ["-DVIRTIO_NO_LEGACY", "-DVIRTIO_NO_STRINGS", "-DVIRTIO_NO_PACKED",
-            "-DVIRTIO_NO_INDIRECT", "-DVIRTIO_NO_EVENT_IDX", "-DVIRTIO_BLK_MINIMAL",
-            "-DVIRTIO_BLK_NO_RESIZE_CHECK"]
+# VIRTIO_MINIMAL is VIRTIO_NO_LEGACY, _NO_STRINGS, _NO_PACKED, _NO_INDIRECT, _NO_EVENT_IDX,
+# _NO_FDT, VIRTIO_BLK_MINIMAL and VIRTIO_BLK_NO_RESIZE_CHECK.
+SMALLEST = ["-DVIRTIO_MINIMAL"]
 CONFIGS = {"default": [], "smallest": SMALLEST}
 
 
