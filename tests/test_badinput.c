@@ -634,6 +634,26 @@ static void rows_core(uint32_t ver) {
         virtio_queue_add(q, segs, 1, 0xffffffffu, buf), VIRTIO_EINVAL);
     ROW(C_STATE, virtio_queue_add, "zeroed queue", virtio_queue_add(zq, segs, 1, 0, buf),
         VIRTIO_ESTATE);
+    ROW(C_NULL, virtio_queue_add_wait, "NULL queue",
+        virtio_queue_add_wait(NULL, segs, 1, 0, buf, cookie, u32), VIRTIO_EINVAL);
+    ROW(C_NULL, virtio_queue_add_wait, "NULL segments",
+        virtio_queue_add_wait(q, NULL, 1, 0, buf, cookie, u32), VIRTIO_EINVAL);
+    ROW(C_NULL, virtio_queue_add_wait, "NULL cookie",
+        virtio_queue_add_wait(q, segs, 1, 0, NULL, cookie, u32), VIRTIO_EINVAL);
+    ROW(C_NULL, virtio_queue_add_wait, "a segment with a NULL address",
+        virtio_queue_add_wait(q, segs, 1, 1, buf, cookie, u32), VIRTIO_EINVAL);
+    ROW(C_SMALL, virtio_queue_add_wait, "a segment of 0 bytes",
+        virtio_queue_add_wait(q, segs + 2, 0, 1, buf, cookie, u32), VIRTIO_EINVAL);
+    ROW(C_SMALL, virtio_queue_add_wait, "an empty chain",
+        virtio_queue_add_wait(q, segs, 0, 0, buf, cookie, u32), VIRTIO_EINVAL);
+    ROW(C_RANGE, virtio_queue_add_wait, "more segments than the queue has descriptors",
+        virtio_queue_add_wait(q, segs, 9, 0, buf, cookie, u32), VIRTIO_EINVAL);
+    ROW(C_RANGE, virtio_queue_add_wait, "n_out + n_in wraps around",
+        virtio_queue_add_wait(q, segs, 1, 0xffffffffu, buf, cookie, u32), VIRTIO_EINVAL);
+    ROW(C_STATE, virtio_queue_add_wait, "zeroed queue",
+        virtio_queue_add_wait(zq, segs, 1, 0, buf, cookie, u32), VIRTIO_ESTATE);
+    ROW(C_STATE, virtio_queue_add_wait, "before DRIVER_OK",
+        virtio_queue_add_wait(qpre, segs, 1, 0, buf, cookie, u32), VIRTIO_ESTATE);
     ROW(C_NULL, virtio_queue_kick, "NULL queue", virtio_queue_kick(NULL), VIRTIO_EINVAL);
     ROW(C_STATE, virtio_queue_kick, "zeroed queue", virtio_queue_kick(zq), VIRTIO_ESTATE);
     ROW(C_STATE, virtio_queue_kick, "before DRIVER_OK", virtio_queue_kick(qpre), VIRTIO_ESTATE);
