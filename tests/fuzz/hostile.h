@@ -7,11 +7,13 @@
    writes: any queue's used ring (split) or descriptor ring and event area (packed), well-formed
    used elements for the next index, with bytes written into the buffer they name (split: read
    from the descriptor table, which only the driver writes), and whatever the target adds
-   (hostile_extra: a block request's status byte). The input is a stream; once it runs out every
+   (hostile_extra: a block request's status byte; hostile_config_written: configuration that
+   answers what the driver wrote, virtio-input's select / subsel). The input is a stream; once it runs out every
    value is the honest default and every device write stops, so each run ends.
    Include after virtio.h and the device header; define HOSTILE_FEATURES0 / 1 (the honest
    offer), and the target sets hostile_config[] and hostile_extra before each run. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +44,41 @@ static int t_legacy;
    writes a buffer after giving it back is a DMA bug no driver can stop). */
 static int forged;
 static void (*hostile_extra)(uint32_t what, uint32_t off, uint8_t v);
+/* Called after the driver wrote the configuration (virtio-input: select / subsel change what
+   the configuration says); NULL for none. */
+static void (*hostile_config_written)(uint32_t off, unsigned width, uint32_t v);
+/* Transport calls and idle iterations so far: a target bounds each library call's work by
+   them (HOSTILE_WORK_BEGIN / HOSTILE_WORK_CHECK). */
+static unsigned long hostile_calls;
+/* The byte a device writes at offset k of a buffer's writable part; `req` is the start of its
+   first readable descriptor (the request), NULL if none. NULL hook: next8(). A target sets it
+   to an honest answer changed by the input (honest ^ next8()), so that zero bytes of input
+   make a device that works and the fuzzer starts from there. */
+static uint8_t (*hostile_byte)(const uint8_t *req, uint32_t k);
+/* Set: a device that takes a buffer writes all its writable bytes but for as many as the
+   input says (a command's whole response); clear: as many as the input says (a receive). */
+static int hostile_full;
+
+/* A promise of the library that must hold: names the broken one before the abort. */
+#define HOSTILE_CHECK(c)                                                                           \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "%s:%d: promise broken: %s\n", __FILE__, __LINE__, #c);               \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* Bounded work: a library call makes at most `base` transport calls and idle iterations plus
+   8 per input byte the device's answers consumed during it (every answer that may change
+   what the driver does takes input; once the input is gone, each wait ends at once). */
+#define HOSTILE_WORK_BEGIN()                                                                       \
+    size_t work_in_ = in_n;                                                                        \
+    unsigned long work_calls_ = hostile_calls
+#define HOSTILE_WORK_CHECK(base)                                                                   \
+    do {                                                                                           \
+        HOSTILE_CHECK(hostile_calls - work_calls_ <=                                              \
+                      (unsigned long)(base) + 8ul * (work_in_ - in_n));                            \
+    } while (0)
 
 /* The driver's memory block, at least `need` bytes and page-aligned: kept between inputs and
    grown when an input asks for more. NULL when allocation fails. */
@@ -63,14 +100,35 @@ static int hostile_packed(void) { return (int)((drv_feat >> 34) & 1u); }
 static void hostile_use(struct hostile_queue *q, uint32_t id, uint32_t len) {
     uint16_t idx = (uint16_t)(q->dev[2] | q->dev[3] << 8);
     uint32_t slot = 4u + 8u * (idx % q->size), d = id % q->size, k, hops, done = 0;
+    const uint8_t *req = 0;
+    if (hostile_full) { /* len: bytes short of the whole writable part */
+        uint32_t w = 0, short_by = len;
+        for (hops = 0; hops < q->size; hops++) {
+            uint8_t *e = q->desc + 16u * d;
+            uint16_t fl = virtio_le16(e + 12);
+            if ((fl & VIRTQ_DESC_F_WRITE) && !(fl & VIRTQ_DESC_F_INDIRECT)) w += virtio_le32(e + 8);
+            if (!(fl & VIRTQ_DESC_F_NEXT)) break;
+            d = virtio_le16(e + 14) % q->size;
+        }
+        len = w > short_by ? w - short_by : 0u;
+        d = id % q->size;
+    }
     for (hops = 0; hops < q->size && done < len; hops++) {
         uint8_t *e = q->desc + 16u * d;
         uint64_t addr = virtio_le64(e);
         uint32_t dlen = virtio_le32(e + 8);
         uint16_t fl = virtio_le16(e + 12), nx = virtio_le16(e + 14);
+        if (t_legacy) { /* this host's order */
+            memcpy(&addr, e, 8);
+            memcpy(&dlen, e + 8, 4);
+            memcpy(&fl, e + 12, 2);
+            memcpy(&nx, e + 14, 2);
+        }
+        if (!(fl & VIRTQ_DESC_F_WRITE) && !(fl & VIRTQ_DESC_F_INDIRECT) && addr && !req)
+            req = (const uint8_t *)(uintptr_t)addr;
         if ((fl & VIRTQ_DESC_F_WRITE) && !(fl & VIRTQ_DESC_F_INDIRECT) && addr && !forged)
             for (k = 0; k < dlen && done < len; k++, done++)
-                ((uint8_t *)(uintptr_t)addr)[k] = next8();
+                ((uint8_t *)(uintptr_t)addr)[k] = hostile_byte ? hostile_byte(req, done) : next8();
         if (!(fl & VIRTQ_DESC_F_NEXT)) break;
         d = nx % q->size;
     }
@@ -132,10 +190,12 @@ static void scribble(void) {
 }
 
 static uint32_t t_get_status(virtio_transport *t) {
+    hostile_calls++;
     (void)t;
     return next8() == 0xa5 ? next8() : st; /* now and then: whatever the input says */
 }
 static void t_set_status(virtio_transport *t, uint32_t s) {
+    hostile_calls++;
     (void)t;
     st = s;
     if (s == 0) {
@@ -144,16 +204,19 @@ static void t_set_status(virtio_transport *t, uint32_t s) {
     }
 }
 static uint32_t t_get_features(virtio_transport *t, uint32_t word) {
+    hostile_calls++;
     uint32_t honest = word == 0 ? (uint32_t)(HOSTILE_FEATURES0) : word == 1 ? (HOSTILE_FEATURES1) : 0u;
     (void)t;
     return honest ^ next32();
 }
 static void t_set_features(virtio_transport *t, uint32_t word, uint32_t v) {
+    hostile_calls++;
     (void)t;
     if (word == 0) drv_feat = (drv_feat & ~0xffffffffull) | v;
     if (word == 1) drv_feat = (drv_feat & 0xffffffffull) | (uint64_t)v << 32;
 }
 static uint32_t t_config_read(virtio_transport *t, uint32_t off, unsigned width) {
+    hostile_calls++;
     uint32_t v = 0, i;
     (void)t;
     for (i = 0; i < width; i++)
@@ -161,21 +224,26 @@ static uint32_t t_config_read(virtio_transport *t, uint32_t off, unsigned width)
     return v ^ (next8() == 0x5a ? next32() : 0u);
 }
 static void t_config_write(virtio_transport *t, uint32_t off, unsigned width, uint32_t v) {
+    hostile_calls++;
     uint32_t i;
     (void)t;
     for (i = 0; i < width; i++)
         if (off + i < sizeof hostile_config) hostile_config[off + i] = (uint8_t)(v >> (8 * i));
+    if (hostile_config_written) hostile_config_written(off, width, v);
 }
 static uint32_t t_config_generation(virtio_transport *t) {
+    hostile_calls++;
     (void)t;
     return next8() == 0x77 ? next8() : 0u;
 }
 static uint32_t t_queue_max(virtio_transport *t, uint32_t index) {
+    hostile_calls++;
     (void)t;
     return index < HOSTILE_QUEUES ? 64u ^ next16() : next8();
 }
 static int t_queue_enable(virtio_transport *t, uint32_t index, uint32_t size, uint64_t desc,
                           uint64_t driver, uint64_t device, uint32_t *notify) {
+    hostile_calls++;
     (void)t;
     *notify = index;
     if (index < HOSTILE_QUEUES) {
@@ -195,6 +263,7 @@ static int t_queue_enable(virtio_transport *t, uint32_t index, uint32_t size, ui
     return next8() == 0xee ? VIRTIO_ENOQUEUE : VIRTIO_OK;
 }
 static void t_notify(virtio_transport *t, uint32_t index, uint32_t notify) {
+    hostile_calls++;
     uint8_t how = next8();
     (void)t;
     (void)notify;
@@ -205,6 +274,7 @@ static void t_notify(virtio_transport *t, uint32_t index, uint32_t notify) {
     scribble();
 }
 static uint32_t t_interrupt_ack(virtio_transport *t) {
+    hostile_calls++;
     (void)t;
     return next8() & 3u;
 }
@@ -221,6 +291,7 @@ static void w8(void *u, unsigned r, uint32_t o, uint8_t v) { (void)u, (void)r, (
 static void w16(void *u, unsigned r, uint32_t o, uint16_t v) { (void)u, (void)r, (void)o, (void)v; }
 static void w32(void *u, unsigned r, uint32_t o, uint32_t v) { (void)u, (void)r, (void)o, (void)v; }
 static int hostile_relax(void *u, uint32_t i) {
+    hostile_calls++;
     (void)u;
     (void)i;
     scribble();
@@ -235,6 +306,9 @@ static void hostile_start(virtio_transport *t, uint32_t device_id, const uint8_t
     st = 0;
     drv_feat = 0;
     forged = 0;
+    hostile_config_written = 0;
+    hostile_byte = 0;
+    hostile_full = 0;
     memset(hq, 0, sizeof hq);
     memset(hostile_config, 0, sizeof hostile_config);
     memset(t, 0, sizeof *t);
