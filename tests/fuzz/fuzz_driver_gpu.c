@@ -56,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
     uint32_t ops_left = 64, out = 0;
     hostile_start(&t, VIRTIO_ID_GPU, buf, len);
     hostile_extra = 0;
+    hostile_eager = 1;
     hostile_byte = gpu_byte;
     hostile_full = 1;
     memset(&gpu, 0, sizeof gpu);

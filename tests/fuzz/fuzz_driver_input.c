@@ -69,6 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
     uint32_t ops_left = 64;
     hostile_start(&t, VIRTIO_ID_INPUT, buf, len);
     hostile_extra = 0;
+    hostile_eager = 1;
+    hostile_full = 1;
     hostile_config_written = input_config;
     memset(&in, 0, sizeof in);
 

@@ -40,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
     uint32_t ops_left = 64, k, out = 0;
     hostile_start(&t, VIRTIO_ID_NET, buf, len);
     hostile_extra = 0;
+    hostile_eager = 1;
     memset(&net, 0, sizeof net);
     memset(tx_out, 0, sizeof tx_out);
     nheld = 0;
@@ -72,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
         const void *back = 0;
         virtio_net_frame f;
         int r, healthy = virtio_dev_usable(&net.dev) == VIRTIO_OK &&
+                         virtio_queue_usable(&net.rxq) == VIRTIO_OK &&
                          virtio_queue_usable(&net.txq) == VIRTIO_OK;
         HOSTILE_WORK_BEGIN();
         memset(&f, 0, sizeof f);

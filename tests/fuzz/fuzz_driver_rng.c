@@ -33,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
     uint32_t ops_left = 64, k, out = 0;
     hostile_start(&t, VIRTIO_ID_RNG, buf, len);
     hostile_extra = 0;
+    hostile_eager = 1;
+    hostile_full = 1;
     memset(&rng, 0, sizeof rng);
     memset(out_len, 0, sizeof out_len);
 

@@ -96,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
     hostile_start(&t, VIRTIO_ID_NET, buf, len);
     t.regs.relax = count_relax;
     hostile_extra = 0;
+    hostile_eager = 1;
     memset(&dev, 0, sizeof dev);
     for (i = 0; i < NQ; i++) {
         uint8_t b = next8();

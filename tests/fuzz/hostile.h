@@ -37,6 +37,8 @@ static struct hostile_queue {
     uint8_t *desc, *drv, *dev; /* descriptor, driver and device areas (CPU pointers) */
     uint32_t size;
     uint16_t last_avail; /* next available entry the device takes (split) */
+    uint16_t pk_pos;     /* packed: the next descriptor the device looks at */
+    uint16_t pk_wrap;    /* packed: the device's wrap counter */
 } hq[HOSTILE_QUEUES];
 static int t_legacy;
 /* A used element was forged for a buffer the device never took: from then on the device
@@ -58,6 +60,10 @@ static uint8_t (*hostile_byte)(const uint8_t *req, uint32_t k);
 /* Set: a device that takes a buffer writes all its writable bytes but for as many as the
    input says (a command's whole response); clear: as many as the input says (a receive). */
 static int hostile_full;
+/* Set: a notification's device takes the buffers unless the input says not to (bit 0 of its
+   byte set), so that zero bytes of input make a device that answers; clear: only when it says
+   so. */
+static int hostile_eager;
 
 /* A promise of the library that must hold: names the broken one before the abort. */
 #define HOSTILE_CHECK(c)                                                                           \
@@ -145,11 +151,60 @@ static void hostile_use(struct hostile_queue *q, uint32_t id, uint32_t len) {
     }
 }
 
-/* A device that does its job on split queue q: takes every new available buffer and uses it,
+/* The same on a packed queue: takes every available chain in ring order (direct descriptors
+   get `fill` input bytes, or all but `fill` with hostile_full) and writes its used descriptor
+   over the chain's first, flags last. */
+static void hostile_consume_packed(struct hostile_queue *q, uint32_t fill) {
+    uint32_t guard;
+    for (guard = 0; guard < q->size; guard++) {
+        uint8_t *e = q->desc + 16u * q->pk_pos;
+        uint16_t fl = virtio_le16(e + 14), id = 0;
+        uint32_t n = 0, pos = q->pk_pos, w = 0, done = 0, len = fill, k, pass;
+        const uint8_t *req = 0;
+        if (((fl >> 7) & 1u) != q->pk_wrap || ((fl >> 15) & 1u) == q->pk_wrap) break;
+        for (pass = hostile_full ? 0u : 1u; pass < 2u; pass++) {
+            if (pass == 1u && hostile_full) len = w > fill ? w - fill : 0u;
+            pos = q->pk_pos;
+            for (n = 0; n < q->size;) {
+                uint8_t *d = q->desc + 16u * pos;
+                uint16_t f = virtio_le16(d + 14);
+                uint64_t addr = virtio_le64(d);
+                uint32_t dlen = virtio_le32(d + 8);
+                id = virtio_le16(d + 12);
+                if (!(f & VIRTQ_DESC_F_WRITE) && !(f & VIRTQ_DESC_F_INDIRECT) && addr && !req)
+                    req = (const uint8_t *)(uintptr_t)addr;
+                if ((f & VIRTQ_DESC_F_WRITE) && !(f & VIRTQ_DESC_F_INDIRECT)) {
+                    if (pass == 0u) w += dlen;
+                    else if (addr && !forged)
+                        for (k = 0; k < dlen && done < len; k++, done++)
+                            ((uint8_t *)(uintptr_t)addr)[k] =
+                                hostile_byte ? hostile_byte(req, done) : next8();
+                }
+                n++;
+                pos = (pos + 1u) % q->size;
+                if (!(f & VIRTQ_DESC_F_NEXT)) break;
+            }
+        }
+        virtio_put_le16(e + 12, id);
+        virtio_put_le32(e + 8, done);
+        virtio_put_le16(e + 14, (uint16_t)(q->pk_wrap ? (1u << 7 | 1u << 15) : 0u));
+        q->pk_pos = (uint16_t)(q->pk_pos + n);
+        if (q->pk_pos >= q->size) {
+            q->pk_pos = (uint16_t)(q->pk_pos - q->size);
+            q->pk_wrap ^= 1u;
+        }
+    }
+}
+
+/* A device that does its job on queue q: takes every new available buffer and uses it,
    writing `fill` input bytes into its writable part (0 for a transmit queue). */
 static void hostile_consume(struct hostile_queue *q, uint32_t fill) {
     uint16_t aidx, k;
-    if (hostile_packed() || !q->drv) return;
+    if (hostile_packed()) {
+        if (q->desc) hostile_consume_packed(q, fill);
+        return;
+    }
+    if (!q->drv) return;
     memcpy(&aidx, q->drv + 2, 2);
     if (!t_legacy) aidx = virtio_le16(q->drv + 2);
     for (k = 0; q->last_avail != aidx && k < q->size; k++, q->last_avail++) {
@@ -174,8 +229,11 @@ static void scribble(void) {
         case 0: /* split: the used ring; packed: the device event area */
             q->dev[off % (hostile_packed() ? 4u : 6u + 8u * q->size)] = next8();
             break;
-        case 1:
-            if (hostile_packed()) q->desc[off % (16u * q->size)] = next8();
+        case 1: /* packed: the descriptor ring (then the device trusts no address there) */
+            if (hostile_packed()) {
+                forged = 1;
+                q->desc[off % (16u * q->size)] = next8();
+            }
             break;
         case 2:
             if (hostile_extra) hostile_extra(what, off, next8());
@@ -251,6 +309,8 @@ static int t_queue_enable(virtio_transport *t, uint32_t index, uint32_t size, ui
         hq[index].drv = t->legacy ? hq[index].desc + 16u * size : (uint8_t *)(uintptr_t)driver;
         hq[index].size = size;
         hq[index].last_avail = 0;
+        hq[index].pk_pos = 0;
+        hq[index].pk_wrap = 1;
         if (t->legacy) {
             /* legacy: the used ring at the next 4096 after the available ring */
             uintptr_t used = (uintptr_t)desc + 16u * size + 6u + 2u * size;
@@ -269,7 +329,7 @@ static void t_notify(virtio_transport *t, uint32_t index, uint32_t notify) {
     (void)notify;
     /* Bit 0: the device takes what was made available on this queue (an honest device); the
        other bits: how many bytes it writes into each (0: a transmit queue's answer). */
-    if ((how & 1u) && index < HOSTILE_QUEUES && hq[index].dev)
+    if (((how ^ (hostile_eager ? 1u : 0u)) & 1u) && index < HOSTILE_QUEUES && hq[index].dev)
         hostile_consume(&hq[index], (uint32_t)(how >> 1));
     scribble();
 }
@@ -309,6 +369,7 @@ static void hostile_start(virtio_transport *t, uint32_t device_id, const uint8_t
     hostile_config_written = 0;
     hostile_byte = 0;
     hostile_full = 0;
+    hostile_eager = 0;
     memset(hq, 0, sizeof hq);
     memset(hostile_config, 0, sizeof hostile_config);
     memset(t, 0, sizeof *t);
