@@ -55,7 +55,7 @@ $(DEVICE_FUZZ_BIN): tests/fuzz/fuzz_device.c virtio.h virtio_device.h tests/devi
 device-fuzz-short:
 	@mkdir -p $(BUILD)/fuzz/short-corpus; \
 	name="fuzz: fuzz_device, $(DEVICE_FUZZ_SHORT) s from tests/fuzz/corpus/device, no crash"; \
-	if ! $(MAKE) --no-print-directory -s $(DEVICE_FUZZ_BIN) >$(BUILD)/fuzz/build.log 2>&1; then \
+	if ! $(MAKE) --no-print-directory -s $(FUZZ_SUBMAKE) $(DEVICE_FUZZ_BIN) >$(BUILD)/fuzz/build.log 2>&1; then \
 		echo "FAIL $$name -> could not build (see $(BUILD)/fuzz/build.log)"; \
 		tail -n 5 $(BUILD)/fuzz/build.log; exit 1; fi; \
 	if $(DEVICE_FUZZ_BIN) -max_total_time=$(DEVICE_FUZZ_SHORT) -timeout=10 -rss_limit_mb=1024 \
