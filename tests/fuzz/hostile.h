@@ -39,6 +39,8 @@ static struct hostile_queue {
     uint16_t last_avail; /* next available entry the device takes (split) */
     uint16_t pk_pos;     /* packed: the next descriptor the device looks at */
     uint16_t pk_wrap;    /* packed: the device's wrap counter */
+    uint32_t dev_len;    /* bytes of the device area (used ring / device event area) */
+    uint8_t dev_copy[6u + 8u * 256u]; /* what the device last left there */
 } hq[HOSTILE_QUEUES];
 static int t_legacy;
 /* A used element was forged for a buffer the device never took: from then on the device
@@ -101,6 +103,20 @@ static uint8_t *hostile_mem(size_t need) {
 
 static int hostile_packed(void) { return (int)((drv_feat >> 34) & 1u); }
 
+/* The device area (split: the used ring; packed: the device event suppression area) is the
+   device's alone to write: the copy is taken after each device write and compared at every
+   transport call and idle iteration (a driver that wrote it would corrupt what the device
+   tells it). Queues larger than the copy are not checked. */
+static void hostile_dev_sync(struct hostile_queue *q) {
+    if (q->dev && q->dev_len <= sizeof q->dev_copy) memcpy(q->dev_copy, q->dev, q->dev_len);
+}
+static void hostile_dev_verify(void) {
+    uint32_t i;
+    for (i = 0; i < HOSTILE_QUEUES; i++)
+        if (hq[i].dev && hq[i].dev_len <= sizeof hq[i].dev_copy)
+            HOSTILE_CHECK(memcmp(hq[i].dev_copy, hq[i].dev, hq[i].dev_len) == 0);
+}
+
 /* A well-formed used element on split queue q for buffer `id`, after `len` input bytes were
    written into its writable descriptors (as a device would: it reads the descriptor table). */
 static void hostile_use(struct hostile_queue *q, uint32_t id, uint32_t len) {
@@ -149,6 +165,7 @@ static void hostile_use(struct hostile_queue *q, uint32_t id, uint32_t len) {
         virtio_put_le32(q->dev + slot + 4, len);
         virtio_put_le16(q->dev + 2, (uint16_t)(idx + 1u));
     }
+    hostile_dev_sync(q);
 }
 
 /* The same on a packed queue: takes every available chain in ring order (direct descriptors
@@ -228,6 +245,7 @@ static void scribble(void) {
         switch (what & 3u) {
         case 0: /* split: the used ring; packed: the device event area */
             q->dev[off % (hostile_packed() ? 4u : 6u + 8u * q->size)] = next8();
+            hostile_dev_sync(q);
             break;
         case 1: /* packed: the descriptor ring (then the device trusts no address there) */
             if (hostile_packed()) {
@@ -249,11 +267,13 @@ static void scribble(void) {
 
 static uint32_t t_get_status(virtio_transport *t) {
     hostile_calls++;
+    hostile_dev_verify();
     (void)t;
     return next8() == 0xa5 ? next8() : st; /* now and then: whatever the input says */
 }
 static void t_set_status(virtio_transport *t, uint32_t s) {
     hostile_calls++;
+    hostile_dev_verify();
     (void)t;
     st = s;
     if (s == 0) {
@@ -263,18 +283,21 @@ static void t_set_status(virtio_transport *t, uint32_t s) {
 }
 static uint32_t t_get_features(virtio_transport *t, uint32_t word) {
     hostile_calls++;
+    hostile_dev_verify();
     uint32_t honest = word == 0 ? (uint32_t)(HOSTILE_FEATURES0) : word == 1 ? (HOSTILE_FEATURES1) : 0u;
     (void)t;
     return honest ^ next32();
 }
 static void t_set_features(virtio_transport *t, uint32_t word, uint32_t v) {
     hostile_calls++;
+    hostile_dev_verify();
     (void)t;
     if (word == 0) drv_feat = (drv_feat & ~0xffffffffull) | v;
     if (word == 1) drv_feat = (drv_feat & 0xffffffffull) | (uint64_t)v << 32;
 }
 static uint32_t t_config_read(virtio_transport *t, uint32_t off, unsigned width) {
     hostile_calls++;
+    hostile_dev_verify();
     uint32_t v = 0, i;
     (void)t;
     for (i = 0; i < width; i++)
@@ -283,6 +306,7 @@ static uint32_t t_config_read(virtio_transport *t, uint32_t off, unsigned width)
 }
 static void t_config_write(virtio_transport *t, uint32_t off, unsigned width, uint32_t v) {
     hostile_calls++;
+    hostile_dev_verify();
     uint32_t i;
     (void)t;
     for (i = 0; i < width; i++)
@@ -291,17 +315,20 @@ static void t_config_write(virtio_transport *t, uint32_t off, unsigned width, ui
 }
 static uint32_t t_config_generation(virtio_transport *t) {
     hostile_calls++;
+    hostile_dev_verify();
     (void)t;
     return next8() == 0x77 ? next8() : 0u;
 }
 static uint32_t t_queue_max(virtio_transport *t, uint32_t index) {
     hostile_calls++;
+    hostile_dev_verify();
     (void)t;
     return index < HOSTILE_QUEUES ? 64u ^ next16() : next8();
 }
 static int t_queue_enable(virtio_transport *t, uint32_t index, uint32_t size, uint64_t desc,
                           uint64_t driver, uint64_t device, uint32_t *notify) {
     hostile_calls++;
+    hostile_dev_verify();
     (void)t;
     *notify = index;
     if (index < HOSTILE_QUEUES) {
@@ -318,12 +345,15 @@ static int t_queue_enable(virtio_transport *t, uint32_t index, uint32_t size, ui
         } else {
             hq[index].dev = (uint8_t *)(uintptr_t)device;
         }
+        hq[index].dev_len = hostile_packed() ? 4u : 6u + 8u * size;
+        hostile_dev_sync(&hq[index]);
     }
     (void)driver;
     return next8() == 0xee ? VIRTIO_ENOQUEUE : VIRTIO_OK;
 }
 static void t_notify(virtio_transport *t, uint32_t index, uint32_t notify) {
     hostile_calls++;
+    hostile_dev_verify();
     uint8_t how = next8();
     (void)t;
     (void)notify;
@@ -335,6 +365,7 @@ static void t_notify(virtio_transport *t, uint32_t index, uint32_t notify) {
 }
 static uint32_t t_interrupt_ack(virtio_transport *t) {
     hostile_calls++;
+    hostile_dev_verify();
     (void)t;
     return next8() & 3u;
 }
@@ -352,6 +383,7 @@ static void w16(void *u, unsigned r, uint32_t o, uint16_t v) { (void)u, (void)r,
 static void w32(void *u, unsigned r, uint32_t o, uint32_t v) { (void)u, (void)r, (void)o, (void)v; }
 static int hostile_relax(void *u, uint32_t i) {
     hostile_calls++;
+    hostile_dev_verify();
     (void)u;
     (void)i;
     scribble();
