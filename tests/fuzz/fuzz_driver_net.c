@@ -89,7 +89,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
             /* released: the same frame again is not lent any more */
             if (r == VIRTIO_OK) HOSTILE_CHECK(virtio_net_release(&net, &f) == VIRTIO_EINVAL);
             break;
-        case 3: r = virtio_net_send(&net, frames[slot], n); break;
+        case 3:
+            if (tx_out[slot]) continue;
+            r = virtio_net_send(&net, frames[slot], n);
+            /* a reset that did not complete leaves the frame the device's, counted */
+            if (r == VIRTIO_EBUSY && virtio_net_send_pending(&net) == out + 1u)
+                tx_out[slot] = 1, out++;
+            break;
         case 4:
             if (tx_out[slot]) continue; /* the caller's rule: a frame out is the device's */
             r = virtio_net_send_submit(&net, frames[slot], n);
