@@ -143,7 +143,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
             break;
         default:
             r = (op & 32) ? virtio_gpu_reset(&gpu) : virtio_gpu_init(&gpu, &t, &p, mem, need);
-            if (r == VIRTIO_EBUSY) continue; /* commands out may still be the device's */
+            /* reset: what is out stays out (the device's). init starts the object afresh
+               even when the device did not reset (it cannot trust what an uninitialized
+               object holds): nothing counts as pending, and the device stays latched
+               VIRTIO_EBUSY until a reset completes, which makes everything the caller's. */
+            if (r == VIRTIO_EBUSY && (op & 32)) continue;
             out = 0;
             if (r == VIRTIO_OK && !(op & 32))
                 HOSTILE_CHECK(virtio_gpu_num_scanouts(&gpu) >= 1 &&

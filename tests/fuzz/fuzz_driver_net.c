@@ -108,7 +108,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
         case 9: HOSTILE_CHECK(virtio_net_send_pending(&net) == out); r = 0; break;
         default:
             r = (op & 32) ? virtio_net_reset(&net) : virtio_net_init(&net, &t, &p, mem, need);
-            if (r == VIRTIO_EBUSY) continue; /* frames out may still be the device's */
+            /* reset: what is out stays out (the device's). init starts the object afresh
+               even when the device did not reset (it cannot trust what an uninitialized
+               object holds): nothing counts as pending, and the device stays latched
+               VIRTIO_EBUSY until a reset completes, which makes everything the caller's. */
+            if (r == VIRTIO_EBUSY && (op & 32)) continue;
             memset(tx_out, 0, sizeof tx_out);
             out = 0;
             nheld = 0; /* lent frames are gone */

@@ -78,7 +78,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
         case 5: HOSTILE_CHECK(virtio_rng_pending(&rng) == out); r = 0; break;
         default:
             r = (op & 32) ? virtio_rng_reset(&rng) : virtio_rng_init(&rng, &t, &p, mem, need);
-            if (r == VIRTIO_EBUSY) continue; /* buffers may still be the device's */
+            /* reset: what is out stays out (the device's). init starts the object afresh
+               even when the device did not reset (it cannot trust what an uninitialized
+               object holds): nothing counts as pending, and the device stays latched
+               VIRTIO_EBUSY until a reset completes, which makes everything the caller's. */
+            if (r == VIRTIO_EBUSY && (op & 32)) continue;
             memset(out_len, 0, sizeof out_len);
             out = extra = 0;
         }
