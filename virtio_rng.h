@@ -161,7 +161,9 @@ VIRTIO_API int virtio_rng_kick(virtio_rng *rng);
 
 /* Takes one finished buffer without waiting: *buf is the pointer it was submitted with, *got
    how many random bytes the device wrote from its start (1 .. what was posted): only those
-   count. Either may be NULL. VIRTIO_EAGAIN when none has finished. */
+   count. Either may be NULL. VIRTIO_EAGAIN when none has finished. A buffer the device
+   returned with 0 bytes is VIRTIO_EDEVICE (latched), and is handed back all the same (*buf,
+   *got 0): it no longer counts in virtio_rng_pending. */
 VIRTIO_API int virtio_rng_poll(virtio_rng *rng, void **buf, uint32_t *got);
 
 /* virtio_rng_poll, waiting (bounded) for a buffer. Publishes submitted buffers first, as
@@ -337,11 +339,12 @@ VIRTIO_DEF int virtio_rng_poll(virtio_rng *rng, void **buf, uint32_t *got) {
     r = virtio_rng__usable(rng);
     if (r == VIRTIO_OK) r = virtio_queue_poll(&rng->queue, &cookie, &n);
     if (r) return r;
-    /* A poll never waits, so it does not reset: latch the fault, other buffers stay out. */
-    if (n == 0) return virtio_dev_fail(&rng->dev, VIRTIO_EDEVICE);
+    /* The device is done with it either way: hand it back (the caller would otherwise never
+       learn that it is no longer pending). */
     if (buf) *buf = cookie;
     if (got) *got = n;
-    return VIRTIO_OK;
+    /* A poll never waits, so it does not reset: latch the fault, other buffers stay out. */
+    return n == 0 ? virtio_dev_fail(&rng->dev, VIRTIO_EDEVICE) : VIRTIO_OK;
 }
 
 VIRTIO_DEF int virtio_rng_wait(virtio_rng *rng, void **buf, uint32_t *got) {

@@ -5,7 +5,8 @@
 #   test_loopback  every driver header with a device here (virtio.h's queues, virtio_blk.h,
 #                  virtio_console.h, virtio_rng.h) talking to virtio_device.h in one process
 #   fuzz_device    tests/fuzz/fuzz_device.c (libFuzzer, clang): `make test` runs it for
-#                  DEVICE_FUZZ_SHORT seconds from the committed corpus; pass = no crash
+#                  DEVICE_FUZZ_SHORT seconds (7; the driver fuzzers of tests/fuzz_host.mk
+#                  too: 8 targets, about a minute) from the committed corpus; pass = no crash
 # Alone: make -f tests/host.mk -f tests/device_host.mk device-host-tests
 #
 #   make device-host-tests          build and run test_device and test_loopback
@@ -20,7 +21,7 @@ DEVICE_FUZZ_BIN := $(BUILD)/fuzz/fuzz_device
 DEVICE_FUZZ_CC ?= clang
 DEVICE_FUZZ_FLAGS ?= -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I.
-DEVICE_FUZZ_SHORT ?= 20
+DEVICE_FUZZ_SHORT ?= 7
 FUZZ_SECONDS ?= 300
 
 .PHONY: device-host-tests device-fuzz-short fuzz-device
@@ -54,7 +55,7 @@ $(DEVICE_FUZZ_BIN): tests/fuzz/fuzz_device.c virtio.h virtio_device.h tests/devi
 device-fuzz-short:
 	@mkdir -p $(BUILD)/fuzz/short-corpus; \
 	name="fuzz: fuzz_device, $(DEVICE_FUZZ_SHORT) s from tests/fuzz/corpus/device, no crash"; \
-	if ! $(MAKE) --no-print-directory -s $(DEVICE_FUZZ_BIN) >$(BUILD)/fuzz/build.log 2>&1; then \
+	if ! $(MAKE) --no-print-directory -s $(FUZZ_SUBMAKE) $(DEVICE_FUZZ_BIN) >$(BUILD)/fuzz/build.log 2>&1; then \
 		echo "FAIL $$name -> could not build (see $(BUILD)/fuzz/build.log)"; \
 		tail -n 5 $(BUILD)/fuzz/build.log; exit 1; fi; \
 	if $(DEVICE_FUZZ_BIN) -max_total_time=$(DEVICE_FUZZ_SHORT) -timeout=10 -rss_limit_mb=1024 \

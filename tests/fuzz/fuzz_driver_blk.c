@@ -61,6 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
         size_t n = 512u * (1u + next8() % 16u);
         unsigned id = 0;
         int res = 0, r, healthy = virtio_dev_usable(&blk.dev) == VIRTIO_OK;
+        HOSTILE_WORK_BEGIN();
         switch (op % 12u) {
         case 0: r = virtio_blk_read(&blk, sector, data, n); break;
         case 1: r = virtio_blk_write(&blk, sector, data, n); break;
@@ -81,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
         default: r = (op & 32) ? virtio_blk_reset(&blk) : virtio_blk_init(&blk, &t, &p, mem, need);
         }
         /* Results are the library's codes, and a request result is one the device can give. */
+        HOSTILE_WORK_CHECK(4096); /* bounded work (hostile.h) */
         if (r > 0 || r < VIRTIO__RESULT_MIN) abort();
         if ((op % 12u == 5 || op % 12u == 6) && r == VIRTIO_OK &&
             !(res == VIRTIO_OK || res == VIRTIO_EIO || res == VIRTIO_EUNSUPP ||

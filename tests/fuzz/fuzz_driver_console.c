@@ -61,6 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
         uint16_t cols, rows;
         uint32_t id;
         int r, waits = 1;
+        HOSTILE_WORK_BEGIN();
         idle = 0;
         switch (op % 16u) {
         case 0: r = virtio_console_write(&con, port, data, n); break;
@@ -80,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len) {
         case 14: r = virtio_console_size(&con, port, &cols, &rows); waits = 0; break;
         default: r = (op & 16) ? virtio_console_reset(&con) : virtio_console_init(&con, &t, &p, mem, need);
         }
+        HOSTILE_WORK_CHECK(4096); /* bounded work (hostile.h) */
         if (r > 0 || r < VIRTIO__RESULT_MIN) abort();
         if ((op % 16u == 5 || op % 16u == 6) && got > n) abort();
         /* One wait's bound at most (spin_limit 64), plus the reset wait of a call that gave up

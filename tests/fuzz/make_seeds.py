@@ -1,7 +1,15 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of fuzz_device.c (tests/fuzz/corpus/device/): one well-formed
 program per device and version: bring-up, a few descriptors, a notification, an interrupt
-acknowledge. The fuzzer mutates from these. Rerun after changing the program format."""
+acknowledge. The fuzzer mutates from these. Rerun after changing the program format.
+
+Also the hand-made seeds of the driver fuzzers that start from an honest device
+(fuzz_driver_{net,rng,gpu,input}.c, fuzz_queue.c; tests/fuzz/hostile.h): an input of zero
+bytes is a device that answers every request as a real one would, so `honest-modern` (first
+byte 0: modern, the packed ring offered) and `honest-legacy` (first byte 1: legacy, split) run
+each driver through its calls with a working device. The rest of those corpora are inputs
+the fuzzers found (libFuzzer -merge=1 of short runs, kept small) and the regression inputs
+named in tests/fuzz/README.md."""
 import os
 import struct
 
@@ -69,6 +77,13 @@ for legacy in (0, 1):
 # registers only: every offset read, then a few writes
 seeds["registers"] = bytes([0]) + b"".join(bytes([1]) + struct.pack("<H", o) + bytes([2])
                                           for o in range(0, 0x110, 4)) + wreg(0x70, 1) + wreg(0x70, 3)
+
+for target in ("driver-net", "driver-rng", "driver-gpu", "driver-input", "queue"):
+    d = os.path.join(os.path.dirname(OUT), target)
+    os.makedirs(d, exist_ok=True)
+    for name, first in (("honest-modern", 0), ("honest-legacy", 1)):
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(bytes([first]) + bytes(3071))
 
 os.makedirs(OUT, exist_ok=True)
 for name, data in seeds.items():
