@@ -3512,7 +3512,7 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
 #endif
 
 /* virtio_queue_poll once the queue is known to be set up (q and q->dev). */
-static int virtio__poll(virtio_queue *q, void **cookie, uint32_t *len) {
+static VIRTIO__IN_LINE int virtio__poll(virtio_queue *q, void **cookie, uint32_t *len) {
     uint16_t used_idx, id16, last, i, k;
     uint32_t id, ulen;
     virtio_queue_shadow *h;
