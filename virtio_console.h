@@ -1191,26 +1191,30 @@ static int virtio_console__tx_add(virtio_console_port *p, const void *buf, size_
 }
 
 /* Waits until the port has nothing pending (each wait bounded; at most the queue size). */
-static int virtio_console__tx_drain(virtio_console *con, virtio_console_port *p) {
-    int r;
-    while (virtio_queue_pending(&p->tx) != 0) {
+/* Waits until every transmit buffer of the port is back. `spins` counts the idle iterations of
+   the whole public call across its drains (one wait's bound in total, however many chunks). */
+static int virtio_console__tx_drain(virtio_console *con, virtio_console_port *p, uint32_t *spins) {
+    int r = VIRTIO_OK;
+    while (r == VIRTIO_OK && virtio_queue_pending(&p->tx) != 0) {
         r = virtio_queue_kick(&p->tx);
-        if (r == 0) r = virtio_queue_wait(&p->tx, 0, 0);
-        if (r) return virtio_console__tx_fail(con, r);
+        if (r == VIRTIO_OK) r = virtio_queue_poll(&p->tx, 0, 0);
+        if (r == VIRTIO_EAGAIN) r = virtio_queue_spin(&p->tx, (*spins)++);
     }
-    return VIRTIO_OK;
+    return r ? virtio_console__tx_fail(con, r) : VIRTIO_OK;
 }
 
 VIRTIO_DEF int virtio_console_write(virtio_console *con, uint32_t port, const void *buf,
                                     size_t len) {
     const char *b = (const char *)buf;
+    uint32_t spins = 0;
     virtio_console_port *p;
     int r = virtio_console__port(con, port, &p);
     if (r) return r;
     if (!buf && len) return VIRTIO_EINVAL;
     r = virtio_console__tx_ready(con, p);
     if (r) return r;
-    r = virtio_console__tx_drain(con, p); /* earlier submissions first: then the queue is ours */
+    r = virtio_console__tx_drain(con, p,
+                                 &spins); /* earlier submissions first: then the queue is ours */
     while (r == 0 && len) {
         /* As much as one chain takes (4 GiB overflows a 32-bit size_t: then any length). */
         size_t q = virtio_queue_size(&p->tx), max = (size_t)-1;
@@ -1218,7 +1222,7 @@ VIRTIO_DEF int virtio_console_write(virtio_console *con, uint32_t port, const vo
         if (q <= max / VIRTIO_CONSOLE__CHUNK) max = q * VIRTIO_CONSOLE__CHUNK;
         n = len < max ? len : max;
         r = virtio_console__tx_add(p, b, n);
-        if (r == 0) r = virtio_console__tx_drain(con, p);
+        if (r == 0) r = virtio_console__tx_drain(con, p, &spins);
         b += n;
         len -= n;
     }
