@@ -3135,7 +3135,6 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg 
     for (k = 0; k < n; k++) {
         volatile virtio_virtq_packed_desc *d = &q->ring[pos];
         uint16_t f = wrap;
-        if (VIRTIO__SEG_BAD(&segs[k])) goto undo;
         if (k >= n_out) {
             f = (uint16_t)(f | VIRTQ_DESC_F_WRITE);
             wlen += segs[k].len;
@@ -3153,27 +3152,17 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg 
             wrap ^= (uint16_t)(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
         }
     }
-    if (wlen <= 0xffffffffu) {
-        if (q->dev->t.regs.dma)
-            virtio__dma_fix(q, (volatile virtio_virtq_desc *)(volatile void *)q->ring,
-                            (uint16_t)(q->avail_slot & (q->size - 1u)), (uint16_t)(q->size - 1u),
-                            segs, n);
-        q->free_head = q->shadow[id].next;
-        q->shadow[id].cookie = cookie;
-        q->shadow[id].wlen = (uint32_t)wlen;
-        q->shadow[id].count = (uint16_t)n;
-        virtio__pk_head(q, head, (uint16_t)n);
-        return VIRTIO_OK;
-    }
-undo:
-    /* A caller error: the head's flags were never written, so the device saw nothing; clear
-       the flags written after it, or a later chain's head landing there would find them
-       available before its own are written. Flags 0 are available on neither lap. */
-    while (k-- > 1u) {
-        pos = (uint16_t)((pos - 1u) & (q->size - 1u));
-        q->ring[pos].flags = 0;
-    }
-    return VIRTIO_EINVAL;
+    /* Every segment and the writable total were checked by virtio__add_ok. */
+    if (q->dev->t.regs.dma)
+        virtio__dma_fix(q, (volatile virtio_virtq_desc *)(volatile void *)q->ring,
+                        (uint16_t)(q->avail_slot & (q->size - 1u)), (uint16_t)(q->size - 1u), segs,
+                        n);
+    q->free_head = q->shadow[id].next;
+    q->shadow[id].cookie = cookie;
+    q->shadow[id].wlen = (uint32_t)wlen;
+    q->shadow[id].count = (uint16_t)n;
+    virtio__pk_head(q, head, (uint16_t)n);
+    return VIRTIO_OK;
 }
 
 VIRTIO__OUT_OF_LINE static int virtio__pk_kick(virtio_queue *q) {
@@ -3227,10 +3216,9 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
     while (!((q->ind_free >> t) & 1u))
         t++;
     tab = q->ind + (size_t)t * VIRTIO_INDIRECT_SEGS;
-    /* The table stays free until the end: a caller error leaves nothing the device can see. */
+    /* Every segment and the writable total were checked by virtio__add_ok. */
     for (k = 0; k < n; k++) {
         uint16_t f = 0;
-        if (VIRTIO__SEG_BAD(&segs[k])) return VIRTIO_EINVAL;
         if (k >= n_out) {
             f = VIRTQ_DESC_F_WRITE;
             wlen += segs[k].len;
@@ -3251,7 +3239,6 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
         tab[k].flags = VIRTIO__R16(q, f);
         tab[k].next = VIRTIO__R16(q, k + 1 < n ? k + 1u : 0u);
     }
-    if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
     if (q->dev->t.regs.dma) virtio__dma_fix(q, tab, 0, 0xffffu, segs, n);
     q->ind_free &= ~(1u << t);
     addr = q->ind_dma + (uint64_t)t * (VIRTIO_INDIRECT_SEGS * 16u);
