@@ -296,6 +296,9 @@ static void device_reset(sim *s) {
     /* Firecracker up to v1.16: an activated device cannot be reset; it sets FAILED instead. */
     if (s->hv == SIM_HV_FIRECRACKER && s->hv_activated) {
         s->status |= SIM_S_FAILED;
+        s->hv_refused++;
+        s->hv_refused_reads = 0;
+        if (s->hv_on_refused) s->hv_on_refused(s);
         return;
     }
     s->hv_inactive = 0;
@@ -986,7 +989,28 @@ static int ignored_slot(const sim *s) {
     return s->device_id == 0 || s->magic != SIM_MAGIC || (s->version != 1 && s->version != 2);
 }
 
-static uint32_t dev_status(const sim *s) { return s->self_reset ? 0 : s->status; }
+static uint32_t dev_status(sim *s) {
+    if (s->hv_refused && ++s->hv_refused_reads > s->hv_refused_reads_max)
+        s->hv_refused_reads_max = s->hv_refused_reads;
+    return s->self_reset ? 0 : s->status;
+}
+
+/* Firecracker's offers (its block, net and entropy device code up to v1.16): block VERSION_1,
+   EVENT_IDX, FLUSH (writeback cache), RO; network VERSION_1, EVENT_IDX, CSUM, GUEST_CSUM,
+   GUEST_TSO4/6, GUEST_UFO, HOST_TSO4/6, HOST_UFO, MRG_RXBUF, MAC (when configured); entropy
+   VERSION_1. Other device types: as set (Firecracker has none of them). */
+static uint64_t fc_offer(const sim *s) {
+    const uint64_t ring = SIM_F(SIM_F_VERSION_1) | SIM_F(SIM_F_EVENT_IDX);
+    if (s->hv != SIM_HV_FIRECRACKER || s->hv_offer_all) return ~0ull;
+    switch (s->device_id) {
+    case 2: return ring | (1ull << 9) | (1ull << 5); /* FLUSH, RO */
+    case 1:
+        return ring | (1ull << 0) | (1ull << 1) | (1ull << 7) | (1ull << 8) | (1ull << 10) |
+               (1ull << 11) | (1ull << 12) | (1ull << 14) | (1ull << 15) | (1ull << 5);
+    case 4: return SIM_F(SIM_F_VERSION_1);
+    default: return ~0ull;
+    }
+}
 
 /* The offered feature bits of word `word` (legacy devices have 32 bits, word 0 only). */
 static uint32_t dev_features_word(const sim *s, uint32_t word) {
@@ -996,8 +1020,8 @@ static uint32_t dev_features_word(const sim *s, uint32_t word) {
         return word == 0 ? (uint32_t)s->dev_features & 0x00ffffffu
                : word == 1 ? (uint32_t)(s->dev_features >> 32) & 1u
                            : 0u;
-    if (word == 0) return (uint32_t)s->dev_features;
-    if (word == 1 && s->version == 2) return (uint32_t)(s->dev_features >> 32);
+    if (word == 0) return (uint32_t)(s->dev_features & fc_offer(s));
+    if (word == 1 && s->version == 2) return (uint32_t)((s->dev_features & fc_offer(s)) >> 32);
     return 0;
 }
 
@@ -1105,7 +1129,8 @@ static void status_write(sim *s, uint32_t v) {
     s->status = v | (old & SIM_S_NEEDS_RESET);
     if (s->refuse_features_ok) s->status &= ~SIM_S_FEATURES_OK;
     /* QEMU with iommu_platform=on: a driver that does not take ACCESS_PLATFORM is refused. */
-    if ((s->dev_features & SIM_F(SIM_F_ACCESS_PLATFORM)) && !drv_has(s, SIM_F_ACCESS_PLATFORM))
+    if ((s->dev_features & fc_offer(s) & SIM_F(SIM_F_ACCESS_PLATFORM)) &&
+        !drv_has(s, SIM_F_ACCESS_PLATFORM))
         s->status &= ~SIM_S_FEATURES_OK;
 }
 

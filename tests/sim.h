@@ -180,7 +180,13 @@ enum sim_used_mis {
      status 0 sets FAILED, status never reads 0); DRIVER_OK activates the device only if every
      queue it exposes is live (else it never answers: hv_inactive); configuration writes before
      DRIVER are ignored; a block request that is not header, one data descriptor, status gets
-     used length 0 and nothing written (tests/sim_blk.c);
+     used length 0 and nothing written (tests/sim_blk.c); the feature words offer only what its
+     devices offer (block: FLUSH, RO; network: MAC, MRG_RXBUF, the checksum and TSO/UFO bits;
+     entropy: nothing; all: VERSION_1, and EVENT_IDX on block and network; never
+     INDIRECT_DESC, RING_PACKED or ACCESS_PLATFORM) unless hv_offer_all; the fixture exposes
+     only its queues (network: receive and transmit) and skips the legacy, packed and
+     no-indirect variants; each refused reset is counted (hv_refused, the status reads the
+     driver made after it) and reported to hv_on_refused;
    - SIM_HV_TINYEMU (virtio.c of TinyEMU 2019-12-21): virtio-mmio version 2 only; the feature
      words offer the device type's bits (0..23) and VERSION_1, nothing else (no INDIRECT_DESC,
      EVENT_IDX, RING_PACKED, ACCESS_PLATFORM); ConfigGeneration always reads 0 (a configuration change only sets InterruptStatus bit 1);
@@ -272,6 +278,12 @@ struct sim {
     unsigned long hv_narrow;     /* crosvm: narrow register accesses it ignored */
     int hv_inactive;             /* firecracker: DRIVER_OK with a queue not live: never answers */
     int hv_activated;            /* firecracker: DRIVER_OK was reached (a reset then fails) */
+    int hv_offer_all;            /* firecracker: offer dev_features as set, beyond what it offers
+                                    (a case that provokes what it would refuse) */
+    unsigned long hv_refused;    /* firecracker: resets refused (status 0 written once activated) */
+    unsigned long hv_refused_reads;     /* ... status reads after the latest refusal, so far */
+    unsigned long hv_refused_reads_max; /* ... the most status reads after one refusal */
+    void (*hv_on_refused)(struct sim *s); /* called at each refused reset (tests/fixture.h) */
     int manual;                  /* QueueNotify does not process: sim_process() or relax does */
     unsigned long lose_notifies; /* the next this many notifications are lost: counted in
                                     q[].lost, not acted on (QEMU < 8.1 under TCG on one CPU) */

@@ -538,6 +538,47 @@ static void t_firecracker_reset(fx *f) {
     CHECK_RC(virtio_dev_usable(&d), VIRTIO_EBUSY);
 }
 
+/* The fixture's verdict on a Firecracker case that failed after a refused reset (tests/
+   fixture.h, fx__fc_verdict), on made-up outcomes: a SKIP only when the case had not failed
+   before the refusal, the failed check got VIRTIO_EBUSY and the driver gave up within
+   VIRTIO_RESET_SPIN status reads; every other outcome stays a FAIL. */
+static void t_firecracker_verdict(fx *f) {
+    static const struct {
+        int before, ebusy;
+        unsigned long reads;
+        int skip;
+    } row[] = {
+        {2, 1, 10, 1},                      /* the case needed a reset: SKIP */
+        {2, 1, VIRTIO_RESET_SPIN, 1},       /* at the bound */
+        {1, 1, 10, 0},                      /* had failed before the refusal */
+        {2, 0, 10, 0},                      /* the failed check got something else */
+        {2, 1, VIRTIO_RESET_SPIN + 1ul, 0}, /* the driver spun past its bound */
+    };
+    test_state saved = T;
+    unsigned i, bad = 0;
+    for (i = 0; i < sizeof row / sizeof row[0]; i++) {
+        f->s.hv = SIM_HV_FIRECRACKER;
+        f->s.hv_refused = 1;
+        f->s.hv_refused_reads_max = row[i].reads;
+        fx__fc_refusal = row[i].before;
+        T.failed = 1;
+        T.skipped = 0;
+        snprintf(T.msg, sizeof T.msg, "x.c:1: call -> got %d (%s) want 0 (VIRTIO_OK)",
+                 row[i].ebusy ? VIRTIO_EBUSY : VIRTIO_ETIMEDOUT,
+                 row[i].ebusy ? "VIRTIO_EBUSY" : "VIRTIO_ETIMEDOUT");
+        fx__fc_verdict(f);
+        if (T.skipped != row[i].skip || T.failed == row[i].skip) bad |= 1u << i;
+        if (!row[i].skip && row[i].reads > VIRTIO_RESET_SPIN && !strstr(T.msg, "status"))
+            bad |= 1u << i;
+    }
+    T = saved;
+    f->s.hv = SIM_HV_QEMU;
+    f->s.hv_refused = 0;
+    f->s.hv_refused_reads_max = 0;
+    fx__fc_refusal = 0;
+    CHECK_EQ(bad, 0);
+}
+
 static void t_negotiate(fx *f) {
     virtio_dev d;
     uint64_t want = VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
@@ -3363,6 +3404,9 @@ static const tcase cases[] = {
      t_mis_used_id_unpub, RUN_BOTH | RUN_NO_IND},
     {"firecracker: activated device never resets -> init EBUSY after VIRTIO_RESET_SPIN reads",
      t_firecracker_reset, RUN_BOTH},
+    {"firecracker: a case that failed after a refused reset is a SKIP only if it got EBUSY in "
+     "bound, nothing failed before",
+     t_firecracker_verdict, RUN_ONCE},
     {"used len above writable part -> clamped, counted, queue goes on", t_mis_used_len_big,
      RUN_BOTH | RUN_EIDX},
     {"kvmtool: used len counts readable bytes -> clamped every time", t_kvmtool_used_len,

@@ -132,6 +132,7 @@ static void t_init(fx *f) {
     static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
     if (f->ver == 2) want |= SIM_F(SIM_F_VERSION_1);
     if (f->eidx) want |= SIM_F(SIM_F_EVENT_IDX);
+    if (f->s.hv == SIM_HV_FIRECRACKER) want &= ~SIM_F(SIM_NET_F_STATUS); /* never offered */
     net_up(f, &n, &defaults);
     CHECK_OK();
     CHECK_EQ(!!(f->s.drv_features & SIM_F(SIM_F_ANY_LAYOUT)), f->ver == 1); /* legacy only */
@@ -451,6 +452,7 @@ static void t_no_mac(fx *f) {
 
 static void t_link(fx *f) {
     virtio_net n;
+    if (fx_hv_lacks(f, SIM_HV_FIRECRACKER, "firecracker offers no STATUS")) return;
     net_up(f, &n, &defaults);
     CHECK_OK();
     CHECK_EQ(virtio_net_link_up(&n), 1);
@@ -469,6 +471,7 @@ static void t_link(fx *f) {
 static void t_mtu_small(fx *f) {
     virtio_net n;
     virtio_net_frame fr;
+    if (fx_hv_lacks(f, SIM_HV_FIRECRACKER, "firecracker offers no MTU")) return;
     f->s.dev_features |= SIM_F(SIM_NET_F_MTU);
     sim_cfg_w16(&f->s, SIM_NET_CFG_MTU, 1280);
     net_up(f, &n, &defaults);
@@ -512,6 +515,7 @@ static void t_mtu_jumbo(fx *f) {
     opts o = defaults;
     o.frame_mem = 9216;
     o.nbufs = 16;
+    if (fx_hv_lacks(f, SIM_HV_FIRECRACKER, "firecracker offers no MTU")) return;
     f->s.dev_features |= SIM_F(SIM_NET_F_MTU);
     sim_cfg_w16(&f->s, SIM_NET_CFG_MTU, 9000);
     net_up(f, &n, &o);
@@ -536,6 +540,7 @@ static void t_mtu_jumbo(fx *f) {
 
 static void t_mtu_nonsense(fx *f) {
     virtio_net n;
+    if (fx_hv_lacks(f, SIM_HV_FIRECRACKER, "firecracker offers no MTU")) return;
     f->s.dev_features |= SIM_F(SIM_NET_F_MTU);
     sim_cfg_w16(&f->s, SIM_NET_CFG_MTU, 67);
     CHECK_RC(net_init(f, &n, &defaults), VIRTIO_EDEVICE);
