@@ -109,10 +109,13 @@ ERRORS
    type is VIRTIO_ENODEV, before any register access. A zeroed object gives VIRTIO_ESTATE, and
    so does a blocking call while submitted commands are pending (collect them first:
    virtio_gpu_wait until VIRTIO_EAGAIN, or virtio_gpu_wait_all).
-   The device's answer is checked four ways: the response type must have been written (it is
+   The device's answer is checked five ways: the response type must have been written (it is
    preset to a value no device writes), be the one that command answers with or an error; the
    used length must be that response's size (an error needs only its 24-byte header); the
-   fence flag and id must be the request's, echoed.
+   fence flag and id must be the request's, echoed; a display info or EDID answer must have
+   its body written (each display's `enabled` and the EDID `size` are preset to that value
+   too), since a used length above the buffer (kvmtool counts the request as well) is clamped
+   by the core to the buffer's size and would make a header-only answer look complete.
    Errors the device reports, each its own result (virtio_gpu_last_error gives the exact
    response type); they are not latched, the next command may succeed:
      VIRTIO_GPU_RESP_ERR_UNSPEC              VIRTIO_EIO      (QEMU: no backing, attached twice)
@@ -122,7 +125,8 @@ ERRORS
      VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID  VIRTIO_ENOTSUP  (3D contexts: never negotiated)
      VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER   VIRTIO_EUNSUPP  (QEMU: a scanout below 16x16)
    A device fault is VIRTIO_EDEVICE and latched (later calls return it until the next init): a
-   response never written, of an unknown or wrong type, of the wrong length, a fence not
+   response never written (its header, or a display info or EDID body), of an unknown or wrong
+   type, of the wrong length, a fence not
    echoed, an EDID size above 1024, num_scanouts outside 1..16 at init, a display size above
    VIRTIO_GPU_MAX_DIM. A call that waits also resets the device then, as below;
    virtio_gpu_poll only latches it.
@@ -843,6 +847,34 @@ static uint32_t virtio_gpu__ok_len(uint32_t type, uint32_t *ok) {
     }
 }
 
+/* The body of a payload answer holds fields a device that wrote it must have overwritten: every
+   display's `enabled` (0 or 1 from QEMU and crosvm, which write all VIRTIO_GPU_MAX_SCANOUTS
+   entries) and the EDID's `size` (at most VIRTIO_GPU_EDID_BYTES), both preset to the sentinel.
+   A used length says how much was written, but the core clamps one above the buffer (kvmtool
+   counts the request too) to the buffer, so a header-only answer with an inflated length would
+   look complete, its body the previous answer's. */
+static void virtio_gpu__preset_body(virtio_gpu *gpu, uint32_t type) {
+    uint32_t i;
+    if (type == VIRTIO_GPU_CMD_GET_DISPLAY_INFO)
+        for (i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++)
+            virtio_put_le32(&gpu->big->display_info.pmodes[i].enabled, VIRTIO_GPU__SENTINEL);
+    if (type == VIRTIO_GPU_CMD_GET_EDID)
+        virtio_put_le32(&gpu->big->edid.size, VIRTIO_GPU__SENTINEL);
+}
+
+/* 1 if the body of the payload answer to `type` still holds a preset field: not written. */
+static int virtio_gpu__body_unwritten(const virtio_gpu *gpu, uint32_t type) {
+    uint32_t i;
+    if (type == VIRTIO_GPU_CMD_GET_DISPLAY_INFO) {
+        for (i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++)
+            if (virtio_le32(&gpu->big->display_info.pmodes[i].enabled) == VIRTIO_GPU__SENTINEL)
+                return 1;
+    }
+    if (type == VIRTIO_GPU_CMD_GET_EDID)
+        return virtio_le32(&gpu->big->edid.size) == VIRTIO_GPU__SENTINEL;
+    return 0;
+}
+
 /* Adds the command whose header and request (req_len bytes) are in `slot` to the control queue,
    with `extra` (extra_len bytes, device-readable) after the request, and its response buffer
    preset to the sentinel. The device sees it at the next kick. */
@@ -857,6 +889,7 @@ static int virtio_gpu__add(virtio_gpu *gpu, uint32_t slot, uint32_t req_len, con
     st->resp_len = virtio_gpu__ok_len(st->type, &ok);
     virtio_zero(resp, VIRTIO_GPU__HDR);
     virtio_put_le32(&resp->type, VIRTIO_GPU__SENTINEL);
+    virtio_gpu__preset_body(gpu, st->type);
     segs[0].addr = &gpu->cmds[slot].req;
     segs[0].len = req_len;
     if (extra_len) {
@@ -912,6 +945,8 @@ static int virtio_gpu__verdict(virtio_gpu *gpu, uint32_t slot, uint32_t len) {
     }
     virtio_gpu__ok_len(st->type, &ok);
     if (type != ok || len != st->resp_len) return virtio_dev_fail(&gpu->dev, VIRTIO_EDEVICE);
+    if (virtio_gpu__body_unwritten(gpu, st->type)) /* header only, its length inflated */
+        return virtio_dev_fail(&gpu->dev, VIRTIO_EDEVICE);
     return VIRTIO_OK;
 }
 

@@ -351,7 +351,12 @@ static uint32_t ctrl_chain(sim *s, sim_gpu *g, sim_chain *c) {
     default: break;
     }
     used = rlen_out < c->wlen ? rlen_out : (uint32_t)c->wlen; /* QEMU truncates silently */
-    if (mis != SIM_GPU_MIS_NO_WRITE) sim_chain_copy(c, 1, 0, resp, used, 1);
+    if (mis == SIM_GPU_MIS_HDR_ONLY) {
+        sim_chain_copy(c, 1, 0, resp, G_HDR < used ? G_HDR : used, 1);
+        used = (uint32_t)(rlen + c->wlen);
+    } else if (mis != SIM_GPU_MIS_NO_WRITE) {
+        sim_chain_copy(c, 1, 0, resp, used, 1);
+    }
     if (mis == SIM_GPU_MIS_SHORT && used) used--;
     free(req);
     return used;

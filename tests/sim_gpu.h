@@ -21,7 +21,8 @@
    Misbehaviours (struct sim_gpu, set by the test; each counts down per command when a count is
    given): every error response type (err_type for the next err_count commands), a short used
    length, a response never written, the wrong success type, an unknown type, no fence echo, a
-   wrong fence id, a hostile EDID size; num_scanouts is the test's to set (0, 17, ...); a device
+   wrong fence id, a hostile EDID size, a header-only answer with an inflated used length;
+   num_scanouts is the test's to set (0, 17, ...); a device
    that never answers is the simulator's `swallow`, an overlong used length its
    SIM_MIS_USED_LEN_BIG. */
 #ifndef SIM_GPU_H
@@ -41,7 +42,9 @@ enum sim_gpu_mis {
     SIM_GPU_MIS_UNKNOWN,    /* a type no spec defines (0x1300) */
     SIM_GPU_MIS_NO_FENCE,   /* the fence flag is not echoed */
     SIM_GPU_MIS_BAD_FENCE,  /* the fence id echoed is another */
-    SIM_GPU_MIS_EDID_SIZE   /* GET_EDID says size 2000 */
+    SIM_GPU_MIS_EDID_SIZE,  /* GET_EDID says size 2000 */
+    SIM_GPU_MIS_HDR_ONLY    /* writes the 24-byte header only and reports the bytes of request
+                               and whole response buffer (kvmtool's count; the core clamps it) */
 };
 
 typedef struct sim_gpu_res {

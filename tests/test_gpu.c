@@ -603,6 +603,7 @@ static void t_device_errors(fx *f) {
 }
 
 /* Answers that are not answers: a device fault, latched, and the device reset. */
+static unsigned long bad_clamped; /* used lengths the core clamped during the bad answer */
 static void bad_answer(fx *f, enum sim_gpu_mis mis, int which) {
     virtio_gpu g;
     virtio_gpu_rect r = {0, 0, 16, 16};
@@ -615,11 +616,15 @@ static void bad_answer(fx *f, enum sim_gpu_mis mis, int which) {
     fb = screen(f, &g, 1, W, H);
     CHECK(fb != NULL);
     resets = f->s.resets;
+    /* the same command answered properly first: its answer is still in the buffer */
+    if (which == 1) CHECK_RC(virtio_gpu_get_display_info(&g), VIRTIO_OK);
+    if (which == 2) CHECK_RC(virtio_gpu_get_edid(&g, 0, edid, sizeof edid, &len), VIRTIO_OK);
     sim_gpu_of(&f->s)->mis = mis;
     sim_gpu_of(&f->s)->mis_count = 1;
     if (which == 0) CHECK_RC(virtio_gpu_update(&g, 1, &r), VIRTIO_EDEVICE);
     if (which == 1) CHECK_RC(virtio_gpu_get_display_info(&g), VIRTIO_EDEVICE);
     if (which == 2) CHECK_RC(virtio_gpu_get_edid(&g, 0, edid, sizeof edid, &len), VIRTIO_EDEVICE);
+    bad_clamped = virtio_dev_clamped(&g.dev);
     CHECK_EQ(f->s.resets, resets + 1);
     CHECK_EQ(f->s.status, 0);
     CHECK_EQ(virtio_gpu_pending(&g), 0);
@@ -641,6 +646,19 @@ static void t_unknown_type(fx *f) { bad_answer(f, SIM_GPU_MIS_UNKNOWN, 0); }
 static void t_no_fence(fx *f) { bad_answer(f, SIM_GPU_MIS_NO_FENCE, 0); }
 static void t_bad_fence(fx *f) { bad_answer(f, SIM_GPU_MIS_BAD_FENCE, 0); }
 static void t_edid_size(fx *f) { bad_answer(f, SIM_GPU_MIS_EDID_SIZE, 2); }
+/* Only the header of a display info or EDID answer written, the used length inflated (what
+   kvmtool reports: request and response bytes) and clamped by the core to the buffer: the body
+   the device never wrote (here the previous answer's, still in the buffer) is not an answer. */
+static void t_hdr_only_info(fx *f) {
+    bad_answer(f, SIM_GPU_MIS_HDR_ONLY, 1);
+    CHECK_OK();
+    CHECK_EQ(bad_clamped, 1u); /* the length was inflated: the clamp made it look complete */
+}
+static void t_hdr_only_edid(fx *f) {
+    bad_answer(f, SIM_GPU_MIS_HDR_ONLY, 2);
+    CHECK_OK();
+    CHECK_EQ(bad_clamped, 1u);
+}
 
 /* A used length above the response buffer: the core clamps it and counts it. */
 static void t_overlong(fx *f) {
@@ -1292,6 +1310,10 @@ static const tcase cases[] = {
     {"short EDID -> EDEVICE, reset", t_short_edid, RUN_BOTH},
     {"response never written (sentinel) -> EDEVICE, reset", t_unwritten, RUN_BOTH},
     {"display info never written -> EDEVICE, reset", t_unwritten_info, RUN_BOTH},
+    {"display info: header only, used length inflated and clamped -> EDEVICE, reset",
+     t_hdr_only_info, RUN_BOTH},
+    {"EDID: header only, used length inflated and clamped -> EDEVICE, reset", t_hdr_only_edid,
+     RUN_BOTH},
     {"wrong success type -> EDEVICE", t_wrong_type, RUN_BOTH},
     {"wrong success type for display info -> EDEVICE", t_wrong_type_info, RUN_BOTH},
     {"unknown response type -> EDEVICE", t_unknown_type, RUN_BOTH},
