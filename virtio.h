@@ -822,8 +822,10 @@ VIRTIO_API int virtio_dev_attach(virtio_dev *dev, const virtio_transport *t, uin
 /* Starts the spec's initialization sequence (virtio 1.4 "Device Initialization" steps 1-3):
    attach, reset the device and wait (bounded by VIRTIO_RESET_SPIN status reads) for status 0,
    then ACKNOWLEDGE and DRIVER. expected_id: the device type required, or 0 for any. If the
-   reset does not complete it returns VIRTIO_EBUSY: the device may still be using memory an
-   earlier driver gave it (Firecracker up to v1.16 never resets a device an earlier boot stage
+   reset does not complete it returns VIRTIO_EBUSY, latched (virtio_dev_usable returns it until
+   a virtio_dev_reset or another init succeeds) and nothing else is written: the device may
+   still be using the queues and buffers an earlier driver or boot stage gave it, so keep that
+   memory as it is (Firecracker up to v1.16 never resets a device an earlier boot stage
    activated: use it as that stage left it, or not at all). */
 VIRTIO_API int virtio_dev_init(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id);
 
@@ -879,8 +881,10 @@ VIRTIO_API int virtio_dev_spin(virtio_dev *dev, uint32_t iteration);
 
 /* Resets the device (status 0, bounded wait for it to read back 0) and forgets the negotiated
    features; the device and its queues must be initialized again. Returns 0 once the device
-   has reset: from then on it touches no memory it was given. VIRTIO_EBUSY (latched) if it did
-   not reset within the bound. */
+   has reset: from then on it touches no memory it was given. VIRTIO_EBUSY (latched:
+   virtio_dev_usable returns it) if it did not reset within the bound: every buffer on its
+   queues is still the device's, and the queues (virtio_queue_pending) still count them; call
+   again to retry. */
 VIRTIO_API int virtio_dev_reset(virtio_dev *dev);
 
 /* For a driver's blocking call whose wait failed with `error` (a timeout, NEEDS_RESET, a

@@ -311,8 +311,9 @@ VIRTIO_API int virtio_blk_init(virtio_blk *blk, const virtio_transport *t,
                                const virtio_blk_params *p, void *mem, size_t mem_size);
 
 /* Resets the device: every request is over and every buffer given to the device is the
-   caller's again. 0, or VIRTIO_EBUSY if the reset did not complete (try again). Initialize
-   again to use the device. */
+   caller's again. 0, or VIRTIO_EBUSY if the reset did not complete: the requests still pending
+   stay the device's (virtio_blk_pending counts them) and every call returns VIRTIO_EBUSY
+   (latched); call this again to retry. Initialize again to use the device. */
 VIRTIO_API int virtio_blk_reset(virtio_blk *blk);
 
 /* Reads the capacity again if the device reported a configuration change since the last

@@ -430,7 +430,9 @@ VIRTIO_API int virtio_input_init(virtio_input *in, const virtio_transport *t,
                                  const virtio_input_params *p, void *mem, size_t mem_size);
 
 /* Resets the device: it writes no more events into `mem`. 0, or VIRTIO_EBUSY if the reset did
-   not complete (try again). Initialize again to use the device. */
+   not complete: the device may still write the event buffers in `mem`, so keep it, and every
+   call returns VIRTIO_EBUSY (latched); call this again to retry. Initialize again to use the
+   device. */
 VIRTIO_API int virtio_input_reset(virtio_input *in);
 
 /* ---- What the device is (read at init: no register access) ----------------------------------- */

@@ -321,17 +321,22 @@ typedef struct virtio_net {
    configuration (MAC, link status, MTU), sets up receive queue 0 and transmit queue 1 in
    `mem`, posts the receive buffers, DRIVER_OK. p NULL = defaults. VIRTIO_EINVAL (nothing
    touched), VIRTIO_ENODEV (not a network device, nothing touched), VIRTIO_EBUSY (the device
-   did not reset; `mem` untouched), VIRTIO_EFEATURES if the buffers are smaller than a frame
-   and the device cannot spread frames (no MRG_RXBUF), or what a later step returned (the
-   device is then marked FAILED). If the device states an MTU larger than the buffers (or the
-   assembly buffer, with MRG_RXBUF) can hold, VIRTIO_NET_F_MTU is not negotiated and the MTU is
-   1500. */
+   did not reset within VIRTIO_RESET_SPIN status reads, as Firecracker's never does once
+   activated: `mem` untouched, later calls return VIRTIO_EBUSY; frames an earlier init or boot
+   stage gave the device are still its own although virtio_net_send_pending reads 0, so leave
+   them and `mem` alone until virtio_net_reset or another init succeeds), VIRTIO_EFEATURES if the
+   buffers are smaller than a frame and the device cannot spread frames (no MRG_RXBUF), or what a
+   later step returned (the device is then marked FAILED). If the device states an MTU larger than
+   the buffers (or the assembly buffer, with MRG_RXBUF) can hold, VIRTIO_NET_F_MTU is not negotiated
+   and the MTU is 1500. */
 VIRTIO_API int virtio_net_init(virtio_net *net, const virtio_transport *t,
                                const virtio_net_params *p, void *mem, size_t mem_size);
 
 /* Resets the device: every frame given to it is the caller's again, and lent receive frames
-   are gone. 0, or VIRTIO_EBUSY if the reset did not complete (try again). Initialize again to
-   use the device. */
+   are gone. 0, or VIRTIO_EBUSY if the reset did not complete: the frames still pending stay
+   the device's (virtio_net_send_pending counts them), the device may still write `mem`, and
+   every call returns VIRTIO_EBUSY (latched); call this again to retry. Initialize again to use
+   the device. */
 VIRTIO_API int virtio_net_reset(virtio_net *net);
 
 /* Queries (valid after a successful init; 0 or NULL before). */

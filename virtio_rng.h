@@ -135,13 +135,18 @@ VIRTIO_API size_t virtio_rng_mem_size(const virtio_rng_params *p, const virtio_t
    Initialization"): resets it (before any byte of `mem` is written: an earlier boot stage may
    have left it running), negotiates no device features, sets up the request queue in `mem`,
    DRIVER_OK. VIRTIO_EINVAL (nothing touched), VIRTIO_ENODEV (not an entropy device, nothing
-   touched), VIRTIO_EBUSY (the device did not reset; `mem` untouched), or what a later step
-   returned (the device is then marked FAILED). */
+   touched), VIRTIO_EBUSY (the device did not reset within VIRTIO_RESET_SPIN status reads, as
+   Firecracker's never does once activated: `mem` untouched, later calls return VIRTIO_EBUSY;
+   buffers an earlier init or boot stage gave the device are still its own although
+   virtio_rng_pending reads 0, so leave them and `mem` alone until virtio_rng_reset or another
+   init succeeds), or what a later step returned (the device is then marked FAILED). */
 VIRTIO_API int virtio_rng_init(virtio_rng *rng, const virtio_transport *t,
                                const virtio_rng_params *p, void *mem, size_t mem_size);
 
 /* Resets the device: every buffer given to it is the caller's again. 0, or VIRTIO_EBUSY if the
-   reset did not complete (try again). Initialize again to use the device. */
+   reset did not complete: the buffers still pending stay the device's (virtio_rng_pending
+   counts them) and every call returns VIRTIO_EBUSY (latched); call this again to retry.
+   Initialize again to use the device. */
 VIRTIO_API int virtio_rng_reset(virtio_rng *rng);
 
 /* Fills all `len` bytes of buf with random bytes and returns 0, or fails; waits (bounded).
