@@ -310,12 +310,15 @@ VIRTIO_API size_t virtio_console_mem_size(const virtio_console_params *params,
 /* Initializes the console behind the probed transport `t` in `mem` (see MEMORY). In order:
    checks every argument against the memory plan (VIRTIO_EINVAL, nothing touched) and the
    device type (VIRTIO_ENODEV, nothing touched); resets the device (VIRTIO_EBUSY if it does not
-   reset: the memory is not touched then either, since the device may still be using it for an
-   earlier boot stage); then negotiates (SIZE, EMERG_WRITE, and MULTIPORT when params->ports >
-   1; the core adds the ring features), sets up the queues of every port served, posts the
-   receive buffers and sets DRIVER_OK; with multiport it sends DEVICE_READY and answers the
-   ports the device announces right away (PORT_READY 1 for ports below params->ports, 0 for the
-   others). If the device has fewer ports than asked, fewer are served: virtio_console_ports. */
+   reset within VIRTIO_RESET_SPIN status reads: the memory is not touched then either, since the
+   device may still be using it for an earlier boot stage or init, whose buffers stay its own
+   although virtio_console_write_pending reads 0; later calls return VIRTIO_EBUSY until
+   virtio_console_reset or another init succeeds); then negotiates (SIZE, EMERG_WRITE, and MULTIPORT
+   when params->ports > 1; the core adds the ring features), sets up the queues of every port
+   served, posts the receive buffers and sets DRIVER_OK; with multiport it sends DEVICE_READY and
+   answers the ports the device announces right away (PORT_READY 1 for ports below params->ports, 0
+   for the others). If the device has fewer ports than asked, fewer are served:
+   virtio_console_ports. */
 VIRTIO_API int virtio_console_init(virtio_console *con, const virtio_transport *t,
                                    const virtio_console_params *params, void *mem, size_t mem_size);
 

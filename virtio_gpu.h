@@ -518,15 +518,20 @@ VIRTIO_API size_t virtio_gpu_mem_size(const virtio_gpu_params *p, const virtio_t
    GET_EDID (an error the device reports for one EDID is no failure: virtio_gpu_poll_events
    compares against what it read).
    VIRTIO_EINVAL (nothing touched), VIRTIO_ENODEV (not a GPU, nothing touched), VIRTIO_EBUSY
-   (the device did not reset; `mem` untouched), or what a later step returned (the device is
-   then marked FAILED or reset): VIRTIO_EFEATURES, VIRTIO_ENOQUEUE, VIRTIO_EDEVICE for
+   (the device did not reset within VIRTIO_RESET_SPIN status reads: `mem` untouched, later
+   calls return VIRTIO_EBUSY; commands and backings an earlier init or boot stage gave the
+   device are still its own although virtio_gpu_pending reads 0, so leave them and `mem` alone
+   until virtio_gpu_reset or another init succeeds), or what a later step returned (the device
+   is then marked FAILED or reset): VIRTIO_EFEATURES, VIRTIO_ENOQUEUE, VIRTIO_EDEVICE for
    num_scanouts outside 1..16 or a display info that fails its checks. */
 VIRTIO_API int virtio_gpu_init(virtio_gpu *gpu, const virtio_transport *t,
                                const virtio_gpu_params *p, void *mem, size_t mem_size);
 
 /* Resets the device: every command is over, every backing is the caller's again, the screen
-   shows nothing of ours. 0, or VIRTIO_EBUSY if the reset did not complete (try again).
-   Initialize again to use the device. */
+   shows nothing of ours. 0, or VIRTIO_EBUSY if the reset did not complete: the commands still
+   pending (virtio_gpu_pending counts them) and every backing stay the device's, and every call
+   returns VIRTIO_EBUSY (latched); call this again to retry. Initialize again to use the
+   device. */
 VIRTIO_API int virtio_gpu_reset(virtio_gpu *gpu);
 
 /* ---- Displays -------------------------------------------------------------------------------- */
