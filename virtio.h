@@ -3466,10 +3466,17 @@ static VIRTIO__IN_LINE void virtio__add3(virtio_queue *q, const virtio_seg *segs
 
 #endif
 
-/* The general add (any chain, any ring format), out of line: the three-segment path above
-   stays free of its loops and registers. */
-VIRTIO__OUT_OF_LINE static int virtio__add_any(virtio_queue *q, const virtio_seg *segs,
-                                               unsigned n_out, unsigned n_in, void *cookie) {
+/* The general adds: out of line next to the short path, which then stays free of their loops
+   and registers; in line without it. */
+#ifdef VIRTIO_NO_FAST_PATH
+#define VIRTIO__ADD_ANY VIRTIO__IN_LINE
+#else
+#define VIRTIO__ADD_ANY VIRTIO__OUT_OF_LINE
+#endif
+
+/* The general add (any chain, any ring format). */
+VIRTIO__ADD_ANY static int virtio__add_any(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                           unsigned n_in, void *cookie) {
     int r = virtio__add_ok(q, segs, n_out, n_in, cookie);
     return r ? r : virtio__add(q, segs, n_out, n_out + n_in, cookie);
 }
@@ -3725,8 +3732,8 @@ VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) 
 }
 
 /* virtio_queue_add_wait's add: 0, or an error with nothing added. */
-VIRTIO__OUT_OF_LINE static int virtio__add_wait_any(virtio_queue *q, const virtio_seg *segs,
-                                                    unsigned n_out, unsigned n_in, void *cookie) {
+VIRTIO__ADD_ANY static int virtio__add_wait_any(virtio_queue *q, const virtio_seg *segs,
+                                                unsigned n_out, unsigned n_in, void *cookie) {
     int r = virtio__add_ok(q, segs, n_out, n_in, cookie);
     if (r == VIRTIO_OK && !(q->dev->status & VIRTIO_STATUS_DRIVER_OK)) r = VIRTIO_ESTATE;
     return r ? r : virtio__add(q, segs, n_out, n_out + n_in, cookie);
