@@ -138,8 +138,8 @@ CONFIGURATION (define before including; * = must be the same in every file)
                             the general loops (smaller, slower)
  * VIRTIO_MINIMAL           all of VIRTIO_NO_LEGACY, _NO_STRINGS, _NO_PACKED, _NO_INDIRECT,
                             _NO_EVENT_IDX, _NO_FDT and _NO_FAST_PATH; in virtio_blk.h also
-VIRTIO_BLK_MINIMAL and VIRTIO_BLK_NO_RESIZE_CHECK: the smallest build that still reads and writes a
-disk (`make size-blk`)
+                            VIRTIO_BLK_MINIMAL and VIRTIO_BLK_NO_RESIZE_CHECK: the smallest
+                            build that still reads and writes a disk (`make size-blk`)
 
 ERRORS
    Every function that can fail returns 0 or a negative virtio_result (virtio_result_str names
@@ -3398,13 +3398,14 @@ static VIRTIO__IN_LINE int virtio__add(virtio_queue *q, const virtio_seg *segs, 
 }
 
 #ifndef VIRTIO_NO_FAST_PATH
-/* The chain most requests are (header, data, status: block, GPU), on a split ring: three
-   segments, the first readable, the last writable, the middle either (n_out 1 or 2), with three
-   descriptors free and no indirect table wanted (a chain of three takes one only
-   when fewer descriptors are free). *wlen: its writable bytes. 0 if the general path must take
-   the call: anything else, including every caller error (found there, as ever). The same checks
-   as virtio__add_ok, unrolled, before anything is written; `ready` is the status bit the call
-   needs (DRIVER_OK to publish; after a reset the status is 0, so it implies `negotiated`). */
+/* The chain most requests are (header, data, status: block, GPU), on either ring format:
+   three segments, the first readable, the last writable, the middle either (n_out 1 or 2),
+   with three descriptors free and no indirect table wanted (a chain of three takes one only
+   when fewer descriptors are free); on a packed ring, three slots before the ring's end.
+   *wlen: its writable bytes. 0 if the general path must take the call: anything else,
+   including every caller error (found there, as ever). The checks of virtio__add_ok, unrolled,
+   before anything is written. `ready`: the status bit the call needs besides `negotiated` (0:
+   none; DRIVER_OK to publish, which a reset clears with the rest of the status). */
 static VIRTIO__IN_LINE int virtio__add3_ok(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                            unsigned n_in, void *cookie, uint32_t ready,
                                            uint64_t *wlen) {
@@ -3574,10 +3575,9 @@ static int virtio__empty(virtio_queue *q) {
    id naming it is a fault ("Virtqueues / The Virtqueue Used Ring": ids of chains the device
    was given). The heads of the unpublished chains are read back from the ring positions past
    what was published, which only the driver writes (the device may not write an avail ring
-   entry, nor a packed descriptor it was not given). Called only while such chains exist, so
-   the usual poll pays one comparison. */
-/* The split ring's: in line (a loop that runs only while such chains exist), so that the poll
-   calls nothing before it hands a buffer back. */
+   entry, nor a packed descriptor it was not given). The split ring's: in line, a loop that
+   runs only while such chains exist, so that the poll calls nothing before it hands a buffer
+   back (a call there made the waits save a dozen registers). */
 static VIRTIO__IN_LINE int virtio__unpublished(const virtio_queue *q, uint16_t id) {
     uint16_t p, n = (uint16_t)(q->avail_idx - q->avail_pub);
     for (p = 0; p < n; p++)
