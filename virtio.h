@@ -3190,7 +3190,7 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg 
 /* virtio__pk_add for a chain virtio__add3_ok accepted (three slots before the ring's end):
    straight-line, one buffer id for the three descriptors. */
 VIRTIO__OUT_OF_LINE static void virtio__pk_add3(virtio_queue *q, const virtio_seg *segs,
-                                                unsigned n_out, void *cookie, uint64_t wlen) {
+                                                unsigned n_out, void *cookie, uint32_t wlen) {
     uint16_t id = q->free_head, wrap = virtio__pk_wrap(q, q->avail_slot);
     volatile virtio_virtq_packed_desc *d = &q->ring[q->avail_slot & (q->size - 1u)];
     virtio_queue_shadow *h = &q->shadow[id];
@@ -3208,7 +3208,7 @@ VIRTIO__OUT_OF_LINE static void virtio__pk_add3(virtio_queue *q, const virtio_se
     d[2].flags = VIRTIO__R16(q, wrap | VIRTQ_DESC_F_WRITE);
     q->free_head = h->next;
     h->cookie = cookie;
-    h->wlen = (uint32_t)wlen;
+    h->wlen = wlen;
     h->count = 3;
     if (q->dev->t.regs.dma)
         virtio__dma_fix(q, (volatile virtio_virtq_desc *)(volatile void *)q->ring,
@@ -3408,7 +3408,7 @@ static VIRTIO__IN_LINE int virtio__add(virtio_queue *q, const virtio_seg *segs, 
    none; DRIVER_OK to publish, which a reset clears with the rest of the status). */
 static VIRTIO__IN_LINE int virtio__add3_ok(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                            unsigned n_in, void *cookie, uint32_t ready,
-                                           uint64_t *wlen) {
+                                           uint32_t *wlen) {
     virtio_dev *dev;
     if (!q || !segs || !cookie || n_out + n_in != 3u || n_out - 1u > 1u) return 0;
     dev = q->dev;
@@ -3424,14 +3424,18 @@ static VIRTIO__IN_LINE int virtio__add3_ok(virtio_queue *q, const virtio_seg *se
         return 0;
     if (VIRTIO__SEG_BAD(&segs[0]) || VIRTIO__SEG_BAD(&segs[1]) || VIRTIO__SEG_BAD(&segs[2]))
         return 0;
-    *wlen = (uint64_t)segs[2].len + (n_out == 1u ? segs[1].len : 0u);
-    return *wlen <= 0xffffffffu;
+    *wlen = segs[2].len;
+    if (n_out == 1u) { /* the middle one writable too: their sum within 32 bits */
+        *wlen += segs[1].len;
+        if (*wlen < segs[1].len) return 0;
+    }
+    return 1;
 }
 
 /* virtio__add for a chain virtio__add3_ok accepted: straight-line, three descriptors off the
    free list (links from the shadow, as there). */
 static VIRTIO__IN_LINE void virtio__add3(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                         void *cookie, uint64_t wlen) {
+                                         void *cookie, uint32_t wlen) {
     virtio_queue_shadow *sh = q->shadow;
     volatile virtio_virtq_desc *desc = q->desc;
     uint16_t a, b, c;
@@ -3458,7 +3462,7 @@ static VIRTIO__IN_LINE void virtio__add3(virtio_queue *q, const virtio_seg *segs
     q->free_head = sh[c].next;
     q->num_free = (uint16_t)(q->num_free - 3u);
     sh[a].cookie = cookie;
-    sh[a].wlen = (uint32_t)wlen;
+    sh[a].wlen = wlen;
     sh[a].count = 3;
     q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, a);
     q->avail_idx++;
@@ -3485,7 +3489,7 @@ VIRTIO__ADD_ANY static int virtio__add_any(virtio_queue *q, const virtio_seg *se
 VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                 unsigned n_in, void *cookie) {
 #ifndef VIRTIO_NO_FAST_PATH
-    uint64_t wlen = 0;
+    uint32_t wlen = 0;
     if (virtio__add3_ok(q, segs, n_out, n_in, cookie, 0, &wlen)) {
         virtio__add3(q, segs, n_out, cookie, wlen);
         return VIRTIO_OK;
@@ -3742,7 +3746,7 @@ VIRTIO__ADD_ANY static int virtio__add_wait_any(virtio_queue *q, const virtio_se
 VIRTIO_DEF int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                      unsigned n_in, void *cookie, void **used, uint32_t *len) {
 #ifndef VIRTIO_NO_FAST_PATH
-    uint64_t wlen = 0;
+    uint32_t wlen = 0;
     if (virtio__add3_ok(q, segs, n_out, n_in, cookie, VIRTIO_STATUS_DRIVER_OK, &wlen)) {
         virtio__add3(q, segs, n_out, cookie, wlen);
     } else
