@@ -3319,7 +3319,7 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
     q->desc[id].flags = VIRTIO__R16(q, VIRTQ_DESC_F_INDIRECT); /* never with NEXT */
     q->desc[id].next = 0;
     q->num_free--;
-    q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, id);
+    q->avail[2u + (size_t)(q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, id);
     q->avail_idx++;
     return VIRTIO_OK;
 }
@@ -3392,7 +3392,7 @@ static VIRTIO__IN_LINE int virtio__add(virtio_queue *q, const virtio_seg *segs, 
     /* "The driver places the index of the head of the descriptor chain into the next ring
        entry of the available ring." It becomes visible with avail.idx in virtio_queue_kick,
        so the addresses may still change: last, as a tail call. */
-    q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, head);
+    q->avail[2u + (size_t)(q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, head);
     q->avail_idx++;
     return q->dev->t.regs.dma ? virtio__dma_fix(q, q->desc, head, 0, segs, n) : VIRTIO_OK;
 }
@@ -3464,7 +3464,7 @@ static VIRTIO__IN_LINE void virtio__add3(virtio_queue *q, const virtio_seg *segs
     sh[a].cookie = cookie;
     sh[a].wlen = wlen;
     sh[a].count = 3;
-    q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, a);
+    q->avail[2u + (size_t)(q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, a);
     q->avail_idx++;
     if (q->dev->t.regs.dma) virtio__dma_fix(q, desc, a, 0, segs, 3u);
 }
@@ -3532,7 +3532,7 @@ static VIRTIO__IN_LINE int virtio__kick(virtio_queue *q) {
     if (q->event_idx) {
         /* Notify if avail_event lies in [old, now): the wrap-safe test of virtio 1.4
            "Virtqueue Notification Suppression". */
-        uint16_t ev = VIRTIO__R16(q, q->used[2u + 4u * (uint32_t)q->size]);
+        uint16_t ev = VIRTIO__R16(q, q->used[2u + 4u * (size_t)q->size]);
         notify = (uint16_t)(now - ev - 1u) < (uint16_t)(now - old);
     } else {
         notify = !(VIRTIO__R16(q, q->used[0]) & VIRTQ_USED_F_NO_NOTIFY);
@@ -3700,7 +3700,8 @@ static VIRTIO__IN_LINE int virtio__poll(virtio_queue *q, void **cookie, uint32_t
     q->num_free = (uint16_t)(q->num_free + h->count);
     virtio__give_back(q, h, ulen, cookie, len);
     /* Keep used_event just behind what we consumed, so the device never needs to notify. */
-    if (q->event_idx) q->avail[2u + q->size] = VIRTIO__R16(q, (uint16_t)(q->last_used - 1u));
+    if (q->event_idx)
+        q->avail[2u + (size_t)q->size] = VIRTIO__R16(q, (uint16_t)(q->last_used - 1u));
     return VIRTIO_OK;
 }
 
