@@ -132,10 +132,14 @@ CONFIGURATION (define before including; * = must be the same in every file)
    VIRTIO_NO_STRINGS        virtio_result_str() returns "" (saves the strings)
    VIRTIO_NO_FDT            leave out virtio_fdt_find_mmio and virtio_fdt_find_pci, the device
                             tree readers (where the implementation is compiled)
+   VIRTIO_NO_FAST_PATH      leave out the straight-line add of a three-segment chain (header,
+                            data, status: a block request) that virtio_queue_add and
+                            virtio_queue_add_wait take when they can; every chain then takes
+                            the general loops (smaller, slower)
  * VIRTIO_MINIMAL           all of VIRTIO_NO_LEGACY, _NO_STRINGS, _NO_PACKED, _NO_INDIRECT,
-                            _NO_EVENT_IDX and _NO_FDT; in virtio_blk.h also VIRTIO_BLK_MINIMAL
-                            and VIRTIO_BLK_NO_RESIZE_CHECK: the smallest build that still reads
-                            and writes a disk (`make size-blk`)
+                            _NO_EVENT_IDX, _NO_FDT and _NO_FAST_PATH; in virtio_blk.h also
+                            VIRTIO_BLK_MINIMAL and VIRTIO_BLK_NO_RESIZE_CHECK: the smallest
+                            build that still reads and writes a disk (`make size-blk`)
 
 ERRORS
    Every function that can fail returns 0 or a negative virtio_result (virtio_result_str names
@@ -194,6 +198,9 @@ SPEC (virtio 1.4, section titles)
 #endif
 #ifndef VIRTIO_NO_FDT
 #define VIRTIO_NO_FDT
+#endif
+#ifndef VIRTIO_NO_FAST_PATH
+#define VIRTIO_NO_FAST_PATH
 #endif
 #endif
 
@@ -2784,12 +2791,26 @@ VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
     return v;
 }
 
-VIRTIO_DEF int virtio_dev_config_changed(virtio_dev *dev) {
-    uint32_t isr;
-    if (!dev || !dev->t.ops) return 0; /* never initialized */
-    isr = dev->isr | virtio__interrupt_ack(dev);
+/* The interrupt status just read (`isr`) with what earlier reads kept: 1 if it has the
+   configuration change, which it takes out. */
+static VIRTIO__IN_LINE int virtio__config_isr(virtio_dev *dev, uint32_t isr) {
+    isr |= dev->isr;
     dev->isr = isr & ~(uint32_t)VIRTIO_ISR_CONFIG;
     return (isr & VIRTIO_ISR_CONFIG) != 0;
+}
+
+/* virtio_dev_config_changed through the transport's interrupt_ack: apart, so that the direct
+   path (the block driver's resize check runs it on every request) is a leaf. */
+VIRTIO__OUT_OF_LINE static int virtio__config_changed_ops(virtio_dev *dev) {
+    return virtio__config_isr(dev, dev->t.ops->interrupt_ack(&dev->t));
+}
+
+VIRTIO_DEF int virtio_dev_config_changed(virtio_dev *dev) {
+    if (!dev || !dev->t.ops) return 0; /* never initialized */
+#ifdef VIRTIO__MMIO_DIRECT
+    if (dev->mmio) return virtio__config_isr(dev, virtio__mmio_direct_ack(dev->mmio));
+#endif
+    return virtio__config_changed_ops(dev);
 }
 
 VIRTIO_DEF uint16_t virtio_dev_order16(const virtio_dev *dev, uint16_t v) {
@@ -3169,6 +3190,39 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_add(virtio_queue *q, const virtio_seg 
     return VIRTIO_OK;
 }
 
+#ifndef VIRTIO_NO_FAST_PATH
+/* virtio__pk_add for a chain virtio__add3_ok accepted (three slots before the ring's end):
+   straight-line, one buffer id for the three descriptors. */
+VIRTIO__OUT_OF_LINE static void virtio__pk_add3(virtio_queue *q, const virtio_seg *segs,
+                                                unsigned n_out, void *cookie, uint32_t wlen) {
+    uint16_t id = q->free_head, wrap = virtio__pk_wrap(q, q->avail_slot);
+    volatile virtio_virtq_packed_desc *d = &q->ring[q->avail_slot & (q->size - 1u)];
+    virtio_queue_shadow *h = &q->shadow[id];
+    d[0].addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[0].addr);
+    d[0].len = VIRTIO__R32(q, segs[0].len);
+    d[0].id = VIRTIO__R16(q, id);
+    d[1].addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[1].addr);
+    d[1].len = VIRTIO__R32(q, segs[1].len);
+    d[1].id = VIRTIO__R16(q, id);
+    d[1].flags = VIRTIO__R16(
+        q, wrap | (n_out == 1u ? VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE : VIRTQ_DESC_F_NEXT));
+    d[2].addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[2].addr);
+    d[2].len = VIRTIO__R32(q, segs[2].len);
+    d[2].id = VIRTIO__R16(q, id);
+    d[2].flags = VIRTIO__R16(q, wrap | VIRTQ_DESC_F_WRITE);
+    q->free_head = h->next;
+    h->cookie = cookie;
+    h->wlen = wlen;
+    h->count = 3;
+    if (q->dev->t.regs.dma)
+        virtio__dma_fix(q, (volatile virtio_virtq_desc *)(volatile void *)q->ring,
+                        (uint16_t)(q->avail_slot & (q->size - 1u)), (uint16_t)(q->size - 1u), segs,
+                        3u);
+    virtio__pk_head(q, (uint16_t)(wrap | VIRTQ_DESC_F_NEXT), 3u);
+}
+
+#endif
+
 VIRTIO__OUT_OF_LINE static int virtio__pk_kick(virtio_queue *q) {
     uint16_t old = q->pub_slot, now = q->avail_slot, fl, ow, ev;
     int notify;
@@ -3269,7 +3323,7 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
     q->desc[id].flags = VIRTIO__R16(q, VIRTQ_DESC_F_INDIRECT); /* never with NEXT */
     q->desc[id].next = 0;
     q->num_free--;
-    q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, id);
+    q->avail[2u + (size_t)(q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, id);
     q->avail_idx++;
     return VIRTIO_OK;
 }
@@ -3342,15 +3396,110 @@ static VIRTIO__IN_LINE int virtio__add(virtio_queue *q, const virtio_seg *segs, 
     /* "The driver places the index of the head of the descriptor chain into the next ring
        entry of the available ring." It becomes visible with avail.idx in virtio_queue_kick,
        so the addresses may still change: last, as a tail call. */
-    q->avail[2u + (q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, head);
+    q->avail[2u + (size_t)(q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, head);
     q->avail_idx++;
     return q->dev->t.regs.dma ? virtio__dma_fix(q, q->desc, head, 0, segs, n) : VIRTIO_OK;
 }
 
-VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                unsigned n_in, void *cookie) {
+#ifndef VIRTIO_NO_FAST_PATH
+/* The chain most requests are (header, data, status: block, GPU), on either ring format:
+   three segments, the first readable, the last writable, the middle either (n_out 1 or 2),
+   with three descriptors free and no indirect table wanted (a chain of three takes one only
+   when fewer descriptors are free); on a packed ring, three slots before the ring's end.
+   *wlen: its writable bytes. 0 if the general path must take the call: anything else,
+   including every caller error (found there, as ever). The checks of virtio__add_ok, unrolled,
+   before anything is written. `ready`: the status bit the call needs besides `negotiated` (0:
+   none; DRIVER_OK to publish, which a reset clears with the rest of the status). */
+static VIRTIO__IN_LINE int virtio__add3_ok(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                           unsigned n_in, void *cookie, uint32_t ready,
+                                           uint32_t *wlen) {
+    virtio_dev *dev;
+    if (!q || !segs || !cookie || n_out + n_in != 3u || n_out - 1u > 1u) return 0;
+    dev = q->dev;
+#ifndef VIRTIO_NO_PACKED
+    /* A packed ring: the three slots before the ring's end (no lap change inside). */
+    if (q->ring && (int)(q->avail_slot & (q->size - 1u)) > (int)q->size - 3) return 0;
+#endif
+#if VIRTIO_INDIRECT_TABLES && VIRTIO_INDIRECT_MIN <= 3
+    if (q->ind_free) return 0;
+#endif
+    if (!dev || q->error || dev->error || (ready && !(dev->status & ready)) || !dev->negotiated ||
+        q->num_free < 3u)
+        return 0;
+    if (VIRTIO__SEG_BAD(&segs[0]) || VIRTIO__SEG_BAD(&segs[1]) || VIRTIO__SEG_BAD(&segs[2]))
+        return 0;
+    *wlen = segs[2].len;
+    if (n_out == 1u) { /* the middle one writable too: their sum within 32 bits */
+        *wlen += segs[1].len;
+        if (*wlen < segs[1].len) return 0;
+    }
+    return 1;
+}
+
+/* virtio__add for a chain virtio__add3_ok accepted: straight-line, three descriptors off the
+   free list (links from the shadow, as there). */
+static VIRTIO__IN_LINE void virtio__add3(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                         void *cookie, uint32_t wlen) {
+    virtio_queue_shadow *sh = q->shadow;
+    volatile virtio_virtq_desc *desc = q->desc;
+    uint16_t a, b, c;
+#ifndef VIRTIO_NO_PACKED
+    if (q->ring) {
+        virtio__pk_add3(q, segs, n_out, cookie, wlen);
+        return;
+    }
+#endif
+    a = q->free_head, b = sh[a].next, c = sh[b].next;
+    desc[a].addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[0].addr);
+    desc[a].len = VIRTIO__R32(q, segs[0].len);
+    desc[a].flags = VIRTIO__R16(q, VIRTQ_DESC_F_NEXT);
+    desc[a].next = VIRTIO__R16(q, b);
+    desc[b].addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[1].addr);
+    desc[b].len = VIRTIO__R32(q, segs[1].len);
+    desc[b].flags =
+        VIRTIO__R16(q, n_out == 1u ? VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE : VIRTQ_DESC_F_NEXT);
+    desc[b].next = VIRTIO__R16(q, c);
+    desc[c].addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[2].addr);
+    desc[c].len = VIRTIO__R32(q, segs[2].len);
+    desc[c].flags = VIRTIO__R16(q, VIRTQ_DESC_F_WRITE);
+    desc[c].next = 0;
+    q->free_head = sh[c].next;
+    q->num_free = (uint16_t)(q->num_free - 3u);
+    sh[a].cookie = cookie;
+    sh[a].wlen = wlen;
+    sh[a].count = 3;
+    q->avail[2u + (size_t)(q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, a);
+    q->avail_idx++;
+    if (q->dev->t.regs.dma) virtio__dma_fix(q, desc, a, 0, segs, 3u);
+}
+
+#endif
+
+/* The general adds: out of line next to the short path, which then stays free of their loops
+   and registers; in line without it. */
+#ifdef VIRTIO_NO_FAST_PATH
+#define VIRTIO__ADD_ANY VIRTIO__IN_LINE
+#else
+#define VIRTIO__ADD_ANY VIRTIO__OUT_OF_LINE
+#endif
+
+/* The general add (any chain, any ring format). */
+VIRTIO__ADD_ANY static int virtio__add_any(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                           unsigned n_in, void *cookie) {
     int r = virtio__add_ok(q, segs, n_out, n_in, cookie);
     return r ? r : virtio__add(q, segs, n_out, n_out + n_in, cookie);
+}
+
+VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                unsigned n_in, void *cookie) {
+#ifndef VIRTIO_NO_FAST_PATH
+    uint32_t wlen = 0;
+    if (virtio__add3_ok(q, segs, n_out, n_in, cookie, 0, &wlen)) {
+        virtio__add3(q, segs, n_out, cookie, wlen);
+        return VIRTIO_OK;
+    }
+#endif
+    return virtio__add_any(q, segs, n_out, n_in, cookie);
 }
 
 /* The checks of virtio_queue_kick. */
@@ -3387,7 +3536,7 @@ static VIRTIO__IN_LINE int virtio__kick(virtio_queue *q) {
     if (q->event_idx) {
         /* Notify if avail_event lies in [old, now): the wrap-safe test of virtio 1.4
            "Virtqueue Notification Suppression". */
-        uint16_t ev = VIRTIO__R16(q, q->used[2u + 4u * (uint32_t)q->size]);
+        uint16_t ev = VIRTIO__R16(q, q->used[2u + 4u * (size_t)q->size]);
         notify = (uint16_t)(now - ev - 1u) < (uint16_t)(now - old);
     } else {
         notify = !(VIRTIO__R16(q, q->used[0]) & VIRTQ_USED_F_NO_NOTIFY);
@@ -3434,29 +3583,30 @@ static int virtio__empty(virtio_queue *q) {
    id naming it is a fault ("Virtqueues / The Virtqueue Used Ring": ids of chains the device
    was given). The heads of the unpublished chains are read back from the ring positions past
    what was published, which only the driver writes (the device may not write an avail ring
-   entry, nor a packed descriptor it was not given). Called only while such chains exist, so
-   the usual poll pays one comparison. */
-VIRTIO__OUT_OF_LINE static int virtio__unpublished(const virtio_queue *q, uint16_t id) {
-    uint16_t p, n;
-#ifndef VIRTIO_NO_PACKED
-    if (q->ring) {
-        /* Buffers at slots [pub_slot, avail_slot), each of the count we recorded. */
-        n = (uint16_t)(q->avail_slot - q->pub_slot);
-        for (p = 0; p < n;) {
-            uint16_t bid = VIRTIO__R16(q, q->ring[(uint16_t)(q->pub_slot + p) & (q->size - 1u)].id);
-            if (bid == id) return 1;
-            if (bid >= q->ndesc || q->shadow[bid].count == 0) return 0;
-            p = (uint16_t)(p + q->shadow[bid].count);
-        }
-        return 0;
-    }
-#endif
-    n = (uint16_t)(q->avail_idx - q->avail_pub);
+   entry, nor a packed descriptor it was not given). The split ring's: in line, a loop that
+   runs only while such chains exist, so that the poll calls nothing before it hands a buffer
+   back (a call there made the waits save a dozen registers). */
+static VIRTIO__IN_LINE int virtio__unpublished(const virtio_queue *q, uint16_t id) {
+    uint16_t p, n = (uint16_t)(q->avail_idx - q->avail_pub);
     for (p = 0; p < n; p++)
         if (VIRTIO__R16(q, q->avail[2u + ((uint16_t)(q->avail_pub + p) & (q->size - 1u))]) == id)
             return 1;
     return 0;
 }
+
+#ifndef VIRTIO_NO_PACKED
+/* The packed ring's: buffers at slots [pub_slot, avail_slot), each of the count we recorded. */
+VIRTIO__OUT_OF_LINE static int virtio__pk_unpublished(const virtio_queue *q, uint16_t id) {
+    uint16_t p, n = (uint16_t)(q->avail_slot - q->pub_slot);
+    for (p = 0; p < n;) {
+        uint16_t bid = VIRTIO__R16(q, q->ring[(uint16_t)(q->pub_slot + p) & (q->size - 1u)].id);
+        if (bid == id) return 1;
+        if (bid >= q->ndesc || q->shadow[bid].count == 0) return 0;
+        p = (uint16_t)(p + q->shadow[bid].count);
+    }
+    return 0;
+}
+#endif
 
 #ifndef VIRTIO_NO_PACKED
 VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, uint32_t *len) {
@@ -3485,7 +3635,8 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
     if (id >= q->ndesc) return virtio__queue_fault(q);
     h = &q->shadow[id];
     if (h->count == 0 || (uint16_t)(q->pub_slot - slot) < h->count) return virtio__queue_fault(q);
-    if (q->avail_slot != q->pub_slot && virtio__unpublished(q, id)) return virtio__queue_fault(q);
+    if (q->avail_slot != q->pub_slot && virtio__pk_unpublished(q, id))
+        return virtio__queue_fault(q);
     if (ulen > h->wlen) { /* kvmtool reports bytes transferred: clamp and count */
         if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) q->dev->clamped++;
         ulen = h->wlen;
@@ -3504,8 +3655,9 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
 
 /* virtio_queue_poll once the queue is known to be set up (q and q->dev). */
 static VIRTIO__IN_LINE int virtio__poll(virtio_queue *q, void **cookie, uint32_t *len) {
-    uint16_t used_idx, id16, last, i, k;
+    uint16_t used_idx, id16, last, i;
     uint32_t id, ulen;
+    unsigned k;
     virtio_queue_shadow *h;
     VIRTIO__RETURN_IF_BROKEN(q);
 #ifndef VIRTIO_NO_PACKED
@@ -3521,16 +3673,16 @@ static VIRTIO__IN_LINE int virtio__poll(virtio_queue *q, void **cookie, uint32_t
     VIRTIO_RMB();
     {
         volatile virtio_virtq_used_elem *e = &q->used_ring[q->last_used & (q->size - 1u)];
+        /* Untrusted: the id must be a head we posted, kicked and have not been given back,
+           and the length no more than the writable bytes we posted with it. */
         id = VIRTIO__R32(q, e->id);
+        if (id >= q->ndesc) return virtio__queue_fault(q);
+        id16 = (uint16_t)id;
+        if (virtio__unpublished(q, id16)) return virtio__queue_fault(q);
         ulen = VIRTIO__R32(q, e->len);
     }
-    /* Untrusted: the id must be a head we posted and have not been given back, and the
-       length no more than the writable bytes we posted with it. */
-    if (id >= q->ndesc) return virtio__queue_fault(q);
-    id16 = (uint16_t)id;
     h = &q->shadow[id16];
     if (h->count == 0) return virtio__queue_fault(q);
-    if (q->avail_idx != q->avail_pub && virtio__unpublished(q, id16)) return virtio__queue_fault(q);
     if (ulen > h->wlen) { /* kvmtool reports bytes transferred: clamp and count */
         if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) q->dev->clamped++;
         ulen = h->wlen;
@@ -3539,18 +3691,21 @@ static VIRTIO__IN_LINE int virtio__poll(virtio_queue *q, void **cookie, uint32_t
     /* Give the chain back to the free list, walking our own links (an indirect chain is one
        descriptor, and its table goes back to the pool). */
     last = id16;
-    if (h->count == 1u)
+    k = h->count;
+    if (k == 1u)
         virtio__ind_put(q, id16);
     else
-        for (k = 1; k < h->count; k++)
+        do /* count - 1 links to the chain's last descriptor */
             last = q->shadow[last].next;
+        while (--k > 1u);
     i = q->free_head;
     q->shadow[last].next = i;
     q->free_head = id16;
     q->num_free = (uint16_t)(q->num_free + h->count);
     virtio__give_back(q, h, ulen, cookie, len);
     /* Keep used_event just behind what we consumed, so the device never needs to notify. */
-    if (q->event_idx) q->avail[2u + q->size] = VIRTIO__R16(q, (uint16_t)(q->last_used - 1u));
+    if (q->event_idx)
+        q->avail[2u + (size_t)q->size] = VIRTIO__R16(q, (uint16_t)(q->last_used - 1u));
     return VIRTIO_OK;
 }
 
@@ -3585,12 +3740,26 @@ VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) 
     return virtio__wait(q, cookie, len);
 }
 
-VIRTIO_DEF int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                     unsigned n_in, void *cookie, void **used, uint32_t *len) {
+/* virtio_queue_add_wait's add: 0, or an error with nothing added. */
+VIRTIO__ADD_ANY static int virtio__add_wait_any(virtio_queue *q, const virtio_seg *segs,
+                                                unsigned n_out, unsigned n_in, void *cookie) {
     int r = virtio__add_ok(q, segs, n_out, n_in, cookie);
     if (r == VIRTIO_OK && !(q->dev->status & VIRTIO_STATUS_DRIVER_OK)) r = VIRTIO_ESTATE;
-    if (r == VIRTIO_OK) r = virtio__add(q, segs, n_out, n_out + n_in, cookie);
-    if (r) return r; /* nothing was added */
+    return r ? r : virtio__add(q, segs, n_out, n_out + n_in, cookie);
+}
+
+VIRTIO_DEF int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                     unsigned n_in, void *cookie, void **used, uint32_t *len) {
+#ifndef VIRTIO_NO_FAST_PATH
+    uint32_t wlen = 0;
+    if (virtio__add3_ok(q, segs, n_out, n_in, cookie, VIRTIO_STATUS_DRIVER_OK, &wlen)) {
+        virtio__add3(q, segs, n_out, cookie, wlen);
+    } else
+#endif
+    {
+        int r = virtio__add_wait_any(q, segs, n_out, n_in, cookie);
+        if (r) return r; /* nothing was added */
+    }
     virtio__kick(q);
     return virtio__wait(q, used, len);
 }

@@ -737,10 +737,12 @@ static int virtio_blk__reread_capacity(virtio_blk *blk) {
 static VIRTIO_BLK__IN_LINE int virtio_blk__refresh(virtio_blk *blk, int now) {
 #ifdef VIRTIO_BLK_NO_RESIZE_CHECK
     if (!now) return VIRTIO_OK;
-#else
+#elif VIRTIO_BLK_RESIZE_CHECK_EVERY > 1
     if (!now && ++blk->resize_tick < VIRTIO_BLK_RESIZE_CHECK_EVERY) return VIRTIO_OK;
-#endif
     blk->resize_tick = 0;
+#else
+    (void)now; /* every request looks: nothing to count */
+#endif
     return virtio_dev_config_changed(&blk->dev) ? virtio_blk__reread_capacity(blk) : VIRTIO_OK;
 }
 

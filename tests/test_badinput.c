@@ -328,7 +328,7 @@ static void rows_core(uint32_t ver) {
     uint64_t *u64;
     uint32_t *u32;
     void **cookie;
-    virtio_seg *segs;
+    virtio_seg *segs, *seg3;
     size_t rs, ss, al;
     static uint8_t outside[16];
 
@@ -362,6 +362,15 @@ static void rows_core(uint32_t ver) {
     segs[1].len = 16;
     segs[2].addr = buf;
     segs[2].len = 0;
+    /* Chains of three (header, data, status), the shape the queue's straight-line add takes:
+       seg3[0..2] with a last segment of 0 bytes, seg3[3..5] writable 2 x 0xffffffff bytes. */
+    seg3 = (virtio_seg *)pat(6 * sizeof *seg3, 8);
+    seg3[0].addr = seg3[1].addr = seg3[2].addr = buf;
+    seg3[0].len = seg3[1].len = 16;
+    seg3[2].len = 0;
+    seg3[3].addr = seg3[4].addr = seg3[5].addr = buf;
+    seg3[3].len = 16;
+    seg3[4].len = seg3[5].len = 0xffffffffu;
 
     /* Devices in every state: zeroed; ACKNOWLEDGE|DRIVER only; negotiated with a queue and no
        DRIVER_OK (qpre); live (negotiated, queue 0, DRIVER_OK) last, on the same device. */
@@ -632,6 +641,12 @@ static void rows_core(uint32_t ver) {
         virtio_queue_add(q, segs, 9, 0, buf), VIRTIO_EINVAL);
     ROW(C_RANGE, virtio_queue_add, "n_out + n_in wraps around",
         virtio_queue_add(q, segs, 1, 0xffffffffu, buf), VIRTIO_EINVAL);
+    ROW(C_NULL, virtio_queue_add, "three segments, the middle one NULL",
+        virtio_queue_add(q, segs, 1, 2, buf), VIRTIO_EINVAL);
+    ROW(C_SMALL, virtio_queue_add, "three segments, the last of 0 bytes",
+        virtio_queue_add(q, seg3, 1, 2, buf), VIRTIO_EINVAL);
+    ROW(C_RANGE, virtio_queue_add, "three segments, writable total over 32 bits",
+        virtio_queue_add(q, seg3 + 3, 1, 2, buf), VIRTIO_EINVAL);
     ROW(C_STATE, virtio_queue_add, "zeroed queue", virtio_queue_add(zq, segs, 1, 0, buf),
         VIRTIO_ESTATE);
     ROW(C_NULL, virtio_queue_add_wait, "NULL queue",
@@ -650,6 +665,12 @@ static void rows_core(uint32_t ver) {
         virtio_queue_add_wait(q, segs, 9, 0, buf, cookie, u32), VIRTIO_EINVAL);
     ROW(C_RANGE, virtio_queue_add_wait, "n_out + n_in wraps around",
         virtio_queue_add_wait(q, segs, 1, 0xffffffffu, buf, cookie, u32), VIRTIO_EINVAL);
+    ROW(C_NULL, virtio_queue_add_wait, "three segments, the middle one NULL",
+        virtio_queue_add_wait(q, segs, 1, 2, buf, cookie, u32), VIRTIO_EINVAL);
+    ROW(C_SMALL, virtio_queue_add_wait, "three segments, the last of 0 bytes",
+        virtio_queue_add_wait(q, seg3, 1, 2, buf, cookie, u32), VIRTIO_EINVAL);
+    ROW(C_RANGE, virtio_queue_add_wait, "three segments, writable total over 32 bits",
+        virtio_queue_add_wait(q, seg3 + 3, 1, 2, buf, cookie, u32), VIRTIO_EINVAL);
     ROW(C_STATE, virtio_queue_add_wait, "zeroed queue",
         virtio_queue_add_wait(zq, segs, 1, 0, buf, cookie, u32), VIRTIO_ESTATE);
     ROW(C_STATE, virtio_queue_add_wait, "before DRIVER_OK",

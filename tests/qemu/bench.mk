@@ -11,7 +11,8 @@
 #                      reference program (probe, init, one read, one write) with
 #                      --gc-sections, for the default build and the smallest configuration
 #                      (VIRTIO_MINIMAL: no legacy, strings, packed ring, indirect descriptors,
-#                      event index; VIRTIO_BLK_MINIMAL, VIRTIO_BLK_NO_RESIZE_CHECK); see
+#                      event index, short add path; VIRTIO_BLK_MINIMAL,
+#                      VIRTIO_BLK_NO_RESIZE_CHECK); see
 #                      blk_bench.py's linked_sizes
 
 BUILD ?= build
