@@ -8,7 +8,8 @@
 #
 #   make blk-host-tests   build $(BUILD)/host/test_blk and run it, then test_blk_minimal
 #                         (tests/test_blk_minimal.c: the VIRTIO_MINIMAL build, one data
-#                         segment per request)
+#                         segment per request), then test_blk_every4 (test_blk built with
+#                         VIRTIO_BLK_RESIZE_CHECK_EVERY 4, its resize cases only)
 
 BUILD ?= build
 
@@ -20,16 +21,22 @@ BLK_MIN_BIN := $(BUILD)/host/test_blk_minimal
 BLK_MIN_DEPS := tests/test_blk_minimal.c tests/sim_blk.c tests/sim_blk.h tests/sim.h tests/sim.c \
 	virtio.h virtio_blk.h tests/test.h tests/fixture.h tests/blk_host.mk
 
+BLK_EVERY4_BIN := $(BUILD)/host/test_blk_every4
+
 .PHONY: blk-host-tests
 
 host-tests: blk-host-tests
-host-tests-build: $(BLK_HOST_BIN) $(BLK_MIN_BIN)
 
-blk-host-tests: $(BLK_HOST_BIN) $(BLK_MIN_BIN)
+host-tests-build: $(BLK_HOST_BIN) $(BLK_MIN_BIN) $(BLK_EVERY4_BIN)
+
+blk-host-tests: $(BLK_HOST_BIN) $(BLK_MIN_BIN) $(BLK_EVERY4_BIN)
 	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
 		$(HOST_TEST_TIMEOUT) $(BLK_HOST_BIN)
 	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
 		$(HOST_TEST_TIMEOUT) $(BLK_MIN_BIN)
+	@echo "INFO test_blk_every4: VIRTIO_BLK_RESIZE_CHECK_EVERY 4, the resize cases"
+	@VIRTIO_TEST_FILTER=resize ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+		UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 $(HOST_TEST_TIMEOUT) $(BLK_EVERY4_BIN)
 
 $(BLK_HOST_BIN): $(BLK_HOST_DEPS)
 	@mkdir -p $(@D)
@@ -38,3 +45,8 @@ $(BLK_HOST_BIN): $(BLK_HOST_DEPS)
 $(BLK_MIN_BIN): $(BLK_MIN_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ tests/test_blk_minimal.c tests/sim_blk.c tests/sim.c
+
+$(BLK_EVERY4_BIN): $(BLK_HOST_DEPS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -DVIRTIO_BLK_RESIZE_CHECK_EVERY=4 -o $@ tests/test_blk.c \
+		tests/sim_blk.c tests/sim_rng.c tests/sim.c
