@@ -3329,9 +3329,11 @@ VIRTIO__OUT_OF_LINE static int virtio__ind_add(virtio_queue *q, const virtio_seg
 }
 #endif
 
-/* The checks of virtio_queue_add that come before anything is written. */
+/* The checks of virtio_queue_add that come before anything is written. `ready`: the status bit
+   the call needs besides `negotiated` (0: none; DRIVER_OK to publish), refused with
+   VIRTIO_ESTATE after every other check. */
 static VIRTIO__IN_LINE int virtio__add_ok(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                          unsigned n_in, void *cookie) {
+                                          unsigned n_in, void *cookie, uint32_t ready) {
     unsigned k, n = n_out + n_in;
     uint64_t wlen = 0;
     if (!q || !segs || !cookie) return VIRTIO_EINVAL;
@@ -3345,6 +3347,7 @@ static VIRTIO__IN_LINE int virtio__add_ok(virtio_queue *q, const virtio_seg *seg
         if (k >= n_out) wlen += segs[k].len;
     }
     if (wlen > 0xffffffffu) return VIRTIO_EINVAL;
+    if (ready && !(q->dev->status & ready)) return VIRTIO_ESTATE;
     return VIRTIO_OK;
 }
 
@@ -3483,10 +3486,11 @@ static VIRTIO__IN_LINE void virtio__add3(virtio_queue *q, const virtio_seg *segs
 #define VIRTIO__ADD_ANY VIRTIO__OUT_OF_LINE
 #endif
 
-/* The general add (any chain, any ring format). */
+/* The general add (any chain, any ring format): 0, or an error with nothing added. `ready`
+   as for virtio__add_ok. */
 VIRTIO__ADD_ANY static int virtio__add_any(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                           unsigned n_in, void *cookie) {
-    int r = virtio__add_ok(q, segs, n_out, n_in, cookie);
+                                           unsigned n_in, void *cookie, uint32_t ready) {
+    int r = virtio__add_ok(q, segs, n_out, n_in, cookie, ready);
     return r ? r : virtio__add(q, segs, n_out, n_out + n_in, cookie);
 }
 
@@ -3499,7 +3503,7 @@ VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
         return VIRTIO_OK;
     }
 #endif
-    return virtio__add_any(q, segs, n_out, n_in, cookie);
+    return virtio__add_any(q, segs, n_out, n_in, cookie, 0);
 }
 
 /* The checks of virtio_queue_kick. */
@@ -3740,14 +3744,6 @@ VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) 
     return virtio__wait(q, cookie, len);
 }
 
-/* virtio_queue_add_wait's add: 0, or an error with nothing added. */
-VIRTIO__ADD_ANY static int virtio__add_wait_any(virtio_queue *q, const virtio_seg *segs,
-                                                unsigned n_out, unsigned n_in, void *cookie) {
-    int r = virtio__add_ok(q, segs, n_out, n_in, cookie);
-    if (r == VIRTIO_OK && !(q->dev->status & VIRTIO_STATUS_DRIVER_OK)) r = VIRTIO_ESTATE;
-    return r ? r : virtio__add(q, segs, n_out, n_out + n_in, cookie);
-}
-
 VIRTIO_DEF int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                      unsigned n_in, void *cookie, void **used, uint32_t *len) {
 #ifndef VIRTIO_NO_FAST_PATH
@@ -3757,7 +3753,7 @@ VIRTIO_DEF int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, un
     } else
 #endif
     {
-        int r = virtio__add_wait_any(q, segs, n_out, n_in, cookie);
+        int r = virtio__add_any(q, segs, n_out, n_in, cookie, VIRTIO_STATUS_DRIVER_OK);
         if (r) return r; /* nothing was added */
     }
     virtio__kick(q);

@@ -844,23 +844,30 @@ static unsigned virtio_blk__data_segs(const virtio_blk *blk, virtio_seg *segs, v
 }
 #endif
 
+/* Free slot i's header and the chain's first segment, pointing at it. struct virtio_blk_req:
+   the header the device reads, then data, then the status byte (unset until the device writes
+   it). */
+static VIRTIO_BLK__IN_LINE virtio_blk_req *
+virtio_blk__header(virtio_blk *blk, uint32_t i, uint32_t type, uint64_t sector, virtio_seg *segs) {
+    virtio_blk_req *rq = &blk->reqs[i];
+    rq->type = VIRTIO_BLK__O32(&blk->dev, type);
+    rq->reserved = 0;
+    rq->sector = VIRTIO_BLK__O64(&blk->dev, sector);
+    rq->status = VIRTIO_BLK__STATUS_UNSET;
+    segs[0].addr = rq;
+    segs[0].len = 16;
+    return rq;
+}
+
 /* Fills free slot i's header and the request's segments (already checked, within the limits):
    header, data, status. Returns the number of segments; *n_out of them the device reads. */
 static unsigned virtio_blk__prep(virtio_blk *blk, uint32_t i, uint32_t type, uint64_t sector,
                                  void *buf, uint64_t len, uint32_t flags, virtio_seg *segs,
                                  unsigned *n_out) {
-    virtio_dev *dev = &blk->dev;
-    virtio_blk_req *rq = &blk->reqs[i];
+    virtio_blk_req *rq = virtio_blk__header(
+        blk, i, type, (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) ? sector : 0, segs);
     unsigned out = 1, data = 0;
-    /* struct virtio_blk_req: the header the device reads, then data, then the status byte. */
-    rq->type = VIRTIO_BLK__O32(dev, type);
-    rq->reserved = 0;
-    rq->sector =
-        VIRTIO_BLK__O64(dev, (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) ? sector : 0);
-    rq->status = VIRTIO_BLK__STATUS_UNSET;
     (void)flags; /* DISCARD and WRITE_ZEROES only */
-    segs[0].addr = rq;
-    segs[0].len = 16;
     if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) {
 #if VIRTIO_BLK_MAX_SEGS > 1
         if (len > blk->seg_bytes) {
@@ -876,9 +883,9 @@ static unsigned virtio_blk__prep(virtio_blk *blk, uint32_t i, uint32_t type, uin
 #ifndef VIRTIO_BLK_MINIMAL
     } else if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
         /* One struct virtio_blk_discard_write_zeroes segment. */
-        rq->dwz_sector = VIRTIO_BLK__O64(dev, sector);
-        rq->dwz_sectors = VIRTIO_BLK__O32(dev, (uint32_t)len);
-        rq->dwz_flags = VIRTIO_BLK__O32(dev, flags);
+        rq->dwz_sector = VIRTIO_BLK__O64(&blk->dev, sector);
+        rq->dwz_sectors = VIRTIO_BLK__O32(&blk->dev, (uint32_t)len);
+        rq->dwz_flags = VIRTIO_BLK__O32(&blk->dev, flags);
         segs[1].addr = &rq->dwz_sector;
         segs[1].len = 16;
         out = 2;
@@ -903,13 +910,7 @@ static unsigned virtio_blk__prep(virtio_blk *blk, uint32_t i, uint32_t type, uin
 static VIRTIO_BLK__IN_LINE unsigned virtio_blk__rw_segs(virtio_blk *blk, uint32_t i, uint32_t type,
                                                         uint64_t sector, void *buf, uint32_t len,
                                                         virtio_seg segs[3]) {
-    virtio_blk_req *rq = &blk->reqs[i];
-    rq->type = VIRTIO_BLK__O32(&blk->dev, type);
-    rq->reserved = 0;
-    rq->sector = VIRTIO_BLK__O64(&blk->dev, sector);
-    rq->status = VIRTIO_BLK__STATUS_UNSET;
-    segs[0].addr = rq;
-    segs[0].len = 16;
+    virtio_blk_req *rq = virtio_blk__header(blk, i, type, sector, segs);
     segs[1].addr = buf;
     segs[1].len = len;
     segs[2].addr = &rq->status;
