@@ -14,11 +14,14 @@
 #                      event index, short add path; VIRTIO_BLK_MINIMAL,
 #                      VIRTIO_BLK_NO_RESIZE_CHECK); see
 #                      blk_bench.py's linked_sizes
+#   make size-devices  the same linked size for every device header (blk, net, console, gpu,
+#                      input, rng), each in a reference program of init and its main operation,
+#                      default and VIRTIO_MINIMAL (tests/qemu/dev_size.py)
 
 BUILD ?= build
 PYTHON ?= python3
 
-.PHONY: insn-plugin size-blk
+.PHONY: insn-plugin size-blk size-devices
 
 insn-plugin: $(BUILD)/insn_count.so
 
@@ -28,3 +31,6 @@ $(BUILD)/insn_count.so: tests/qemu/plugin/insn_count.c
 
 size-blk:
 	$(PYTHON) tests/qemu/blk_bench.py --build $(BUILD) --size-only
+
+size-devices:
+	$(PYTHON) tests/qemu/dev_size.py --build $(BUILD)
