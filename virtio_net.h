@@ -104,6 +104,14 @@ CONFIGURATION
    As virtio.h. VIRTIO_NET_RX_BUF_SIZE (default 1536): the buffer size when rx_buf_size is 0.
    VIRTIO_MEMCPY, if defined where the implementation is, copies frames put together from
    several buffers (default: a byte loop, no libc).
+   VIRTIO_NET_MINIMAL (define where the implementation is; VIRTIO_MINIMAL in virtio.h defines
+   it too): send and receive frames with the MAC, nothing else, for bootloaders.
+   VIRTIO_NET_F_STATUS, _MTU and _MRG_RXBUF are never negotiated: the MTU is 1500, every
+   receive buffer must hold a header and a 1514-byte frame (rx_buf_size 0 or at least 1526,
+   1524 for a legacy-only build; frame_mem_size must be 0, else VIRTIO_EINVAL), and no frame
+   is put together from several buffers. virtio_net_link_up returns VIRTIO_ENOTSUP after its
+   usual checks (the link status is not read: the spec says to assume the link is up). The
+   rest of the API is unchanged.
 
 ERRORS
    As virtio.h: 0 or a negative virtio_result. A caller bug (NULL pointer, queue sizes that are
@@ -151,6 +159,11 @@ SPEC
 
 #ifndef VIRTIO_NET_H
 #define VIRTIO_NET_H
+
+/* VIRTIO_MINIMAL (virtio.h): the smallest network driver too. */
+#if defined(VIRTIO_MINIMAL) && !defined(VIRTIO_NET_MINIMAL)
+#define VIRTIO_NET_MINIMAL
+#endif
 
 #ifndef VIRTIO_H
 #error "include virtio.h before virtio_net.h"
@@ -345,7 +358,8 @@ VIRTIO_API uint32_t virtio_net_mtu(const virtio_net *net);
 VIRTIO_API uint32_t virtio_net_max_frame(const virtio_net *net); /* mtu + 14 */
 VIRTIO_API uint32_t virtio_net_hdr_len(const virtio_net *net);   /* 10 or 12 */
 /* 1 if the link is up, 0 if down (read from the device each call; always 1 without
-   VIRTIO_NET_F_STATUS, as the spec says to assume), or a negative error. */
+   VIRTIO_NET_F_STATUS, as the spec says to assume), or a negative error; VIRTIO_ENOTSUP under
+   VIRTIO_NET_MINIMAL. */
 VIRTIO_API int virtio_net_link_up(virtio_net *net);
 
 /* Receive. virtio_net_recv_poll hands over the next frame without waiting, or returns
@@ -442,6 +456,9 @@ static int virtio_net__plan_params(const virtio_net_params *p, virtio_net__plan 
        buffers in the queue at once for one frame. */
     pl->reach = pl->nbufs < pl->rxq ? pl->nbufs : pl->rxq;
     pl->mrg_needed = pl->bsize < VIRTIO_NET_HDR_LEN_LEGACY + VIRTIO_NET__STD_FRAME;
+#ifdef VIRTIO_NET_MINIMAL /* no MRG_RXBUF: every frame in one buffer, no assembly buffer */
+    if (pl->mrg_needed || pl->frame != 0) return VIRTIO_EINVAL;
+#endif
     if (pl->mrg_needed && (pl->frame == 0 || (uint64_t)pl->reach * pl->bsize <
                                                  VIRTIO_NET_HDR_LEN + VIRTIO_NET__STD_FRAME))
         return VIRTIO_EINVAL;
@@ -480,6 +497,13 @@ VIRTIO_DEF size_t virtio_net_mem_size(const virtio_net_params *p, const virtio_t
 }
 
 /* ---- Small helpers --------------------------------------------------------------------------- */
+/* MRG_RXBUF negotiated (never under VIRTIO_NET_MINIMAL). */
+#ifdef VIRTIO_NET_MINIMAL
+#define VIRTIO_NET__MRG(net) 0
+#else
+#define VIRTIO_NET__MRG(net) virtio_dev_has(&(net)->dev, VIRTIO_NET_F_MRG_RXBUF)
+#endif
+
 static uint8_t *virtio_net__buf(const virtio_net *net, uint32_t i) {
     return net->rx_bufs + (size_t)i * net->rx_buf_size;
 }
@@ -557,6 +581,21 @@ static int virtio_net__fits(const virtio_net__plan *pl, uint32_t max_frame, uint
    supply enough receive buffers to receive at least one receive packet of size mtu (plus low
    level ethernet header length)". Preferred: the device's MTU, then 1500; each frame in one
    buffer, then spread (MRG_RXBUF). */
+#ifdef VIRTIO_NET_MINIMAL
+/* VIRTIO_NET_MINIMAL: the MAC (and ANY_LAYOUT on legacy devices) only; MTU 1500, each frame in
+   one buffer, which the params check made sure of but for the modern header's 2 bytes more. */
+static int virtio_net__choose(virtio_net *net, const virtio_net__plan *pl, uint64_t *wanted,
+                              uint64_t *required) {
+    int legacy = virtio_dev_legacy(&net->dev);
+    *wanted = VIRTIO_BIT(VIRTIO_NET_F_MAC);
+    if (legacy) *wanted |= VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
+    *required = 0u;
+    return virtio_net__fits(pl, VIRTIO_NET__STD_FRAME,
+                            legacy ? VIRTIO_NET_HDR_LEN_LEGACY : VIRTIO_NET_HDR_LEN, 0)
+               ? VIRTIO_OK
+               : VIRTIO_EFEATURES;
+}
+#else
 static int virtio_net__choose(virtio_net *net, const virtio_net__plan *pl, uint64_t *wanted,
                               uint64_t *required) {
     uint64_t offered;
@@ -590,6 +629,7 @@ static int virtio_net__choose(virtio_net *net, const virtio_net__plan *pl, uint6
        modern device, where the 12-byte header leaves no room for 1514 bytes. */
     return VIRTIO_EFEATURES;
 }
+#endif
 
 typedef struct virtio_net__cfg {
     uint8_t mac[6];
@@ -615,11 +655,16 @@ static int virtio_net__read_config(virtio_dev *dev, void *ctx) {
         if (same) break;
     }
     if (tries == VIRTIO_CONFIG_RETRIES) return VIRTIO_EDEVICE;
+#ifdef VIRTIO_NET_MINIMAL /* neither STATUS nor MTU negotiated */
+    c->status = (uint16_t)VIRTIO_NET_S_LINK_UP;
+    c->mtu = (uint16_t)VIRTIO_NET_MTU_DEFAULT;
+#else
     c->status = virtio_dev_has(dev, VIRTIO_NET_F_STATUS)
                     ? virtio_config_read16(dev, VIRTIO_NET_CFG_STATUS)
                     : (uint16_t)VIRTIO_NET_S_LINK_UP;
     c->mtu = virtio_dev_has(dev, VIRTIO_NET_F_MTU) ? virtio_config_read16(dev, VIRTIO_NET_CFG_MTU)
                                                    : (uint16_t)VIRTIO_NET_MTU_DEFAULT;
+#endif
     return VIRTIO_OK;
 }
 
@@ -628,7 +673,7 @@ static int virtio_net__configure(virtio_net *net, const virtio_net__plan *pl,
                                  const virtio_net_params *p) {
     virtio_net__cfg cfg;
     uint32_t i;
-    int mrg = virtio_dev_has(&net->dev, VIRTIO_NET_F_MRG_RXBUF);
+    int mrg = VIRTIO_NET__MRG(net);
     int r = virtio_config_atomic(&net->dev, virtio_net__read_config, &cfg);
     if (r) return r;
     net->hdr_len = (virtio_dev_has(&net->dev, VIRTIO_F_VERSION_1) || mrg)
@@ -668,7 +713,7 @@ static int virtio_net__setup_queues(virtio_net *net, const virtio_net__plan *pl,
     int r;
     net->split_hdr =
         (uint8_t)(virtio_dev_legacy(&net->dev) && !virtio_dev_has(&net->dev, VIRTIO_F_ANY_LAYOUT) &&
-                  !virtio_dev_has(&net->dev, VIRTIO_NET_F_MRG_RXBUF));
+                  !VIRTIO_NET__MRG(net));
     virtio_zero(&qp, sizeof qp);
     qp.size = pl->rxq;
     qp.ring = mem + pl->rx_ring;
@@ -711,7 +756,7 @@ static int virtio_net__post(virtio_net *net, uint32_t i) {
     /* num_buffers with MRG_RXBUF: preset to what no device may leave there (0: the device must
        write the count), so a device that does not write it is caught. Without MRG_RXBUF the
        field is not read (see virtio_net__check_hdr). */
-    if (virtio_dev_has(&net->dev, VIRTIO_NET_F_MRG_RXBUF)) virtio_net__put16(net, b + 10, 0u);
+    if (VIRTIO_NET__MRG(net)) virtio_net__put16(net, b + 10, 0u);
     if (net->split_hdr) {
         segs[0].addr = b;
         segs[0].len = net->hdr_len;
@@ -821,17 +866,19 @@ VIRTIO_DEF uint32_t virtio_net_max_frame(const virtio_net *net) { return net ? n
 VIRTIO_DEF uint32_t virtio_net_hdr_len(const virtio_net *net) { return net ? net->hdr_len : 0; }
 
 VIRTIO_DEF int virtio_net_link_up(virtio_net *net) {
-    uint16_t s;
     int r;
     if (!net) return VIRTIO_EINVAL;
     r = virtio_net__usable(net);
     if (r) return r;
+#ifdef VIRTIO_NET_MINIMAL /* STATUS is never negotiated: the link status is not read */
+    return VIRTIO_ENOTSUP;
+#else
     /* "If the driver does not negotiate the VIRTIO_NET_F_STATUS feature, it SHOULD assume the
        link is active, otherwise it SHOULD read the link status from the bottom bit of
        status". */
     if (!virtio_dev_has(&net->dev, VIRTIO_NET_F_STATUS)) return 1;
-    s = virtio_config_read16(&net->dev, VIRTIO_NET_CFG_STATUS);
-    return (s & VIRTIO_NET_S_LINK_UP) ? 1 : 0;
+    return (virtio_config_read16(&net->dev, VIRTIO_NET_CFG_STATUS) & VIRTIO_NET_S_LINK_UP) ? 1 : 0;
+#endif
 }
 
 /* ---- Receive: "Network Device / Device Operation / Processing of Incoming Packets" ----------- */
@@ -862,7 +909,7 @@ static int virtio_net__check_hdr(virtio_net *net, const uint8_t *b) {
     /* Without MRG_RXBUF a frame is one buffer whatever num_buffers says ("The device MUST use
        only a single descriptor"), so the field is not read: the spec wants 1 there, QEMU leaves
        what the driver wrote, TinyEMU writes 0 (its whole header is zeroes). */
-    if (virtio_dev_has(&net->dev, VIRTIO_NET_F_MRG_RXBUF)) {
+    if (VIRTIO_NET__MRG(net)) {
         nb = virtio_net__get16(net, b + 10);
         /* "at least num_buffers are observed by driver as used": no more than were posted
            (this one included). */
@@ -871,6 +918,7 @@ static int virtio_net__check_hdr(virtio_net *net, const uint8_t *b) {
     return (int)nb;
 }
 
+#ifndef VIRTIO_NET_MINIMAL
 /* Consumes the rest of a frame spread over `nb` buffers whose first one (index `head`, `len`
    bytes used) has been taken: copies it into the assembly buffer when `keep`, posts every
    buffer again. Returns the frame length, 0 if it was dropped, or a (latched) error. */
@@ -902,6 +950,8 @@ static int32_t virtio_net__gather(virtio_net *net, uint32_t head, uint32_t len, 
     return (int32_t)total;
 }
 
+#endif
+
 /* Lends the frame in buffer idx (`len` bytes used, header included), or drops it: 1 if lent,
    0 if dropped, or an error. */
 static int virtio_net__lend_one(virtio_net *net, uint32_t idx, uint32_t len,
@@ -921,6 +971,7 @@ static int virtio_net__lend_one(virtio_net *net, uint32_t idx, uint32_t len,
     return 1;
 }
 
+#ifndef VIRTIO_NET_MINIMAL
 /* Lends a frame spread over nb buffers, put together in the assembly buffer (if it is free),
    or drops it: 1 if lent, 0 if dropped, or an error. */
 static int virtio_net__lend_spread(virtio_net *net, uint32_t idx, uint32_t len, int nb,
@@ -940,6 +991,7 @@ static int virtio_net__lend_spread(virtio_net *net, uint32_t idx, uint32_t len, 
     frame->nbufs = (uint16_t)nb;
     return 1;
 }
+#endif
 
 /* Takes used buffers until one frame can be lent: VIRTIO_OK, VIRTIO_EAGAIN, or an error. Each
    pass takes at least one used buffer, so this ends: bounded by the queue anyway. */
@@ -953,8 +1005,12 @@ static int virtio_net__next_frame(virtio_net *net, virtio_net_frame *frame, int 
         if (len < net->hdr_len) return virtio_net__fault(net); /* not even a whole header */
         nb = virtio_net__check_hdr(net, virtio_net__buf(net, idx));
         if (nb < 0) return nb;
+#ifdef VIRTIO_NET_MINIMAL /* nb is 1: num_buffers is not read without MRG_RXBUF */
+        r = virtio_net__lend_one(net, idx, len, frame);
+#else
         r = nb == 1 ? virtio_net__lend_one(net, idx, len, frame)
                     : virtio_net__lend_spread(net, idx, len, nb, frame);
+#endif
         if (r < 0) return r;
         if (r == 0) continue; /* dropped */
         net->stats.rx_frames++;
@@ -1006,11 +1062,13 @@ VIRTIO_DEF int virtio_net_release(virtio_net *net, const virtio_net_frame *frame
     if (!net || !frame) return VIRTIO_EINVAL;
     r = virtio_net__usable(net);
     if (r == VIRTIO_ESTATE) return r; /* never initialized, or reset: nothing is lent */
+#ifndef VIRTIO_NET_MINIMAL /* else no assembly buffer: the index check below refuses it */
     if (frame->buf == VIRTIO_NET_FRAME_ASSEMBLED) {
         if (!net->frame_lent || frame->data != net->frame_mem) return VIRTIO_EINVAL;
         net->frame_lent = 0;
         return r;
     }
+#endif
     idx = frame->buf;
     if (idx >= net->rx_count || net->rx_state[idx] != VIRTIO_NET__LENT ||
         frame->data != virtio_net__buf(net, idx) + net->hdr_len)
@@ -1114,6 +1172,7 @@ VIRTIO_DEF uint32_t virtio_net_send_pending(const virtio_net *net) {
 
 #undef VIRTIO_NET__STD_FRAME
 #undef VIRTIO_NET__TX_HDR
+#undef VIRTIO_NET__MRG
 #endif /* VIRTIO_NET_IMPLEMENTATION */
 
 /*
