@@ -95,6 +95,17 @@ MEMORY
    A backing is the device's from attach until detach or unref returns (or a reset): the device
    reads it on every transfer. Drawing into it is fine while no transfer of it is in flight.
 
+CONFIGURATION (define where the implementation is)
+   VIRTIO_GPU_MINIMAL   set a scanout and update a framebuffer, nothing else, for bootloaders;
+                        VIRTIO_MINIMAL (virtio.h) defines it too. VIRTIO_GPU_F_EDID is never
+                        negotiated and init reads no EDID; the cursor queue is not set up (its
+                        room in the block stays, unused). virtio_gpu_get_edid,
+                        virtio_gpu_edid_parse, virtio_gpu_poll_events (display-change events)
+                        and the three cursor calls return VIRTIO_ENOTSUP after their usual
+                        argument and state checks, and touch nothing; virtio_gpu_has_edid is 0.
+                        Resources, scanouts, transfers, flushes, the pipelined calls and
+                        virtio_gpu_get_display_info are unchanged.
+
 ERRORS
    As virtio.h: 0 or a negative virtio_result. A caller bug is VIRTIO_EINVAL and changes
    nothing (no register access, no byte of memory written): a NULL pointer, params out of range
@@ -156,6 +167,11 @@ SPEC
 
 #ifndef VIRTIO_GPU_H
 #define VIRTIO_GPU_H
+
+/* VIRTIO_MINIMAL (virtio.h): the smallest GPU driver too. */
+#if defined(VIRTIO_MINIMAL) && !defined(VIRTIO_GPU_MINIMAL)
+#define VIRTIO_GPU_MINIMAL
+#endif
 
 #ifndef VIRTIO_H
 #error "include virtio.h before virtio_gpu.h"
@@ -1046,6 +1062,7 @@ VIRTIO_DEF int virtio_gpu_get_display_info(virtio_gpu *gpu) {
     return r ? r : virtio_gpu__display_info(gpu);
 }
 
+#ifndef VIRTIO_GPU_MINIMAL
 /* GET_EDID of `scanout` into the large buffer; *size: the blob's length (checked). */
 static int virtio_gpu__edid(virtio_gpu *gpu, uint32_t scanout, uint32_t *size) {
     uint32_t slot = 0;
@@ -1085,6 +1102,7 @@ static int virtio_gpu__edid_all(virtio_gpu *gpu, uint32_t *changed) {
     }
     return VIRTIO_OK;
 }
+#endif /* !VIRTIO_GPU_MINIMAL */
 
 VIRTIO_DEF int virtio_gpu_has_edid(const virtio_gpu *gpu) {
     return gpu && virtio_dev_has(&gpu->dev, VIRTIO_GPU_F_EDID) ? 1 : 0;
@@ -1098,6 +1116,11 @@ VIRTIO_DEF int virtio_gpu_get_edid(virtio_gpu *gpu, uint32_t scanout, void *buf,
     r = virtio_gpu__idle(gpu);
     if (r) return r;
     if (scanout >= gpu->num_scanouts) return VIRTIO_EINVAL;
+#ifdef VIRTIO_GPU_MINIMAL /* EDID is never negotiated */
+    (void)n;
+    (void)size;
+    return VIRTIO_ENOTSUP;
+#else
     if (!virtio_dev_has(&gpu->dev, VIRTIO_GPU_F_EDID)) return VIRTIO_ENOTSUP;
     r = virtio_gpu__edid(gpu, scanout, &n);
     if (r) return r;
@@ -1106,6 +1129,7 @@ VIRTIO_DEF int virtio_gpu_get_edid(virtio_gpu *gpu, uint32_t scanout, void *buf,
     if (size < n) return VIRTIO_EINVAL;
     virtio_copy(buf, gpu->big->edid.edid, n);
     return VIRTIO_OK;
+#endif
 }
 
 VIRTIO_DEF uint32_t virtio_gpu_num_scanouts(const virtio_gpu *gpu) {
@@ -1127,6 +1151,15 @@ VIRTIO_DEF int virtio_gpu_display(const virtio_gpu *gpu, uint32_t scanout, virti
     return VIRTIO_OK;
 }
 
+#ifdef VIRTIO_GPU_MINIMAL
+/* VIRTIO_GPU_MINIMAL: display-change events are left out (events_read is not read). */
+VIRTIO_DEF int virtio_gpu_poll_events(virtio_gpu *gpu, uint32_t *changed) {
+    int r = virtio_gpu__idle(gpu);
+    if (r) return r;
+    if (changed) *changed = 0;
+    return VIRTIO_ENOTSUP;
+}
+#else
 /* "Device configuration fields" / "Events". The event is cleared before the information is
    read again: a change that comes while we read raises it again and is seen next time, where
    clearing afterwards could swallow it. */
@@ -1164,8 +1197,16 @@ VIRTIO_DEF int virtio_gpu_poll_events(virtio_gpu *gpu, uint32_t *changed) {
     if (changed) *changed = ch;
     return r;
 }
+#endif /* VIRTIO_GPU_MINIMAL */
 
 /* ---- EDID parser (VESA E-EDID base block) ---------------------------------------------------- */
+#ifdef VIRTIO_GPU_MINIMAL
+/* VIRTIO_GPU_MINIMAL: no EDID parser. */
+VIRTIO_DEF int virtio_gpu_edid_parse(const void *edid, size_t len, virtio_gpu_edid_info *info) {
+    if (!edid || !info || len < 128u) return VIRTIO_EINVAL;
+    return VIRTIO_ENOTSUP;
+}
+#else
 VIRTIO_DEF int virtio_gpu_edid_parse(const void *edid, size_t len, virtio_gpu_edid_info *info) {
     static const uint8_t magic[8] = {0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00};
     const uint8_t *b = (const uint8_t *)edid;
@@ -1209,6 +1250,7 @@ VIRTIO_DEF int virtio_gpu_edid_parse(const void *edid, size_t len, virtio_gpu_ed
     }
     return VIRTIO_OK;
 }
+#endif /* VIRTIO_GPU_MINIMAL */
 
 /* ---- Initialization: "GPU Device / Device Initialization" ------------------------------------ */
 /* Points the object into the block (already zeroed) as the plan says. */
@@ -1242,8 +1284,13 @@ static int virtio_gpu__queue_init(virtio_gpu *gpu, virtio_queue *q, uint32_t ind
 /* Steps 4-7 after the reset: features, configuration, both queues, DRIVER_OK. */
 static int virtio_gpu__bring_up(virtio_gpu *gpu, const virtio_gpu__plan *pl, char *m) {
     uint32_t n;
-    /* Only EDID: everything else needs 3D or blobs. The core adds the ring features. */
+    /* Only EDID (not even that under VIRTIO_GPU_MINIMAL): everything else needs 3D or blobs.
+       The core adds the ring features. */
+#ifdef VIRTIO_GPU_MINIMAL
+    int r = virtio_dev_negotiate(&gpu->dev, 0, 0);
+#else
     int r = virtio_dev_negotiate(&gpu->dev, VIRTIO_BIT(VIRTIO_GPU_F_EDID), 0);
+#endif
     if (r) return r;
     /* "Minimum value is 1, maximum value is 16": anything else would index past the scanout
        tables, so it is a broken device. */
@@ -1257,15 +1304,19 @@ static int virtio_gpu__bring_up(virtio_gpu *gpu, const virtio_gpu__plan *pl, cha
     r = virtio_gpu__queue_init(gpu, &gpu->ctrl, 0, m, pl->ctrl_ring, m + pl->ctrl_shadow_off,
                                pl->ctrl_shadow, pl->cq, 0);
     if (r) return r;
+#ifndef VIRTIO_GPU_MINIMAL /* no cursor: its queue is not set up */
     r = virtio_gpu__queue_init(gpu, &gpu->cursor, 1, m + pl->cursor_off, pl->cursor_ring,
                                m + pl->cursor_shadow_off, pl->cursor_shadow, pl->kq,
                                VIRTIO_QUEUE_F_IGNORE_LEN);
     if (r) return r;
+#endif
     /* The device may offer smaller queues: two descriptors per command (attach takes three,
        alone), one per cursor command. Four lets transfer + flush go together. */
     if (virtio_queue_size(&gpu->ctrl) < 4u) return VIRTIO_ENOQUEUE;
     gpu->ncmds = virtio_queue_size(&gpu->ctrl) / 2u;
+#ifndef VIRTIO_GPU_MINIMAL
     gpu->ncursors = virtio_queue_size(&gpu->cursor);
+#endif
     return virtio_dev_ready(&gpu->dev);
 }
 
@@ -1297,7 +1348,11 @@ VIRTIO_DEF int virtio_gpu_init(virtio_gpu *gpu, const virtio_transport *t,
        negotiated ... also fetch the EDID information". A failure here has reset the device
        (a failed wait) or latched it (a fault): either way init failed. */
     r = virtio_gpu__display_info(gpu);
+#ifndef VIRTIO_GPU_MINIMAL
     if (r == VIRTIO_OK) r = virtio_gpu__edid_all(gpu, &changed);
+#else
+    (void)changed;
+#endif
     if (r && virtio_dev_usable(&gpu->dev) == VIRTIO_OK) r = virtio_dev_fail(&gpu->dev, r);
     return r;
 }
@@ -1578,6 +1633,36 @@ VIRTIO_DEF uint32_t virtio_gpu_last_error(const virtio_gpu *gpu) {
 }
 
 /* ---- Cursor: "Configure mouse cursor", "Device Operation: cursorq" --------------------------- */
+#ifdef VIRTIO_GPU_MINIMAL
+/* VIRTIO_GPU_MINIMAL: no cursor queue; the checks of the full build, then VIRTIO_ENOTSUP. */
+static int virtio_gpu__no_cursor(const virtio_gpu *gpu, uint32_t scanout) {
+    int r;
+    if (!gpu) return VIRTIO_EINVAL;
+    r = virtio_gpu__usable(gpu);
+    if (r) return r;
+    return scanout < gpu->num_scanouts ? VIRTIO_ENOTSUP : VIRTIO_EINVAL;
+}
+
+VIRTIO_DEF int virtio_gpu_cursor_set(virtio_gpu *gpu, uint32_t scanout, uint32_t id, uint32_t hot_x,
+                                     uint32_t hot_y, uint32_t x, uint32_t y) {
+    (void)id;
+    (void)hot_x;
+    (void)hot_y;
+    (void)x;
+    (void)y;
+    return virtio_gpu__no_cursor(gpu, scanout);
+}
+
+VIRTIO_DEF int virtio_gpu_cursor_move(virtio_gpu *gpu, uint32_t scanout, uint32_t x, uint32_t y) {
+    (void)x;
+    (void)y;
+    return virtio_gpu__no_cursor(gpu, scanout);
+}
+
+VIRTIO_DEF int virtio_gpu_cursor_hide(virtio_gpu *gpu, uint32_t scanout) {
+    return virtio_gpu__no_cursor(gpu, scanout);
+}
+#else
 /* Takes back every cursor command the device has used (it writes no response: nothing to
    check), then a free slot; waits (bounded) for one only when all are with the device. */
 static int virtio_gpu__cursor_slot(virtio_gpu *gpu, uint32_t *slot) {
@@ -1661,6 +1746,7 @@ VIRTIO_DEF int virtio_gpu_cursor_hide(virtio_gpu *gpu, uint32_t scanout) {
     int r = virtio_gpu__cursor_check(gpu, scanout);
     return r ? r : virtio_gpu__cursor(gpu, VIRTIO_GPU_CMD_UPDATE_CURSOR, scanout, 0, 0, 0, 0, 0);
 }
+#endif /* VIRTIO_GPU_MINIMAL */
 
 #undef VIRTIO_GPU__SENTINEL
 #undef VIRTIO_GPU__HDR
