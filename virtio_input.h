@@ -106,6 +106,21 @@ KEYBOARD AND LINE EDITOR
    press toggles Caps Lock and its LED (through the status queue). virtio_input_line edits one
    line in a caller's buffer: printable characters, Backspace, Enter. No allocation anywhere.
 
+CONFIGURATION (define where the implementation is)
+   VIRTIO_INPUT_MINIMAL receive events, nothing else, for bootloaders; VIRTIO_MINIMAL (virtio.h)
+                        defines it too. Init reads no configuration (not one select: 100 and
+                        more configuration accesses fewer with QEMU's keyboard) and does not set
+                        up the status queue (its room in the block stays, unused). So
+                        virtio_input_name and _serial are "", virtio_input_has_type,
+                        _has_event and _props are 0, virtio_input_ids and _abs_info return
+                        VIRTIO_ENOTSUP (their arguments checked first, as ever), and
+                        virtio_input_query and virtio_input_send_status return VIRTIO_ENOTSUP
+                        after their argument and state checks, touching nothing. Events and
+                        reports (recv_poll / _wait, report_poll / _wait) are unchanged, and so
+                        are the keyboard and line helpers, but for the Caps Lock LED: the
+                        device's LEDs are not known, so none is sent. (Helpers a program does
+                        not call cost nothing once linked with --gc-sections.)
+
 ERRORS
    As virtio.h: 0 or a negative virtio_result. A caller bug (NULL pointer, event_bufs below
    VIRTIO_INPUT_EVENT_BUFS_MIN or above 32768, status_bufs above 32768, memory too small or
@@ -147,6 +162,11 @@ SPEC
 
 #ifndef VIRTIO_INPUT_H
 #define VIRTIO_INPUT_H
+
+/* VIRTIO_MINIMAL (virtio.h): the smallest input driver too. */
+#if defined(VIRTIO_MINIMAL) && !defined(VIRTIO_INPUT_MINIMAL)
+#define VIRTIO_INPUT_MINIMAL
+#endif
 
 #ifndef VIRTIO_H
 #error "include virtio.h before virtio_input.h"
@@ -644,7 +664,9 @@ VIRTIO_DEF size_t virtio_input_mem_size(const virtio_input_params *p, const virt
 static int virtio_input__usable(const virtio_input *in) {
     int r = virtio_dev_usable(&in->dev);
     if (r == VIRTIO_OK) r = virtio_queue_usable(&in->eventq);
+#ifndef VIRTIO_INPUT_MINIMAL /* no status queue there */
     if (r == VIRTIO_OK) r = virtio_queue_usable(&in->statusq);
+#endif
     return r;
 }
 
@@ -675,6 +697,7 @@ static int virtio_input__device_error(int r) {
 }
 
 /* ---- Configuration: "Input Device / Device configuration layout" ----------------------------- */
+#ifndef VIRTIO_INPUT_MINIMAL /* no configuration read there */
 typedef struct virtio_input__answer {
     uint8_t data[VIRTIO_INPUT_CFG_U_SIZE];
     uint32_t size;
@@ -774,6 +797,7 @@ static int virtio_input__read_bits(virtio_input *in, struct virtio_input__info *
     }
     return VIRTIO_OK;
 }
+#endif /* !VIRTIO_INPUT_MINIMAL */
 
 /* ---- Initialization: "Input Device / Device Initialization" ---------------------------------- */
 /* Once the device is reset and idle, the memory is ours. It starts from zero. */
@@ -800,6 +824,9 @@ static int virtio_input__setup_queues(virtio_input *in, const virtio_input__plan
     qp.shadow = mem + pl->ev_shadow;
     qp.shadow_size = pl->ev_shadow_size;
     r = virtio_queue_init(&in->eventq, &in->dev, VIRTIO_INPUT_EVENTQ, &qp);
+#ifdef VIRTIO_INPUT_MINIMAL /* no status events: the status queue is not set up */
+    return r;
+#else
     if (r) return r;
     qp.size = pl->stq;
     qp.flags = VIRTIO_QUEUE_F_IGNORE_LEN;
@@ -808,6 +835,7 @@ static int virtio_input__setup_queues(virtio_input *in, const virtio_input__plan
     qp.shadow = mem + pl->st_shadow;
     qp.shadow_size = pl->st_shadow_size;
     return virtio_queue_init(&in->statusq, &in->dev, VIRTIO_INPUT_STATUSQ, &qp);
+#endif
 }
 
 /* Adds event buffer b (8 bytes, device-writable: "These buffers MUST be device-writable and
@@ -864,8 +892,10 @@ VIRTIO_DEF int virtio_input_init(virtio_input *in, const virtio_transport *t,
     /* 7. "The device is queried for supported event types and codes", before DRIVER_OK (the
        configuration may be written only after FEATURES_OK, and QEMU's generation holds still
        only before DRIVER_OK). Then the queues. */
+#ifndef VIRTIO_INPUT_MINIMAL /* else none: the info stays zeroed, the queries answer "none" */
     if (r == VIRTIO_OK) r = virtio_input__read_ids(in, info);
     if (r == VIRTIO_OK) r = virtio_input__read_bits(in, info);
+#endif
     if (r == VIRTIO_OK) r = virtio_input__setup_queues(in, &pl, (uint8_t *)mem);
     /* 7-8. Event buffers, DRIVER_OK, first notification. */
     if (r == VIRTIO_OK) r = virtio_input__start(in);
@@ -932,6 +962,15 @@ VIRTIO_DEF uint32_t virtio_input_props(const virtio_input *in) {
 
 VIRTIO_DEF int virtio_input_query(virtio_input *in, uint8_t select, uint8_t subsel, void *buf,
                                   uint32_t buf_size, uint32_t *len) {
+#ifdef VIRTIO_INPUT_MINIMAL /* no configuration reads */
+    int r;
+    (void)select;
+    (void)subsel;
+    (void)len;
+    if (!in || (!buf && buf_size)) return VIRTIO_EINVAL;
+    r = virtio_input__usable(in);
+    return r ? r : VIRTIO_ENOTSUP;
+#else
     virtio_input__answer a;
     int r;
     if (!in || (!buf && buf_size)) return VIRTIO_EINVAL;
@@ -941,6 +980,7 @@ VIRTIO_DEF int virtio_input_query(virtio_input *in, uint8_t select, uint8_t subs
     virtio_copy(buf, a.data, a.size < buf_size ? a.size : buf_size);
     if (len) *len = a.size;
     return VIRTIO_OK;
+#endif
 }
 
 /* ---- Events: "Input Device / Device Operation" ----------------------------------------------- */
@@ -1077,6 +1117,19 @@ VIRTIO_DEF int virtio_input_report_wait(virtio_input *in, virtio_input_event *ev
 }
 
 /* ---- Status: "Input Device / Device Operation" (statusq) ------------------------------------- */
+#ifdef VIRTIO_INPUT_MINIMAL
+/* VIRTIO_INPUT_MINIMAL: no status queue. */
+VIRTIO_DEF int virtio_input_send_status(virtio_input *in, uint16_t type, uint16_t code,
+                                        int32_t value) {
+    int r;
+    (void)type;
+    (void)code;
+    (void)value;
+    if (!in) return VIRTIO_EINVAL;
+    r = virtio_input__usable(in);
+    return r ? r : VIRTIO_ENOTSUP;
+}
+#else
 /* Takes back every status buffer the device has finished with (never waits). */
 static int virtio_input__reclaim(virtio_input *in) {
     void *cookie;
@@ -1119,6 +1172,7 @@ VIRTIO_DEF int virtio_input_send_status(virtio_input *in, uint16_t type, uint16_
     in->stats.status_sent++;
     return virtio_queue_kick(&in->statusq);
 }
+#endif /* VIRTIO_INPUT_MINIMAL */
 
 VIRTIO_DEF uint32_t virtio_input_status_pending(const virtio_input *in) {
     return in ? virtio_queue_pending(&in->statusq) : 0u;

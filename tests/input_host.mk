@@ -5,7 +5,8 @@
 # recipes expand them late).
 # Alone: make -f tests/host.mk -f tests/input_host.mk input-host-tests
 #
-#   make input-host-tests   build $(BUILD)/host/test_input and run it
+#   make input-host-tests   build $(BUILD)/host/test_input and run it, then test_input_minimal
+#                           (tests/test_input_minimal.c: the VIRTIO_MINIMAL build)
 
 BUILD ?= build
 
@@ -17,12 +18,21 @@ INPUT_HOST_DEPS := tests/test_input.c tests/sim_input.c tests/sim_input.h tests/
 .PHONY: input-host-tests
 
 host-tests: input-host-tests
-host-tests-build: $(INPUT_HOST_BIN)
+INPUT_MIN_BIN := $(BUILD)/host/test_input_minimal
 
-input-host-tests: $(INPUT_HOST_BIN)
+host-tests-build: $(INPUT_HOST_BIN) $(INPUT_MIN_BIN)
+
+input-host-tests: $(INPUT_HOST_BIN) $(INPUT_MIN_BIN)
 	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
 		$(HOST_TEST_TIMEOUT) $(INPUT_HOST_BIN)
+	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
+		$(HOST_TEST_TIMEOUT) $(INPUT_MIN_BIN)
 
 $(INPUT_HOST_BIN): $(INPUT_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ tests/test_input.c tests/sim_input.c tests/sim_blk.c tests/sim.c
+
+$(INPUT_MIN_BIN): tests/test_input_minimal.c tests/sim_input.c tests/sim_input.h virtio.h \
+		virtio_input.h tests/sim.h tests/sim.c tests/test.h tests/fixture.h tests/input_host.mk
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ tests/test_input_minimal.c tests/sim_input.c tests/sim.c
