@@ -90,6 +90,22 @@ CONFIGURATION (define before including; * = must be the same in every file)
                                   this minus 8 is a device fault that breaks the control queue
                                   (port data keeps working). Names that fit but are longer than
                                   NAME_MAX are refused (counted in ctrl_bad).
+   VIRTIO_CONSOLE_NO_MULTIPORT    port 0 only: VIRTIO_CONSOLE_F_MULTIPORT is never negotiated
+                                  and the control queues, port names and the control protocol
+                                  are left out. params.ports above 1 is VIRTIO_EINVAL.
+                                  virtio_console_find returns VIRTIO_ENOTSUP after its argument
+                                  and state checks; virtio_console_service, _open and _close
+                                  do what they do on a console without multiport (nothing: 0),
+                                  and port_name is NULL.
+   VIRTIO_CONSOLE_MINIMAL         write and read port 0, nothing else, for bootloaders
+                                  (VIRTIO_MINIMAL in virtio.h defines it too): all of
+                                  VIRTIO_CONSOLE_NO_MULTIPORT, and VIRTIO_CONSOLE_F_SIZE and
+                                  _EMERG_WRITE are never negotiated nor the size read:
+                                  virtio_console_size, virtio_console_emerg_init and
+                                  virtio_console_emerg_write return VIRTIO_ENOTSUP after their
+                                  argument checks, writing nothing. (A bootloader that wants
+                                  the emergency write can take VIRTIO_CONSOLE_NO_MULTIPORT
+                                  instead.)
 
 ERRORS
    As virtio.h: 0 or a negative virtio_result. VIRTIO_EINVAL for a caller bug (NULL, a port
@@ -145,6 +161,15 @@ SPEC (virtio 1.4, section titles)
 
 #ifndef VIRTIO_CONSOLE_H
 #define VIRTIO_CONSOLE_H
+
+/* VIRTIO_MINIMAL (virtio.h): the smallest console driver too; VIRTIO_CONSOLE_MINIMAL includes
+   VIRTIO_CONSOLE_NO_MULTIPORT. */
+#if defined(VIRTIO_MINIMAL) && !defined(VIRTIO_CONSOLE_MINIMAL)
+#define VIRTIO_CONSOLE_MINIMAL
+#endif
+#if defined(VIRTIO_CONSOLE_MINIMAL) && !defined(VIRTIO_CONSOLE_NO_MULTIPORT)
+#define VIRTIO_CONSOLE_NO_MULTIPORT
+#endif
 
 #ifndef VIRTIO_H
 #error "include virtio.h before virtio_console.h"
@@ -474,6 +499,9 @@ static int virtio_console__params(const virtio_console_params *in, virtio_consol
     p->rx_bufs = in && in->rx_bufs ? in->rx_bufs : VIRTIO_CONSOLE_DEFAULT_RX_BUFS;
     p->rx_buf_size = in && in->rx_buf_size ? in->rx_buf_size : VIRTIO_CONSOLE_DEFAULT_RX_BUF_SIZE;
     p->ctrl_bufs = in && in->ctrl_bufs ? in->ctrl_bufs : VIRTIO_CONSOLE_DEFAULT_CTRL_BUFS;
+#ifdef VIRTIO_CONSOLE_NO_MULTIPORT /* port 0 only */
+    if (p->ports > 1) return 0;
+#endif
     return p->ports <= VIRTIO_CONSOLE_PORTS_MAX && p->rx_bufs <= VIRTIO_QUEUE_SIZE_MAX &&
            p->ctrl_bufs <= VIRTIO_QUEUE_SIZE_MAX && p->rx_buf_size <= 0x7fffffffu;
 }
@@ -533,6 +561,14 @@ VIRTIO_DEF size_t virtio_console_mem_size(const virtio_console_params *params,
 }
 
 /* ---- Small helpers --------------------------------------------------------------------------- */
+/* VIRTIO_CONSOLE_F_MULTIPORT negotiated (never under VIRTIO_CONSOLE_NO_MULTIPORT). */
+#ifdef VIRTIO_CONSOLE_NO_MULTIPORT
+#define VIRTIO_CONSOLE__MULTI(con) 0
+#else
+#define VIRTIO_CONSOLE__MULTI(con) ((con)->multiport)
+#endif
+
+#ifndef VIRTIO_CONSOLE_NO_MULTIPORT
 /* Fields of a control message in device order, from bytes at any alignment. */
 static uint32_t virtio_console__get32(const virtio_dev *dev, const uint8_t *b) {
     uint32_t v = 0; /* virtio_copy skips a NULL source: never left unset */
@@ -544,6 +580,7 @@ static uint16_t virtio_console__get16(const virtio_dev *dev, const uint8_t *b) {
     virtio_copy(&v, b, 2);
     return virtio_dev_order16(dev, v);
 }
+#endif
 
 /* The console is set up: 0, VIRTIO_EINVAL (NULL), VIRTIO_ESTATE (never initialized, or reset
    since), or a latched device error. */
@@ -580,6 +617,18 @@ static int virtio_console__post(virtio_queue *q, void *buf, uint32_t len) {
 }
 
 /* ---- Emergency write ------------------------------------------------------------------------- */
+#ifdef VIRTIO_CONSOLE_MINIMAL /* EMERG_WRITE is left out */
+VIRTIO_DEF int virtio_console_emerg_init(virtio_dev *dev, const virtio_transport *t) {
+    int r = virtio_dev_attach(dev, t, VIRTIO_ID_CONSOLE); /* no register access */
+    return r ? r : VIRTIO_ENOTSUP;
+}
+
+VIRTIO_DEF int virtio_console_emerg_write(virtio_dev *dev, const void *buf, size_t len) {
+    if (!dev || (!buf && len)) return VIRTIO_EINVAL;
+    if (virtio_dev_usable(dev) == VIRTIO_ESTATE) return VIRTIO_ESTATE;
+    return VIRTIO_ENOTSUP;
+}
+#else
 VIRTIO_DEF int virtio_console_emerg_init(virtio_dev *dev, const virtio_transport *t) {
     uint64_t offered;
     /* Attach touches no register; reading the offer only selects feature words: the device
@@ -604,8 +653,10 @@ VIRTIO_DEF int virtio_console_emerg_write(virtio_dev *dev, const void *buf, size
         virtio_config_write32(dev, VIRTIO_CONSOLE_CFG_EMERG_WR, b[i] ? (uint32_t)b[i] : 0x100u);
     return VIRTIO_OK;
 }
+#endif /* VIRTIO_CONSOLE_MINIMAL */
 
 /* ---- Control queues -------------------------------------------------------------------------- */
+#ifndef VIRTIO_CONSOLE_NO_MULTIPORT
 /* A ring fault of the control transmitq ends multiport for good; a timeout does not. */
 static void virtio_console__ctrl_check(virtio_console *con) {
     int e = virtio_queue_usable(&con->ctrl_tx);
@@ -848,35 +899,55 @@ VIRTIO_DEF int virtio_console_service(virtio_console *con) {
     }
     return VIRTIO_OK;
 }
+#else
+/* VIRTIO_CONSOLE_NO_MULTIPORT: no control queues, so nothing to service (as without
+   multiport in the full build). */
+VIRTIO_DEF int virtio_console_service(virtio_console *con) { return virtio_console__live(con); }
+#endif /* VIRTIO_CONSOLE_NO_MULTIPORT */
 
 /* ---- Initialization -------------------------------------------------------------------------- */
 static int virtio_console__read_config(virtio_dev *dev, void *ctx) {
     virtio_console *con = (virtio_console *)ctx;
+#ifndef VIRTIO_CONSOLE_MINIMAL /* else SIZE is not negotiated */
     if (virtio_dev_has(dev, VIRTIO_CONSOLE_F_SIZE)) {
         con->cols = virtio_config_read16(dev, VIRTIO_CONSOLE_CFG_COLS);
         con->rows = virtio_config_read16(dev, VIRTIO_CONSOLE_CFG_ROWS);
     }
+#endif
+#ifdef VIRTIO_CONSOLE_NO_MULTIPORT
+    (void)dev;
+    con->max_nr_ports = 1u;
+#else
     con->max_nr_ports = virtio_dev_has(dev, VIRTIO_CONSOLE_F_MULTIPORT)
                             ? virtio_config_read32(dev, VIRTIO_CONSOLE_CFG_MAX_NR_PORTS)
                             : 1u;
+#endif
     return VIRTIO_OK;
 }
 
 /* Steps 4-6 and the configuration. Multiport only when the caller serves more than port 0:
    without it the device needs no control queues and opens port 0 itself at DRIVER_OK. */
 static int virtio_console__negotiate(virtio_console *con, const virtio_console__plan *L) {
+#ifdef VIRTIO_CONSOLE_MINIMAL /* port 0's data only */
+    uint64_t wanted = 0;
+#else
     uint64_t wanted = VIRTIO_BIT(VIRTIO_CONSOLE_F_SIZE) | VIRTIO_BIT(VIRTIO_CONSOLE_F_EMERG_WRITE);
+#endif
     int r;
+#ifndef VIRTIO_CONSOLE_NO_MULTIPORT /* else ports is 1 (the params check) */
     if (L->p.ports > 1) wanted |= VIRTIO_BIT(VIRTIO_CONSOLE_F_MULTIPORT);
+#endif
     r = virtio_dev_negotiate(&con->dev, wanted, 0);
     if (r) return r;
+#ifndef VIRTIO_CONSOLE_NO_MULTIPORT
     con->multiport = virtio_dev_has(&con->dev, VIRTIO_CONSOLE_F_MULTIPORT);
+#endif
     r = virtio_config_atomic(&con->dev, virtio_console__read_config, con);
     if (r) return virtio_dev_fail(&con->dev, r);
     /* Untrusted: port 0 always exists, and port n needs queue 2n+3 (16 bits). */
     if (con->max_nr_ports == 0 || con->max_nr_ports > VIRTIO_CONSOLE_PORTS_MAX + 1u)
         return virtio_dev_fail(&con->dev, VIRTIO_EDEVICE);
-    con->nports = con->multiport ? L->p.ports : 1u;
+    con->nports = VIRTIO_CONSOLE__MULTI(con) ? L->p.ports : 1u;
     if (con->nports > con->max_nr_ports) con->nports = con->max_nr_ports;
     return VIRTIO_OK;
 }
@@ -924,7 +995,7 @@ static int virtio_console__setup_queues(virtio_console *con, const virtio_consol
         p->rx_bufs =
             L->p.rx_bufs < virtio_queue_size(&p->rx) ? L->p.rx_bufs : virtio_queue_size(&p->rx);
     }
-    if (!con->multiport) return VIRTIO_OK;
+    if (!VIRTIO_CONSOLE__MULTI(con)) return VIRTIO_OK;
     r = virtio_console__queue(con, &con->ctrl_rx, 2, L->ctrlq, ctrl_ring, L->ctrl_ring, ctrl_shadow,
                               0);
     if (r == 0)
@@ -972,14 +1043,17 @@ static int virtio_console__start(virtio_console *con) {
     if (r) return r;
     for (k = 0; k < con->nports && r == 0; k++)
         r = virtio_queue_kick(&con->ports[k].rx);
-    if (r == 0 && con->multiport) r = virtio_queue_kick(&con->ctrl_rx);
+    if (r == 0 && VIRTIO_CONSOLE__MULTI(con)) r = virtio_queue_kick(&con->ctrl_rx);
     if (r) return virtio_dev_abandon(&con->dev, r);
-    if (!con->multiport) {
+    if (!VIRTIO_CONSOLE__MULTI(con)) {
         /* Without multiport the device has exactly port 0, a console, open on both sides. */
         con->ports[0].state = VIRTIO_CONSOLE_STATE_PRESENT | VIRTIO_CONSOLE_STATE_CONSOLE |
                               VIRTIO_CONSOLE_STATE_HOST_OPEN | VIRTIO_CONSOLE_STATE_GUEST_OPEN;
         return VIRTIO_OK;
     }
+#ifdef VIRTIO_CONSOLE_NO_MULTIPORT
+    return VIRTIO_OK; /* not reached: never multiport */
+#else
     /* "The driver MUST send a VIRTIO_CONSOLE_DEVICE_READY message if VIRTIO_CONSOLE_F_MULTIPORT
        is negotiated." The device answers with a DEVICE_ADD per port; take and answer them. */
     r = virtio_console__ctrl_send(con, 0, VIRTIO_CONSOLE_DEVICE_READY, 1, 1);
@@ -988,6 +1062,7 @@ static int virtio_console__start(virtio_console *con) {
        not a reason to give up the ports that work. */
     (void)virtio_console_service(con);
     return virtio_dev_usable(&con->dev);
+#endif
 }
 
 VIRTIO_DEF int virtio_console_init(virtio_console *con, const virtio_transport *t,
@@ -1056,6 +1131,16 @@ VIRTIO_DEF const char *virtio_console_port_name(const virtio_console *con, uint3
     return (p->state & VIRTIO_CONSOLE_STATE_NAMED) ? p->name : 0;
 }
 
+#ifdef VIRTIO_CONSOLE_MINIMAL
+/* VIRTIO_CONSOLE_MINIMAL: SIZE is not negotiated and no RESIZE comes (no control queue). */
+VIRTIO_DEF int virtio_console_size(virtio_console *con, uint32_t port, uint16_t *cols,
+                                   uint16_t *rows) {
+    virtio_console_port *p;
+    int r = virtio_console__port(con, port, &p);
+    if (r) return r;
+    return (!cols || !rows) ? VIRTIO_EINVAL : VIRTIO_ENOTSUP;
+}
+#else
 static int virtio_console__read_size(virtio_dev *dev, void *ctx) {
     uint16_t *cr = (uint16_t *)ctx;
     cr[0] = virtio_config_read16(dev, VIRTIO_CONSOLE_CFG_COLS);
@@ -1081,14 +1166,24 @@ VIRTIO_DEF int virtio_console_size(virtio_console *con, uint32_t port, uint16_t 
         *rows = cr[1];
         return VIRTIO_OK;
     }
-    if (con->multiport) (void)virtio_console_service(con);
+    if (VIRTIO_CONSOLE__MULTI(con)) (void)virtio_console_service(con);
     if (!(p->state & VIRTIO_CONSOLE_STATE_SIZE)) return VIRTIO_ENOTSUP;
     *cols = p->cols;
     *rows = p->rows;
     return VIRTIO_OK;
 }
+#endif /* VIRTIO_CONSOLE_MINIMAL */
 
 /* ---- Multiport ------------------------------------------------------------------------------- */
+#ifdef VIRTIO_CONSOLE_NO_MULTIPORT
+/* VIRTIO_CONSOLE_NO_MULTIPORT: no port has a name. */
+VIRTIO_DEF int virtio_console_find(virtio_console *con, const char *name, uint32_t *port) {
+    int r;
+    if (!con || !name || !port) return VIRTIO_EINVAL;
+    r = virtio_console__live(con);
+    return r ? r : VIRTIO_ENOTSUP;
+}
+#else
 /* Port names are NUL-terminated and at most VIRTIO_CONSOLE_NAME_MAX bytes. */
 static int virtio_console__same_name(const char *a, const char *b) {
     uint32_t i;
@@ -1113,6 +1208,7 @@ VIRTIO_DEF int virtio_console_find(virtio_console *con, const char *name, uint32
     }
     return VIRTIO_EAGAIN;
 }
+#endif /* VIRTIO_CONSOLE_NO_MULTIPORT */
 
 static int virtio_console__set_open(virtio_console *con, uint32_t port, int open) {
     virtio_console_port *p;
@@ -1120,6 +1216,10 @@ static int virtio_console__set_open(virtio_console *con, uint32_t port, int open
     if (r) return r;
     r = virtio_dev_usable(&con->dev);
     if (r) return r;
+#ifdef VIRTIO_CONSOLE_NO_MULTIPORT /* port 0 alone, open on both sides: nothing to tell */
+    (void)open;
+    return VIRTIO_OK;
+#else
     if (!con->multiport) return VIRTIO_OK;
     r = virtio_console_service(con);
     if (r) return r;
@@ -1135,6 +1235,7 @@ static int virtio_console__set_open(virtio_console *con, uint32_t port, int open
     } else
         p->state &= ~(VIRTIO_CONSOLE_STATE_GUEST_OPEN | VIRTIO_CONSOLE__NEED_OPEN);
     return VIRTIO_OK;
+#endif
 }
 
 VIRTIO_DEF int virtio_console_open(virtio_console *con, uint32_t port) {
@@ -1151,7 +1252,7 @@ VIRTIO_DEF int virtio_console_close(virtio_console *con, uint32_t port) {
 static int virtio_console__usable(virtio_console *con, virtio_console_port *p, virtio_queue *q) {
     int r = virtio_queue_usable(q);
     if (r) return r;
-    if (con->multiport) (void)virtio_console_service(con);
+    if (VIRTIO_CONSOLE__MULTI(con)) (void)virtio_console_service(con);
     r = virtio_dev_usable(&con->dev);
     if (r) return r;
     if (!(p->state & VIRTIO_CONSOLE_STATE_PRESENT)) return VIRTIO_ESTATE;
@@ -1163,7 +1264,7 @@ static int virtio_console__usable(virtio_console *con, virtio_console_port *p, v
 static int virtio_console__tx_ready(virtio_console *con, virtio_console_port *p) {
     int r = virtio_console__usable(con, p, &p->tx);
     if (r) return r;
-    if (con->multiport &&
+    if (VIRTIO_CONSOLE__MULTI(con) &&
         !(p->state & (VIRTIO_CONSOLE_STATE_HOST_OPEN | VIRTIO_CONSOLE_STATE_CONSOLE)))
         return VIRTIO_ESTATE;
     return VIRTIO_OK;
@@ -1405,6 +1506,7 @@ VIRTIO_DEF int virtio_console_read(virtio_console *con, uint32_t port, void *buf
 #undef VIRTIO_CONSOLE__NEED_READY
 #undef VIRTIO_CONSOLE__NEED_OPEN
 #undef VIRTIO_CONSOLE__CHUNK
+#undef VIRTIO_CONSOLE__MULTI
 #endif /* VIRTIO_CONSOLE_IMPLEMENTATION */
 
 /*
