@@ -4,7 +4,9 @@
 # and C++11/C++20, gcc and clang, with and without VIRTIO_STATIC, and with the trims
 # VIRTIO_NO_LEGACY + VIRTIO_NO_STRINGS, and with the optional parts left out (VIRTIO_NO_PACKED,
 # VIRTIO_NO_INDIRECT, VIRTIO_NO_FAST_PATH, VIRTIO_BLK_MINIMAL, VIRTIO_BLK_NO_INFO,
-# VIRTIO_BLK_NO_RESIZE_CHECK); strict
+# VIRTIO_BLK_NO_RESIZE_CHECK, VIRTIO_NET_MINIMAL, VIRTIO_CONSOLE_MINIMAL, VIRTIO_GPU_MINIMAL,
+# VIRTIO_INPUT_MINIMAL; VIRTIO_CONSOLE_NO_MULTIPORT with the trims), and VIRTIO_MINIMAL (all
+# of them at once, also cross-compiled for riscv64 and riscv32); strict
 # warnings as errors. Then freestanding riscv64, riscv32 and x86-64 objects of everything, which
 # must need no symbol from any library. Then the
 # configurations that must NOT compile (barrier macros are all or none), a small program built
@@ -80,8 +82,9 @@ pcheck_flush() {
 units="virtio $(for h in $devices; do basename "$h" .h; done) all"
 for cc in gcc clang; do
     case $cc in gcc) cxx=g++;; clang) cxx=clang++;; esac
-    for variant in "" "-DVIRTIO_STATIC" "-DVIRTIO_NO_LEGACY -DVIRTIO_NO_STRINGS -DVIRTIO_BLK_RESIZE_CHECK_EVERY=16" \
-        "-DVIRTIO_NO_PACKED -DVIRTIO_NO_INDIRECT -DVIRTIO_NO_FAST_PATH -DVIRTIO_BLK_MINIMAL -DVIRTIO_BLK_NO_INFO -DVIRTIO_BLK_NO_RESIZE_CHECK"; do
+    for variant in "" "-DVIRTIO_STATIC" "-DVIRTIO_NO_LEGACY -DVIRTIO_NO_STRINGS -DVIRTIO_BLK_RESIZE_CHECK_EVERY=16 -DVIRTIO_CONSOLE_NO_MULTIPORT" \
+        "-DVIRTIO_NO_PACKED -DVIRTIO_NO_INDIRECT -DVIRTIO_NO_FAST_PATH -DVIRTIO_BLK_MINIMAL -DVIRTIO_BLK_NO_INFO -DVIRTIO_BLK_NO_RESIZE_CHECK -DVIRTIO_NET_MINIMAL -DVIRTIO_CONSOLE_MINIMAL -DVIRTIO_GPU_MINIMAL -DVIRTIO_INPUT_MINIMAL" \
+        "-DVIRTIO_MINIMAL"; do
         tag=${variant:+ $variant}
         vi=$((${vi:-0} + 1)) # object names per variant: the jobs run in parallel
         files="$units decl"
@@ -106,8 +109,8 @@ pcheck_flush
 # from elsewhere; it must be empty.
 for t in "rv64imac lp64" "rv32imac ilp32"; do
     set -- $t
-    for opt in -Os -O2; do
-        o="$out/$1$opt-all.o"
+    for opt in -Os -O2 "-Os -DVIRTIO_MINIMAL"; do
+        o="$out/$1$(echo $opt | tr -d ' ')-all.o"
         check "riscv64-unknown-elf-gcc -march=$1 -mabi=$2 -ffreestanding -nostdlib $opt all" \
             riscv64-unknown-elf-gcc -march=$1 -mabi=$2 -std=c99 -ffreestanding -nostdlib $opt $cwarn -I. -c "$gen/all.c" -o "$o"
         if [ -f "$o" ]; then
