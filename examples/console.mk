@@ -2,6 +2,7 @@
 # examples/examples.mk into $(BUILD)/<target>/NAME.elf, every target:
 #
 #   console.elf        emergency write, then an echo on port 0 until a byte 0x04
+#   console_min.elf    console.c in the minimal build (VIRTIO_MINIMAL but for VIRTIO_NO_FDT)
 #   console_multi.elf  multiport: named ports found by name, data on each, a port refused
 #   console_bench.elf  virtio-console port 0 against the ns16550 UART (make bench)
 #
@@ -9,12 +10,13 @@
 
 include examples/examples.mk
 
-CONSOLE_EX_NAMES := console console_multi console_bench
+CONSOLE_EX_NAMES := console console_min console_multi console_bench
 EX_NAMES += $(CONSOLE_EX_NAMES)
 CONSOLE_EX_ELF := $(call EX_ELF,$(CONSOLE_EX_NAMES))
 
 # The pattern rule does not know these headers; an extra prerequisite is all it needs.
 $(CONSOLE_EX_ELF): virtio_console.h examples/console.mk
+$(call EX_ELF,console_min): examples/console.c
 
 .PHONY: console-demo
 # Port 0 on stdio (raw terminal: Ctrl-D is the byte 0x04 that ends the echo); the UART goes to

@@ -4,7 +4,8 @@
 #
 #   make qemu-console-tests  tests/qemu/console_test.py: emergency write, 1 MiB echo on port 0,
 #                            the console in slot 0 and in another slot, multiport with named
-#                            ports, a refused port, a host close; legacy and modern; one job
+#                            ports, a refused port, a host close; legacy and modern; the
+#                            VIRTIO_MINIMAL build (console_min.elf) on modern; one job
 #                            per target (qemu-console-tests-<target>)
 #   make bench-console       tests/qemu/console_bench.py: port 0 against the UART, register
 #                            accesses per KiB; writes $(BUILD)/bench-console.json
@@ -20,7 +21,8 @@ bench: bench-console
 QEMU_CONSOLE_JOBS := $(QEMU_TARGETS:%=qemu-console-tests-%)
 .PHONY: $(QEMU_CONSOLE_JOBS)
 qemu-console-tests: $(QEMU_CONSOLE_JOBS)
-$(QEMU_CONSOLE_JOBS): qemu-console-tests-%: $(BUILD)/%/console.elf $(BUILD)/%/console_multi.elf
+$(QEMU_CONSOLE_JOBS): qemu-console-tests-%: $(BUILD)/%/console.elf $(BUILD)/%/console_multi.elf \
+		$(BUILD)/%/console_min.elf
 	$(PYTHON) tests/qemu/console_test.py $(QEMU_TEST_ARGS) --target $*
 
 bench-console: $(BUILD)/riscv64/console_bench.elf

@@ -12,6 +12,8 @@ Cases, for each transport version:
   echo 1 MiB *      1 MiB of random bytes (every value but 0x04) to port 0 and back, byte-exact,
                     then 0x04 ends the guest with exit status 0 (256 KiB in the port subset)
   slot 0 *          the console in slot 0 behind devices of other types in every slot above
+  minimal *         console_min.elf (VIRTIO_MINIMAL but the device tree readers; modern only):
+                    emergency write skipped, no SIZE, EMERG_WRITE or MULTIPORT, 64 KiB echo
   slot + event_idx  the console in slot 5 behind two other devices, VIRTIO_F_EVENT_IDX off:
                     the guest must scan to find it (the top slots hold rng devices) and must
                     not negotiate EVENT_IDX; 64 KiB echo
@@ -243,10 +245,11 @@ def check_stream(got, want):
 
 
 # ---- examples/console.c -----------------------------------------------------------------------
-def console_run(build, m, version, name, size, seed, devices, emerg=EMERG_LINE):
-    """Boots console.elf, echoes `size` random bytes on port 0 after the emergency line `emerg`.
-    Returns (run, data, error)."""
-    run = Run(build, m, name, version, "console.elf", devices, ["c0"])
+def console_run(build, m, version, name, size, seed, devices, emerg=EMERG_LINE,
+                elf="console.elf"):
+    """Boots console.elf (or `elf`), echoes `size` random bytes on port 0 after the emergency line
+    `emerg`. Returns (run, data, error)."""
+    run = Run(build, m, name, version, elf, devices, ["c0"])
     data = random_data(size, seed)
     err = run.error
     if not err:
@@ -295,6 +298,19 @@ def test_console(build, rep, m, version, full):
                                      + ["virtio-serial-device", "virtconsole,chardev=c0"])
         rx = bytes(run.peers["c0"].rx)
         rep.case(tag, name, err or run.guest_said() or check_stream(rx, EMERG_LINE + data))
+
+    name = "minimal build: no emergency write, no SIZE or MULTIPORT, 64 KiB echo"
+    if version == "modern" and rep.wanted(name):  # the minimal build has no legacy
+        run, data, err = console_run(build, m, version, "minimal", 64 << 10, 5,
+                                     ["virtio-serial-device", "virtconsole,chardev=c0"],
+                                     emerg=b"", elf="console_min.elf")
+        rx = bytes(run.peers["c0"].rx)
+        why = err or run.guest_said() or check_stream(rx, data)
+        if not why and "emergency write not offered by the device: skipped" not in run.uart_text():
+            why = "the guest did not skip the emergency write"
+        if not why and not re.search(r"emerg_write off, size off, multiport off", run.uart_text()):
+            why = "the minimal build negotiated SIZE, EMERG_WRITE or MULTIPORT"
+        rep.case(tag, name, why)
     if not full:
         return
 
@@ -420,7 +436,7 @@ def main():
     rep = T.Report("qemu-console", args.k)
     t0 = time.monotonic()
     for m in T.selected(args):
-        miss = m.missing(build, ["console.elf", "console_multi.elf"])
+        miss = m.missing(build, ["console.elf", "console_multi.elf", "console_min.elf"])
         if miss:
             rep.case(m.name, "console examples built, QEMU present",
                      "missing %s (make examples; tests/deps.sh)" % miss)
