@@ -389,6 +389,8 @@ static void report(const virtio_transport *t, uint32_t init_reads, uint32_t init
     plat_puts(virtio_dev_has(&net.dev, VIRTIO_NET_F_MAC) ? " (from the device)\n"
                                                          : " (ours: the device has none)\n");
     int r = virtio_net_link_up(&net);
+    if (r == VIRTIO_ENOTSUP)
+        r = 1; /* VIRTIO_NET_MINIMAL: the status is not read; the spec says to assume up */
     if (r < 0)
         ex_fail("virtio_net_link_up", r);
     plat_puts(r ? "link up" : "link down");

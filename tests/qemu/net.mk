@@ -21,13 +21,16 @@ bench: bench-net
 
 # Variants of the example the tests boot, built with other settings.
 NET_VARIANT_DIR := $(BUILD)/net-variants
-NET_VARIANTS := smallq smallbuf smallbufq ip
+NET_VARIANTS := smallq smallbuf smallbufq ip min
 NET_VARIANT_ELFS := $(NET_VARIANTS:%=$(NET_VARIANT_DIR)/net-%.elf)
 NET_DEFS_smallq := -DNET_RX_QUEUE=4u -DNET_TX_QUEUE=2u -DNET_RX_BUFS=8u
 NET_DEFS_smallbuf := -DNET_RX_BUF_SIZE=256u -DNET_RX_BUFS=256u
 NET_DEFS_smallbufq := -DNET_RX_BUF_SIZE=256u -DNET_RX_BUFS=32u -DNET_RX_QUEUE=16u \
 	-DNET_TX_QUEUE=4u
 NET_DEFS_ip := -UNET_IP -DNET_IP=192,168,7,2
+# The minimal build: VIRTIO_MINIMAL but for VIRTIO_NO_FDT (the example reads the device tree).
+NET_DEFS_min := -DVIRTIO_NO_LEGACY -DVIRTIO_NO_STRINGS -DVIRTIO_NO_PACKED -DVIRTIO_NO_INDIRECT \
+	-DVIRTIO_NO_EVENT_IDX -DVIRTIO_NO_FAST_PATH -DVIRTIO_NET_MINIMAL -DNET_FRAME_MEM=0u
 
 $(NET_VARIANT_DIR)/net-%.elf: examples/net.c virtio.h virtio_net.h $(EX_DEPS) tests/qemu/net.mk
 	@mkdir -p $(@D)

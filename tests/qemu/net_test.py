@@ -31,7 +31,9 @@ The matrix: legacy and modern virtio-mmio; mrg_rxbuf on and off; receive queues 
 entries (the example asks; QEMU's virtio-mmio offers QueueNumMax 1024); small receive buffers
 put together with MRG_RXBUF (and refused without it); a legacy device without ANY_LAYOUT; MTUs
 from the device (host_mtu 1280, and 9000 with and without MRG_RXBUF); status and event_idx off
-and a given MAC. Every QEMU run has a timeout.
+and a given MAC; the minimal build (net-min.elf: VIRTIO_NET_MINIMAL and the core's leave-outs but
+the device tree readers), which takes none of STATUS, MTU (1400 offered) and MRG_RXBUF. Every
+QEMU run has a timeout.
 
     python3 tests/qemu/net_test.py [--build DIR] [--no-build] [-k SUBSTRING] [--echoes N] [-v]
                                    [--target T] [--machine M] [--full]
@@ -64,7 +66,8 @@ DEFAULT_IP = P.GUEST_IP
 class Config:
     def __init__(self, name, legacy, props="", elf="net.elf", echoes=True, hdr=None, mrg=None,
                  split=False, mtu=1500, rxq=None, init_fails=None, link="up", mac=None,
-                 posted=None, assembled=False, machine=None, ip=None, before=(), echoes_n=None):
+                 posted=None, assembled=False, machine=None, ip=None, before=(), echoes_n=None,
+                 no_packed=False):
         self.name, self.legacy, self.props, self.elf = name, legacy, props, elf
         self.echoes, self.hdr, self.mrg, self.split, self.mtu = echoes, hdr, mrg, split, mtu
         self.rxq, self.init_fails, self.link, self.mac = rxq, init_fails, link, mac
@@ -74,6 +77,7 @@ class Config:
         self.ip = ip          # the guest's address when not the default (a build setting)
         self.before = list(before)  # -device values in the slots above the net device
         self.echoes_n = echoes_n    # UDP echoes, when not --echoes
+        self.no_packed = no_packed  # built with VIRTIO_NO_PACKED
 
     @property
     def label(self):
@@ -149,6 +153,11 @@ def matrix(m):
     # Another address, set at build time (NET_IP=192,168,7,2).
     c.append(Config("NET_IP=192.168.7.2", False, "", elf="net-ip.elf", hdr=12, mrg=False,
                     ip=bytes([192, 168, 7, 2])))
+    # The minimal build (VIRTIO_NET_MINIMAL with the core's leave-outs but the device tree
+    # readers): STATUS, MTU and MRG_RXBUF offered, none taken; link assumed up, MTU 1500.
+    c.append(Config("minimal build, host_mtu=1400 mrg_rxbuf=on status=on", False,
+                    "host_mtu=1400,mrg_rxbuf=on,status=on", elf="net-min.elf", hdr=12,
+                    mrg=False, mtu=1500, link="up (assumed", no_packed=True))
     # The device in slot 0 behind devices of other types.
     for legacy in (True, False):
         c.append(Config("slot 0 behind {} devices of other types".format(m.slots - 1), legacy,
@@ -226,7 +235,8 @@ def case_boot(g, cfg):
                       (17, "CTRL_VQ"), (22, "MQ")):
         check(not feats >> bit & 1, "negotiated " + name)
     # The packed ring exactly where the machine offers it (targets.py: riscv64-packed*).
-    packed = not cfg.legacy and "virtio-device.packed=on" in g.machine.extra
+    packed = (not cfg.legacy and "virtio-device.packed=on" in g.machine.extra
+              and not cfg.no_packed)
     expect_eq("RING_PACKED negotiated", bool(feats >> 34 & 1), packed)
     expect_eq("VERSION_1 negotiated", bool(feats >> 32 & 1), not cfg.legacy)
     return "mac {}, header {} bytes, mtu {}, rx queue {}, {} rx buffers x {}, memory {} of {}".format(
