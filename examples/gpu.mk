@@ -4,6 +4,7 @@
 #   gpu.elf        every scanout filled with a test pattern; then, on the UART, `u` complements
 #                  the middle of each screen and `q` powers off (tests/qemu/gpu_test.py checks
 #                  every pixel through QMP screendumps)
+#   gpu_min.elf    gpu.c in the minimal build (VIRTIO_MINIMAL but for VIRTIO_NO_FDT): no EDID
 #   gpu_bench.elf  full-screen updates per second at 1280x800, register accesses and guest
 #                  instructions per update (make bench-gpu, tests/qemu/gpu_bench.py)
 #
@@ -14,12 +15,13 @@
 
 include examples/examples.mk
 
-GPU_EX_NAMES := gpu gpu_bench
+GPU_EX_NAMES := gpu gpu_min gpu_bench
 EX_NAMES += $(GPU_EX_NAMES)
 GPU_EX_ELF := $(call EX_ELF,$(GPU_EX_NAMES))
 
 # The pattern rule does not know this header; an extra prerequisite is all it needs.
 $(GPU_EX_ELF): virtio_gpu.h examples/gpu.mk
+$(call EX_ELF,gpu_min): examples/gpu.c
 
 .PHONY: gpu-demo
 gpu-demo: $(BUILD)/riscv64/gpu.elf

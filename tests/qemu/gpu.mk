@@ -6,7 +6,8 @@
 #                        modern; QMP screendumps (PNG) of every head compared pixel by pixel
 #                        with the example's pattern before and after its update: 1280x800,
 #                        640x480, 1366x768, 1920x1080 with two heads, max_outputs=2, the GPU in
-#                        slot 0 behind devices of other types, and no GPU at all (a clean FAIL);
+#                        slot 0 behind devices of other types, the minimal build (gpu_min.elf,
+#                        modern: EDID offered, not taken), and no GPU at all (a clean FAIL);
 #                        one job per target (qemu-gpu-tests-<target>)
 #   make gpu-picture     the same test for riscv64 at 1280x800, copying the screendump after
 #                        the update to docs/gpu.png (the README's picture: taken, not drawn)
@@ -25,7 +26,7 @@ bench: bench-gpu
 QEMU_GPU_JOBS := $(QEMU_TARGETS:%=qemu-gpu-tests-%)
 .PHONY: $(QEMU_GPU_JOBS)
 qemu-gpu-tests: $(QEMU_GPU_JOBS)
-$(QEMU_GPU_JOBS): qemu-gpu-tests-%: $(BUILD)/%/gpu.elf
+$(QEMU_GPU_JOBS): qemu-gpu-tests-%: $(BUILD)/%/gpu.elf $(BUILD)/%/gpu_min.elf
 	$(PYTHON) tests/qemu/gpu_test.py $(QEMU_TEST_ARGS) --target $*
 
 gpu-picture: $(BUILD)/riscv64/gpu.elf

@@ -26,6 +26,9 @@ Cases (legacy and modern; * = every machine, the rest riscv64, or every machine 
                                    640x480 with edid=off)
   1920x1080 x2 heads               the largest case the example's framebuffer pool must hold
   slot 0 behind the others *       rng, blk, input, serial devices in every slot above
+  minimal build *                  gpu_min.elf (VIRTIO_GPU_MINIMAL and the core's leave-outs but
+                                   the device tree readers), modern only: EDID offered and not
+                                   negotiated (no EDID line), every pixel before and after u
   no GPU                           other devices only: a FAIL line and a nonzero exit status
 
 The pixel check does not decode the PNG row by row in Python (too slow for 1280x800): it
@@ -428,7 +431,7 @@ class Qmp:
 class Run:
     """One QEMU boot of gpu.elf with the UART and QMP on unix sockets of this script."""
 
-    def __init__(self, build, m, version, name, devices, extra=()):
+    def __init__(self, build, m, version, name, devices, extra=(), elf="gpu.elf"):
         self.machine = m
         self.dir = build / "qemu-gpu" / ("%s-%s-%s" % (m.name, version, name))
         if self.dir.exists():
@@ -446,7 +449,7 @@ class Run:
                     "-serial", "chardev:ser0",
                     "-chardev", "socket,id=qmp0,path=%s" % self.mon.path,
                     "-mon", "chardev=qmp0,mode=control",
-                    "-kernel", str(m.elf(build, "gpu.elf"))] + list(extra)
+                    "-kernel", str(m.elf(build, elf))] + list(extra)
         for d in devices:
             self.cmd += ["-device", d]
         (self.dir / "cmd").write_text(" ".join(shlex.quote(a) for a in self.cmd) + "\n")
@@ -543,10 +546,11 @@ def screen_check(run, heads, updated, slow):
     return ""
 
 
-def gpu_case(build, m, version, name, devices, heads, slow=False, extra=()):
+def gpu_case(build, m, version, name, devices, heads, slow=False, extra=(), elf="gpu.elf"):
     """Boots the example and walks it through ready / u / q. Returns (run, why)."""
-    edid = not any("edid=off" in d for d in devices)
-    run = Run(build, m, version, name, devices, extra)
+    # gpu_min.elf (VIRTIO_GPU_MINIMAL) never negotiates EDID: no EDID line.
+    edid = not any("edid=off" in d for d in devices) and elf != "gpu_min.elf"
+    run = Run(build, m, version, name, devices, extra, elf)
     why = run.error
     try:
         if not why:
@@ -668,6 +672,16 @@ def test_machine(build, rep, m, args, picture, full):
                     print("INFO qemu-gpu: copied %s to %s" % (os.path.relpath(src, ROOT),
                                                                os.path.relpath(picture, ROOT)),
                           flush=True)
+        name = "minimal build (gpu_min.elf): EDID offered, not taken, every pixel before and after u"
+        if version == "modern" and (rep.wanted(name) or rep.wanted("minimal")):
+            if m.skip_version(version):
+                rep.skip(tag, name, m.skip_version(version))
+            else:
+                run, why = gpu_case(build, m, version, "minimal", [gpu_dev()], [DEFAULT_MODE],
+                                    args.slow, (), "gpu_min.elf")
+                if not why and re.search(r"^edid", run.text(), re.M):
+                    why = "the minimal build read an EDID"
+                rep.case(tag, name, why, run)
 
     if full:
         name = "no GPU, 3 devices of other types: a FAIL line and a nonzero status"
@@ -699,7 +713,7 @@ def main():
     picture = (ROOT / args.picture) if args.picture else None
     rep = Report(args.k)
     machines = T.selected(args)
-    missing = [x for x in (m.missing(build, ["gpu.elf"]) for m in machines) if x]
+    missing = [x for x in (m.missing(build, ["gpu.elf", "gpu_min.elf"]) for m in machines) if x]
     if missing:
         print("FAIL qemu-gpu: missing %s -> make examples; tests/deps.sh" % ", ".join(missing))
         return 1
