@@ -3,6 +3,8 @@
 #
 #   input.elf      every input device listed, every event printed, the keyboard's lines
 #                  through the key map and the line editor; Escape ends it (exit status 0)
+#   input_min.elf  input.c in the minimal build (VIRTIO_MINIMAL but for VIRTIO_NO_FDT): no
+#                  names or ids, every device through the key map
 #   fbcon.elf      an early-boot console on the GPU's screen (examples/font.h), typed into
 #                  through a virtio keyboard; Escape ends it
 #
@@ -18,12 +20,13 @@
 
 include examples/examples.mk
 
-EX_NAMES += input fbcon input_cost
+EX_NAMES += input input_min fbcon input_cost
 INPUT_EX_ELF := $(call EX_ELF,input)
 FBCON_EX_ELF := $(call EX_ELF,fbcon)
 
 # The pattern rule does not know these headers; extra prerequisites are all it needs.
 $(INPUT_EX_ELF): virtio_input.h examples/input.mk
+$(call EX_ELF,input_min): virtio_input.h examples/input.mk examples/input.c
 $(FBCON_EX_ELF): virtio_input.h virtio_gpu.h examples/font.h examples/input.mk
 
 .PHONY: input-demo fbcon-demo

@@ -7,7 +7,8 @@
 #                          qemu-input-tests-<target>), legacy and modern, events injected
 #                          through QMP input-send-event: keyboard +
 #                          mouse + tablet, devices in low and high slots, Shift and Caps Lock
-#                          text, no input device (a clean FAIL); fbcon.elf: a typed line and
+#                          text, no input device (a clean FAIL), the minimal build
+#                          (input_min.elf, modern); fbcon.elf: a typed line and
 #                          a scrolled screen, QMP screendumps against examples/font.h
 #   make fbcon-picture     the fbcon case for riscv64, copying its screendump (modern) to
 #                          docs/fbcon.png (the README's picture: taken by the test, not drawn)
@@ -26,7 +27,8 @@ qemu-tests: qemu-input-tests
 QEMU_INPUT_JOBS := $(QEMU_TARGETS:%=qemu-input-tests-%)
 .PHONY: $(QEMU_INPUT_JOBS)
 qemu-input-tests: $(QEMU_INPUT_JOBS)
-$(QEMU_INPUT_JOBS): qemu-input-tests-%: $(BUILD)/%/input.elf $(BUILD)/%/fbcon.elf
+$(QEMU_INPUT_JOBS): qemu-input-tests-%: $(BUILD)/%/input.elf $(BUILD)/%/fbcon.elf \
+		$(BUILD)/%/input_min.elf
 	$(PYTHON) tests/qemu/input_test.py $(QEMU_TEST_ARGS) --target $*
 
 fbcon-picture: $(BUILD)/riscv64/fbcon.elf

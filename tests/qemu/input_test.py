@@ -39,6 +39,10 @@ Cases (legacy and modern; * = every machine, the rest riscv64, or every machine 
   Shift and Caps Lock text    a keyboard alone: Caps Lock on and off, Shift with Caps Lock,
                               both Shift keys, digits and punctuation shifted, Backspace past
                               the start of a line, empty lines
+  minimal build *             input_min.elf (VIRTIO_INPUT_MINIMAL and the core's leave-outs but
+                              the device tree readers), modern only, keyboard + mouse + tablet
+                              as above: every device line has an empty name and zero ids (no
+                              configuration read), every event and line as predicted
   no input device *           devices of other types only: a FAIL line naming the missing
                               device and a nonzero status (no QMP: the guest stops at once)
 examples/fbcon.c (legacy and modern), GPU at 640x400 + keyboard:
@@ -542,7 +546,10 @@ def slots_to_kinds(devices):
     return [KIND[d.split(",")[0]] for d in reversed(devices) if d.split(",")[0] in KIND]
 
 
-def device_lines(kinds):
+def device_lines(kinds, minimal=False):
+    if minimal:  # VIRTIO_INPUT_MINIMAL reads no configuration: no name, no ids
+        return ['input: device %d "" bus 0 vendor 0 product 0 version 0' % d
+                for d in range(len(kinds))] + ["input: ready"]
     return ['input: device %d "%s" bus %d vendor %d product %d version %d'
             % (d, NAME[k], BUS_VIRTUAL, VENDOR, PRODUCT[k], VERSION[k])
             for d, k in enumerate(kinds)] + ["input: ready"]
@@ -589,7 +596,7 @@ def input_case(build, mach, version, short, devices, batches, elf="input.elf", e
     the whole transcript and the exit status. Returns (run, why)."""
     kinds = slots_to_kinds(devices)
     model = Model(kinds)
-    header = device_lines(kinds)
+    header = device_lines(kinds, minimal=(elf == "input_min.elf"))
     run = Run(build, mach, version, short, elf, devices, extra)
     why = run.error
     try:
@@ -981,7 +988,7 @@ def main():
     rep = Report(args.k)
     machines = T.selected(args)
     elves = (["input_cost.elf"] if args.cost else
-             ["input.elf"] + ([] if args.no_fbcon else ["fbcon.elf"]))
+             ["input.elf", "input_min.elf"] + ([] if args.no_fbcon else ["fbcon.elf"]))
     missing = [x for x in (mach.missing(build, elves) for mach in machines) if x]
     if missing:
         print("FAIL qemu-input: missing %s -> make examples; tests/deps.sh" % ", ".join(missing))
@@ -1012,6 +1019,14 @@ def main():
                 if rep.wanted(name, short) and (port or full):
                     run, why = input_case(build, mach, version, short, devices, batches)
                     rep.case(tag, name, why, run)
+            name = ("minimal build (input_min.elf): keyboard + mouse + tablet, no names or ids, "
+                    "every event and line")
+            if version == "modern" and rep.wanted(name, "minimal"):
+                run, why = input_case(build, mach, version, "minimal",
+                                      ["virtio-keyboard-device", "virtio-mouse-device",
+                                       "virtio-tablet-device"], batches_all_three(),
+                                      elf="input_min.elf")
+                rep.case(tag, name, why, run)
             name = "no input device, 2 devices of other types: a FAIL line, nonzero status"
             if rep.wanted(name, "none"):
                 run, why = no_input_case(build, mach, version)
