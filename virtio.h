@@ -138,8 +138,11 @@ CONFIGURATION (define before including; * = must be the same in every file)
                             the general loops (smaller, slower)
  * VIRTIO_MINIMAL           all of VIRTIO_NO_LEGACY, _NO_STRINGS, _NO_PACKED, _NO_INDIRECT,
                             _NO_EVENT_IDX, _NO_FDT and _NO_FAST_PATH; in virtio_blk.h also
-                            VIRTIO_BLK_MINIMAL and VIRTIO_BLK_NO_RESIZE_CHECK: the smallest
-                            build that still reads and writes a disk (`make size-blk`)
+                            VIRTIO_BLK_MINIMAL and VIRTIO_BLK_NO_RESIZE_CHECK, and in the other
+                            device headers VIRTIO_NET_MINIMAL, VIRTIO_CONSOLE_MINIMAL,
+                            VIRTIO_GPU_MINIMAL and VIRTIO_INPUT_MINIMAL: the smallest build
+                            that still reads and writes a disk, sends and receives frames,
+                            and so on (`make size-blk`, `make size-devices`)
 
 ERRORS
    Every function that can fail returns 0 or a negative virtio_result (virtio_result_str names

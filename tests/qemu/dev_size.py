@@ -5,7 +5,8 @@ For every device a small reference program (probe, init and the device's main op
 compiled with riscv64-unknown-elf-gcc -Os -march=rv64imac -mabi=lp64 -ffreestanding
 -ffunction-sections -fdata-sections and linked with -nostdlib --gc-sections -e ref; the figure is
 the bytes of every .text*, .rodata* and .srodata* section minus the bytes of `ref` itself (the
-same measure as blk_bench.py's linked_sizes). "smallest" is -DVIRTIO_MINIMAL, which turns on
+same measure as blk_bench.py's linked_sizes); also with the device's own VIRTIO_<DEV>_MINIMAL alone
+(the core's defaults). "smallest" is -DVIRTIO_MINIMAL, which turns on
 every leave-out macro of the core and of each device header (VIRTIO_BLK_MINIMAL,
 VIRTIO_NET_MINIMAL, VIRTIO_CONSOLE_MINIMAL, VIRTIO_GPU_MINIMAL, VIRTIO_INPUT_MINIMAL, ...).
 
@@ -118,12 +119,16 @@ int ref(void *base, void *mem, size_t size, void *buf) {
 }
 
 CONFIGS = {"default": [], "smallest": ["-DVIRTIO_MINIMAL"]}
+# The device's own leave-out macro alone, with the core's defaults (rng has none).
+DEVICE_MACRO = {"blk": "VIRTIO_BLK_MINIMAL", "net": "VIRTIO_NET_MINIMAL",
+                "console": "VIRTIO_CONSOLE_MINIMAL", "gpu": "VIRTIO_GPU_MINIMAL",
+                "input": "VIRTIO_INPUT_MINIMAL"}
 
 
 def linked_size(work, dev, defs):
     src = work / "ref-{}.c".format(dev)
     src.write_text(HEAD.replace("{U}", dev.upper()).replace("{l}", dev) + BODIES[dev])
-    elf = work / "ref-{}-{}.elf".format(dev, "min" if defs else "default")
+    elf = work / "ref-{}-{}.elf".format(dev, "-".join(d.lstrip("-D") for d in defs) or "default")
     subprocess.run([CC, "-Os", "-march=rv64imac", "-mabi=lp64", "-ffreestanding",
                     "-ffunction-sections", "-fdata-sections", "-nostdlib", "-Wl,--gc-sections",
                     "-Wl,-e,ref", "-Wl,--no-warn-rwx-segments", "-I", str(ROOT)] + defs +
@@ -148,14 +153,18 @@ def main():
     res = {}
     for dev in args.devices:
         res[dev] = {name: linked_size(work, dev, defs) for name, defs in CONFIGS.items()}
+        if dev in DEVICE_MACRO:
+            res[dev]["device_macro"] = linked_size(work, dev, ["-D" + DEVICE_MACRO[dev]])
     if args.json:
         print(json.dumps(res, indent=2))
         return 0
     print("core + device, .text + .rodata bytes linked into a reference program "
           "(rv64imac -Os, --gc-sections)")
-    print("{:<8} {:>8} {:>16}".format("device", "default", "VIRTIO_MINIMAL"))
+    print("{:<8} {:>8} {:>22} {:>16}".format("device", "default", "VIRTIO_<DEV>_MINIMAL",
+                                             "VIRTIO_MINIMAL"))
     for dev, v in res.items():
-        print("{:<8} {:>8} {:>16}".format(dev, v["default"], v["smallest"]))
+        print("{:<8} {:>8} {:>22} {:>16}".format(dev, v["default"], v.get("device_macro", "-"),
+                                                 v["smallest"]))
     return 0
 
 
