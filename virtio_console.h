@@ -975,8 +975,7 @@ static int virtio_console__setup_queues(virtio_console *con, const virtio_consol
                                         char *m) {
     uint32_t txf = virtio_dev_legacy(&con->dev) ? VIRTIO_QUEUE_F_IGNORE_LEN : 0u, k;
     size_t ring_step = L->rx_ring + L->tx_ring, shadow_step = L->rx_shadow + L->tx_shadow;
-    char *ctrl_ring = m + (size_t)L->p.ports * ring_step;
-    char *ctrl_shadow = m + L->shadow_off + (size_t)L->p.ports * shadow_step;
+    char *ctrl_ring, *ctrl_shadow;
     int r;
     for (k = 0; k < con->nports; k++) {
         virtio_console_port *p = &con->ports[k];
@@ -996,6 +995,8 @@ static int virtio_console__setup_queues(virtio_console *con, const virtio_consol
             L->p.rx_bufs < virtio_queue_size(&p->rx) ? L->p.rx_bufs : virtio_queue_size(&p->rx);
     }
     if (!VIRTIO_CONSOLE__MULTI(con)) return VIRTIO_OK;
+    ctrl_ring = m + (size_t)L->p.ports * ring_step;
+    ctrl_shadow = m + L->shadow_off + (size_t)L->p.ports * shadow_step;
     r = virtio_console__queue(con, &con->ctrl_rx, 2, L->ctrlq, ctrl_ring, L->ctrl_ring, ctrl_shadow,
                               0);
     if (r == 0)
