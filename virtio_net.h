@@ -47,7 +47,8 @@ DOES NOT
 
    Only what is implemented is negotiated: VIRTIO_NET_F_MAC, _STATUS and _MTU, VIRTIO_F_ANY_LAYOUT
    on legacy devices, VIRTIO_NET_F_MRG_RXBUF when the buffers need it (the core adds
-   VIRTIO_F_VERSION_1 and VIRTIO_F_EVENT_IDX when offered).
+   VIRTIO_F_VERSION_1 and VIRTIO_F_EVENT_IDX when offered); under VIRTIO_NET_MINIMAL (see
+   CONFIGURATION) MAC and ANY_LAYOUT only.
 
 MEMORY
    A virtio_net object (caller's, must not move after init) and one block for the driver:
@@ -107,11 +108,12 @@ CONFIGURATION
    VIRTIO_NET_MINIMAL (define where the implementation is; VIRTIO_MINIMAL in virtio.h defines
    it too): send and receive frames with the MAC, nothing else, for bootloaders.
    VIRTIO_NET_F_STATUS, _MTU and _MRG_RXBUF are never negotiated: the MTU is 1500, every
-   receive buffer must hold a header and a 1514-byte frame (rx_buf_size 0 or at least 1526,
-   1524 for a legacy-only build; frame_mem_size must be 0, else VIRTIO_EINVAL), and no frame
-   is put together from several buffers. virtio_net_link_up returns VIRTIO_ENOTSUP after its
-   usual checks (the link status is not read: the spec says to assume the link is up). The
-   rest of the API is unchanged.
+   receive buffer must hold a header and a 1514-byte frame (rx_buf_size 0, or at least 1524,
+   else VIRTIO_EINVAL; a modern device's 12-byte header needs 1526, else init returns
+   VIRTIO_EFEATURES), frame_mem_size must be 0 (else VIRTIO_EINVAL), and no frame is put
+   together from several buffers. virtio_net_link_up returns VIRTIO_ENOTSUP after its usual
+   checks (the link status is not read: the spec says to assume the link is up). The rest of
+   the API is unchanged.
 
 ERRORS
    As virtio.h: 0 or a negative virtio_result. A caller bug (NULL pointer, queue sizes that are
