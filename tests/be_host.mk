@@ -18,7 +18,8 @@ BE_CFLAGS ?= -std=c11 -g -O1 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsi
 	-Wstrict-prototypes -Wmissing-prototypes -Wundef -Wvla -Werror -I. -D_POSIX_C_SOURCE=200809L \
 	-static
 BE_DIR := $(BUILD)/host-be-$(BE_ARCH)
-BE_PROGS := core blk console net rng gpu input fdt device loopback pci badinput
+BE_PROGS := core blk console net rng gpu input fdt device loopback pci badinput \
+	net_minimal console_minimal gpu_minimal input_minimal
 # The simulated devices each program links (as in its tests/X_host.mk).
 BE_SRC_core := tests/sim.c tests/sim_blk.c tests/sim_rng.c
 BE_SRC_blk := tests/sim_blk.c tests/sim_rng.c tests/sim.c
@@ -27,6 +28,10 @@ BE_SRC_net := tests/sim.c tests/sim_net.c
 BE_SRC_rng := tests/sim_rng.c tests/sim_blk.c tests/sim.c
 BE_SRC_gpu := tests/sim_gpu.c tests/sim_blk.c tests/sim.c
 BE_SRC_input := tests/sim_input.c tests/sim_blk.c tests/sim.c
+BE_SRC_net_minimal := tests/sim.c tests/sim_net.c
+BE_SRC_console_minimal := tests/sim_console.c tests/sim.c
+BE_SRC_gpu_minimal := tests/sim_gpu.c tests/sim.c
+BE_SRC_input_minimal := tests/sim_input.c tests/sim.c
 BE_SRC_fdt :=
 BE_SRC_device :=
 BE_SRC_loopback :=
