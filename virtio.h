@@ -136,6 +136,15 @@ CONFIGURATION (define before including; * = must be the same in every file)
                             data, status: a block request) that virtio_queue_add and
                             virtio_queue_add_wait take when they can; every chain then takes
                             the general loops (smaller, slower)
+   VIRTIO_MMIO_ONLY         virtio-mmio is the only transport (where the implementation is
+                            compiled): the core calls its functions by name, with no
+                            virtio_transport_ops table, so a program links only the register
+                            code it reaches. virtio_mmio_transport leaves t->ops NULL; a
+                            transport of another kind (virtio-pci, one of your own) is refused
+                            by virtio_dev_attach and every init with VIRTIO_ENOTSUP, nothing
+                            touched. The accessor (virtio_regs) stays as it is. Not part of
+                            VIRTIO_MINIMAL, which keeps every transport; both together are the
+                            smallest block build (`make size-blk`)
  * VIRTIO_MINIMAL           all of VIRTIO_NO_LEGACY, _NO_STRINGS, _NO_PACKED, _NO_INDIRECT,
                             _NO_EVENT_IDX, _NO_FDT and _NO_FAST_PATH; in virtio_blk.h also
                             VIRTIO_BLK_MINIMAL and VIRTIO_BLK_NO_RESIZE_CHECK: the smallest
@@ -1565,12 +1574,18 @@ static int virtio__mmio_queue_enable(virtio_transport *t, uint32_t index, uint32
         return 0;
     }
 #endif
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)driver);
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(driver >> 32));
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)device);
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(device >> 32));
+    /* QueueDescLow / High, QueueDriverLow / High, QueueDeviceLow / High: 16 bytes apart. */
+    {
+        uint64_t a[3];
+        uint32_t i;
+        a[0] = desc;
+        a[1] = driver;
+        a[2] = device;
+        for (i = 0; i < 3; i++) {
+            virtio__wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW + 16u * i, (uint32_t)a[i]);
+            virtio__wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH + 16u * i, (uint32_t)(a[i] >> 32));
+        }
+    }
     virtio__wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
     return 0;
 }
@@ -1584,6 +1599,14 @@ static uint32_t virtio__mmio_interrupt_ack(virtio_transport *t) {
     return v;
 }
 
+#ifdef VIRTIO_MMIO_ONLY
+/* VIRTIO_MMIO_ONLY: no table. The core calls these functions by name (VIRTIO__OP), so the
+   linker keeps only those a program reaches; a probed transport has ops NULL and kind
+   VIRTIO_TRANSPORT_MMIO, which is what marks it live (VIRTIO__LIVE). */
+#define VIRTIO__OP(t, op)      virtio__mmio_##op
+#define VIRTIO__LIVE(t)        ((t)->kind == VIRTIO_TRANSPORT_MMIO)
+#define VIRTIO__QUEUE_FIXED(t) 0u /* virtio-mmio: QueueNum is the driver's */
+#else
 static const virtio_transport_ops virtio__mmio_ops = {
     virtio__mmio_get_status,        virtio__mmio_set_status,
     virtio__mmio_get_features,      virtio__mmio_set_features,
@@ -1591,6 +1614,10 @@ static const virtio_transport_ops virtio__mmio_ops = {
     virtio__mmio_config_generation, virtio__mmio_queue_max,
     virtio__mmio_queue_enable,      virtio__mmio_notify,
     virtio__mmio_interrupt_ack};
+#define VIRTIO__OP(t, op)      (t)->ops->op
+#define VIRTIO__LIVE(t)        ((t)->ops != 0)
+#define VIRTIO__QUEUE_FIXED(t) ((t)->queue_fixed)
+#endif
 
 /* The hot path's two register accesses (a queue notification, the interrupt status) can skip
    the calls through ops and accessor where the transport is virtio-mmio with the library's own
@@ -1600,7 +1627,11 @@ static const virtio_transport_ops virtio__mmio_ops = {
 #if !VIRTIO__BIG_ENDIAN
 #define VIRTIO__MMIO_DIRECT 1
 static void *virtio__mmio_direct(const virtio_transport *t) {
+#ifdef VIRTIO_MMIO_ONLY
+    return t->regs.read32 == virtio__mmio_read32 &&
+#else
     return t->ops == &virtio__mmio_ops && t->regs.read32 == virtio__mmio_read32 &&
+#endif
                    t->regs.write32 == virtio__mmio_write32
                ? t->regs.user
                : 0;
@@ -1639,7 +1670,12 @@ static int virtio__mmio_swap(uint32_t (*rd)(void *, unsigned, uint32_t), void *u
 static uint32_t virtio__mmio_probe_rd(uint32_t (*rd)(void *, unsigned, uint32_t), void *user,
                                       int swap, uint32_t off) {
     uint32_t v = rd(user, VIRTIO_REGION_MMIO, off);
+#if VIRTIO__BIG_ENDIAN && !defined(VIRTIO_NO_LEGACY)
     return swap ? virtio__bswap32(v) : v;
+#else
+    (void)swap; /* virtio__mmio_swap never finds swapped registers here */
+    return v;
+#endif
 }
 
 VIRTIO_DEF int virtio_mmio_transport(virtio_transport *t, const virtio_regs *regs) {
@@ -1659,7 +1695,11 @@ VIRTIO_DEF int virtio_mmio_transport(virtio_transport *t, const virtio_regs *reg
 #endif
     id = virtio__mmio_probe_rd(regs->read32, regs->user, swap, VIRTIO_MMIO_DEVICE_ID);
     if (id == 0) return VIRTIO_ENODEV;
+#ifdef VIRTIO_MMIO_ONLY
+    t->ops = 0; /* the core calls the virtio-mmio functions itself */
+#else
     t->ops = &virtio__mmio_ops;
+#endif
     /* Field by field: a struct copy may become a memcpy call, which freestanding builds lack. */
     virtio_copy(&t->regs, regs, sizeof *regs);
     t->kind = VIRTIO_TRANSPORT_MMIO;
@@ -2536,10 +2576,10 @@ static uint64_t virtio__dma(const virtio_dev *dev, const void *p) {
 }
 static void virtio__set_status(virtio_dev *dev, uint32_t status) {
     dev->status = status;
-    dev->t.ops->set_status(&dev->t, status);
+    VIRTIO__OP(&dev->t, set_status)(&dev->t, status);
 }
 static uint32_t virtio__get_status(virtio_dev *dev) {
-    return dev->t.ops->get_status(&dev->t) & 0xffu;
+    return VIRTIO__OP(&dev->t, get_status)(&dev->t) & 0xffu;
 }
 static int virtio__relax(virtio_dev *dev, uint32_t i) {
     return dev->t.regs.relax && dev->t.regs.relax(dev->t.regs.relax_user, i);
@@ -2564,7 +2604,13 @@ static int virtio__reset(virtio_dev *dev) {
 /* ---- Device initialization: virtio 1.4 "Device Initialization" --------------------------------
  */
 VIRTIO_DEF int virtio_dev_attach(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id) {
+#ifdef VIRTIO_MMIO_ONLY
+    if (!dev || !t || !virtio__regs_complete(&t->regs)) return VIRTIO_EINVAL;
+    /* Only what virtio_mmio_transport probed: another transport's ops are never called. */
+    if (t->kind != VIRTIO_TRANSPORT_MMIO) return t->ops ? VIRTIO_ENOTSUP : VIRTIO_EINVAL;
+#else
     if (!dev || !t || !t->ops || !virtio__regs_complete(&t->regs)) return VIRTIO_EINVAL;
+#endif
     if (t->device_id == 0 || (expected_id && t->device_id != expected_id)) return VIRTIO_ENODEV;
 #ifdef VIRTIO_NO_LEGACY
     if (t->legacy) return VIRTIO_EVERSION;
@@ -2595,14 +2641,14 @@ VIRTIO_DEF int virtio_dev_init(virtio_dev *dev, const virtio_transport *t, uint3
 
 VIRTIO_DEF int virtio_dev_usable(const virtio_dev *dev) {
     if (!dev) return VIRTIO_EINVAL;
-    if (!dev->t.ops) return VIRTIO_ESTATE;
+    if (!VIRTIO__LIVE(&dev->t)) return VIRTIO_ESTATE;
     return dev->error;
 }
 
 VIRTIO_DEF int virtio_dev_fail(virtio_dev *dev, int error) {
     if (!dev) return VIRTIO_EINVAL;
     if (error >= 0) error = VIRTIO_EDEVICE;
-    if (!dev->t.ops) return VIRTIO_ESTATE;
+    if (!VIRTIO__LIVE(&dev->t)) return VIRTIO_ESTATE;
     /* "If any of these steps go irrecoverably wrong, the driver SHOULD set the FAILED status
        bit to indicate that it has given up on the device". */
     virtio__set_status(dev, dev->status | VIRTIO_STATUS_FAILED);
@@ -2615,8 +2661,9 @@ VIRTIO_DEF int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered) {
     int r = virtio_dev_usable(dev);
     if (r == VIRTIO_EINVAL || !offered) return VIRTIO_EINVAL;
     if (r == VIRTIO_ESTATE) return r;
-    v = dev->t.ops->get_features(&dev->t, 0);
-    if (!VIRTIO__DEV_LEGACY(dev)) v |= (uint64_t)dev->t.ops->get_features(&dev->t, 1) << 32;
+    v = VIRTIO__OP(&dev->t, get_features)(&dev->t, 0);
+    if (!VIRTIO__DEV_LEGACY(dev))
+        v |= (uint64_t)VIRTIO__OP(&dev->t, get_features)(&dev->t, 1) << 32;
     dev->offered = v;
     *offered = v;
     return VIRTIO_OK;
@@ -2673,9 +2720,9 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
     if ((required & ~accept) != 0) return virtio_dev_fail(dev, VIRTIO_EFEATURES);
 
     /* 5. Write the subset we understand. */
-    dev->t.ops->set_features(&dev->t, 0, (uint32_t)accept);
+    VIRTIO__OP(&dev->t, set_features)(&dev->t, 0, (uint32_t)accept);
     if (!VIRTIO__DEV_LEGACY(dev)) {
-        dev->t.ops->set_features(&dev->t, 1, (uint32_t)(accept >> 32));
+        VIRTIO__OP(&dev->t, set_features)(&dev->t, 1, (uint32_t)(accept >> 32));
         /* 6. FEATURES_OK; then read it back: "if it is not set, the device does not support our
            subset of features and the device is unusable". Legacy devices skip both steps. */
         virtio__set_status(dev, dev->status | VIRTIO_STATUS_FEATURES_OK);
@@ -2756,7 +2803,7 @@ VIRTIO_DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
 VIRTIO_DEF int virtio_dev_reset(virtio_dev *dev) {
     int r;
     if (!dev) return VIRTIO_EINVAL;
-    if (!dev->t.ops) return VIRTIO_ESTATE;
+    if (!VIRTIO__LIVE(&dev->t)) return VIRTIO_ESTATE;
     r = virtio__reset(dev);
     dev->error = r;
     return r;
@@ -2765,7 +2812,7 @@ VIRTIO_DEF int virtio_dev_reset(virtio_dev *dev) {
 VIRTIO_DEF int virtio_dev_abandon(virtio_dev *dev, int error) {
     int r;
     if (!dev) return VIRTIO_EINVAL;
-    if (!dev->t.ops) return VIRTIO_ESTATE;
+    if (!VIRTIO__LIVE(&dev->t)) return VIRTIO_ESTATE;
     if (error >= 0) error = VIRTIO_EDEVICE;
     /* "A driver MUST ensure a virtqueue isn't live (by device reset) before removing exposed
        buffers" (virtio 1.4 "Device Cleanup"): the caller gets them back only after this. */
@@ -2780,7 +2827,7 @@ static VIRTIO__IN_LINE uint32_t virtio__interrupt_ack(virtio_dev *dev) {
 #ifdef VIRTIO__MMIO_DIRECT
     if (dev->mmio) return virtio__mmio_direct_ack(dev->mmio);
 #endif
-    return dev->t.ops->interrupt_ack(&dev->t);
+    return VIRTIO__OP(&dev->t, interrupt_ack)(&dev->t);
 }
 
 VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
@@ -2802,11 +2849,11 @@ static VIRTIO__IN_LINE int virtio__config_isr(virtio_dev *dev, uint32_t isr) {
 /* virtio_dev_config_changed through the transport's interrupt_ack: apart, so that the direct
    path (the block driver's resize check runs it on every request) is a leaf. */
 VIRTIO__OUT_OF_LINE static int virtio__config_changed_ops(virtio_dev *dev) {
-    return virtio__config_isr(dev, dev->t.ops->interrupt_ack(&dev->t));
+    return virtio__config_isr(dev, VIRTIO__OP(&dev->t, interrupt_ack)(&dev->t));
 }
 
 VIRTIO_DEF int virtio_dev_config_changed(virtio_dev *dev) {
-    if (!dev || !dev->t.ops) return 0; /* never initialized */
+    if (!dev || !VIRTIO__LIVE(&dev->t)) return 0; /* never initialized */
 #ifdef VIRTIO__MMIO_DIRECT
     if (dev->mmio) return virtio__config_isr(dev, virtio__mmio_direct_ack(dev->mmio));
 #endif
@@ -2830,18 +2877,18 @@ VIRTIO_DEF uint64_t virtio_dev_dma(const virtio_dev *dev, const void *p) {
 /* ---- Configuration space: virtio 1.4 "Device Configuration Space" ------------------------------
  */
 /* A never-initialized device reads as 0 and ignores writes. */
-static int virtio__cfg_ok(const virtio_dev *dev) { return dev && dev->t.ops; }
+static int virtio__cfg_ok(const virtio_dev *dev) { return dev && VIRTIO__LIVE(&dev->t); }
 static uint32_t virtio__config_gen(virtio_dev *dev) {
-    return dev->t.ops->config_generation(&dev->t);
+    return VIRTIO__OP(&dev->t, config_generation)(&dev->t);
 }
 VIRTIO_DEF uint8_t virtio_config_read8(virtio_dev *dev, uint32_t off) {
-    return virtio__cfg_ok(dev) ? (uint8_t)dev->t.ops->config_read(&dev->t, off, 1) : 0;
+    return virtio__cfg_ok(dev) ? (uint8_t)VIRTIO__OP(&dev->t, config_read)(&dev->t, off, 1) : 0;
 }
 VIRTIO_DEF uint16_t virtio_config_read16(virtio_dev *dev, uint32_t off) {
-    return virtio__cfg_ok(dev) ? (uint16_t)dev->t.ops->config_read(&dev->t, off, 2) : 0;
+    return virtio__cfg_ok(dev) ? (uint16_t)VIRTIO__OP(&dev->t, config_read)(&dev->t, off, 2) : 0;
 }
 VIRTIO_DEF uint32_t virtio_config_read32(virtio_dev *dev, uint32_t off) {
-    return virtio__cfg_ok(dev) ? dev->t.ops->config_read(&dev->t, off, 4) : 0;
+    return virtio__cfg_ok(dev) ? VIRTIO__OP(&dev->t, config_read)(&dev->t, off, 4) : 0;
 }
 VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
     /* "the driver MUST use ... 32-bit wide and aligned accesses for 32-bit and 64-bit wide
@@ -2876,13 +2923,13 @@ VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
     return (uint64_t)hi << 32 | lo;
 }
 VIRTIO_DEF void virtio_config_write8(virtio_dev *dev, uint32_t off, uint8_t value) {
-    if (virtio__cfg_ok(dev)) dev->t.ops->config_write(&dev->t, off, 1, value);
+    if (virtio__cfg_ok(dev)) VIRTIO__OP(&dev->t, config_write)(&dev->t, off, 1, value);
 }
 VIRTIO_DEF void virtio_config_write16(virtio_dev *dev, uint32_t off, uint16_t value) {
-    if (virtio__cfg_ok(dev)) dev->t.ops->config_write(&dev->t, off, 2, value);
+    if (virtio__cfg_ok(dev)) VIRTIO__OP(&dev->t, config_write)(&dev->t, off, 2, value);
 }
 VIRTIO_DEF void virtio_config_write32(virtio_dev *dev, uint32_t off, uint32_t value) {
-    if (virtio__cfg_ok(dev)) dev->t.ops->config_write(&dev->t, off, 4, value);
+    if (virtio__cfg_ok(dev)) VIRTIO__OP(&dev->t, config_write)(&dev->t, off, 4, value);
 }
 
 VIRTIO_DEF int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read, void *ctx) {
@@ -2943,9 +2990,13 @@ static int virtio__t_legacy(const virtio_transport *t) { return !t || t->legacy;
 /* The ring's entries for a driver's wish of `size`: the device's fixed size where the
    transport has one (legacy virtio-pci), if larger. */
 static uint32_t virtio__ring_entries(const virtio_transport *t, uint32_t size) {
+#ifdef VIRTIO_MMIO_ONLY
+    (void)t;
+#else
     if (t && t->queue_fixed > size && size != 0 && size <= VIRTIO_QUEUE_SIZE_MAX &&
         (size & (size - 1u)) == 0)
         return t->queue_fixed;
+#endif
     return size;
 }
 VIRTIO_DEF size_t virtio_queue_ring_size(const virtio_transport *t, uint32_t size) {
@@ -3001,7 +3052,7 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     /* Queues are set up after FEATURES_OK and before DRIVER_OK ("Device Initialization" 7). */
     if (!dev->negotiated || (dev->status & VIRTIO_STATUS_DRIVER_OK) != 0) return VIRTIO_ESTATE;
 
-    max = dev->t.ops->queue_max(&dev->t, index);
+    max = VIRTIO__OP(&dev->t, queue_max)(&dev->t, index);
     if (max == 0) return VIRTIO_ENOQUEUE;
     if (max > VIRTIO_QUEUE_SIZE_MAX) max = VIRTIO_QUEUE_SIZE_MAX;
     /* Our rings are a power of two long (a packed one need not be, but the same sizes serve
@@ -3013,7 +3064,7 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     while (n > max)
         n >>= 1;
     nd = n;
-    if (dev->t.queue_fixed) {
+    if (VIRTIO__QUEUE_FIXED(&dev->t)) {
         /* Device-written: a power of two no larger than what the memory was checked for. */
         if (max > dev->t.queue_fixed || (max & (max - 1u)) != 0) return VIRTIO_ENOQUEUE;
         n = max;
@@ -3078,7 +3129,7 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
             q->avail[0] = VIRTIO__R16(q, VIRTQ_AVAIL_F_NO_INTERRUPT);
     }
 
-    r = dev->t.ops->queue_enable(&dev->t, index, n, base, driver, device, &q->notify);
+    r = VIRTIO__OP(&dev->t, queue_enable)(&dev->t, index, n, base, driver, device, &q->notify);
     if (r) {
         q->dev = 0;
         return r;
@@ -3088,7 +3139,7 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
 
 VIRTIO_DEF int virtio_queue_usable(const virtio_queue *q) {
     if (!q) return VIRTIO_EINVAL;
-    if (!q->dev || !q->dev->t.ops) return VIRTIO_ESTATE;
+    if (!q->dev || !VIRTIO__LIVE(&q->dev->t)) return VIRTIO_ESTATE;
     if (q->error) return q->error;
     return q->dev->error;
 }
@@ -3123,7 +3174,7 @@ static void virtio__notify(virtio_queue *q) {
         return;
     }
 #endif
-    dev->t.ops->notify(&dev->t, q->index, q->notify);
+    VIRTIO__OP(&dev->t, notify)(&dev->t, q->index, q->notify);
 }
 
 /* ---- Packed ring, driver side: virtio 1.4 "Packed Virtqueues" ---- */

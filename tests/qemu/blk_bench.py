@@ -235,7 +235,7 @@ int ref(void *base, void *mem, size_t size, void *buf) {
 # writes (every macro that leaves out something a bootloader does not need).
 # VIRTIO_MINIMAL is VIRTIO_NO_LEGACY, _NO_STRINGS, _NO_PACKED, _NO_INDIRECT, _NO_EVENT_IDX,
 # _NO_FDT, _NO_FAST_PATH, VIRTIO_BLK_MINIMAL and VIRTIO_BLK_NO_RESIZE_CHECK.
-SMALLEST = ["-DVIRTIO_MINIMAL"]
+SMALLEST = ["-DVIRTIO_MINIMAL", "-DVIRTIO_MMIO_ONLY"]
 CONFIGS = {"default": [], "smallest": SMALLEST}
 
 
