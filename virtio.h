@@ -2656,16 +2656,20 @@ VIRTIO_DEF int virtio_dev_fail(virtio_dev *dev, int error) {
     return dev->error;
 }
 
-VIRTIO_DEF int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered) {
-    uint64_t v;
-    int r = virtio_dev_usable(dev);
-    if (r == VIRTIO_EINVAL || !offered) return VIRTIO_EINVAL;
-    if (r == VIRTIO_ESTATE) return r;
-    v = VIRTIO__OP(&dev->t, get_features)(&dev->t, 0);
+/* The device's feature bits, into dev->offered: virtio_dev_read_offer without its checks. */
+static uint64_t virtio__offer(virtio_dev *dev) {
+    uint64_t v = VIRTIO__OP(&dev->t, get_features)(&dev->t, 0);
     if (!VIRTIO__DEV_LEGACY(dev))
         v |= (uint64_t)VIRTIO__OP(&dev->t, get_features)(&dev->t, 1) << 32;
     dev->offered = v;
-    *offered = v;
+    return v;
+}
+
+VIRTIO_DEF int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered) {
+    int r = virtio_dev_usable(dev);
+    if (r == VIRTIO_EINVAL || !offered) return VIRTIO_EINVAL;
+    if (r == VIRTIO_ESTATE) return r;
+    *offered = virtio__offer(dev);
     return VIRTIO_OK;
 }
 
@@ -2678,7 +2682,7 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
         return VIRTIO_ESTATE;
 
     /* 4. Read the device feature bits. */
-    virtio_dev_read_offer(dev, &offered);
+    offered = virtio__offer(dev);
 
     /* Take only what the driver implements and the device offers. The core implements the ring
        features, so it takes them for every device: VERSION_1 (what makes a modern device
@@ -3087,7 +3091,9 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     q->size = (uint16_t)n;
     q->ndesc = (uint16_t)nd;
     q->num_free = (uint16_t)nd;
+#ifndef VIRTIO_NO_EVENT_IDX /* else never negotiated: 0 */
     q->event_idx = (uint16_t)virtio_dev_has(dev, VIRTIO_F_EVENT_IDX);
+#endif
     q->legacy = (uint16_t)legacy;
     q->flags = (uint16_t)p->flags;
 #if VIRTIO_INDIRECT_TABLES
@@ -3123,9 +3129,11 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
         device = base + used_off;
         /* We poll, so ask for no used-buffer notifications: the NO_INTERRUPT flag, or with the
            event index (where flags must stay 0) a used_event the device has always passed. */
+#ifndef VIRTIO_NO_EVENT_IDX
         if (q->event_idx)
             q->avail[2u + n] = VIRTIO__R16(q, 0xffffu);
         else
+#endif
             q->avail[0] = VIRTIO__R16(q, VIRTQ_AVAIL_F_NO_INTERRUPT);
     }
 
