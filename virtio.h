@@ -2899,24 +2899,20 @@ VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
        fields": two halves, retried while the generation moves under us. A legacy device has
        no generation: its halves are read until two reads agree ("Legacy Interface: Device
        Configuration Space": "the driver SHOULD read ... until two reads agree"). */
-    uint32_t lo = 0, hi = 0, gen, tries;
+    uint32_t lo = 0, hi = 0, was_lo, was_hi, gen = 0, tries;
     if (!virtio__cfg_ok(dev)) return 0;
     if (VIRTIO__DEV_LEGACY(dev)) {
         lo = virtio_config_read32(dev, off);
         hi = virtio_config_read32(dev, off + 4);
     }
     for (tries = 0; tries < VIRTIO_CONFIG_RETRIES; tries++) {
-        if (VIRTIO__DEV_LEGACY(dev)) {
-            uint32_t lo2 = virtio_config_read32(dev, off), hi2 = virtio_config_read32(dev, off + 4);
-            if (lo2 == lo && hi2 == hi) break;
-            lo = lo2;
-            hi = hi2;
-            continue;
-        }
-        gen = virtio__config_gen(dev);
+        was_lo = lo;
+        was_hi = hi;
+        if (!VIRTIO__DEV_LEGACY(dev)) gen = virtio__config_gen(dev);
         lo = virtio_config_read32(dev, off);
         hi = virtio_config_read32(dev, off + 4);
-        if (virtio__config_gen(dev) == gen) break;
+        if (VIRTIO__DEV_LEGACY(dev) ? lo == was_lo && hi == was_hi : virtio__config_gen(dev) == gen)
+            break;
     }
     if (tries == VIRTIO_CONFIG_RETRIES) {
         if (!dev->error) dev->error = VIRTIO_EDEVICE;
@@ -3012,8 +3008,7 @@ VIRTIO_DEF size_t virtio_queue_ring_align(const virtio_transport *t) {
     return virtio__t_legacy(t) ? VIRTIO_LEGACY_QUEUE_ALIGN : 16u;
 }
 VIRTIO_DEF size_t virtio_queue_shadow_size(uint32_t size) {
-    size_t used_off, ind_off, total;
-    return virtio__layout(size, 0, &used_off, &ind_off, &total)
+    return size != 0 && size <= VIRTIO_QUEUE_SIZE_MAX && (size & (size - 1)) == 0
                ? (size_t)size * sizeof(virtio_queue_shadow)
                : 0;
 }
