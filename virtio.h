@@ -1273,6 +1273,14 @@ VIRTIO_API void virtio_put_le64(void *p, uint64_t v);
 #define VIRTIO__DEV_LEGACY(dev) ((dev)->t.legacy)
 #endif
 
+/* The queue uses the event index: never, in a build that does not negotiate it (the kick's
+   and the poll's event paths fold away). */
+#ifdef VIRTIO_NO_EVENT_IDX
+#define VIRTIO__EVENT_IDX(q) 0
+#else
+#define VIRTIO__EVENT_IDX(q) ((q)->event_idx)
+#endif
+
 #define VIRTIO__RETURN_IF_BROKEN(q)                                                                \
     do {                                                                                           \
         if ((q)->error) return (q)->error;                                                         \
@@ -3124,11 +3132,9 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
         device = base + used_off;
         /* We poll, so ask for no used-buffer notifications: the NO_INTERRUPT flag, or with the
            event index (where flags must stay 0) a used_event the device has always passed. */
-#ifndef VIRTIO_NO_EVENT_IDX
-        if (q->event_idx)
+        if (VIRTIO__EVENT_IDX(q))
             q->avail[2u + n] = VIRTIO__R16(q, 0xffffu);
         else
-#endif
             q->avail[0] = VIRTIO__R16(q, VIRTQ_AVAIL_F_NO_INTERRUPT);
     }
 
@@ -3591,7 +3597,7 @@ static VIRTIO__IN_LINE int virtio__kick(virtio_queue *q) {
        Without it the read could see the device's old "don't notify" while the device still
        misses our new idx, and both would wait for each other. */
     VIRTIO_MB();
-    if (q->event_idx) {
+    if (VIRTIO__EVENT_IDX(q)) {
         /* Notify if avail_event lies in [old, now): the wrap-safe test of virtio 1.4
            "Virtqueue Notification Suppression". */
         uint16_t ev = VIRTIO__R16(q, q->used[2u + 4u * (size_t)q->size]);
@@ -3762,7 +3768,7 @@ static VIRTIO__IN_LINE int virtio__poll(virtio_queue *q, void **cookie, uint32_t
     q->num_free = (uint16_t)(q->num_free + h->count);
     virtio__give_back(q, h, ulen, cookie, len);
     /* Keep used_event just behind what we consumed, so the device never needs to notify. */
-    if (q->event_idx)
+    if (VIRTIO__EVENT_IDX(q))
         q->avail[2u + (size_t)q->size] = VIRTIO__R16(q, (uint16_t)(q->last_used - 1u));
     return VIRTIO_OK;
 }
