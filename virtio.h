@@ -565,7 +565,8 @@ struct virtio_transport {
    unknown version or DeviceID 0) and fills `t`. It writes no register, so a device running for
    an earlier boot stage is left as it was. VIRTIO_ENODEV (no device, empty slot),
    VIRTIO_EVERSION (a version this build does not drive), VIRTIO_EINVAL (NULL, missing
-   callbacks). */
+   callbacks). With VIRTIO_MMIO_ONLY t->ops is NULL: the core calls the virtio-mmio functions
+   itself (t->kind VIRTIO_TRANSPORT_MMIO is what it looks at). */
 VIRTIO_API int virtio_mmio_transport(virtio_transport *t, const virtio_regs *regs);
 
 /* 1 if the transport uses the legacy interface (0 for a modern one, or NULL). */
@@ -830,7 +831,8 @@ typedef struct virtio_dev {
 } virtio_dev;
 
 /* Fills `dev` from a probed transport without touching the device (no register access):
-   VIRTIO_ENODEV if expected_id is nonzero and the device is of another type. virtio_dev_init
+   VIRTIO_ENODEV if expected_id is nonzero and the device is of another type; VIRTIO_ENOTSUP
+   for a transport that is not virtio-mmio in a VIRTIO_MMIO_ONLY build. virtio_dev_init
    does this first; alone it serves what needs no initialization (a console's emergency
    write to a device an earlier boot stage set up). */
 VIRTIO_API int virtio_dev_attach(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id);
@@ -1448,7 +1450,7 @@ VIRTIO_DEF virtio_regs virtio_mmio_regs(void *base) {
 
 /* ---- Transport: virtio-mmio ------------------------------------------------------------------ */
 /* The only code that knows a virtio-mmio register. Everything above reaches the device through
-   virtio_transport_ops. */
+   virtio_transport_ops (VIRTIO__OP: with VIRTIO_MMIO_ONLY, these functions by name). */
 /* QEMU keeps the legacy registers in the guest's own order (a "native endian" region), where
    the spec says little-endian: on a big-endian CPU the accessor's conversion then gives each
    register swapped, and the probe sees MagicValue backwards. t->swap undoes it. */

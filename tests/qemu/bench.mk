@@ -12,8 +12,8 @@
 #                      --gc-sections, for the default build and the smallest configuration
 #                      (VIRTIO_MINIMAL: no legacy, strings, packed ring, indirect descriptors,
 #                      event index, short add path; VIRTIO_BLK_MINIMAL,
-#                      VIRTIO_BLK_NO_RESIZE_CHECK); see
-#                      blk_bench.py's linked_sizes
+#                      VIRTIO_BLK_NO_RESIZE_CHECK; and VIRTIO_MMIO_ONLY: no transport table);
+#                      see blk_bench.py's linked_sizes
 
 BUILD ?= build
 PYTHON ?= python3
