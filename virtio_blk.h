@@ -600,7 +600,7 @@ static int virtio_blk__negotiate(virtio_blk *blk) {
 static int virtio_blk__setup_queue(virtio_blk *blk, const virtio_blk__plan *plan, char *mem) {
     virtio_queue_params qp;
     int r;
-    virtio_zero(&qp, sizeof qp);
+    qp.flags = 0; /* every other field is set below */
     qp.size = plan->queue_size;
     qp.ring = mem;
     qp.ring_size = plan->ring_size;
