@@ -136,6 +136,15 @@ CONFIGURATION (define before including; * = must be the same in every file)
                             data, status: a block request) that virtio_queue_add and
                             virtio_queue_add_wait take when they can; every chain then takes
                             the general loops (smaller, slower)
+   VIRTIO_MMIO_ONLY         virtio-mmio is the only transport (where the implementation is
+                            compiled): the core calls its functions by name, with no
+                            virtio_transport_ops table, so a program links only the register
+                            code it reaches. virtio_mmio_transport leaves t->ops NULL; a
+                            transport of another kind (virtio-pci, one of your own) is refused
+                            by virtio_dev_attach and every init with VIRTIO_ENOTSUP, nothing
+                            touched. The accessor (virtio_regs) stays as it is. Not part of
+                            VIRTIO_MINIMAL, which keeps every transport; both together are the
+                            smallest block build (`make size-blk`)
  * VIRTIO_MINIMAL           all of VIRTIO_NO_LEGACY, _NO_STRINGS, _NO_PACKED, _NO_INDIRECT,
                             _NO_EVENT_IDX, _NO_FDT and _NO_FAST_PATH; in virtio_blk.h also
                             VIRTIO_BLK_MINIMAL and VIRTIO_BLK_NO_RESIZE_CHECK, and in the other
@@ -559,7 +568,8 @@ struct virtio_transport {
    unknown version or DeviceID 0) and fills `t`. It writes no register, so a device running for
    an earlier boot stage is left as it was. VIRTIO_ENODEV (no device, empty slot),
    VIRTIO_EVERSION (a version this build does not drive), VIRTIO_EINVAL (NULL, missing
-   callbacks). */
+   callbacks). With VIRTIO_MMIO_ONLY t->ops is NULL: the core calls the virtio-mmio functions
+   itself (t->kind VIRTIO_TRANSPORT_MMIO is what it looks at). */
 VIRTIO_API int virtio_mmio_transport(virtio_transport *t, const virtio_regs *regs);
 
 /* 1 if the transport uses the legacy interface (0 for a modern one, or NULL). */
@@ -824,7 +834,8 @@ typedef struct virtio_dev {
 } virtio_dev;
 
 /* Fills `dev` from a probed transport without touching the device (no register access):
-   VIRTIO_ENODEV if expected_id is nonzero and the device is of another type. virtio_dev_init
+   VIRTIO_ENODEV if expected_id is nonzero and the device is of another type; VIRTIO_ENOTSUP
+   for a transport that is not virtio-mmio in a VIRTIO_MMIO_ONLY build. virtio_dev_init
    does this first; alone it serves what needs no initialization (a console's emergency
    write to a device an earlier boot stage set up). */
 VIRTIO_API int virtio_dev_attach(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id);
@@ -1267,6 +1278,14 @@ VIRTIO_API void virtio_put_le64(void *p, uint64_t v);
 #define VIRTIO__DEV_LEGACY(dev) ((dev)->t.legacy)
 #endif
 
+/* The queue uses the event index: never, in a build that does not negotiate it (the kick's
+   and the poll's event paths fold away). */
+#ifdef VIRTIO_NO_EVENT_IDX
+#define VIRTIO__EVENT_IDX(q) 0
+#else
+#define VIRTIO__EVENT_IDX(q) ((q)->event_idx)
+#endif
+
 #define VIRTIO__RETURN_IF_BROKEN(q)                                                                \
     do {                                                                                           \
         if ((q)->error) return (q)->error;                                                         \
@@ -1434,7 +1453,7 @@ VIRTIO_DEF virtio_regs virtio_mmio_regs(void *base) {
 
 /* ---- Transport: virtio-mmio ------------------------------------------------------------------ */
 /* The only code that knows a virtio-mmio register. Everything above reaches the device through
-   virtio_transport_ops. */
+   virtio_transport_ops (VIRTIO__OP: with VIRTIO_MMIO_ONLY, these functions by name). */
 /* QEMU keeps the legacy registers in the guest's own order (a "native endian" region), where
    the spec says little-endian: on a big-endian CPU the accessor's conversion then gives each
    register swapped, and the probe sees MagicValue backwards. t->swap undoes it. */
@@ -1568,12 +1587,18 @@ static int virtio__mmio_queue_enable(virtio_transport *t, uint32_t index, uint32
         return 0;
     }
 #endif
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)driver);
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(driver >> 32));
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)device);
-    virtio__wr(t, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(device >> 32));
+    /* QueueDescLow / High, QueueDriverLow / High, QueueDeviceLow / High: 16 bytes apart. */
+    {
+        uint64_t a[3];
+        uint32_t i;
+        a[0] = desc;
+        a[1] = driver;
+        a[2] = device;
+        for (i = 0; i < 3; i++) {
+            virtio__wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW + 16u * i, (uint32_t)a[i]);
+            virtio__wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH + 16u * i, (uint32_t)(a[i] >> 32));
+        }
+    }
     virtio__wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
     return 0;
 }
@@ -1587,6 +1612,14 @@ static uint32_t virtio__mmio_interrupt_ack(virtio_transport *t) {
     return v;
 }
 
+#ifdef VIRTIO_MMIO_ONLY
+/* VIRTIO_MMIO_ONLY: no table. The core calls these functions by name (VIRTIO__OP), so the
+   linker keeps only those a program reaches; a probed transport has ops NULL and kind
+   VIRTIO_TRANSPORT_MMIO, which is what marks it live (VIRTIO__LIVE). */
+#define VIRTIO__OP(t, op)      virtio__mmio_##op
+#define VIRTIO__LIVE(t)        ((t)->kind == VIRTIO_TRANSPORT_MMIO)
+#define VIRTIO__QUEUE_FIXED(t) 0u /* virtio-mmio: QueueNum is the driver's */
+#else
 static const virtio_transport_ops virtio__mmio_ops = {
     virtio__mmio_get_status,        virtio__mmio_set_status,
     virtio__mmio_get_features,      virtio__mmio_set_features,
@@ -1594,6 +1627,10 @@ static const virtio_transport_ops virtio__mmio_ops = {
     virtio__mmio_config_generation, virtio__mmio_queue_max,
     virtio__mmio_queue_enable,      virtio__mmio_notify,
     virtio__mmio_interrupt_ack};
+#define VIRTIO__OP(t, op)      (t)->ops->op
+#define VIRTIO__LIVE(t)        ((t)->ops != 0)
+#define VIRTIO__QUEUE_FIXED(t) ((t)->queue_fixed)
+#endif
 
 /* The hot path's two register accesses (a queue notification, the interrupt status) can skip
    the calls through ops and accessor where the transport is virtio-mmio with the library's own
@@ -1603,7 +1640,11 @@ static const virtio_transport_ops virtio__mmio_ops = {
 #if !VIRTIO__BIG_ENDIAN
 #define VIRTIO__MMIO_DIRECT 1
 static void *virtio__mmio_direct(const virtio_transport *t) {
+#ifdef VIRTIO_MMIO_ONLY
+    return t->regs.read32 == virtio__mmio_read32 &&
+#else
     return t->ops == &virtio__mmio_ops && t->regs.read32 == virtio__mmio_read32 &&
+#endif
                    t->regs.write32 == virtio__mmio_write32
                ? t->regs.user
                : 0;
@@ -1642,7 +1683,12 @@ static int virtio__mmio_swap(uint32_t (*rd)(void *, unsigned, uint32_t), void *u
 static uint32_t virtio__mmio_probe_rd(uint32_t (*rd)(void *, unsigned, uint32_t), void *user,
                                       int swap, uint32_t off) {
     uint32_t v = rd(user, VIRTIO_REGION_MMIO, off);
+#if VIRTIO__BIG_ENDIAN && !defined(VIRTIO_NO_LEGACY)
     return swap ? virtio__bswap32(v) : v;
+#else
+    (void)swap; /* virtio__mmio_swap never finds swapped registers here */
+    return v;
+#endif
 }
 
 VIRTIO_DEF int virtio_mmio_transport(virtio_transport *t, const virtio_regs *regs) {
@@ -1662,7 +1708,11 @@ VIRTIO_DEF int virtio_mmio_transport(virtio_transport *t, const virtio_regs *reg
 #endif
     id = virtio__mmio_probe_rd(regs->read32, regs->user, swap, VIRTIO_MMIO_DEVICE_ID);
     if (id == 0) return VIRTIO_ENODEV;
+#ifdef VIRTIO_MMIO_ONLY
+    t->ops = 0; /* the core calls the virtio-mmio functions itself */
+#else
     t->ops = &virtio__mmio_ops;
+#endif
     /* Field by field: a struct copy may become a memcpy call, which freestanding builds lack. */
     virtio_copy(&t->regs, regs, sizeof *regs);
     t->kind = VIRTIO_TRANSPORT_MMIO;
@@ -2539,10 +2589,10 @@ static uint64_t virtio__dma(const virtio_dev *dev, const void *p) {
 }
 static void virtio__set_status(virtio_dev *dev, uint32_t status) {
     dev->status = status;
-    dev->t.ops->set_status(&dev->t, status);
+    VIRTIO__OP(&dev->t, set_status)(&dev->t, status);
 }
 static uint32_t virtio__get_status(virtio_dev *dev) {
-    return dev->t.ops->get_status(&dev->t) & 0xffu;
+    return VIRTIO__OP(&dev->t, get_status)(&dev->t) & 0xffu;
 }
 static int virtio__relax(virtio_dev *dev, uint32_t i) {
     return dev->t.regs.relax && dev->t.regs.relax(dev->t.regs.relax_user, i);
@@ -2567,7 +2617,13 @@ static int virtio__reset(virtio_dev *dev) {
 /* ---- Device initialization: virtio 1.4 "Device Initialization" --------------------------------
  */
 VIRTIO_DEF int virtio_dev_attach(virtio_dev *dev, const virtio_transport *t, uint32_t expected_id) {
+#ifdef VIRTIO_MMIO_ONLY
+    if (!dev || !t || !virtio__regs_complete(&t->regs)) return VIRTIO_EINVAL;
+    /* Only what virtio_mmio_transport probed: another transport's ops are never called. */
+    if (t->kind != VIRTIO_TRANSPORT_MMIO) return t->ops ? VIRTIO_ENOTSUP : VIRTIO_EINVAL;
+#else
     if (!dev || !t || !t->ops || !virtio__regs_complete(&t->regs)) return VIRTIO_EINVAL;
+#endif
     if (t->device_id == 0 || (expected_id && t->device_id != expected_id)) return VIRTIO_ENODEV;
 #ifdef VIRTIO_NO_LEGACY
     if (t->legacy) return VIRTIO_EVERSION;
@@ -2598,14 +2654,14 @@ VIRTIO_DEF int virtio_dev_init(virtio_dev *dev, const virtio_transport *t, uint3
 
 VIRTIO_DEF int virtio_dev_usable(const virtio_dev *dev) {
     if (!dev) return VIRTIO_EINVAL;
-    if (!dev->t.ops) return VIRTIO_ESTATE;
+    if (!VIRTIO__LIVE(&dev->t)) return VIRTIO_ESTATE;
     return dev->error;
 }
 
 VIRTIO_DEF int virtio_dev_fail(virtio_dev *dev, int error) {
     if (!dev) return VIRTIO_EINVAL;
     if (error >= 0) error = VIRTIO_EDEVICE;
-    if (!dev->t.ops) return VIRTIO_ESTATE;
+    if (!VIRTIO__LIVE(&dev->t)) return VIRTIO_ESTATE;
     /* "If any of these steps go irrecoverably wrong, the driver SHOULD set the FAILED status
        bit to indicate that it has given up on the device". */
     virtio__set_status(dev, dev->status | VIRTIO_STATUS_FAILED);
@@ -2613,15 +2669,20 @@ VIRTIO_DEF int virtio_dev_fail(virtio_dev *dev, int error) {
     return dev->error;
 }
 
+/* The device's feature bits, into dev->offered: virtio_dev_read_offer without its checks. */
+static uint64_t virtio__offer(virtio_dev *dev) {
+    uint64_t v = VIRTIO__OP(&dev->t, get_features)(&dev->t, 0);
+    if (!VIRTIO__DEV_LEGACY(dev))
+        v |= (uint64_t)VIRTIO__OP(&dev->t, get_features)(&dev->t, 1) << 32;
+    dev->offered = v;
+    return v;
+}
+
 VIRTIO_DEF int virtio_dev_read_offer(virtio_dev *dev, uint64_t *offered) {
-    uint64_t v;
     int r = virtio_dev_usable(dev);
     if (r == VIRTIO_EINVAL || !offered) return VIRTIO_EINVAL;
     if (r == VIRTIO_ESTATE) return r;
-    v = dev->t.ops->get_features(&dev->t, 0);
-    if (!VIRTIO__DEV_LEGACY(dev)) v |= (uint64_t)dev->t.ops->get_features(&dev->t, 1) << 32;
-    dev->offered = v;
-    *offered = v;
+    *offered = virtio__offer(dev);
     return VIRTIO_OK;
 }
 
@@ -2634,7 +2695,7 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
         return VIRTIO_ESTATE;
 
     /* 4. Read the device feature bits. */
-    virtio_dev_read_offer(dev, &offered);
+    offered = virtio__offer(dev);
 
     /* Take only what the driver implements and the device offers. The core implements the ring
        features, so it takes them for every device: VERSION_1 (what makes a modern device
@@ -2676,9 +2737,9 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
     if ((required & ~accept) != 0) return virtio_dev_fail(dev, VIRTIO_EFEATURES);
 
     /* 5. Write the subset we understand. */
-    dev->t.ops->set_features(&dev->t, 0, (uint32_t)accept);
+    VIRTIO__OP(&dev->t, set_features)(&dev->t, 0, (uint32_t)accept);
     if (!VIRTIO__DEV_LEGACY(dev)) {
-        dev->t.ops->set_features(&dev->t, 1, (uint32_t)(accept >> 32));
+        VIRTIO__OP(&dev->t, set_features)(&dev->t, 1, (uint32_t)(accept >> 32));
         /* 6. FEATURES_OK; then read it back: "if it is not set, the device does not support our
            subset of features and the device is unusable". Legacy devices skip both steps. */
         virtio__set_status(dev, dev->status | VIRTIO_STATUS_FEATURES_OK);
@@ -2759,7 +2820,7 @@ VIRTIO_DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
 VIRTIO_DEF int virtio_dev_reset(virtio_dev *dev) {
     int r;
     if (!dev) return VIRTIO_EINVAL;
-    if (!dev->t.ops) return VIRTIO_ESTATE;
+    if (!VIRTIO__LIVE(&dev->t)) return VIRTIO_ESTATE;
     r = virtio__reset(dev);
     dev->error = r;
     return r;
@@ -2768,7 +2829,7 @@ VIRTIO_DEF int virtio_dev_reset(virtio_dev *dev) {
 VIRTIO_DEF int virtio_dev_abandon(virtio_dev *dev, int error) {
     int r;
     if (!dev) return VIRTIO_EINVAL;
-    if (!dev->t.ops) return VIRTIO_ESTATE;
+    if (!VIRTIO__LIVE(&dev->t)) return VIRTIO_ESTATE;
     if (error >= 0) error = VIRTIO_EDEVICE;
     /* "A driver MUST ensure a virtqueue isn't live (by device reset) before removing exposed
        buffers" (virtio 1.4 "Device Cleanup"): the caller gets them back only after this. */
@@ -2783,7 +2844,7 @@ static VIRTIO__IN_LINE uint32_t virtio__interrupt_ack(virtio_dev *dev) {
 #ifdef VIRTIO__MMIO_DIRECT
     if (dev->mmio) return virtio__mmio_direct_ack(dev->mmio);
 #endif
-    return dev->t.ops->interrupt_ack(&dev->t);
+    return VIRTIO__OP(&dev->t, interrupt_ack)(&dev->t);
 }
 
 VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
@@ -2805,11 +2866,11 @@ static VIRTIO__IN_LINE int virtio__config_isr(virtio_dev *dev, uint32_t isr) {
 /* virtio_dev_config_changed through the transport's interrupt_ack: apart, so that the direct
    path (the block driver's resize check runs it on every request) is a leaf. */
 VIRTIO__OUT_OF_LINE static int virtio__config_changed_ops(virtio_dev *dev) {
-    return virtio__config_isr(dev, dev->t.ops->interrupt_ack(&dev->t));
+    return virtio__config_isr(dev, VIRTIO__OP(&dev->t, interrupt_ack)(&dev->t));
 }
 
 VIRTIO_DEF int virtio_dev_config_changed(virtio_dev *dev) {
-    if (!dev || !dev->t.ops) return 0; /* never initialized */
+    if (!dev || !VIRTIO__LIVE(&dev->t)) return 0; /* never initialized */
 #ifdef VIRTIO__MMIO_DIRECT
     if (dev->mmio) return virtio__config_isr(dev, virtio__mmio_direct_ack(dev->mmio));
 #endif
@@ -2833,42 +2894,38 @@ VIRTIO_DEF uint64_t virtio_dev_dma(const virtio_dev *dev, const void *p) {
 /* ---- Configuration space: virtio 1.4 "Device Configuration Space" ------------------------------
  */
 /* A never-initialized device reads as 0 and ignores writes. */
-static int virtio__cfg_ok(const virtio_dev *dev) { return dev && dev->t.ops; }
+static int virtio__cfg_ok(const virtio_dev *dev) { return dev && VIRTIO__LIVE(&dev->t); }
 static uint32_t virtio__config_gen(virtio_dev *dev) {
-    return dev->t.ops->config_generation(&dev->t);
+    return VIRTIO__OP(&dev->t, config_generation)(&dev->t);
 }
 VIRTIO_DEF uint8_t virtio_config_read8(virtio_dev *dev, uint32_t off) {
-    return virtio__cfg_ok(dev) ? (uint8_t)dev->t.ops->config_read(&dev->t, off, 1) : 0;
+    return virtio__cfg_ok(dev) ? (uint8_t)VIRTIO__OP(&dev->t, config_read)(&dev->t, off, 1) : 0;
 }
 VIRTIO_DEF uint16_t virtio_config_read16(virtio_dev *dev, uint32_t off) {
-    return virtio__cfg_ok(dev) ? (uint16_t)dev->t.ops->config_read(&dev->t, off, 2) : 0;
+    return virtio__cfg_ok(dev) ? (uint16_t)VIRTIO__OP(&dev->t, config_read)(&dev->t, off, 2) : 0;
 }
 VIRTIO_DEF uint32_t virtio_config_read32(virtio_dev *dev, uint32_t off) {
-    return virtio__cfg_ok(dev) ? dev->t.ops->config_read(&dev->t, off, 4) : 0;
+    return virtio__cfg_ok(dev) ? VIRTIO__OP(&dev->t, config_read)(&dev->t, off, 4) : 0;
 }
 VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
     /* "the driver MUST use ... 32-bit wide and aligned accesses for 32-bit and 64-bit wide
        fields": two halves, retried while the generation moves under us. A legacy device has
        no generation: its halves are read until two reads agree ("Legacy Interface: Device
        Configuration Space": "the driver SHOULD read ... until two reads agree"). */
-    uint32_t lo = 0, hi = 0, gen, tries;
+    uint32_t lo = 0, hi = 0, was_lo, was_hi, gen = 0, tries;
     if (!virtio__cfg_ok(dev)) return 0;
     if (VIRTIO__DEV_LEGACY(dev)) {
         lo = virtio_config_read32(dev, off);
         hi = virtio_config_read32(dev, off + 4);
     }
     for (tries = 0; tries < VIRTIO_CONFIG_RETRIES; tries++) {
-        if (VIRTIO__DEV_LEGACY(dev)) {
-            uint32_t lo2 = virtio_config_read32(dev, off), hi2 = virtio_config_read32(dev, off + 4);
-            if (lo2 == lo && hi2 == hi) break;
-            lo = lo2;
-            hi = hi2;
-            continue;
-        }
-        gen = virtio__config_gen(dev);
+        was_lo = lo;
+        was_hi = hi;
+        if (!VIRTIO__DEV_LEGACY(dev)) gen = virtio__config_gen(dev);
         lo = virtio_config_read32(dev, off);
         hi = virtio_config_read32(dev, off + 4);
-        if (virtio__config_gen(dev) == gen) break;
+        if (VIRTIO__DEV_LEGACY(dev) ? lo == was_lo && hi == was_hi : virtio__config_gen(dev) == gen)
+            break;
     }
     if (tries == VIRTIO_CONFIG_RETRIES) {
         if (!dev->error) dev->error = VIRTIO_EDEVICE;
@@ -2879,13 +2936,13 @@ VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
     return (uint64_t)hi << 32 | lo;
 }
 VIRTIO_DEF void virtio_config_write8(virtio_dev *dev, uint32_t off, uint8_t value) {
-    if (virtio__cfg_ok(dev)) dev->t.ops->config_write(&dev->t, off, 1, value);
+    if (virtio__cfg_ok(dev)) VIRTIO__OP(&dev->t, config_write)(&dev->t, off, 1, value);
 }
 VIRTIO_DEF void virtio_config_write16(virtio_dev *dev, uint32_t off, uint16_t value) {
-    if (virtio__cfg_ok(dev)) dev->t.ops->config_write(&dev->t, off, 2, value);
+    if (virtio__cfg_ok(dev)) VIRTIO__OP(&dev->t, config_write)(&dev->t, off, 2, value);
 }
 VIRTIO_DEF void virtio_config_write32(virtio_dev *dev, uint32_t off, uint32_t value) {
-    if (virtio__cfg_ok(dev)) dev->t.ops->config_write(&dev->t, off, 4, value);
+    if (virtio__cfg_ok(dev)) VIRTIO__OP(&dev->t, config_write)(&dev->t, off, 4, value);
 }
 
 VIRTIO_DEF int virtio_config_atomic(virtio_dev *dev, virtio_config_reader read, void *ctx) {
@@ -2946,9 +3003,13 @@ static int virtio__t_legacy(const virtio_transport *t) { return !t || t->legacy;
 /* The ring's entries for a driver's wish of `size`: the device's fixed size where the
    transport has one (legacy virtio-pci), if larger. */
 static uint32_t virtio__ring_entries(const virtio_transport *t, uint32_t size) {
+#ifdef VIRTIO_MMIO_ONLY
+    (void)t;
+#else
     if (t && t->queue_fixed > size && size != 0 && size <= VIRTIO_QUEUE_SIZE_MAX &&
         (size & (size - 1u)) == 0)
         return t->queue_fixed;
+#endif
     return size;
 }
 VIRTIO_DEF size_t virtio_queue_ring_size(const virtio_transport *t, uint32_t size) {
@@ -2960,8 +3021,7 @@ VIRTIO_DEF size_t virtio_queue_ring_align(const virtio_transport *t) {
     return virtio__t_legacy(t) ? VIRTIO_LEGACY_QUEUE_ALIGN : 16u;
 }
 VIRTIO_DEF size_t virtio_queue_shadow_size(uint32_t size) {
-    size_t used_off, ind_off, total;
-    return virtio__layout(size, 0, &used_off, &ind_off, &total)
+    return size != 0 && size <= VIRTIO_QUEUE_SIZE_MAX && (size & (size - 1)) == 0
                ? (size_t)size * sizeof(virtio_queue_shadow)
                : 0;
 }
@@ -3004,7 +3064,7 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     /* Queues are set up after FEATURES_OK and before DRIVER_OK ("Device Initialization" 7). */
     if (!dev->negotiated || (dev->status & VIRTIO_STATUS_DRIVER_OK) != 0) return VIRTIO_ESTATE;
 
-    max = dev->t.ops->queue_max(&dev->t, index);
+    max = VIRTIO__OP(&dev->t, queue_max)(&dev->t, index);
     if (max == 0) return VIRTIO_ENOQUEUE;
     if (max > VIRTIO_QUEUE_SIZE_MAX) max = VIRTIO_QUEUE_SIZE_MAX;
     /* Our rings are a power of two long (a packed one need not be, but the same sizes serve
@@ -3016,7 +3076,7 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     while (n > max)
         n >>= 1;
     nd = n;
-    if (dev->t.queue_fixed) {
+    if (VIRTIO__QUEUE_FIXED(&dev->t)) {
         /* Device-written: a power of two no larger than what the memory was checked for. */
         if (max > dev->t.queue_fixed || (max & (max - 1u)) != 0) return VIRTIO_ENOQUEUE;
         n = max;
@@ -3039,7 +3099,9 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     q->size = (uint16_t)n;
     q->ndesc = (uint16_t)nd;
     q->num_free = (uint16_t)nd;
+#ifndef VIRTIO_NO_EVENT_IDX /* else never negotiated: 0 */
     q->event_idx = (uint16_t)virtio_dev_has(dev, VIRTIO_F_EVENT_IDX);
+#endif
     q->legacy = (uint16_t)legacy;
     q->flags = (uint16_t)p->flags;
 #if VIRTIO_INDIRECT_TABLES
@@ -3075,13 +3137,13 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
         device = base + used_off;
         /* We poll, so ask for no used-buffer notifications: the NO_INTERRUPT flag, or with the
            event index (where flags must stay 0) a used_event the device has always passed. */
-        if (q->event_idx)
+        if (VIRTIO__EVENT_IDX(q))
             q->avail[2u + n] = VIRTIO__R16(q, 0xffffu);
         else
             q->avail[0] = VIRTIO__R16(q, VIRTQ_AVAIL_F_NO_INTERRUPT);
     }
 
-    r = dev->t.ops->queue_enable(&dev->t, index, n, base, driver, device, &q->notify);
+    r = VIRTIO__OP(&dev->t, queue_enable)(&dev->t, index, n, base, driver, device, &q->notify);
     if (r) {
         q->dev = 0;
         return r;
@@ -3091,7 +3153,7 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
 
 VIRTIO_DEF int virtio_queue_usable(const virtio_queue *q) {
     if (!q) return VIRTIO_EINVAL;
-    if (!q->dev || !q->dev->t.ops) return VIRTIO_ESTATE;
+    if (!q->dev || !VIRTIO__LIVE(&q->dev->t)) return VIRTIO_ESTATE;
     if (q->error) return q->error;
     return q->dev->error;
 }
@@ -3126,7 +3188,7 @@ static void virtio__notify(virtio_queue *q) {
         return;
     }
 #endif
-    dev->t.ops->notify(&dev->t, q->index, q->notify);
+    VIRTIO__OP(&dev->t, notify)(&dev->t, q->index, q->notify);
 }
 
 /* ---- Packed ring, driver side: virtio 1.4 "Packed Virtqueues" ---- */
@@ -3540,7 +3602,7 @@ static VIRTIO__IN_LINE int virtio__kick(virtio_queue *q) {
        Without it the read could see the device's old "don't notify" while the device still
        misses our new idx, and both would wait for each other. */
     VIRTIO_MB();
-    if (q->event_idx) {
+    if (VIRTIO__EVENT_IDX(q)) {
         /* Notify if avail_event lies in [old, now): the wrap-safe test of virtio 1.4
            "Virtqueue Notification Suppression". */
         uint16_t ev = VIRTIO__R16(q, q->used[2u + 4u * (size_t)q->size]);
@@ -3711,7 +3773,7 @@ static VIRTIO__IN_LINE int virtio__poll(virtio_queue *q, void **cookie, uint32_t
     q->num_free = (uint16_t)(q->num_free + h->count);
     virtio__give_back(q, h, ulen, cookie, len);
     /* Keep used_event just behind what we consumed, so the device never needs to notify. */
-    if (q->event_idx)
+    if (VIRTIO__EVENT_IDX(q))
         q->avail[2u + (size_t)q->size] = VIRTIO__R16(q, (uint16_t)(q->last_used - 1u));
     return VIRTIO_OK;
 }

@@ -95,9 +95,9 @@ CONFIGURATION (define before including the implementation)
                         alignment at 0 (never read).
    VIRTIO_BLK_MINIMAL   read, write and flush only: discard, write-zeroes, get_id and
                         set_writeback return VIRTIO_ENOTSUP (so do submits of those types) and
-                        their features are not negotiated; virtio_blk_get_info shows capacity,
-                        block size, segment limits (seg_max only where size_max is offered)
-                        and read_only only. One data segment per request
+                        their features are not negotiated (nor SEG_MAX: one data segment
+                        never needs it); virtio_blk_get_info shows capacity, block size,
+                        size_max and read_only only. One data segment per request
                         (VIRTIO_BLK_MAX_SEGS 1): a read or write longer than size_max goes
                         as several requests. For bootloaders, with virtio.h's
                         VIRTIO_NO_LEGACY and VIRTIO_NO_STRINGS; VIRTIO_MINIMAL (virtio.h)
@@ -120,7 +120,8 @@ CONFIGURATION (define before including the implementation)
    the end (a device answers them with IOERR: VIRTIO_EIO). virtio_blk_refresh looks at once
    (after you resized the disk on the host, say).
    Init reads only the configuration every request needs (capacity, blk_size, size_max, and
-   seg_max where size_max is offered: without it every request has one data segment); the
+   seg_max where size_max is offered and VIRTIO_BLK_MAX_SEGS is above 1: otherwise every
+   request has one data segment); the
    rest is read once, at the first call that needs it (virtio_blk_get_info, a discard or
    write-zeroes, virtio_blk_set_writeback).
 
@@ -420,9 +421,8 @@ VIRTIO_API uint32_t virtio_blk_pending(const virtio_blk *blk);
 /* What this driver implements. The core adds the ring features (VERSION_1, EVENT_IDX). */
 #ifdef VIRTIO_BLK_MINIMAL
 #define VIRTIO_BLK__WANTED                                                                         \
-    (VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |                        \
-     VIRTIO_BIT(VIRTIO_BLK_F_RO) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |                             \
-     VIRTIO_BIT(VIRTIO_BLK_F_FLUSH))
+    (VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_RO) |                             \
+     VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH))
 #else
 #define VIRTIO_BLK__WANTED                                                                         \
     (VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |                        \
@@ -499,8 +499,10 @@ static int virtio_blk__read_config(virtio_dev *dev, void *ctx) {
        request the driver builds has one data segment (virtio_blk__limits), so it is not read. */
     if (virtio_dev_has(dev, VIRTIO_BLK_F_SIZE_MAX)) {
         in->size_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SIZE_MAX);
+#if VIRTIO_BLK_MAX_SEGS > 1 /* else one data segment a request: seg_max never limits it */
         if (virtio_dev_has(dev, VIRTIO_BLK_F_SEG_MAX))
             in->seg_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
+#endif
     }
     in->blk_size = virtio_dev_has(dev, VIRTIO_BLK_F_BLK_SIZE)
                        ? virtio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE)
@@ -598,7 +600,7 @@ static int virtio_blk__negotiate(virtio_blk *blk) {
 static int virtio_blk__setup_queue(virtio_blk *blk, const virtio_blk__plan *plan, char *mem) {
     virtio_queue_params qp;
     int r;
-    virtio_zero(&qp, sizeof qp);
+    qp.flags = 0; /* every other field is set below */
     qp.size = plan->queue_size;
     qp.ring = mem;
     qp.ring_size = plan->ring_size;
@@ -618,11 +620,15 @@ static int virtio_blk__setup_queue(virtio_blk *blk, const virtio_blk__plan *plan
    SEG_MAX means one. */
 static void virtio_blk__limits(virtio_blk *blk) {
     const virtio_blk_info *in = &blk->info;
-    uint32_t segs = virtio_queue_size(&blk->queue) - 2u; /* minus header and status */
     uint32_t seg_bytes, max = VIRTIO_BLK__MAX_SECTORS * VIRTIO_BLK_SECTOR_SIZE;
+#if VIRTIO_BLK_MAX_SEGS > 1
+    uint32_t segs = virtio_queue_size(&blk->queue) - 2u; /* minus header and status */
     if (in->seg_max != 0 && in->seg_max < segs) segs = in->seg_max;
     if (virtio_dev_has(&blk->dev, VIRTIO_BLK_F_SEG_MAX) && in->seg_max == 0) segs = 1;
     if (segs > VIRTIO_BLK_MAX_SEGS) segs = VIRTIO_BLK_MAX_SEGS;
+#else
+    const uint32_t segs = 1; /* the queue has at least 4 entries, seg_max is at least 1 */
+#endif
     seg_bytes = in->size_max ? in->size_max & ~(in->blk_size - 1u) : max;
     if (seg_bytes > max) seg_bytes = max;
     blk->seg_bytes = seg_bytes;

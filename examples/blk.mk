@@ -9,6 +9,9 @@
 #   blk_durable.elf  10^4 random writes with flushes, checked by the host against a model
 #                    (tests/qemu/blk_durable_test.py)
 #   bench.elf        4 KiB read latency and throughput (make bench: tests/qemu/blk_bench.py)
+#   blk_min.elf      the smallest build (VIRTIO_MINIMAL + VIRTIO_MMIO_ONLY): init, sector 0,
+#                    a 4 KiB write read back at the end of the disk, flush
+#                    (tests/qemu/blk_test.py, modern devices)
 #   blk_pcicfg.elf   blk.c built with EX_PCI_CFG_ACCESS: a PCI disk driven with its BARs
 #                    unmapped, through the PCI configuration access capability
 #                    (VIRTIO_REGS_F_PCI_CFG_ACCESS; tests/qemu/pci_test.py)
@@ -22,7 +25,7 @@
 
 include examples/examples.mk
 
-BLK_EX_NAMES := blk blk_timeout blk_faults blk_durable bench
+BLK_EX_NAMES := blk blk_timeout blk_faults blk_durable bench blk_min
 EX_NAMES += $(BLK_EX_NAMES) blk_pcicfg
 
 .PHONY: demo

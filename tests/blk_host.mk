@@ -9,7 +9,9 @@
 #   make blk-host-tests   build $(BUILD)/host/test_blk and run it, then test_blk_minimal
 #                         (tests/test_blk_minimal.c: the VIRTIO_MINIMAL build, one data
 #                         segment per request), then test_blk_every4 (test_blk built with
-#                         VIRTIO_BLK_RESIZE_CHECK_EVERY 4, its resize cases only)
+#                         VIRTIO_BLK_RESIZE_CHECK_EVERY 4, its resize cases only), then
+#                         test_blk_mmio_only (test_blk_minimal.c with VIRTIO_MMIO_ONLY too:
+#                         no transport table, other transports refused)
 
 BUILD ?= build
 
@@ -22,14 +24,15 @@ BLK_MIN_DEPS := tests/test_blk_minimal.c tests/sim_blk.c tests/sim_blk.h tests/s
 	virtio.h virtio_blk.h tests/test.h tests/fixture.h tests/blk_host.mk
 
 BLK_EVERY4_BIN := $(BUILD)/host/test_blk_every4
+BLK_MMIO_ONLY_BIN := $(BUILD)/host/test_blk_mmio_only
 
 .PHONY: blk-host-tests
 
 host-tests: blk-host-tests
 
-host-tests-build: $(BLK_HOST_BIN) $(BLK_MIN_BIN) $(BLK_EVERY4_BIN)
+host-tests-build: $(BLK_HOST_BIN) $(BLK_MIN_BIN) $(BLK_EVERY4_BIN) $(BLK_MMIO_ONLY_BIN)
 
-blk-host-tests: $(BLK_HOST_BIN) $(BLK_MIN_BIN) $(BLK_EVERY4_BIN)
+blk-host-tests: $(BLK_HOST_BIN) $(BLK_MIN_BIN) $(BLK_EVERY4_BIN) $(BLK_MMIO_ONLY_BIN)
 	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
 		$(HOST_TEST_TIMEOUT) $(BLK_HOST_BIN)
 	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
@@ -37,6 +40,8 @@ blk-host-tests: $(BLK_HOST_BIN) $(BLK_MIN_BIN) $(BLK_EVERY4_BIN)
 	@echo "INFO test_blk_every4: VIRTIO_BLK_RESIZE_CHECK_EVERY 4, the resize cases"
 	@VIRTIO_TEST_FILTER=resize ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
 		UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 $(HOST_TEST_TIMEOUT) $(BLK_EVERY4_BIN)
+	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
+		$(HOST_TEST_TIMEOUT) $(BLK_MMIO_ONLY_BIN)
 
 $(BLK_HOST_BIN): $(BLK_HOST_DEPS)
 	@mkdir -p $(@D)
@@ -45,6 +50,11 @@ $(BLK_HOST_BIN): $(BLK_HOST_DEPS)
 $(BLK_MIN_BIN): $(BLK_MIN_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ tests/test_blk_minimal.c tests/sim_blk.c tests/sim.c
+
+$(BLK_MMIO_ONLY_BIN): $(BLK_MIN_DEPS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -DVIRTIO_MMIO_ONLY -o $@ tests/test_blk_minimal.c tests/sim_blk.c \
+		tests/sim.c
 
 $(BLK_EVERY4_BIN): $(BLK_HOST_DEPS)
 	@mkdir -p $(@D)

@@ -2,7 +2,9 @@
    strings, packed ring, indirect descriptors or event index; VIRTIO_BLK_MINIMAL and
    VIRTIO_BLK_NO_RESIZE_CHECK) against the simulated RAM disk: one data segment per request,
    a long read or write split into requests of at most size_max, flush, and what it leaves out
-   refused with VIRTIO_ENOTSUP. Modern devices only (the build has no legacy). */
+   refused with VIRTIO_ENOTSUP. Modern devices only (the build has no legacy). Built twice
+   (tests/blk_host.mk): as it is, and as test_blk_mmio_only with VIRTIO_MMIO_ONLY too (no
+   transport table: only virtio-mmio, every case over its registers). */
 #define VIRTIO_MINIMAL
 #define VIRTIO_IMPLEMENTATION
 #include "../virtio.h"
@@ -97,13 +99,74 @@ static void t_requests(fx *f) {
     CHECK_EQ(f->s.nlog, before);
 }
 
+#ifdef VIRTIO_MMIO_ONLY
+/* VIRTIO_MMIO_ONLY: the probe leaves ops NULL and the core calls the virtio-mmio functions
+   itself. A transport of another kind (the simulator's transport double, whose ops reach the
+   device without registers; a PCI one) is refused with VIRTIO_ENOTSUP before anything is
+   touched: no register access, no byte of memory; a zeroed one is VIRTIO_EINVAL as ever.
+   The probed one then works. */
+static void t_mmio_only(fx *f) {
+    virtio_blk b;
+    virtio_transport other;
+    virtio_blk_params p;
+    uint8_t *m, *buf = (uint8_t *)fx_alloc(f, 1024, 16);
+    size_t sz, i;
+    unsigned long reads, writes, direct;
+    CHECK(f->t.ops == NULL);
+    CHECK_EQ(f->t.kind, VIRTIO_TRANSPORT_MMIO);
+    memset(&p, 0, sizeof p);
+    p.queue_size = 16;
+    p.requests = 4;
+    sz = virtio_blk_mem_size(&p, &f->t);
+    m = (uint8_t *)fx_alloc(f, sz, virtio_queue_ring_align(&f->t));
+    CHECK(m != NULL);
+    memset(m, 0xa5, sz);
+    sim_transport(&other, &f->s);
+    reads = f->s.reads;
+    writes = f->s.writes;
+    direct = f->s.direct_reads + f->s.direct_writes;
+    CHECK_RC(virtio_blk_init(&b, &other, &p, m, sz), VIRTIO_ENOTSUP);
+    other.kind = VIRTIO_TRANSPORT_PCI;
+    CHECK_RC(virtio_blk_init(&b, &other, &p, m, sz), VIRTIO_ENOTSUP);
+    memset(&other, 0, sizeof other);
+    CHECK_RC(virtio_blk_init(&b, &other, &p, m, sz), VIRTIO_EINVAL);
+    CHECK_EQ(f->s.reads, reads);
+    CHECK_EQ(f->s.writes, writes);
+    CHECK_EQ(f->s.direct_reads + f->s.direct_writes, direct);
+    for (i = 0; i < sz; i++)
+        if (m[i] != 0xa5) break;
+    CHECK_EQ(i, sz);
+    CHECK_RC(virtio_blk_init(&b, &f->t, &p, m, sz), VIRTIO_OK);
+    for (i = 0; i < 1024; i++)
+        buf[i] = (uint8_t)(i * 7u);
+    CHECK_RC(virtio_blk_write(&b, 3, buf, 1024), VIRTIO_OK);
+    memset(buf, 0, 1024);
+    CHECK_RC(virtio_blk_read(&b, 3, buf, 1024), VIRTIO_OK);
+    for (i = 0; i < 1024; i++)
+        if (buf[i] != (uint8_t)(i * 7u)) break;
+    CHECK_EQ(i, 1024u);
+}
+/* Every case over virtio-mmio registers: this build drives nothing else. */
+#define MIN_RUNS (RUN_V2 | RUN_MMIO_ONLY)
+#else
+#define MIN_RUNS RUN_V2
+#endif
+
 static const tcase cases[] = {
-    {"one data segment a request, long I/O split by size_max", t_one_segment, RUN_V2},
+    {"one data segment a request, long I/O split by size_max", t_one_segment, MIN_RUNS},
     {"whole request without size_max, submit and wait, left-out calls ENOTSUP", t_requests,
-     RUN_V2},
+     MIN_RUNS},
+#ifdef VIRTIO_MMIO_ONLY
+    {"VIRTIO_MMIO_ONLY: other transports refused, nothing touched; the probed one works",
+     t_mmio_only, MIN_RUNS},
+#endif
 };
 
 int main(void) {
     run_table("blk_minimal", cases, sizeof cases / sizeof cases[0], setup_blk);
+#ifdef VIRTIO_MMIO_ONLY
+    return t_summary("test_blk_mmio_only");
+#else
     return t_summary("test_blk_minimal");
+#endif
 }

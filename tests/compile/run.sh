@@ -3,7 +3,7 @@
 # header): each alone with its implementation, all together, and declarations only; as C99/C11
 # and C++11/C++20, gcc and clang, with and without VIRTIO_STATIC, and with the trims
 # VIRTIO_NO_LEGACY + VIRTIO_NO_STRINGS, and with the optional parts left out (VIRTIO_NO_PACKED,
-# VIRTIO_NO_INDIRECT, VIRTIO_NO_FAST_PATH, VIRTIO_BLK_MINIMAL, VIRTIO_BLK_NO_INFO,
+# VIRTIO_NO_INDIRECT, VIRTIO_NO_FAST_PATH, VIRTIO_MMIO_ONLY, VIRTIO_BLK_MINIMAL, VIRTIO_BLK_NO_INFO,
 # VIRTIO_BLK_NO_RESIZE_CHECK, VIRTIO_NET_MINIMAL, VIRTIO_CONSOLE_MINIMAL, VIRTIO_GPU_MINIMAL,
 # VIRTIO_INPUT_MINIMAL; VIRTIO_CONSOLE_NO_MULTIPORT with the trims), and VIRTIO_MINIMAL (all
 # of them at once, also cross-compiled for riscv64 and riscv32); strict
@@ -83,7 +83,7 @@ units="virtio $(for h in $devices; do basename "$h" .h; done) all"
 for cc in gcc clang; do
     case $cc in gcc) cxx=g++;; clang) cxx=clang++;; esac
     for variant in "" "-DVIRTIO_STATIC" "-DVIRTIO_NO_LEGACY -DVIRTIO_NO_STRINGS -DVIRTIO_BLK_RESIZE_CHECK_EVERY=16 -DVIRTIO_CONSOLE_NO_MULTIPORT" \
-        "-DVIRTIO_NO_PACKED -DVIRTIO_NO_INDIRECT -DVIRTIO_NO_FAST_PATH -DVIRTIO_BLK_MINIMAL -DVIRTIO_BLK_NO_INFO -DVIRTIO_BLK_NO_RESIZE_CHECK -DVIRTIO_NET_MINIMAL -DVIRTIO_CONSOLE_MINIMAL -DVIRTIO_GPU_MINIMAL -DVIRTIO_INPUT_MINIMAL" \
+        "-DVIRTIO_NO_PACKED -DVIRTIO_NO_INDIRECT -DVIRTIO_NO_FAST_PATH -DVIRTIO_MMIO_ONLY -DVIRTIO_BLK_MINIMAL -DVIRTIO_BLK_NO_INFO -DVIRTIO_BLK_NO_RESIZE_CHECK -DVIRTIO_NET_MINIMAL -DVIRTIO_CONSOLE_MINIMAL -DVIRTIO_GPU_MINIMAL -DVIRTIO_INPUT_MINIMAL" \
         "-DVIRTIO_MINIMAL"; do
         tag=${variant:+ $variant}
         vi=$((${vi:-0} + 1)) # object names per variant: the jobs run in parallel

@@ -12,8 +12,8 @@
 #                      --gc-sections, for the default build and the smallest configuration
 #                      (VIRTIO_MINIMAL: no legacy, strings, packed ring, indirect descriptors,
 #                      event index, short add path; VIRTIO_BLK_MINIMAL,
-#                      VIRTIO_BLK_NO_RESIZE_CHECK); see
-#                      blk_bench.py's linked_sizes
+#                      VIRTIO_BLK_NO_RESIZE_CHECK; and VIRTIO_MMIO_ONLY: no transport table);
+#                      see blk_bench.py's linked_sizes
 #   make size-devices  the same linked size for every device header (blk, net, console, gpu,
 #                      input, rng), each in a reference program of init and its main operation,
 #                      default and VIRTIO_MINIMAL (tests/qemu/dev_size.py)

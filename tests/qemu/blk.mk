@@ -6,7 +6,9 @@
 #                        modern virtio-mmio, queue sizes, features, read-only, slots, two disks,
 #                        and examples/blk_timeout.c on a throttled drive (a timed-out read leaves
 #                        its buffer alone once it has returned), examples/blk_faults.c on a
-#                        blkdebug drive (injected errors fail that request alone); one job per
+#                        blkdebug drive (injected errors fail that request alone),
+#                        examples/blk_min.c (the smallest build: VIRTIO_MINIMAL +
+#                        VIRTIO_MMIO_ONLY) on modern devices; one job per
 #                        target (qemu-blk-tests-riscv64, ...): the whole matrix on riscv64, the
 #                        port subset on the others (all of it with QEMU_FULL=1)
 #   make qemu-blk-durable-tests
@@ -31,7 +33,7 @@ QEMU_BLK_JOBS := $(QEMU_TARGETS:%=qemu-blk-tests-%)
 .PHONY: $(QEMU_BLK_JOBS)
 qemu-blk-tests: $(QEMU_BLK_JOBS)
 $(QEMU_BLK_JOBS): qemu-blk-tests-%: $(BUILD)/%/blk.elf $(BUILD)/%/blk_timeout.elf \
-		$(BUILD)/%/blk_faults.elf
+		$(BUILD)/%/blk_faults.elf $(BUILD)/%/blk_min.elf
 	$(PYTHON) tests/qemu/blk_test.py $(QEMU_TEST_ARGS) --no-build -j 1 --target $*
 
 QEMU_BLK_DURABLE_JOBS := $(QEMU_TARGETS:%=qemu-blk-durable-tests-%)
