@@ -904,22 +904,6 @@ static unsigned virtio_blk__prep(virtio_blk *blk, uint32_t i, uint32_t type, uin
     return out + data + 1u;
 }
 
-#ifndef VIRTIO_BLK_MINIMAL
-/* The common request, a read or write of one data segment (len <= seg_bytes), in free slot i:
-   its header and three segments (header, data, status). Returns how many the device reads. */
-static VIRTIO_BLK__IN_LINE unsigned virtio_blk__rw_segs(virtio_blk *blk, uint32_t i, uint32_t type,
-                                                        uint64_t sector, void *buf, uint32_t len,
-                                                        virtio_seg segs[3]) {
-    virtio_blk_req *rq = virtio_blk__header(blk, i, type, sector, segs);
-    segs[1].addr = buf;
-    segs[1].len = len;
-    segs[2].addr = &rq->status;
-    segs[2].len = 1;
-    return type == VIRTIO_BLK_T_OUT ? 2u : 1u; /* the device reads a write's data */
-}
-
-#endif
-
 /* Slot i (the first free one) is with the device now. */
 static VIRTIO_BLK__IN_LINE void virtio_blk__busy(virtio_blk *blk, uint32_t i) {
     blk->free_slot = blk->slots[i].next;
@@ -927,6 +911,56 @@ static VIRTIO_BLK__IN_LINE void virtio_blk__busy(virtio_blk *blk, uint32_t i) {
     blk->slots[i].result = 0;
     blk->npending++;
 }
+
+#ifndef VIRTIO_BLK_MINIMAL
+/* The resize check's flag for the core's request call (CAPACITY CHANGES above). */
+#if defined(VIRTIO_BLK_NO_RESIZE_CHECK)
+#define VIRTIO_BLK__LOOK(blk) 0u
+#elif VIRTIO_BLK_RESIZE_CHECK_EVERY > 1
+#define VIRTIO_BLK__LOOK(blk) virtio_blk__look(blk)
+static unsigned virtio_blk__look(virtio_blk *blk) {
+    if (++blk->resize_tick < VIRTIO_BLK_RESIZE_CHECK_EVERY) return 0;
+    blk->resize_tick = 0;
+    return VIRTIO_ADD3_CONFIG;
+}
+#else
+#define VIRTIO_BLK__LOOK(blk) VIRTIO_ADD3_CONFIG
+#endif
+
+/* 1 if a read or write (IN or OUT) is the common request, all its checks passed against what
+   the object knows: one data segment, whole sectors and blocks, within the capacity and the
+   limits, a free slot, a writable device for OUT. Else 0, and the general path finds what is
+   wrong, in its order. */
+static VIRTIO_BLK__IN_LINE int virtio_blk__common(const virtio_blk *blk, uint32_t type,
+                                                  uint64_t sector, const void *buf, size_t len) {
+    uint64_t n = len / VIRTIO_BLK_SECTOR_SIZE, cap = blk->info.capacity;
+    return buf && len != 0 && len % VIRTIO_BLK_SECTOR_SIZE == 0 && len <= blk->seg_bytes &&
+           n <= blk->max_sectors && blk->free_slot < blk->nreqs &&
+           !(type == VIRTIO_BLK_T_OUT && blk->info.read_only) && sector <= cap &&
+           n <= cap - sector &&
+           ((sector | n) & (blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) == 0;
+}
+
+/* Adds the common request (virtio_blk__common said yes) in the first free slot with one core
+   call, which first looks for a configuration change (the resize check) and with
+   VIRTIO_ADD3_WAIT publishes and waits. VIRTIO_ECONFIG: nothing added, the capacity must be
+   read again. */
+static VIRTIO_BLK__IN_LINE int virtio_blk__add_common(virtio_blk *blk, uint32_t type,
+                                                      uint64_t sector, void *buf, uint32_t len,
+                                                      unsigned wait, void **used) {
+    virtio_seg segs[3];
+    uint32_t i = blk->free_slot;
+    virtio_blk_req *rq = virtio_blk__header(blk, i, type, sector, segs);
+    segs[1].addr = buf;
+    segs[1].len = len;
+    segs[2].addr = &rq->status;
+    segs[2].len = 1;
+    return virtio_queue_add3(&blk->queue, segs,
+                             (type == VIRTIO_BLK_T_OUT ? VIRTIO_ADD3_OUT : 0u) | wait |
+                                 VIRTIO_BLK__LOOK(blk),
+                             &blk->slots[i], used);
+}
+#endif
 
 /* Fills a free slot and adds the request to the queue (already checked, within the limits);
    the device sees it at the next kick. *slot: its number. */
@@ -1013,7 +1047,26 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
     if (!blk || !id) return VIRTIO_EINVAL;
     r = virtio_blk__usable(blk);
     if (r) return r;
-    if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) { /* the common case, inlined */
+#ifndef VIRTIO_BLK_MINIMAL
+    if (type <= VIRTIO_BLK_T_OUT && virtio_blk__common(blk, type, sector, buf, len)) {
+        /* The common request: checked, added (after the resize check) in one core call. */
+        slot = blk->free_slot;
+        r = virtio_blk__add_common(blk, type, sector, buf, (uint32_t)len, 0, 0);
+        if (r == VIRTIO_OK) {
+            virtio_blk__busy(blk, slot);
+            *id = (unsigned)slot;
+            blk->unkicked = 1;
+            return VIRTIO_OK;
+        }
+        /* Nothing was added (no wait): after a resize, the general path checks the new
+           capacity; any other answer, it finds again in its order. */
+        if (r == VIRTIO_ECONFIG) {
+            r = virtio_blk__reread_capacity(blk);
+            if (r) return r;
+        }
+    }
+#endif
+    if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) {
         r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
         if (r == VIRTIO_OK && n > blk->max_sectors) r = VIRTIO_EINVAL;
     } else {
@@ -1028,19 +1081,7 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
         if (n > virtio_blk__dwz_max(blk, type)) return VIRTIO_EINVAL;
     }
 #endif
-    slot = blk->free_slot;
-#ifndef VIRTIO_BLK_MINIMAL /* the general path only: smaller */
-    if (type <= VIRTIO_BLK_T_OUT && len <= blk->seg_bytes && slot < blk->nreqs) {
-        /* The common request (IN or OUT, one data segment), without the general segment array. */
-        virtio_seg segs[3];
-        unsigned out = virtio_blk__rw_segs(blk, slot, type, sector, buf, (uint32_t)len, segs);
-        r = virtio_queue_add(&blk->queue, segs, out, 3u - out, &blk->slots[slot]);
-        if (r == VIRTIO_OK) virtio_blk__busy(blk, slot);
-    } else
-#endif
-    {
-        r = virtio_blk__queue(blk, type, sector, buf, len, 0, &slot);
-    }
+    r = virtio_blk__queue(blk, type, sector, buf, len, 0, &slot);
     if (r == VIRTIO_OK) *id = (unsigned)slot, blk->unkicked = 1;
     return r;
 }
@@ -1161,32 +1202,6 @@ static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void
     return virtio_blk__finish(blk, mine, r, cookie);
 }
 
-#ifndef VIRTIO_BLK_MINIMAL
-/* The common blocking request: a read or write of one data segment (len <= seg_bytes), built
-   without the general request's segment array. */
-static int virtio_blk__rw1(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
-                           uint32_t len) {
-    virtio_seg segs[3];
-    uint32_t i = blk->free_slot;
-    unsigned out;
-    void *cookie = 0;
-    int r;
-    if (i >= blk->nreqs) return virtio_blk__run(blk, type, sector, buf, len, 0);
-    out = virtio_blk__rw_segs(blk, i, type, sector, buf, len, segs);
-    r = virtio_queue_add_wait(&blk->queue, segs, out, 3u - out, &blk->slots[i], &cookie, 0);
-    if (r == VIRTIO_ENOSPC) return virtio_blk__run(blk, type, sector, buf, len, 0);
-    if (r == VIRTIO_EINVAL || r == VIRTIO_ESTATE) return r; /* nothing was added */
-    if (r == VIRTIO_OK && cookie == &blk->slots[i]) {
-        /* Ours first (the common case): the slot is free again and still heads the free list,
-           as if virtio_blk__busy and virtio_blk__free had run. */
-        r = virtio_blk__verdict(blk, &blk->reqs[i]);
-        if (r != VIRTIO_EDEVICE) return r;
-    }
-    return virtio_blk__finish(blk, i, r, cookie);
-}
-
-#endif
-
 /* Splits [sector, sector + count) into requests of at most `max` sectors and runs each. */
 static int virtio_blk__run_split(virtio_blk *blk, uint32_t type, uint64_t sector, char *buf,
                                  uint64_t count, uint64_t max, uint32_t flags) {
@@ -1218,15 +1233,34 @@ static int virtio_blk__io(virtio_blk *blk, uint32_t type, uint64_t sector, char 
     int r;
     if (!blk) return VIRTIO_EINVAL;
     r = virtio_blk__usable(blk);
+#ifndef VIRTIO_BLK_MINIMAL
+    if (r == VIRTIO_OK && virtio_blk__common(blk, type, sector, buf, len)) {
+        /* The common request: checked, added (after the resize check), published and waited
+           for in one core call. */
+        uint32_t i;
+        void *cookie = 0;
+        r = virtio_blk__add_common(blk, type, sector, buf, (uint32_t)len, VIRTIO_ADD3_WAIT,
+                                   &cookie);
+        i = blk->free_slot; /* unchanged: read again rather than kept across the call */
+        if (r == VIRTIO_OK && cookie == &blk->slots[i]) {
+            /* Ours first (the usual case): the slot is free again and still heads the free
+               list, as if virtio_blk__busy and virtio_blk__free had run. */
+            r = virtio_blk__verdict(blk, &blk->reqs[i]);
+            if (r != VIRTIO_EDEVICE) return r;
+        } else if (r == VIRTIO_ECONFIG) { /* nothing added: the general path, new capacity */
+            r = virtio_blk__reread_capacity(blk);
+            if (r) return r;
+            goto general;
+        } else if (r == VIRTIO_ENOSPC || r == VIRTIO_EINVAL || r == VIRTIO_ESTATE) {
+            goto general; /* nothing added (the object was usable: no latched error) */
+        }
+        return virtio_blk__finish(blk, i, r, cookie);
+    }
+general:
+#endif
     if (r == VIRTIO_OK) r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
     if (r) return r;
-#ifdef VIRTIO_BLK_MINIMAL /* the general path only: smaller */
     if (n <= blk->max_sectors) return virtio_blk__run(blk, type, sector, buf, len, 0);
-#else
-    if (n <= blk->max_sectors)
-        return len <= blk->seg_bytes ? virtio_blk__rw1(blk, type, sector, buf, (uint32_t)len)
-                                     : virtio_blk__run(blk, type, sector, buf, len, 0);
-#endif
     return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
 }
 
