@@ -2815,8 +2815,12 @@ VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
    configuration change, which it takes out. */
 static VIRTIO__IN_LINE int virtio__config_isr(virtio_dev *dev, uint32_t isr) {
     isr |= dev->isr;
+    if (!(isr & VIRTIO_ISR_CONFIG)) { /* the usual answer: nothing to take out */
+        dev->isr = isr;
+        return 0;
+    }
     dev->isr = isr & ~(uint32_t)VIRTIO_ISR_CONFIG;
-    return (isr & VIRTIO_ISR_CONFIG) != 0;
+    return 1;
 }
 
 /* virtio_dev_config_changed through the transport's interrupt_ack: apart, so that the direct
@@ -3726,6 +3730,8 @@ VIRTIO__OUT_OF_LINE static int virtio__take(virtio_queue *q, void **cookie, uint
     k = h->count;
     if (k == 1u)
         virtio__ind_put(q, id16);
+    else if (k == 3u) /* the usual request: two links */
+        last = q->shadow[q->shadow[last].next].next;
     else
         do /* count - 1 links to the chain's last descriptor */
             last = q->shadow[last].next;
@@ -3930,7 +3936,10 @@ VIRTIO_DEF int virtio_queue_add3(virtio_queue *q, const virtio_seg *segs, unsign
             return virtio__notify_wait(q, used);
 #endif
         }
-        return virtio__wait(q, used, 0);
+        /* virtio__wait, whose checks passed above (published, healthy, split). */
+        head = VIRTIO__R16(q, q->used[1]);
+        if (head != q->last_used) return virtio__take(q, used, 0, head);
+        return virtio__wait_loop(q, used, 0);
     }
 #endif
     return virtio__add3_any(q, segs, flags, cookie, used);

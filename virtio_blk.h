@@ -412,9 +412,11 @@ VIRTIO_API uint32_t virtio_blk_pending(const virtio_blk *blk);
 #define VIRTIO_BLK__O64(dev, v) ((void)(dev), (uint64_t)(v))
 #endif
 #if defined(__GNUC__) || defined(__clang__)
-#define VIRTIO_BLK__IN_LINE __inline__ __attribute__((always_inline))
+#define VIRTIO_BLK__IN_LINE     __inline__ __attribute__((always_inline))
+#define VIRTIO_BLK__OUT_OF_LINE __attribute__((noinline))
 #else
 #define VIRTIO_BLK__IN_LINE
+#define VIRTIO_BLK__OUT_OF_LINE
 #endif
 
 /* What this driver implements. The core adds the ring features (VERSION_1, EVENT_IDX). */
@@ -473,12 +475,15 @@ VIRTIO_DEF size_t virtio_blk_mem_size(const virtio_blk_params *p, const virtio_t
 
 /* 0 if the object is initialized and healthy: the device's latched error first (it may be one
    that left no queue, e.g. after a failed wait), then the queue's (VIRTIO_ESTATE if none). */
-static VIRTIO_BLK__IN_LINE int virtio_blk__usable(const virtio_blk *blk) {
-    int r;
-    /* A live queue's answer covers its device too (one call in the common case). */
-    if (virtio_queue_usable(&blk->queue) == VIRTIO_OK) return VIRTIO_OK;
-    r = virtio_dev_usable(&blk->dev);
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__unusable(const virtio_blk *blk) {
+    int r = virtio_dev_usable(&blk->dev);
     return r ? r : virtio_queue_usable(&blk->queue);
+}
+static VIRTIO_BLK__IN_LINE int virtio_blk__usable(const virtio_blk *blk) {
+    /* A live queue's answer covers its device too (one call in the common case); the rest
+       apart, so that callers keep nothing across it. */
+    if (virtio_queue_usable(&blk->queue) == VIRTIO_OK) return VIRTIO_OK;
+    return virtio_blk__unusable(blk);
 }
 
 /* ---- Initialization: "Block Device / Device Initialization" --------------------------------- */
@@ -1039,33 +1044,13 @@ static int virtio_blk__wait_one(virtio_blk *blk, uint32_t *slot) {
 }
 
 /* ---- Non-blocking ---------------------------------------------------------------------------- */
-VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
-                                 size_t len, unsigned *id) {
+/* virtio_blk_submit once the object was found usable: any request, checked in order. */
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__submit_any(virtio_blk *blk, uint32_t type,
+                                                          uint64_t sector, void *buf, size_t len,
+                                                          unsigned *id) {
     uint64_t n;
     uint32_t slot;
     int r;
-    if (!blk || !id) return VIRTIO_EINVAL;
-    r = virtio_blk__usable(blk);
-    if (r) return r;
-#ifndef VIRTIO_BLK_MINIMAL
-    if (type <= VIRTIO_BLK_T_OUT && virtio_blk__common(blk, type, sector, buf, len)) {
-        /* The common request: checked, added (after the resize check) in one core call. */
-        slot = blk->free_slot;
-        r = virtio_blk__add_common(blk, type, sector, buf, (uint32_t)len, 0, 0);
-        if (r == VIRTIO_OK) {
-            virtio_blk__busy(blk, slot);
-            *id = (unsigned)slot;
-            blk->unkicked = 1;
-            return VIRTIO_OK;
-        }
-        /* Nothing was added (no wait): after a resize, the general path checks the new
-           capacity; any other answer, it finds again in its order. */
-        if (r == VIRTIO_ECONFIG) {
-            r = virtio_blk__reread_capacity(blk);
-            if (r) return r;
-        }
-    }
-#endif
     if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) {
         r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
         if (r == VIRTIO_OK && n > blk->max_sectors) r = VIRTIO_EINVAL;
@@ -1084,6 +1069,34 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
     r = virtio_blk__queue(blk, type, sector, buf, len, 0, &slot);
     if (r == VIRTIO_OK) *id = (unsigned)slot, blk->unkicked = 1;
     return r;
+}
+
+VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
+                                 size_t len, unsigned *id) {
+    int r;
+    if (!blk || !id) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    if (r) return r;
+#ifndef VIRTIO_BLK_MINIMAL
+    if (type <= VIRTIO_BLK_T_OUT && virtio_blk__common(blk, type, sector, buf, len)) {
+        /* The common request: checked, added (after the resize check) in one core call. */
+        r = virtio_blk__add_common(blk, type, sector, buf, (uint32_t)len, 0, 0);
+        if (r == VIRTIO_OK) {
+            uint32_t slot = blk->free_slot; /* unchanged by the call */
+            virtio_blk__busy(blk, slot);
+            *id = (unsigned)slot;
+            blk->unkicked = 1;
+            return VIRTIO_OK;
+        }
+        /* Nothing was added (no wait): after a resize, the general path checks the new
+           capacity; any other answer, it finds again in its order. */
+        if (r == VIRTIO_ECONFIG) {
+            r = virtio_blk__reread_capacity(blk);
+            if (r) return r;
+        }
+    }
+#endif
+    return virtio_blk__submit_any(blk, type, sector, buf, len, id);
 }
 
 VIRTIO_DEF int virtio_blk_kick(virtio_blk *blk) {
@@ -1227,14 +1240,25 @@ static int virtio_blk__start(virtio_blk *blk, uint32_t type, uint64_t sector, co
     return r ? r : virtio_blk__check(blk, type, sector, buf, len, n);
 }
 
-/* A blocking read or write: one request when it fits (the common case), split otherwise. */
-static int virtio_blk__io(virtio_blk *blk, uint32_t type, uint64_t sector, char *buf, size_t len) {
+/* A blocking read or write once the object was found usable: checked in order, one request
+   when it fits, split otherwise. */
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__io_any(virtio_blk *blk, uint32_t type,
+                                                      uint64_t sector, char *buf, size_t len) {
     uint64_t n;
+    int r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
+    if (r) return r;
+    if (n <= blk->max_sectors) return virtio_blk__run(blk, type, sector, buf, len, 0);
+    return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
+}
+
+/* A blocking read or write. */
+static int virtio_blk__io(virtio_blk *blk, uint32_t type, uint64_t sector, char *buf, size_t len) {
     int r;
     if (!blk) return VIRTIO_EINVAL;
     r = virtio_blk__usable(blk);
+    if (r) return r;
 #ifndef VIRTIO_BLK_MINIMAL
-    if (r == VIRTIO_OK && virtio_blk__common(blk, type, sector, buf, len)) {
+    if (virtio_blk__common(blk, type, sector, buf, len)) {
         /* The common request: checked, added (after the resize check), published and waited
            for in one core call. */
         uint32_t i;
@@ -1247,21 +1271,17 @@ static int virtio_blk__io(virtio_blk *blk, uint32_t type, uint64_t sector, char 
                list, as if virtio_blk__busy and virtio_blk__free had run. */
             r = virtio_blk__verdict(blk, &blk->reqs[i]);
             if (r != VIRTIO_EDEVICE) return r;
-        } else if (r == VIRTIO_ECONFIG) { /* nothing added: the general path, new capacity */
+            return virtio_blk__finish(blk, i, r, cookie);
+        }
+        if (r == VIRTIO_ECONFIG) { /* nothing added: the general path, new capacity */
             r = virtio_blk__reread_capacity(blk);
             if (r) return r;
-            goto general;
-        } else if (r == VIRTIO_ENOSPC || r == VIRTIO_EINVAL || r == VIRTIO_ESTATE) {
-            goto general; /* nothing added (the object was usable: no latched error) */
-        }
-        return virtio_blk__finish(blk, i, r, cookie);
+        } else if (r != VIRTIO_ENOSPC && r != VIRTIO_EINVAL && r != VIRTIO_ESTATE) {
+            return virtio_blk__finish(blk, i, r, cookie);
+        } /* else nothing added (the object was usable: no latched error) */
     }
-general:
 #endif
-    if (r == VIRTIO_OK) r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
-    if (r) return r;
-    if (n <= blk->max_sectors) return virtio_blk__run(blk, type, sector, buf, len, 0);
-    return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
+    return virtio_blk__io_any(blk, type, sector, buf, len);
 }
 
 VIRTIO_DEF int virtio_blk_read(virtio_blk *blk, uint64_t sector, void *buf, size_t len) {
@@ -1349,6 +1369,7 @@ VIRTIO_DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
 #undef VIRTIO_BLK__O32
 #undef VIRTIO_BLK__O64
 #undef VIRTIO_BLK__IN_LINE
+#undef VIRTIO_BLK__OUT_OF_LINE
 #undef VIRTIO_BLK__STATUS_UNSET
 #endif /* VIRTIO_BLK_IMPLEMENTATION */
 
