@@ -3493,20 +3493,6 @@ static VIRTIO__IN_LINE uint16_t virtio__split3(virtio_queue *q, const virtio_seg
     return a;
 }
 
-/* virtio__add for a chain virtio__add3_ok accepted. */
-static VIRTIO__IN_LINE void virtio__add3(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                         void *cookie, uint32_t wlen) {
-    uint16_t a;
-#ifndef VIRTIO_NO_PACKED
-    if (q->ring) {
-        virtio__pk_add3(q, segs, n_out, cookie, wlen);
-        return;
-    }
-#endif
-    a = virtio__split3(q, segs, n_out, cookie, wlen);
-    if (q->dev->t.regs.dma) virtio__dma_fix(q, q->desc, a, 0, segs, 3u);
-}
-
 #endif
 
 /* The general adds: out of line next to the short path, which then stays free of their loops
@@ -3517,24 +3503,38 @@ static VIRTIO__IN_LINE void virtio__add3(virtio_queue *q, const virtio_seg *segs
 #define VIRTIO__ADD_ANY VIRTIO__OUT_OF_LINE
 #endif
 
+/* Room for a chain of three (virtio__add would not say VIRTIO_ENOSPC): three descriptors, or
+   one and an indirect table. */
+static int virtio__fits3(const virtio_queue *q) {
+#if VIRTIO_INDIRECT_TABLES && VIRTIO_INDIRECT_SEGS >= 3
+    if (q->ind_free && q->num_free >= 1u) return 1;
+#endif
+    return q->num_free >= 3u;
+}
+
 /* The general add (any chain, any ring format): 0, or an error with nothing added. `ready`
-   as for virtio__add_ok. */
+   as for virtio__add_ok. With `look` (VIRTIO_ADD3_CONFIG, a chain of three), after every check
+   (VIRTIO_ENOSPC too) the look for a configuration change, before anything is written. */
 VIRTIO__ADD_ANY static int virtio__add_any(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                           unsigned n_in, void *cookie, uint32_t ready) {
+                                           unsigned n_in, void *cookie, uint32_t ready,
+                                           unsigned look) {
     int r = virtio__add_ok(q, segs, n_out, n_in, cookie, ready);
-    return r ? r : virtio__add(q, segs, n_out, n_out + n_in, cookie);
+    if (r) return r;
+    if (look) {
+        if (!virtio__fits3(q)) return VIRTIO_ENOSPC;
+        if (virtio__config_isr(q->dev, virtio__interrupt_ack(q->dev))) return VIRTIO_ECONFIG;
+    }
+    return virtio__add(q, segs, n_out, n_out + n_in, cookie);
 }
 
 VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                 unsigned n_in, void *cookie) {
 #ifndef VIRTIO_NO_FAST_PATH
-    uint32_t wlen = 0;
-    if (virtio__add3_ok(q, segs, n_out, n_in, cookie, 0, &wlen)) {
-        virtio__add3(q, segs, n_out, cookie, wlen);
-        return VIRTIO_OK;
-    }
+    /* A chain of three the short path takes (it answers every error as this call would). */
+    if (n_out + n_in == 3u && n_out - 1u <= 1u)
+        return virtio_queue_add3(q, segs, n_out == 2u ? VIRTIO_ADD3_OUT : 0u, cookie, 0);
 #endif
-    return virtio__add_any(q, segs, n_out, n_in, cookie, 0);
+    return virtio__add_any(q, segs, n_out, n_in, cookie, 0, 0);
 }
 
 /* The checks of virtio_queue_kick. */
@@ -3765,44 +3765,49 @@ VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) 
     return virtio__poll(q, cookie, len);
 }
 
-/* virtio_queue_spin in a wait: the usual iteration (the device healthy, below the bound, no
-   status look or repeated notification due) calls only the relax hook; any other, and the
-   hook saying stop, take the public path (the hook is not called twice: its answer decides). */
-static VIRTIO__IN_LINE int virtio__spin(virtio_queue *q, uint32_t i) {
-    virtio_dev *dev = q->dev;
-    if ((i & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK || i >= dev->spin_limit ||
-        dev->error || !dev->t.regs.relax)
-        return virtio_queue_spin(q, i);
-    dev->empty = 0;
-    if (!dev->t.regs.relax(dev->t.regs.relax_user, i)) return VIRTIO_OK;
-    /* Stop: virtio_dev_spin's last look, then the wait's end. */
+/* virtio_dev_spin's end of a wait the relax hook stopped: one last look at the status and at
+   the interrupt status, then VIRTIO_ETIMEDOUT or what the look found. */
+VIRTIO__OUT_OF_LINE static int virtio__spin_stop(virtio_dev *dev) {
+    int r;
     (void)virtio_dev_interrupt_ack(dev);
-    i = (uint32_t)virtio_dev_check(dev);
-    return i ? (int)i : VIRTIO_ETIMEDOUT;
+    r = virtio_dev_check(dev);
+    return r ? r : VIRTIO_ETIMEDOUT;
 }
 
-/* The wait's loop (published chains are outstanding), with its frame. */
+/* The wait's loop (published chains are outstanding), with its frame. Each idle iteration is
+   virtio_queue_spin's: the usual one (the device healthy, below the bound, no status look or
+   repeated notification due) calls only the relax hook, whose answer decides (it is never
+   called twice); any other takes the public path. */
 VIRTIO__OUT_OF_LINE static int virtio__wait_loop(virtio_queue *q, void **cookie, uint32_t *len) {
     uint32_t i;
-    int r;
     for (i = 0;; i++) {
+        virtio_dev *dev;
+        int r;
         /* virtio__poll, whose split-ring hit leaves by a tail call (the frame goes first). */
         VIRTIO__RETURN_IF_BROKEN(q);
 #ifndef VIRTIO_NO_PACKED
-        if (q->ring)
+        if (q->ring) {
             r = virtio__pk_poll(q, cookie, len);
-        else
+            if (r != VIRTIO_EAGAIN) return r;
+        } else
 #endif
         {
             uint16_t used_idx = VIRTIO__R16(q, q->used[1]);
             if (used_idx != q->last_used) return virtio__take(q, cookie, len, used_idx);
             r = virtio__empty(q);
+            if (r != VIRTIO_EAGAIN) return r;
         }
-        if (r != VIRTIO_EAGAIN) return r;
         /* Nothing the device was shown is outstanding: waiting could only time out. */
         if (q->avail_pub == q->last_used) return VIRTIO_EAGAIN;
-        r = virtio__spin(q, i);
-        if (r) return r;
+        dev = q->dev;
+        if ((i & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK || i >= dev->spin_limit ||
+            dev->error || !dev->t.regs.relax) {
+            r = virtio_queue_spin(q, i);
+            if (r) return r;
+            continue;
+        }
+        dev->empty = 0; /* as virtio_dev_spin: a wait checks at its own pace */
+        if (dev->t.regs.relax(dev->t.regs.relax_user, i)) return virtio__spin_stop(q->dev);
     }
 }
 
@@ -3832,49 +3837,38 @@ VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) 
     return virtio__wait(q, cookie, len);
 }
 
-VIRTIO_DEF int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                     unsigned n_in, void *cookie, void **used, uint32_t *len) {
-#ifndef VIRTIO_NO_FAST_PATH
-    uint32_t wlen = 0;
-    if (virtio__add3_ok(q, segs, n_out, n_in, cookie, VIRTIO_STATUS_DRIVER_OK, &wlen)) {
-        virtio__add3(q, segs, n_out, cookie, wlen);
-    } else
-#endif
-    {
-        int r = virtio__add_any(q, segs, n_out, n_in, cookie, VIRTIO_STATUS_DRIVER_OK);
-        if (r) return r; /* nothing was added */
-    }
+/* Publishes every added chain, notifies if asked, waits: the end of every blocking add. */
+VIRTIO__OUT_OF_LINE static int virtio__kick_wait(virtio_queue *q, void **used, uint32_t *len) {
     virtio__kick(q);
     return virtio__wait(q, used, len);
 }
 
-/* Room for a chain of three (virtio__add would not say VIRTIO_ENOSPC): three descriptors, or
-   one and an indirect table. */
-static int virtio__fits3(const virtio_queue *q) {
-#if VIRTIO_INDIRECT_TABLES && VIRTIO_INDIRECT_SEGS >= 3
-    if (q->ind_free && q->num_free >= 1u) return 1;
+VIRTIO_DEF int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                     unsigned n_in, void *cookie, void **used, uint32_t *len) {
+    int r;
+#ifndef VIRTIO_NO_FAST_PATH
+    /* A chain of three the short path takes, where the length is not asked for. */
+    if (!len && n_out + n_in == 3u && n_out - 1u <= 1u)
+        return virtio_queue_add3(q, segs, (n_out == 2u ? VIRTIO_ADD3_OUT : 0u) | VIRTIO_ADD3_WAIT,
+                                 cookie, used);
 #endif
-    return q->num_free >= 3u;
+    r = virtio__add_any(q, segs, n_out, n_in, cookie, VIRTIO_STATUS_DRIVER_OK, 0);
+    if (r) return r; /* nothing was added */
+    return virtio__kick_wait(q, used, len);
 }
 
-/* virtio_queue_add3 for any queue and chain: every check of virtio_queue_add (and
-   VIRTIO_ENOSPC) before the look for a configuration change, that look before anything is
-   written. */
+/* virtio_queue_add3 for any queue and chain: the checks of virtio_queue_add, VIRTIO_ENOSPC and
+   the look for a configuration change, in this order, before anything is written. */
 VIRTIO__OUT_OF_LINE static int virtio__add3_any(virtio_queue *q, const virtio_seg *segs,
                                                 unsigned flags, void *cookie, void **used) {
     unsigned n_out = (flags & VIRTIO_ADD3_OUT) ? 2u : 1u;
-    uint32_t ready = (flags & VIRTIO_ADD3_WAIT) ? VIRTIO_STATUS_DRIVER_OK : 0u;
     int r;
     if (flags > 7u) return VIRTIO_EINVAL;
-    r = virtio__add_ok(q, segs, n_out, 3u - n_out, cookie, ready);
-    if (r) return r;
-    if (!virtio__fits3(q)) return VIRTIO_ENOSPC;
-    if ((flags & VIRTIO_ADD3_CONFIG) && virtio__config_isr(q->dev, virtio__interrupt_ack(q->dev)))
-        return VIRTIO_ECONFIG;
-    r = virtio__add_any(q, segs, n_out, 3u - n_out, cookie, ready);
+    r = virtio__add_any(q, segs, n_out, 3u - n_out, cookie,
+                        (flags & VIRTIO_ADD3_WAIT) ? VIRTIO_STATUS_DRIVER_OK : 0u,
+                        flags & VIRTIO_ADD3_CONFIG);
     if (r || !(flags & VIRTIO_ADD3_WAIT)) return r;
-    virtio__kick(q);
-    return virtio__wait(q, used, 0);
+    return virtio__kick_wait(q, used, 0);
 }
 
 #ifndef VIRTIO_NO_FAST_PATH
@@ -3885,14 +3879,16 @@ VIRTIO__OUT_OF_LINE static int virtio__add3_rest(virtio_queue *q, const virtio_s
                                                  unsigned flags, void *cookie, uint32_t wlen,
                                                  uint16_t head, void **used) {
 #ifndef VIRTIO_NO_PACKED
-    if (q->ring)
+    if (q->ring) {
         virtio__pk_add3(q, segs, (flags & VIRTIO_ADD3_OUT) ? 2u : 1u, cookie, wlen);
-    else
+        if (!(flags & VIRTIO_ADD3_WAIT)) return VIRTIO_OK;
+        virtio__pk_kick(q);
+        return virtio__wait_loop(q, used, 0); /* virtio__wait: its checks passed */
+    }
 #endif
-        virtio__dma_fix(q, q->desc, head, 0, segs, 3u);
+    virtio__dma_fix(q, q->desc, head, 0, segs, 3u);
     if (!(flags & VIRTIO_ADD3_WAIT)) return VIRTIO_OK;
-    virtio__kick(q);
-    return virtio__wait(q, used, 0);
+    return virtio__kick_wait(q, used, 0);
 }
 /* A notification through the transport's operations, then the wait. */
 VIRTIO__OUT_OF_LINE static int virtio__notify_wait(virtio_queue *q, void **used) {

@@ -1251,8 +1251,9 @@ VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__io_any(virtio_blk *blk, uint32_t 
     return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
 }
 
-/* A blocking read or write. */
-static int virtio_blk__io(virtio_blk *blk, uint32_t type, uint64_t sector, char *buf, size_t len) {
+/* A blocking read or write (the type last: the public calls pass their arguments on as they
+   came). */
+static int virtio_blk__io(virtio_blk *blk, uint64_t sector, char *buf, size_t len, uint32_t type) {
     int r;
     if (!blk) return VIRTIO_EINVAL;
     r = virtio_blk__usable(blk);
@@ -1285,12 +1286,12 @@ static int virtio_blk__io(virtio_blk *blk, uint32_t type, uint64_t sector, char 
 }
 
 VIRTIO_DEF int virtio_blk_read(virtio_blk *blk, uint64_t sector, void *buf, size_t len) {
-    return virtio_blk__io(blk, VIRTIO_BLK_T_IN, sector, (char *)buf, len);
+    return virtio_blk__io(blk, sector, (char *)buf, len, VIRTIO_BLK_T_IN);
 }
 
 VIRTIO_DEF int virtio_blk_write(virtio_blk *blk, uint64_t sector, const void *buf, size_t len) {
     /* The device only reads the buffer of a write; the cast serves the shared request code. */
-    return virtio_blk__io(blk, VIRTIO_BLK_T_OUT, sector, (char *)(uintptr_t)buf, len);
+    return virtio_blk__io(blk, sector, (char *)(uintptr_t)buf, len, VIRTIO_BLK_T_OUT);
 }
 
 VIRTIO_DEF int virtio_blk_flush(virtio_blk *blk) {
