@@ -132,10 +132,10 @@ CONFIGURATION (define before including; * = must be the same in every file)
    VIRTIO_NO_STRINGS        virtio_result_str() returns "" (saves the strings)
    VIRTIO_NO_FDT            leave out virtio_fdt_find_mmio and virtio_fdt_find_pci, the device
                             tree readers (where the implementation is compiled)
-   VIRTIO_NO_FAST_PATH      leave out the straight-line add of a three-segment chain (header,
-                            data, status: a block request) that virtio_queue_add and
-                            virtio_queue_add_wait take when they can; every chain then takes
-                            the general loops (smaller, slower)
+   VIRTIO_NO_FAST_PATH      leave out the straight-line path of a three-segment chain (header,
+                            data, status: a block request) that virtio_queue_add3 takes when it
+                            can (and virtio_queue_add / virtio_queue_add_wait hand such chains
+                            to it); every chain then takes the general loops (smaller, slower)
  * VIRTIO_MINIMAL           all of VIRTIO_NO_LEGACY, _NO_STRINGS, _NO_PACKED, _NO_INDIRECT,
                             _NO_EVENT_IDX, _NO_FDT and _NO_FAST_PATH; in virtio_blk.h also
                             VIRTIO_BLK_MINIMAL and VIRTIO_BLK_NO_RESIZE_CHECK: the smallest

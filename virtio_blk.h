@@ -114,7 +114,9 @@ CONFIGURATION (define before including the implementation)
    MUST NOT submit a request past it). Before a read, write, discard or write-zeroes the driver
    reads (and acknowledges) InterruptStatus, and a change the library's waits acknowledged is
    remembered too; after a change it reads the capacity again, so no request goes past a disk
-   that shrank and a grown disk can be used at once. That is one register read per request,
+   that shrank and a grown disk can be used at once (a read or write of one data segment has
+   the core make that look, after every check, in the same call that adds the request:
+   virtio_queue_add3 with VIRTIO_ADD3_CONFIG). That is one register read per request,
    and under a hypervisor each one is a trap: with VIRTIO_BLK_RESIZE_CHECK_EVERY N the driver
    looks once in N requests instead, and up to N-1 requests after a shrink may still go past
    the end (a device answers them with IOERR: VIRTIO_EIO). virtio_blk_refresh looks at once
