@@ -3778,11 +3778,14 @@ VIRTIO__OUT_OF_LINE static int virtio__spin_stop(virtio_dev *dev) {
    virtio_queue_spin's: the usual one (the device healthy, below the bound, no status look or
    repeated notification due) calls only the relax hook, whose answer decides (it is never
    called twice); any other takes the public path. */
-VIRTIO__OUT_OF_LINE static int virtio__wait_loop(virtio_queue *q, void **cookie, uint32_t *len) {
-    uint32_t i;
-    for (i = 0;; i++) {
-        virtio_dev *dev;
-        int r;
+VIRTIO__OUT_OF_LINE static int virtio__wait_loop(virtio_queue *q, void **cookie, uint32_t *len,
+                                                 int polled) {
+    uint32_t i = 0;
+    virtio_dev *dev;
+    int r;
+    /* The caller polled (and found nothing) just now: the first idle iteration comes first. */
+    if (polled) goto idle;
+    for (;; i++) {
         /* virtio__poll, whose split-ring hit leaves by a tail call (the frame goes first). */
         VIRTIO__RETURN_IF_BROKEN(q);
 #ifndef VIRTIO_NO_PACKED
@@ -3797,6 +3800,7 @@ VIRTIO__OUT_OF_LINE static int virtio__wait_loop(virtio_queue *q, void **cookie,
             r = virtio__empty(q);
             if (r != VIRTIO_EAGAIN) return r;
         }
+    idle:
         /* Nothing the device was shown is outstanding: waiting could only time out. */
         if (q->avail_pub == q->last_used) return VIRTIO_EAGAIN;
         dev = q->dev;
@@ -3827,8 +3831,9 @@ static int virtio__wait(virtio_queue *q, void **cookie, uint32_t *len) {
     ) {
         uint16_t used_idx = VIRTIO__R16(q, q->used[1]);
         if (used_idx != q->last_used) return virtio__take(q, cookie, len, used_idx);
+        return virtio__wait_loop(q, cookie, len, 1);
     }
-    return virtio__wait_loop(q, cookie, len);
+    return virtio__wait_loop(q, cookie, len, 0);
 }
 
 VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) {
@@ -3883,7 +3888,7 @@ VIRTIO__OUT_OF_LINE static int virtio__add3_rest(virtio_queue *q, const virtio_s
         virtio__pk_add3(q, segs, (flags & VIRTIO_ADD3_OUT) ? 2u : 1u, cookie, wlen);
         if (!(flags & VIRTIO_ADD3_WAIT)) return VIRTIO_OK;
         virtio__pk_kick(q);
-        return virtio__wait_loop(q, used, 0); /* virtio__wait: its checks passed */
+        return virtio__wait_loop(q, used, 0, 0); /* virtio__wait: its checks passed */
     }
 #endif
     virtio__dma_fix(q, q->desc, head, 0, segs, 3u);
@@ -3935,7 +3940,7 @@ VIRTIO_DEF int virtio_queue_add3(virtio_queue *q, const virtio_seg *segs, unsign
         /* virtio__wait, whose checks passed above (published, healthy, split). */
         head = VIRTIO__R16(q, q->used[1]);
         if (head != q->last_used) return virtio__take(q, used, 0, head);
-        return virtio__wait_loop(q, used, 0);
+        return virtio__wait_loop(q, used, 0, 1);
     }
 #endif
     return virtio__add3_any(q, segs, flags, cookie, used);
