@@ -1077,27 +1077,43 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
                                  size_t len, unsigned *id) {
     int r;
     if (!blk || !id) return VIRTIO_EINVAL;
-    r = virtio_blk__usable(blk);
-    if (r) return r;
 #ifndef VIRTIO_BLK_MINIMAL
     if (type <= VIRTIO_BLK_T_OUT && virtio_blk__common(blk, type, sector, buf, len)) {
-        /* The common request: checked, added (after the resize check) in one core call. */
-        r = virtio_blk__add_common(blk, type, sector, buf, (uint32_t)len, 0, 0);
+        /* The common request: checked, added (after the resize check) in one core call, which
+           checks the queue and device too: nothing is written before it said yes, and the
+           header only then (the device sees the chain at the next kick). */
+        uint32_t slot = blk->free_slot;
+        virtio_blk_req *rq = &blk->reqs[slot];
+        virtio_seg segs[3];
+        segs[0].addr = rq;
+        segs[0].len = 16;
+        segs[1].addr = buf;
+        segs[1].len = (uint32_t)len;
+        segs[2].addr = &rq->status;
+        segs[2].len = 1;
+        r = virtio_queue_add3(&blk->queue, segs,
+                              (type == VIRTIO_BLK_T_OUT ? VIRTIO_ADD3_OUT : 0u) |
+                                  VIRTIO_BLK__LOOK(blk),
+                              &blk->slots[slot], 0);
         if (r == VIRTIO_OK) {
-            uint32_t slot = blk->free_slot; /* unchanged by the call */
+            slot = blk->free_slot; /* unchanged by the call */
+            (void)virtio_blk__header(blk, slot, type, sector, segs);
             virtio_blk__busy(blk, slot);
             *id = (unsigned)slot;
             blk->unkicked = 1;
             return VIRTIO_OK;
         }
-        /* Nothing was added (no wait): after a resize, the general path checks the new
-           capacity; any other answer, it finds again in its order. */
+        /* Nothing was added (no wait). A resize (the object was found usable then): the
+           general path checks the new capacity; any other answer, it finds again in its
+           order. */
         if (r == VIRTIO_ECONFIG) {
             r = virtio_blk__reread_capacity(blk);
             if (r) return r;
         }
     }
 #endif
+    r = virtio_blk__usable(blk);
+    if (r) return r;
     return virtio_blk__submit_any(blk, type, sector, buf, len, id);
 }
 
@@ -1112,32 +1128,39 @@ VIRTIO_DEF int virtio_blk_kick(virtio_blk *blk) {
 
 VIRTIO_DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
     void *cookie = 0;
+    uint32_t i;
     int r;
     if (!blk) return VIRTIO_EINVAL;
-    r = virtio_blk__usable(blk);
-    /* Publish what was submitted since the last kick: one notification for the whole batch,
-       and not even a call when there is nothing new. Only submit leaves requests unpublished
-       (blocking calls and wait publish before they wait), and it sets unkicked. */
-    if (r == VIRTIO_OK && blk->unkicked) {
-        r = virtio_queue_kick(&blk->queue);
-        if (r == VIRTIO_OK) blk->unkicked = 0;
+    if (blk->unkicked || blk->ndone) {
+        r = virtio_blk__usable(blk);
+        /* Publish what was submitted since the last kick: one notification for the whole
+           batch, and not even a call when there is nothing new. Only submit leaves requests
+           unpublished (blocking calls and wait publish before they wait), and it sets
+           unkicked. */
+        if (r == VIRTIO_OK && blk->unkicked) {
+            r = virtio_queue_kick(&blk->queue);
+            if (r == VIRTIO_OK) blk->unkicked = 0;
+        }
+        if (r) return r;
+        if (blk->ndone) return virtio_blk__take(blk, id, result);
     }
-    if (r) return r;
-    if (blk->ndone == 0) {
-        /* Nothing kept from earlier: the request the queue hands back (its cookie is its slot)
-           goes straight back to the caller and to the free list. */
-        uint32_t i;
-        int res;
-        r = virtio_queue_poll(&blk->queue, &cookie, 0);
-        if (r) return r; /* never waits, so never resets: pending requests stay the device's */
-        i = (uint32_t)((virtio_blk_slot *)cookie - blk->slots);
-        res = virtio_blk__verdict(blk, &blk->reqs[i]);
-        virtio_blk__free(blk, i);
-        if (id) *id = (unsigned)i;
-        if (result) *result = res;
-        return VIRTIO_OK;
+    /* Nothing kept from earlier: the request the queue hands back (its cookie is its slot) goes
+       straight back to the caller and to the free list. The queue's poll checks the queue and
+       device first; any error but EAGAIN is answered as the object's, in its order. It never
+       waits, so never resets: pending requests stay the device's. */
+    r = virtio_queue_poll(&blk->queue, &cookie, 0);
+    if (r) {
+        int u;
+        if (r == VIRTIO_EAGAIN) return r;
+        u = virtio_blk__usable(blk);
+        return u ? u : r;
     }
-    return virtio_blk__take(blk, id, result);
+    i = (uint32_t)((virtio_blk_slot *)cookie - blk->slots);
+    r = virtio_blk__verdict(blk, &blk->reqs[i]);
+    virtio_blk__free(blk, i);
+    if (id) *id = (unsigned)i;
+    if (result) *result = r;
+    return VIRTIO_OK;
 }
 
 VIRTIO_DEF int virtio_blk_wait(virtio_blk *blk, unsigned *id, int *result) {
