@@ -132,10 +132,10 @@ CONFIGURATION (define before including; * = must be the same in every file)
    VIRTIO_NO_STRINGS        virtio_result_str() returns "" (saves the strings)
    VIRTIO_NO_FDT            leave out virtio_fdt_find_mmio and virtio_fdt_find_pci, the device
                             tree readers (where the implementation is compiled)
-   VIRTIO_NO_FAST_PATH      leave out the straight-line add of a three-segment chain (header,
-                            data, status: a block request) that virtio_queue_add and
-                            virtio_queue_add_wait take when they can; every chain then takes
-                            the general loops (smaller, slower)
+   VIRTIO_NO_FAST_PATH      leave out the straight-line path of a three-segment chain (header,
+                            data, status: a block request) that virtio_queue_add3 takes when it
+                            can (and virtio_queue_add / virtio_queue_add_wait hand such chains
+                            to it); every chain then takes the general loops (smaller, slower)
    VIRTIO_MMIO_ONLY         virtio-mmio is the only transport (where the implementation is
                             compiled): the core calls its functions by name, with no
                             virtio_transport_ops table, so a program links only the register
@@ -418,13 +418,14 @@ extern "C" {
     X(VIRTIO_EROFS, -14, "the device is read-only")                                                \
     X(VIRTIO_ERANGE, -15, "the range is past the end of the device")                               \
     X(VIRTIO_ENOTSUP, -16, "the device did not offer the feature this call needs")                 \
-    X(VIRTIO_EBUSY, -17, "the device could not be reset: it may still write buffers it was given")
+    X(VIRTIO_EBUSY, -17, "the device could not be reset: it may still write buffers it was given") \
+    X(VIRTIO_ECONFIG, -18, "the device changed its configuration: nothing was done, look again")
 
 typedef enum virtio_result {
 #define VIRTIO__ENUM(name, value, text) name = value,
     VIRTIO_RESULTS(VIRTIO__ENUM)
 #undef VIRTIO__ENUM
-        VIRTIO__RESULT_MIN = -17
+        VIRTIO__RESULT_MIN = -18
 } virtio_result;
 
 /* ---- Register accessor (the platform layer) ---------------------------------------------------
@@ -1157,6 +1158,25 @@ VIRTIO_API int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigne
    is outstanding. */
 VIRTIO_API int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                      unsigned n_in, void *cookie, void **used, uint32_t *len);
+
+/* Flags of virtio_queue_add3. */
+#define VIRTIO_ADD3_OUT    1u /* the device reads the middle segment (else it writes it) */
+#define VIRTIO_ADD3_CONFIG 2u /* first look for a configuration change */
+#define VIRTIO_ADD3_WAIT   4u /* then publish, notify and wait: virtio_queue_add_wait */
+
+/* The common request of a driver in one call, each check done once: a chain of three segments,
+   segs[0] readable, segs[1] readable with VIRTIO_ADD3_OUT (else writable), segs[2] writable (a
+   block request's header, data and status). With VIRTIO_ADD3_CONFIG it first reads the
+   interrupt status as virtio_dev_config_changed does: if the device reported a configuration
+   change, VIRTIO_ECONFIG with nothing added (the change is taken: read what depends on the
+   configuration, then call again). Then as virtio_queue_add, or with VIRTIO_ADD3_WAIT as
+   virtio_queue_add_wait (*used: the used chain's cookie; `used` may be NULL; the length is not
+   reported). Nothing is added when it returns VIRTIO_EINVAL (also for an unknown flag),
+   VIRTIO_ENOSPC, VIRTIO_ESTATE, VIRTIO_ECONFIG or an error the queue or device had latched
+   before the call; any other error is the wait's (the chain is outstanding). Every caller error
+   is found before a register is read. */
+VIRTIO_API int virtio_queue_add3(virtio_queue *q, const virtio_seg *segs, unsigned flags,
+                                 void *cookie, void **used);
 
 /* Publishes every added chain and notifies the device if it asked for notifications
    (VIRTQ_USED_F_NO_NOTIFY, or the event index with VIRTIO_F_EVENT_IDX). */
@@ -2859,8 +2879,12 @@ VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
    configuration change, which it takes out. */
 static VIRTIO__IN_LINE int virtio__config_isr(virtio_dev *dev, uint32_t isr) {
     isr |= dev->isr;
+    if (!(isr & VIRTIO_ISR_CONFIG)) { /* the usual answer: nothing to take out */
+        dev->isr = isr;
+        return 0;
+    }
     dev->isr = isr & ~(uint32_t)VIRTIO_ISR_CONFIG;
-    return (isr & VIRTIO_ISR_CONFIG) != 0;
+    return 1;
 }
 
 /* virtio_dev_config_changed through the transport's interrupt_ack: apart, so that the direct
@@ -3504,20 +3528,13 @@ static VIRTIO__IN_LINE int virtio__add3_ok(virtio_queue *q, const virtio_seg *se
     return 1;
 }
 
-/* virtio__add for a chain virtio__add3_ok accepted: straight-line, three descriptors off the
-   free list (links from the shadow, as there). */
-static VIRTIO__IN_LINE void virtio__add3(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                         void *cookie, uint32_t wlen) {
+/* The split ring's short add: three descriptors off the free list (links from the shadow, as
+   in virtio__add), straight-line, without the DMA hook's addresses. Returns the head. */
+static VIRTIO__IN_LINE uint16_t virtio__split3(virtio_queue *q, const virtio_seg *segs,
+                                               unsigned n_out, void *cookie, uint32_t wlen) {
     virtio_queue_shadow *sh = q->shadow;
     volatile virtio_virtq_desc *desc = q->desc;
-    uint16_t a, b, c;
-#ifndef VIRTIO_NO_PACKED
-    if (q->ring) {
-        virtio__pk_add3(q, segs, n_out, cookie, wlen);
-        return;
-    }
-#endif
-    a = q->free_head, b = sh[a].next, c = sh[b].next;
+    uint16_t a = q->free_head, b = sh[a].next, c = sh[b].next;
     desc[a].addr = VIRTIO__R64(q, (uint64_t)(uintptr_t)segs[0].addr);
     desc[a].len = VIRTIO__R32(q, segs[0].len);
     desc[a].flags = VIRTIO__R16(q, VIRTQ_DESC_F_NEXT);
@@ -3538,7 +3555,7 @@ static VIRTIO__IN_LINE void virtio__add3(virtio_queue *q, const virtio_seg *segs
     sh[a].count = 3;
     q->avail[2u + (size_t)(q->avail_idx & (q->size - 1u))] = VIRTIO__R16(q, a);
     q->avail_idx++;
-    if (q->dev->t.regs.dma) virtio__dma_fix(q, desc, a, 0, segs, 3u);
+    return a;
 }
 
 #endif
@@ -3551,24 +3568,38 @@ static VIRTIO__IN_LINE void virtio__add3(virtio_queue *q, const virtio_seg *segs
 #define VIRTIO__ADD_ANY VIRTIO__OUT_OF_LINE
 #endif
 
+/* Room for a chain of three (virtio__add would not say VIRTIO_ENOSPC): three descriptors, or
+   one and an indirect table. */
+static int virtio__fits3(const virtio_queue *q) {
+#if VIRTIO_INDIRECT_TABLES && VIRTIO_INDIRECT_SEGS >= 3
+    if (q->ind_free && q->num_free >= 1u) return 1;
+#endif
+    return q->num_free >= 3u;
+}
+
 /* The general add (any chain, any ring format): 0, or an error with nothing added. `ready`
-   as for virtio__add_ok. */
+   as for virtio__add_ok. With `look` (VIRTIO_ADD3_CONFIG, a chain of three), after every check
+   (VIRTIO_ENOSPC too) the look for a configuration change, before anything is written. */
 VIRTIO__ADD_ANY static int virtio__add_any(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                           unsigned n_in, void *cookie, uint32_t ready) {
+                                           unsigned n_in, void *cookie, uint32_t ready,
+                                           unsigned look) {
     int r = virtio__add_ok(q, segs, n_out, n_in, cookie, ready);
-    return r ? r : virtio__add(q, segs, n_out, n_out + n_in, cookie);
+    if (r) return r;
+    if (look) {
+        if (!virtio__fits3(q)) return VIRTIO_ENOSPC;
+        if (virtio__config_isr(q->dev, virtio__interrupt_ack(q->dev))) return VIRTIO_ECONFIG;
+    }
+    return virtio__add(q, segs, n_out, n_out + n_in, cookie);
 }
 
 VIRTIO_DEF int virtio_queue_add(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
                                 unsigned n_in, void *cookie) {
 #ifndef VIRTIO_NO_FAST_PATH
-    uint32_t wlen = 0;
-    if (virtio__add3_ok(q, segs, n_out, n_in, cookie, 0, &wlen)) {
-        virtio__add3(q, segs, n_out, cookie, wlen);
-        return VIRTIO_OK;
-    }
+    /* A chain of three the short path takes (it answers every error as this call would). */
+    if (n_out + n_in == 3u && n_out - 1u <= 1u)
+        return virtio_queue_add3(q, segs, n_out == 2u ? VIRTIO_ADD3_OUT : 0u, cookie, 0);
 #endif
-    return virtio__add_any(q, segs, n_out, n_in, cookie, 0);
+    return virtio__add_any(q, segs, n_out, n_in, cookie, 0, 0);
 }
 
 /* The checks of virtio_queue_kick. */
@@ -3582,15 +3613,10 @@ static VIRTIO__IN_LINE int virtio__kick_ok(virtio_queue *q) {
     return VIRTIO_OK;
 }
 
-/* virtio_queue_kick once virtio__kick_ok said yes. */
-static VIRTIO__IN_LINE int virtio__kick(virtio_queue *q) {
-    uint16_t old = q->avail_pub, now = q->avail_idx;
+/* The split ring's kick of chains [old, now): publishes them; 1 if the device wants to be
+   notified. */
+static VIRTIO__IN_LINE int virtio__split_kick(virtio_queue *q, uint16_t old, uint16_t now) {
     int notify;
-    if (old == now) return VIRTIO_OK;
-#ifndef VIRTIO_NO_PACKED
-    if (q->ring) return virtio__pk_kick(q);
-#endif
-
     /* Descriptors and ring entries before avail.idx: "The driver MUST perform a suitable memory
        barrier before the idx update, to ensure the device sees the most up-to-date copy". */
     VIRTIO_WMB();
@@ -3610,8 +3636,18 @@ static VIRTIO__IN_LINE int virtio__kick(virtio_queue *q) {
     } else {
         notify = !(VIRTIO__R16(q, q->used[0]) & VIRTQ_USED_F_NO_NOTIFY);
     }
-    /* The accessor orders this write after the ring writes (see its contract). */
-    if (notify) virtio__notify(q);
+    /* The accessor orders the notification after the ring writes (see its contract). */
+    return notify;
+}
+
+/* virtio_queue_kick once virtio__kick_ok said yes. */
+static VIRTIO__IN_LINE int virtio__kick(virtio_queue *q) {
+    uint16_t old = q->avail_pub, now = q->avail_idx;
+    if (old == now) return VIRTIO_OK;
+#ifndef VIRTIO_NO_PACKED
+    if (q->ring) return virtio__pk_kick(q);
+#endif
+    if (virtio__split_kick(q, old, now)) virtio__notify(q);
     return VIRTIO_OK;
 }
 
@@ -3722,18 +3758,14 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
 }
 #endif
 
-/* virtio_queue_poll once the queue is known to be set up (q and q->dev). */
-static VIRTIO__IN_LINE int virtio__poll(virtio_queue *q, void **cookie, uint32_t *len) {
-    uint16_t used_idx, id16, last, i;
+/* The split ring's poll once used.idx (`used_idx`, read) is found past what we consumed: a
+   leaf, apart, that the polls and the short request reach by a tail call. */
+VIRTIO__OUT_OF_LINE static int virtio__take(virtio_queue *q, void **cookie, uint32_t *len,
+                                            uint16_t used_idx) {
+    uint16_t id16, last, i;
     uint32_t id, ulen;
     unsigned k;
     virtio_queue_shadow *h;
-    VIRTIO__RETURN_IF_BROKEN(q);
-#ifndef VIRTIO_NO_PACKED
-    if (q->ring) return virtio__pk_poll(q, cookie, len);
-#endif
-    used_idx = VIRTIO__R16(q, q->used[1]);
-    if (used_idx == q->last_used) return virtio__empty(q);
     /* The device may have used at most what it was shown and we have not taken back. */
     if ((uint16_t)(used_idx - q->last_used) > (uint16_t)(q->avail_pub - q->last_used))
         return virtio__queue_fault(q);
@@ -3763,6 +3795,8 @@ static VIRTIO__IN_LINE int virtio__poll(virtio_queue *q, void **cookie, uint32_t
     k = h->count;
     if (k == 1u)
         virtio__ind_put(q, id16);
+    else if (k == 3u) /* the usual request: two links */
+        last = q->shadow[q->shadow[last].next].next;
     else
         do /* count - 1 links to the chain's last descriptor */
             last = q->shadow[last].next;
@@ -3778,29 +3812,93 @@ static VIRTIO__IN_LINE int virtio__poll(virtio_queue *q, void **cookie, uint32_t
     return VIRTIO_OK;
 }
 
+/* virtio_queue_poll once the queue is known to be set up (q and q->dev). */
+static VIRTIO__IN_LINE int virtio__poll(virtio_queue *q, void **cookie, uint32_t *len) {
+    uint16_t used_idx;
+    VIRTIO__RETURN_IF_BROKEN(q);
+#ifndef VIRTIO_NO_PACKED
+    if (q->ring) return virtio__pk_poll(q, cookie, len);
+#endif
+    used_idx = VIRTIO__R16(q, q->used[1]);
+    if (used_idx == q->last_used) return virtio__empty(q);
+    return virtio__take(q, cookie, len, used_idx);
+}
+
 VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) {
     if (!q) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
     return virtio__poll(q, cookie, len);
 }
 
-static int virtio__wait(virtio_queue *q, void **cookie, uint32_t *len) {
-    uint32_t i;
+/* virtio_dev_spin's end of a wait the relax hook stopped: one last look at the status and at
+   the interrupt status, then VIRTIO_ETIMEDOUT or what the look found. */
+VIRTIO__OUT_OF_LINE static int virtio__spin_stop(virtio_dev *dev) {
     int r;
+    (void)virtio_dev_interrupt_ack(dev);
+    r = virtio_dev_check(dev);
+    return r ? r : VIRTIO_ETIMEDOUT;
+}
+
+/* The wait's loop (published chains are outstanding), with its frame. Each idle iteration is
+   virtio_queue_spin's: the usual one (the device healthy, below the bound, no status look or
+   repeated notification due) calls only the relax hook, whose answer decides (it is never
+   called twice); any other takes the public path. */
+VIRTIO__OUT_OF_LINE static int virtio__wait_loop(virtio_queue *q, void **cookie, uint32_t *len,
+                                                 int polled) {
+    uint32_t i = 0;
+    virtio_dev *dev;
+    int r;
+    /* The caller polled (and found nothing) just now: the first idle iteration comes first. */
+    if (polled) goto idle;
+    for (;; i++) {
+        /* virtio__poll, whose split-ring hit leaves by a tail call (the frame goes first). */
+        VIRTIO__RETURN_IF_BROKEN(q);
+#ifndef VIRTIO_NO_PACKED
+        if (q->ring) {
+            r = virtio__pk_poll(q, cookie, len);
+            if (r != VIRTIO_EAGAIN) return r;
+        } else
+#endif
+        {
+            uint16_t used_idx = VIRTIO__R16(q, q->used[1]);
+            if (used_idx != q->last_used) return virtio__take(q, cookie, len, used_idx);
+            r = virtio__empty(q);
+            if (r != VIRTIO_EAGAIN) return r;
+        }
+    idle:
+        /* Nothing the device was shown is outstanding: waiting could only time out. */
+        if (q->avail_pub == q->last_used) return VIRTIO_EAGAIN;
+        dev = q->dev;
+        if ((i & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK || i >= dev->spin_limit ||
+            dev->error || !dev->t.regs.relax) {
+            r = virtio_queue_spin(q, i);
+            if (r) return r;
+            continue;
+        }
+        dev->empty = 0; /* as virtio_dev_spin: a wait checks at its own pace */
+        if (dev->t.regs.relax(dev->t.regs.relax_user, i)) return virtio__spin_stop(q->dev);
+    }
+}
+
+static int virtio__wait(virtio_queue *q, void **cookie, uint32_t *len) {
     /* Nothing published is outstanding: EAGAIN at once, touching nothing (a latched fault
        first). */
     if (q->avail_pub == q->last_used) {
         VIRTIO__RETURN_IF_BROKEN(q);
         return VIRTIO_EAGAIN;
     }
-    for (i = 0;; i++) {
-        r = virtio__poll(q, cookie, len);
-        if (r != VIRTIO_EAGAIN) return r;
-        /* Nothing the device was shown is outstanding: waiting could only time out. */
-        if (q->avail_pub == q->last_used) return VIRTIO_EAGAIN;
-        r = virtio_queue_spin(q, i);
-        if (r) return r;
+    /* The first poll of a split ring without the loop's frame: a device that answered already
+       costs no more than the poll. */
+    if (!q->error && !q->dev->error
+#ifndef VIRTIO_NO_PACKED
+        && !q->ring
+#endif
+    ) {
+        uint16_t used_idx = VIRTIO__R16(q, q->used[1]);
+        if (used_idx != q->last_used) return virtio__take(q, cookie, len, used_idx);
+        return virtio__wait_loop(q, cookie, len, 1);
     }
+    return virtio__wait_loop(q, cookie, len, 0);
 }
 
 VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) {
@@ -3809,20 +3907,108 @@ VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) 
     return virtio__wait(q, cookie, len);
 }
 
-VIRTIO_DEF int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
-                                     unsigned n_in, void *cookie, void **used, uint32_t *len) {
-#ifndef VIRTIO_NO_FAST_PATH
-    uint32_t wlen = 0;
-    if (virtio__add3_ok(q, segs, n_out, n_in, cookie, VIRTIO_STATUS_DRIVER_OK, &wlen)) {
-        virtio__add3(q, segs, n_out, cookie, wlen);
-    } else
-#endif
-    {
-        int r = virtio__add_any(q, segs, n_out, n_in, cookie, VIRTIO_STATUS_DRIVER_OK);
-        if (r) return r; /* nothing was added */
-    }
+/* Publishes every added chain, notifies if asked, waits: the end of every blocking add. */
+VIRTIO__OUT_OF_LINE static int virtio__kick_wait(virtio_queue *q, void **used, uint32_t *len) {
     virtio__kick(q);
     return virtio__wait(q, used, len);
+}
+
+VIRTIO_DEF int virtio_queue_add_wait(virtio_queue *q, const virtio_seg *segs, unsigned n_out,
+                                     unsigned n_in, void *cookie, void **used, uint32_t *len) {
+    int r;
+#ifndef VIRTIO_NO_FAST_PATH
+    /* A chain of three the short path takes, where the length is not asked for. */
+    if (!len && n_out + n_in == 3u && n_out - 1u <= 1u)
+        return virtio_queue_add3(q, segs, (n_out == 2u ? VIRTIO_ADD3_OUT : 0u) | VIRTIO_ADD3_WAIT,
+                                 cookie, used);
+#endif
+    r = virtio__add_any(q, segs, n_out, n_in, cookie, VIRTIO_STATUS_DRIVER_OK, 0);
+    if (r) return r; /* nothing was added */
+    return virtio__kick_wait(q, used, len);
+}
+
+/* virtio_queue_add3 for any queue and chain: the checks of virtio_queue_add, VIRTIO_ENOSPC and
+   the look for a configuration change, in this order, before anything is written. */
+VIRTIO__OUT_OF_LINE static int virtio__add3_any(virtio_queue *q, const virtio_seg *segs,
+                                                unsigned flags, void *cookie, void **used) {
+    unsigned n_out = (flags & VIRTIO_ADD3_OUT) ? 2u : 1u;
+    int r;
+    if (flags > 7u) return VIRTIO_EINVAL;
+    r = virtio__add_any(q, segs, n_out, 3u - n_out, cookie,
+                        (flags & VIRTIO_ADD3_WAIT) ? VIRTIO_STATUS_DRIVER_OK : 0u,
+                        flags & VIRTIO_ADD3_CONFIG);
+    if (r || !(flags & VIRTIO_ADD3_WAIT)) return r;
+    return virtio__kick_wait(q, used, 0);
+}
+
+#ifndef VIRTIO_NO_FAST_PATH
+/* The rest of virtio_queue_add3's short path where it calls something: a packed ring's add (not
+   written yet), or a split chain at `head` whose addresses a DMA hook gives; then publication
+   and the wait. Apart, so that the common path saves no registers. */
+VIRTIO__OUT_OF_LINE static int virtio__add3_rest(virtio_queue *q, const virtio_seg *segs,
+                                                 unsigned flags, void *cookie, uint32_t wlen,
+                                                 uint16_t head, void **used) {
+#ifndef VIRTIO_NO_PACKED
+    if (q->ring) {
+        virtio__pk_add3(q, segs, (flags & VIRTIO_ADD3_OUT) ? 2u : 1u, cookie, wlen);
+        if (!(flags & VIRTIO_ADD3_WAIT)) return VIRTIO_OK;
+        virtio__pk_kick(q);
+        return virtio__wait_loop(q, used, 0, 0); /* virtio__wait: its checks passed */
+    }
+#endif
+    virtio__dma_fix(q, q->desc, head, 0, segs, 3u);
+    if (!(flags & VIRTIO_ADD3_WAIT)) return VIRTIO_OK;
+    return virtio__kick_wait(q, used, 0);
+}
+/* A notification through the transport's operations, then the wait. */
+VIRTIO__OUT_OF_LINE static int virtio__notify_wait(virtio_queue *q, void **used) {
+    virtio__notify(q);
+    return virtio__wait(q, used, 0);
+}
+#endif
+
+VIRTIO_DEF int virtio_queue_add3(virtio_queue *q, const virtio_seg *segs, unsigned flags,
+                                 void *cookie, void **used) {
+#ifndef VIRTIO_NO_FAST_PATH
+    uint32_t wlen = 0;
+    unsigned n_out = (flags & VIRTIO_ADD3_OUT) ? 2u : 1u;
+    /* The short path: the checks of virtio__add3_ok (WAIT is DRIVER_OK's bit), each once. It
+       calls nothing but at its ends (a leaf until the wait), so it saves no registers. */
+    if (flags <= 7u && virtio__add3_ok(q, segs, n_out, 3u - n_out, cookie,
+                                       flags & VIRTIO_STATUS_DRIVER_OK, &wlen)) {
+        virtio_dev *dev = q->dev;
+        uint16_t head = 0;
+        /* The configuration change before anything is written (virtio_dev_config_changed),
+           on the register base itself; through the transport's operations, the general path. */
+        if (flags & VIRTIO_ADD3_CONFIG) {
+#ifdef VIRTIO__MMIO_DIRECT
+            if (!dev->mmio) return virtio__add3_any(q, segs, flags, cookie, used);
+            if (virtio__config_isr(dev, virtio__mmio_direct_ack(dev->mmio))) return VIRTIO_ECONFIG;
+#else
+            return virtio__add3_any(q, segs, flags, cookie, used);
+#endif
+        }
+#ifndef VIRTIO_NO_PACKED
+        if (q->ring) return virtio__add3_rest(q, segs, flags, cookie, wlen, 0, used);
+#endif
+        head = virtio__split3(q, segs, n_out, cookie, wlen);
+        if (dev->t.regs.dma) return virtio__add3_rest(q, segs, flags, cookie, wlen, head, used);
+        if (!(flags & VIRTIO_ADD3_WAIT)) return VIRTIO_OK;
+        if (virtio__split_kick(q, q->avail_pub, q->avail_idx)) {
+#ifdef VIRTIO__MMIO_DIRECT
+            if (!dev->mmio) return virtio__notify_wait(q, used);
+            virtio__mmio_direct_notify(dev->mmio, q->notify);
+#else
+            return virtio__notify_wait(q, used);
+#endif
+        }
+        /* virtio__wait, whose checks passed above (published, healthy, split). */
+        head = VIRTIO__R16(q, q->used[1]);
+        if (head != q->last_used) return virtio__take(q, used, 0, head);
+        return virtio__wait_loop(q, used, 0, 1);
+    }
+#endif
+    return virtio__add3_any(q, segs, flags, cookie, used);
 }
 
 VIRTIO_DEF int virtio_queue_notify(virtio_queue *q) {

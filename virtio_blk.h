@@ -114,7 +114,9 @@ CONFIGURATION (define before including the implementation)
    MUST NOT submit a request past it). Before a read, write, discard or write-zeroes the driver
    reads (and acknowledges) InterruptStatus, and a change the library's waits acknowledged is
    remembered too; after a change it reads the capacity again, so no request goes past a disk
-   that shrank and a grown disk can be used at once. That is one register read per request,
+   that shrank and a grown disk can be used at once (a read or write of one data segment has
+   the core make that look, after every check, in the same call that adds the request:
+   virtio_queue_add3 with VIRTIO_ADD3_CONFIG). That is one register read per request,
    and under a hypervisor each one is a trap: with VIRTIO_BLK_RESIZE_CHECK_EVERY N the driver
    looks once in N requests instead, and up to N-1 requests after a shrink may still go past
    the end (a device answers them with IOERR: VIRTIO_EIO). virtio_blk_refresh looks at once
@@ -413,9 +415,11 @@ VIRTIO_API uint32_t virtio_blk_pending(const virtio_blk *blk);
 #define VIRTIO_BLK__O64(dev, v) ((void)(dev), (uint64_t)(v))
 #endif
 #if defined(__GNUC__) || defined(__clang__)
-#define VIRTIO_BLK__IN_LINE __inline__ __attribute__((always_inline))
+#define VIRTIO_BLK__IN_LINE     __inline__ __attribute__((always_inline))
+#define VIRTIO_BLK__OUT_OF_LINE __attribute__((noinline))
 #else
 #define VIRTIO_BLK__IN_LINE
+#define VIRTIO_BLK__OUT_OF_LINE
 #endif
 
 /* What this driver implements. The core adds the ring features (VERSION_1, EVENT_IDX). */
@@ -473,12 +477,15 @@ VIRTIO_DEF size_t virtio_blk_mem_size(const virtio_blk_params *p, const virtio_t
 
 /* 0 if the object is initialized and healthy: the device's latched error first (it may be one
    that left no queue, e.g. after a failed wait), then the queue's (VIRTIO_ESTATE if none). */
-static VIRTIO_BLK__IN_LINE int virtio_blk__usable(const virtio_blk *blk) {
-    int r;
-    /* A live queue's answer covers its device too (one call in the common case). */
-    if (virtio_queue_usable(&blk->queue) == VIRTIO_OK) return VIRTIO_OK;
-    r = virtio_dev_usable(&blk->dev);
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__unusable(const virtio_blk *blk) {
+    int r = virtio_dev_usable(&blk->dev);
     return r ? r : virtio_queue_usable(&blk->queue);
+}
+static VIRTIO_BLK__IN_LINE int virtio_blk__usable(const virtio_blk *blk) {
+    /* A live queue's answer covers its device too (one call in the common case); the rest
+       apart, so that callers keep nothing across it. */
+    if (virtio_queue_usable(&blk->queue) == VIRTIO_OK) return VIRTIO_OK;
+    return virtio_blk__unusable(blk);
 }
 
 /* ---- Initialization: "Block Device / Device Initialization" --------------------------------- */
@@ -910,22 +917,6 @@ static unsigned virtio_blk__prep(virtio_blk *blk, uint32_t i, uint32_t type, uin
     return out + data + 1u;
 }
 
-#ifndef VIRTIO_BLK_MINIMAL
-/* The common request, a read or write of one data segment (len <= seg_bytes), in free slot i:
-   its header and three segments (header, data, status). Returns how many the device reads. */
-static VIRTIO_BLK__IN_LINE unsigned virtio_blk__rw_segs(virtio_blk *blk, uint32_t i, uint32_t type,
-                                                        uint64_t sector, void *buf, uint32_t len,
-                                                        virtio_seg segs[3]) {
-    virtio_blk_req *rq = virtio_blk__header(blk, i, type, sector, segs);
-    segs[1].addr = buf;
-    segs[1].len = len;
-    segs[2].addr = &rq->status;
-    segs[2].len = 1;
-    return type == VIRTIO_BLK_T_OUT ? 2u : 1u; /* the device reads a write's data */
-}
-
-#endif
-
 /* Slot i (the first free one) is with the device now. */
 static VIRTIO_BLK__IN_LINE void virtio_blk__busy(virtio_blk *blk, uint32_t i) {
     blk->free_slot = blk->slots[i].next;
@@ -933,6 +924,56 @@ static VIRTIO_BLK__IN_LINE void virtio_blk__busy(virtio_blk *blk, uint32_t i) {
     blk->slots[i].result = 0;
     blk->npending++;
 }
+
+#ifndef VIRTIO_BLK_MINIMAL
+/* The resize check's flag for the core's request call (CAPACITY CHANGES above). */
+#if defined(VIRTIO_BLK_NO_RESIZE_CHECK)
+#define VIRTIO_BLK__LOOK(blk) 0u
+#elif VIRTIO_BLK_RESIZE_CHECK_EVERY > 1
+#define VIRTIO_BLK__LOOK(blk) virtio_blk__look(blk)
+static unsigned virtio_blk__look(virtio_blk *blk) {
+    if (++blk->resize_tick < VIRTIO_BLK_RESIZE_CHECK_EVERY) return 0;
+    blk->resize_tick = 0;
+    return VIRTIO_ADD3_CONFIG;
+}
+#else
+#define VIRTIO_BLK__LOOK(blk) VIRTIO_ADD3_CONFIG
+#endif
+
+/* 1 if a read or write (IN or OUT) is the common request, all its checks passed against what
+   the object knows: one data segment, whole sectors and blocks, within the capacity and the
+   limits, a free slot, a writable device for OUT. Else 0, and the general path finds what is
+   wrong, in its order. */
+static VIRTIO_BLK__IN_LINE int virtio_blk__common(const virtio_blk *blk, uint32_t type,
+                                                  uint64_t sector, const void *buf, size_t len) {
+    uint64_t n = len / VIRTIO_BLK_SECTOR_SIZE, cap = blk->info.capacity;
+    return buf && len != 0 && len % VIRTIO_BLK_SECTOR_SIZE == 0 && len <= blk->seg_bytes &&
+           n <= blk->max_sectors && blk->free_slot < blk->nreqs &&
+           !(type == VIRTIO_BLK_T_OUT && blk->info.read_only) && sector <= cap &&
+           n <= cap - sector &&
+           ((sector | n) & (blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) == 0;
+}
+
+/* Adds the common request (virtio_blk__common said yes) in the first free slot with one core
+   call, which first looks for a configuration change (the resize check) and with
+   VIRTIO_ADD3_WAIT publishes and waits. VIRTIO_ECONFIG: nothing added, the capacity must be
+   read again. */
+static VIRTIO_BLK__IN_LINE int virtio_blk__add_common(virtio_blk *blk, uint32_t type,
+                                                      uint64_t sector, void *buf, uint32_t len,
+                                                      unsigned wait, void **used) {
+    virtio_seg segs[3];
+    uint32_t i = blk->free_slot;
+    virtio_blk_req *rq = virtio_blk__header(blk, i, type, sector, segs);
+    segs[1].addr = buf;
+    segs[1].len = len;
+    segs[2].addr = &rq->status;
+    segs[2].len = 1;
+    return virtio_queue_add3(&blk->queue, segs,
+                             (type == VIRTIO_BLK_T_OUT ? VIRTIO_ADD3_OUT : 0u) | wait |
+                                 VIRTIO_BLK__LOOK(blk),
+                             &blk->slots[i], used);
+}
+#endif
 
 /* Fills a free slot and adds the request to the queue (already checked, within the limits);
    the device sees it at the next kick. *slot: its number. */
@@ -1011,15 +1052,14 @@ static int virtio_blk__wait_one(virtio_blk *blk, uint32_t *slot) {
 }
 
 /* ---- Non-blocking ---------------------------------------------------------------------------- */
-VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
-                                 size_t len, unsigned *id) {
+/* virtio_blk_submit once the object was found usable: any request, checked in order. */
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__submit_any(virtio_blk *blk, uint32_t type,
+                                                          uint64_t sector, void *buf, size_t len,
+                                                          unsigned *id) {
     uint64_t n;
     uint32_t slot;
     int r;
-    if (!blk || !id) return VIRTIO_EINVAL;
-    r = virtio_blk__usable(blk);
-    if (r) return r;
-    if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) { /* the common case, inlined */
+    if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) {
         r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
         if (r == VIRTIO_OK && n > blk->max_sectors) r = VIRTIO_EINVAL;
     } else {
@@ -1034,21 +1074,53 @@ VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector
         if (n > virtio_blk__dwz_max(blk, type)) return VIRTIO_EINVAL;
     }
 #endif
-    slot = blk->free_slot;
-#ifndef VIRTIO_BLK_MINIMAL /* the general path only: smaller */
-    if (type <= VIRTIO_BLK_T_OUT && len <= blk->seg_bytes && slot < blk->nreqs) {
-        /* The common request (IN or OUT, one data segment), without the general segment array. */
-        virtio_seg segs[3];
-        unsigned out = virtio_blk__rw_segs(blk, slot, type, sector, buf, (uint32_t)len, segs);
-        r = virtio_queue_add(&blk->queue, segs, out, 3u - out, &blk->slots[slot]);
-        if (r == VIRTIO_OK) virtio_blk__busy(blk, slot);
-    } else
-#endif
-    {
-        r = virtio_blk__queue(blk, type, sector, buf, len, 0, &slot);
-    }
+    r = virtio_blk__queue(blk, type, sector, buf, len, 0, &slot);
     if (r == VIRTIO_OK) *id = (unsigned)slot, blk->unkicked = 1;
     return r;
+}
+
+VIRTIO_DEF int virtio_blk_submit(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
+                                 size_t len, unsigned *id) {
+    int r;
+    if (!blk || !id) return VIRTIO_EINVAL;
+#ifndef VIRTIO_BLK_MINIMAL
+    if (type <= VIRTIO_BLK_T_OUT && virtio_blk__common(blk, type, sector, buf, len)) {
+        /* The common request: checked, added (after the resize check) in one core call, which
+           checks the queue and device too: nothing is written before it said yes, and the
+           header only then (the device sees the chain at the next kick). */
+        uint32_t slot = blk->free_slot;
+        virtio_blk_req *rq = &blk->reqs[slot];
+        virtio_seg segs[3];
+        segs[0].addr = rq;
+        segs[0].len = 16;
+        segs[1].addr = buf;
+        segs[1].len = (uint32_t)len;
+        segs[2].addr = &rq->status;
+        segs[2].len = 1;
+        r = virtio_queue_add3(&blk->queue, segs,
+                              (type == VIRTIO_BLK_T_OUT ? VIRTIO_ADD3_OUT : 0u) |
+                                  VIRTIO_BLK__LOOK(blk),
+                              &blk->slots[slot], 0);
+        if (r == VIRTIO_OK) {
+            slot = blk->free_slot; /* unchanged by the call */
+            (void)virtio_blk__header(blk, slot, type, sector, segs);
+            virtio_blk__busy(blk, slot);
+            *id = (unsigned)slot;
+            blk->unkicked = 1;
+            return VIRTIO_OK;
+        }
+        /* Nothing was added (no wait). A resize (the object was found usable then): the
+           general path checks the new capacity; any other answer, it finds again in its
+           order. */
+        if (r == VIRTIO_ECONFIG) {
+            r = virtio_blk__reread_capacity(blk);
+            if (r) return r;
+        }
+    }
+#endif
+    r = virtio_blk__usable(blk);
+    if (r) return r;
+    return virtio_blk__submit_any(blk, type, sector, buf, len, id);
 }
 
 VIRTIO_DEF int virtio_blk_kick(virtio_blk *blk) {
@@ -1062,32 +1134,39 @@ VIRTIO_DEF int virtio_blk_kick(virtio_blk *blk) {
 
 VIRTIO_DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
     void *cookie = 0;
+    uint32_t i;
     int r;
     if (!blk) return VIRTIO_EINVAL;
-    r = virtio_blk__usable(blk);
-    /* Publish what was submitted since the last kick: one notification for the whole batch,
-       and not even a call when there is nothing new. Only submit leaves requests unpublished
-       (blocking calls and wait publish before they wait), and it sets unkicked. */
-    if (r == VIRTIO_OK && blk->unkicked) {
-        r = virtio_queue_kick(&blk->queue);
-        if (r == VIRTIO_OK) blk->unkicked = 0;
+    if (blk->unkicked || blk->ndone) {
+        r = virtio_blk__usable(blk);
+        /* Publish what was submitted since the last kick: one notification for the whole
+           batch, and not even a call when there is nothing new. Only submit leaves requests
+           unpublished (blocking calls and wait publish before they wait), and it sets
+           unkicked. */
+        if (r == VIRTIO_OK && blk->unkicked) {
+            r = virtio_queue_kick(&blk->queue);
+            if (r == VIRTIO_OK) blk->unkicked = 0;
+        }
+        if (r) return r;
+        if (blk->ndone) return virtio_blk__take(blk, id, result);
     }
-    if (r) return r;
-    if (blk->ndone == 0) {
-        /* Nothing kept from earlier: the request the queue hands back (its cookie is its slot)
-           goes straight back to the caller and to the free list. */
-        uint32_t i;
-        int res;
-        r = virtio_queue_poll(&blk->queue, &cookie, 0);
-        if (r) return r; /* never waits, so never resets: pending requests stay the device's */
-        i = (uint32_t)((virtio_blk_slot *)cookie - blk->slots);
-        res = virtio_blk__verdict(blk, &blk->reqs[i]);
-        virtio_blk__free(blk, i);
-        if (id) *id = (unsigned)i;
-        if (result) *result = res;
-        return VIRTIO_OK;
+    /* Nothing kept from earlier: the request the queue hands back (its cookie is its slot) goes
+       straight back to the caller and to the free list. The queue's poll checks the queue and
+       device first; any error but EAGAIN is answered as the object's, in its order. It never
+       waits, so never resets: pending requests stay the device's. */
+    r = virtio_queue_poll(&blk->queue, &cookie, 0);
+    if (r) {
+        int u;
+        if (r == VIRTIO_EAGAIN) return r;
+        u = virtio_blk__usable(blk);
+        return u ? u : r;
     }
-    return virtio_blk__take(blk, id, result);
+    i = (uint32_t)((virtio_blk_slot *)cookie - blk->slots);
+    r = virtio_blk__verdict(blk, &blk->reqs[i]);
+    virtio_blk__free(blk, i);
+    if (id) *id = (unsigned)i;
+    if (result) *result = r;
+    return VIRTIO_OK;
 }
 
 VIRTIO_DEF int virtio_blk_wait(virtio_blk *blk, unsigned *id, int *result) {
@@ -1167,32 +1246,6 @@ static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void
     return virtio_blk__finish(blk, mine, r, cookie);
 }
 
-#ifndef VIRTIO_BLK_MINIMAL
-/* The common blocking request: a read or write of one data segment (len <= seg_bytes), built
-   without the general request's segment array. */
-static int virtio_blk__rw1(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf,
-                           uint32_t len) {
-    virtio_seg segs[3];
-    uint32_t i = blk->free_slot;
-    unsigned out;
-    void *cookie = 0;
-    int r;
-    if (i >= blk->nreqs) return virtio_blk__run(blk, type, sector, buf, len, 0);
-    out = virtio_blk__rw_segs(blk, i, type, sector, buf, len, segs);
-    r = virtio_queue_add_wait(&blk->queue, segs, out, 3u - out, &blk->slots[i], &cookie, 0);
-    if (r == VIRTIO_ENOSPC) return virtio_blk__run(blk, type, sector, buf, len, 0);
-    if (r == VIRTIO_EINVAL || r == VIRTIO_ESTATE) return r; /* nothing was added */
-    if (r == VIRTIO_OK && cookie == &blk->slots[i]) {
-        /* Ours first (the common case): the slot is free again and still heads the free list,
-           as if virtio_blk__busy and virtio_blk__free had run. */
-        r = virtio_blk__verdict(blk, &blk->reqs[i]);
-        if (r != VIRTIO_EDEVICE) return r;
-    }
-    return virtio_blk__finish(blk, i, r, cookie);
-}
-
-#endif
-
 /* Splits [sector, sector + count) into requests of at most `max` sectors and runs each. */
 static int virtio_blk__run_split(virtio_blk *blk, uint32_t type, uint64_t sector, char *buf,
                                  uint64_t count, uint64_t max, uint32_t flags) {
@@ -1218,31 +1271,58 @@ static int virtio_blk__start(virtio_blk *blk, uint32_t type, uint64_t sector, co
     return r ? r : virtio_blk__check(blk, type, sector, buf, len, n);
 }
 
-/* A blocking read or write: one request when it fits (the common case), split otherwise. */
-static int virtio_blk__io(virtio_blk *blk, uint32_t type, uint64_t sector, char *buf, size_t len) {
+/* A blocking read or write once the object was found usable: checked in order, one request
+   when it fits, split otherwise. */
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__io_any(virtio_blk *blk, uint32_t type,
+                                                      uint64_t sector, char *buf, size_t len) {
     uint64_t n;
-    int r;
-    if (!blk) return VIRTIO_EINVAL;
-    r = virtio_blk__usable(blk);
-    if (r == VIRTIO_OK) r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
+    int r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
     if (r) return r;
-#ifdef VIRTIO_BLK_MINIMAL /* the general path only: smaller */
     if (n <= blk->max_sectors) return virtio_blk__run(blk, type, sector, buf, len, 0);
-#else
-    if (n <= blk->max_sectors)
-        return len <= blk->seg_bytes ? virtio_blk__rw1(blk, type, sector, buf, (uint32_t)len)
-                                     : virtio_blk__run(blk, type, sector, buf, len, 0);
-#endif
     return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
 }
 
+/* A blocking read or write (the type last: the public calls pass their arguments on as they
+   came). */
+static int virtio_blk__io(virtio_blk *blk, uint64_t sector, char *buf, size_t len, uint32_t type) {
+    int r;
+    if (!blk) return VIRTIO_EINVAL;
+    r = virtio_blk__usable(blk);
+    if (r) return r;
+#ifndef VIRTIO_BLK_MINIMAL
+    if (virtio_blk__common(blk, type, sector, buf, len)) {
+        /* The common request: checked, added (after the resize check), published and waited
+           for in one core call. */
+        uint32_t i;
+        void *cookie = 0;
+        r = virtio_blk__add_common(blk, type, sector, buf, (uint32_t)len, VIRTIO_ADD3_WAIT,
+                                   &cookie);
+        i = blk->free_slot; /* unchanged: read again rather than kept across the call */
+        if (r == VIRTIO_OK && cookie == &blk->slots[i]) {
+            /* Ours first (the usual case): the slot is free again and still heads the free
+               list, as if virtio_blk__busy and virtio_blk__free had run. */
+            r = virtio_blk__verdict(blk, &blk->reqs[i]);
+            if (r != VIRTIO_EDEVICE) return r;
+            return virtio_blk__finish(blk, i, r, cookie);
+        }
+        if (r == VIRTIO_ECONFIG) { /* nothing added: the general path, new capacity */
+            r = virtio_blk__reread_capacity(blk);
+            if (r) return r;
+        } else if (r != VIRTIO_ENOSPC && r != VIRTIO_EINVAL && r != VIRTIO_ESTATE) {
+            return virtio_blk__finish(blk, i, r, cookie);
+        } /* else nothing added (the object was usable: no latched error) */
+    }
+#endif
+    return virtio_blk__io_any(blk, type, sector, buf, len);
+}
+
 VIRTIO_DEF int virtio_blk_read(virtio_blk *blk, uint64_t sector, void *buf, size_t len) {
-    return virtio_blk__io(blk, VIRTIO_BLK_T_IN, sector, (char *)buf, len);
+    return virtio_blk__io(blk, sector, (char *)buf, len, VIRTIO_BLK_T_IN);
 }
 
 VIRTIO_DEF int virtio_blk_write(virtio_blk *blk, uint64_t sector, const void *buf, size_t len) {
     /* The device only reads the buffer of a write; the cast serves the shared request code. */
-    return virtio_blk__io(blk, VIRTIO_BLK_T_OUT, sector, (char *)(uintptr_t)buf, len);
+    return virtio_blk__io(blk, sector, (char *)(uintptr_t)buf, len, VIRTIO_BLK_T_OUT);
 }
 
 VIRTIO_DEF int virtio_blk_flush(virtio_blk *blk) {
@@ -1321,6 +1401,7 @@ VIRTIO_DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
 #undef VIRTIO_BLK__O32
 #undef VIRTIO_BLK__O64
 #undef VIRTIO_BLK__IN_LINE
+#undef VIRTIO_BLK__OUT_OF_LINE
 #undef VIRTIO_BLK__STATUS_UNSET
 #endif /* VIRTIO_BLK_IMPLEMENTATION */
 

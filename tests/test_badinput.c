@@ -675,6 +675,38 @@ static void rows_core(uint32_t ver) {
         virtio_queue_add_wait(zq, segs, 1, 0, buf, cookie, u32), VIRTIO_ESTATE);
     ROW(C_STATE, virtio_queue_add_wait, "before DRIVER_OK",
         virtio_queue_add_wait(qpre, segs, 1, 0, buf, cookie, u32), VIRTIO_ESTATE);
+    ROW(C_NULL, virtio_queue_add3, "NULL queue",
+        virtio_queue_add3(NULL, seg3 + 3, VIRTIO_ADD3_OUT, buf, cookie), VIRTIO_EINVAL);
+    ROW(C_NULL, virtio_queue_add3, "NULL segments",
+        virtio_queue_add3(q, NULL, VIRTIO_ADD3_OUT, buf, cookie), VIRTIO_EINVAL);
+    ROW(C_NULL, virtio_queue_add3, "NULL cookie",
+        virtio_queue_add3(q, seg3 + 3, VIRTIO_ADD3_OUT, NULL, cookie), VIRTIO_EINVAL);
+    ROW(C_RANGE, virtio_queue_add3, "an unknown flag",
+        virtio_queue_add3(q, seg3 + 3, VIRTIO_ADD3_OUT | 8u, buf, cookie), VIRTIO_EINVAL);
+    ROW(C_NULL, virtio_queue_add3, "the middle segment NULL",
+        virtio_queue_add3(q, segs, 0, buf, cookie), VIRTIO_EINVAL);
+    ROW(C_NULL, virtio_queue_add3, "the middle segment NULL, looking for a configuration change",
+        virtio_queue_add3(q, segs, VIRTIO_ADD3_CONFIG | VIRTIO_ADD3_WAIT, buf, cookie),
+        VIRTIO_EINVAL);
+    ROW(C_SMALL, virtio_queue_add3, "the last segment of 0 bytes",
+        virtio_queue_add3(q, seg3, VIRTIO_ADD3_CONFIG, buf, cookie), VIRTIO_EINVAL);
+    ROW(C_SMALL, virtio_queue_add3, "the last segment of 0 bytes, waiting",
+        virtio_queue_add3(q, seg3, VIRTIO_ADD3_CONFIG | VIRTIO_ADD3_WAIT, buf, cookie),
+        VIRTIO_EINVAL);
+    ROW(C_RANGE, virtio_queue_add3, "writable total over 32 bits",
+        virtio_queue_add3(q, seg3 + 3, VIRTIO_ADD3_CONFIG, buf, cookie), VIRTIO_EINVAL);
+    ROW(C_RANGE, virtio_queue_add3, "writable total over 32 bits, waiting",
+        virtio_queue_add3(q, seg3 + 3, VIRTIO_ADD3_CONFIG | VIRTIO_ADD3_WAIT, buf, cookie),
+        VIRTIO_EINVAL);
+    ROW(C_STATE, virtio_queue_add3, "zeroed queue",
+        virtio_queue_add3(zq, seg3 + 3, VIRTIO_ADD3_OUT, buf, cookie), VIRTIO_ESTATE);
+    ROW(C_STATE, virtio_queue_add3, "zeroed queue, looking for a configuration change",
+        virtio_queue_add3(zq, seg3 + 3, VIRTIO_ADD3_OUT | VIRTIO_ADD3_CONFIG, buf, cookie),
+        VIRTIO_ESTATE);
+    ROW(C_STATE, virtio_queue_add3, "waiting before DRIVER_OK",
+        virtio_queue_add3(qpre, seg3 + 3, VIRTIO_ADD3_OUT | VIRTIO_ADD3_CONFIG | VIRTIO_ADD3_WAIT,
+                          buf, cookie),
+        VIRTIO_ESTATE);
     ROW(C_NULL, virtio_queue_kick, "NULL queue", virtio_queue_kick(NULL), VIRTIO_EINVAL);
     ROW(C_STATE, virtio_queue_kick, "zeroed queue", virtio_queue_kick(zq), VIRTIO_ESTATE);
     ROW(C_STATE, virtio_queue_kick, "before DRIVER_OK", virtio_queue_kick(qpre), VIRTIO_ESTATE);

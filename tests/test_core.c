@@ -257,14 +257,15 @@ static void t_result_str(fx *f) {
     } while (0);
     VIRTIO_RESULTS(T_RS)
 #undef T_RS
-    CHECK_EQ(n, 18);
+    CHECK_EQ(n, 19);
     CHECK_EQ(VIRTIO_EBUSY, -17);
+    CHECK_EQ(VIRTIO_ECONFIG, -18);
     CHECK(virtio_result_str(1) != NULL);
-    CHECK(virtio_result_str(-18) != NULL);
+    CHECK(virtio_result_str(-19) != NULL);
     CHECK(virtio_result_str(-1000000) != NULL);
     CHECK(virtio_result_str(0x7fffffff) != NULL);
-    CHECK(strcmp(virtio_result_str(-18), virtio_result_str(VIRTIO_EIO)) != 0);
-    CHECK(strcmp(virtio_result_str(-18), virtio_result_str(VIRTIO_EBUSY)) != 0);
+    CHECK(strcmp(virtio_result_str(-19), virtio_result_str(VIRTIO_EIO)) != 0);
+    CHECK(strcmp(virtio_result_str(-19), virtio_result_str(VIRTIO_EBUSY)) != 0);
 }
 
 /* The ready accessor on plain memory standing in for registers. */
@@ -2023,6 +2024,160 @@ static void t_add3(fx *f) {
     CHECK_EQ(virtio_dev_clamped(&d), 20u);
     CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK);
 }
+/* virtio_queue_add3: both shapes, with and without its wait, and its look for a configuration
+   change: VIRTIO_ECONFIG with nothing added and the change taken, then the same call goes
+   through. */
+static void t_queue_add3(fx *f) {
+    virtio_dev d;
+    virtio_queue q;
+    uint8_t *o = (uint8_t *)fx_alloc(f, 32, 16), *w1 = (uint8_t *)fx_alloc(f, 16, 16);
+    uint8_t *w2 = (uint8_t *)fx_alloc(f, 16, 16);
+    unsigned i;
+    f->s.hv = SIM_HV_KVMTOOL;
+    all_up(f, &d, &q, 8);
+    CHECK_OK();
+    for (i = 0; i < 32; i++) {
+        unsigned out = i & 1u, k;
+        unsigned flags = (out ? VIRTIO_ADD3_OUT : 0u) | ((i & 4u) ? VIRTIO_ADD3_CONFIG : 0u);
+        virtio_seg sg[3];
+        void *ck = NULL;
+        for (k = 0; k < 32; k++)
+            o[k] = (uint8_t)(i * 32u + k);
+        memset(w1, 0xee, 16);
+        memset(w2, 0xee, 16);
+        sg[0].addr = o;
+        sg[0].len = 12;
+        sg[1].addr = out ? (void *)(o + 12) : (void *)w1;
+        sg[1].len = 8;
+        sg[2].addr = w2;
+        sg[2].len = 4;
+        if ((i & 12u) == 12u) { /* the device changed its configuration: nothing added */
+            sim_config_changed(&f->s);
+            CHECK_RC(virtio_queue_add3(&q, sg, flags | (i & 2u ? VIRTIO_ADD3_WAIT : 0u), o, &ck),
+                     VIRTIO_ECONFIG);
+            CHECK(ck == NULL);
+            CHECK_EQ(virtio_queue_free(&q), 8u);
+            CHECK_EQ(virtio_queue_pending(&q), 0u);
+            CHECK_EQ(virtio_dev_config_changed(&d), 0); /* taken */
+        }
+        if (i & 2u) {
+            CHECK_RC(virtio_queue_add3(&q, sg, flags | VIRTIO_ADD3_WAIT, o, &ck), VIRTIO_OK);
+        } else {
+            CHECK_RC(virtio_queue_add3(&q, sg, flags, o, NULL), VIRTIO_OK);
+            CHECK_EQ(virtio_queue_pending(&q), 1u);
+            CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+            CHECK_RC(virtio_queue_wait(&q, &ck, NULL), VIRTIO_OK);
+        }
+        CHECK(ck == o);
+        /* The echo device copies the readable bytes, in order, into the writable ones. */
+        if (!out) {
+            CHECK(memcmp(w1, o, 8) == 0 && memcmp(w2, o + 8, 4) == 0);
+        } else {
+            CHECK(memcmp(w2, o, 4) == 0);
+            CHECK_EQ(w1[0], 0xee);
+        }
+        CHECK_EQ(w2[4], 0xee); /* nothing past the chain's end */
+        CHECK_EQ(virtio_queue_free(&q), 8u);
+        CHECK_EQ(virtio_queue_pending(&q), 0u);
+    }
+    CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK);
+}
+/* virtio_queue_add3's short path on the library's own MMIO accessor (the register base read
+   directly, as on a real virtio-mmio device), over plain memory standing in for the registers
+   and this test playing the device: the configuration look (ECONFIG, acknowledged, nothing
+   added), the descriptors, the notification, the wait's first poll. */
+static void t_add3_direct(fx *f) {
+    static uint32_t regs[128];
+    static uint8_t ring[8192] __attribute__((aligned(4096)));
+    virtio_transport t;
+    virtio_regs r;
+    virtio_dev d;
+    virtio_queue q;
+    virtio_queue_params p;
+    virtio_seg sg[3];
+    uint8_t o[16], w[8], st[1];
+    volatile uint16_t *used;
+    uint16_t head;
+    void *ck = NULL;
+    (void)f;
+    memset(regs, 0, sizeof regs);
+    memset(ring, 0, sizeof ring);
+    virtio_put_le32(&regs[0x000 / 4], 0x74726976u); /* MagicValue */
+    virtio_put_le32(&regs[0x004 / 4], 2);           /* Version */
+    virtio_put_le32(&regs[0x008 / 4], 2);           /* DeviceID: block */
+    virtio_put_le32(&regs[0x010 / 4], 1);           /* DeviceFeatures: VERSION_1 (word 1) */
+    virtio_put_le32(&regs[0x034 / 4], 8);           /* QueueNumMax */
+    r = virtio_mmio_regs(regs);
+    CHECK_RC(virtio_mmio_transport(&t, &r), VIRTIO_OK);
+    CHECK_RC(virtio_dev_init(&d, &t, 2), VIRTIO_OK);
+    CHECK_RC(virtio_dev_negotiate(&d, 0, 0), VIRTIO_OK);
+    memset(&p, 0, sizeof p);
+    p.size = 8;
+    p.ring = ring;
+    p.ring_size = sizeof ring;
+    CHECK_RC(virtio_queue_init(&q, &d, 0, &p), VIRTIO_OK);
+    CHECK_RC(virtio_dev_ready(&d), VIRTIO_OK);
+    CHECK_OK();
+    sg[0].addr = o;
+    sg[0].len = sizeof o;
+    sg[1].addr = w;
+    sg[1].len = sizeof w;
+    sg[2].addr = st;
+    sg[2].len = 1;
+    /* A configuration change: refused, acknowledged, nothing added, nothing notified. */
+    virtio_put_le32(&regs[0x060 / 4], 3); /* InterruptStatus: used buffer + configuration */
+    CHECK_RC(virtio_queue_add3(&q, sg, VIRTIO_ADD3_CONFIG | VIRTIO_ADD3_WAIT, o, &ck),
+             VIRTIO_ECONFIG);
+    CHECK_EQ(virtio_le32(&regs[0x064 / 4]), 3u); /* InterruptACK */
+    CHECK_EQ(virtio_queue_free(&q), 8u);
+    CHECK_EQ(virtio_queue_pending(&q), 0u);
+    CHECK_EQ(virtio_le32(&regs[0x050 / 4]), 0u); /* QueueNotify untouched */
+    virtio_put_le32(&regs[0x050 / 4], 0xffu);
+    virtio_put_le32(&regs[0x060 / 4], 0);
+    CHECK_EQ(virtio_dev_config_changed(&d), 0); /* taken */
+    /* Added, not published: the chain in the descriptors, header readable, the rest writable. */
+    CHECK_RC(virtio_queue_add3(&q, sg, VIRTIO_ADD3_CONFIG, o, NULL), VIRTIO_OK);
+    CHECK_EQ(virtio_queue_free(&q), 5u);
+    CHECK_EQ(virtio_le16(ring + 16 * 8 + 2), 0u); /* avail.idx */
+    head = virtio_le16(ring + 16 * 8 + 4);        /* avail.ring[0] */
+    CHECK(head < 8);
+    CHECK_EQ(virtio_le64(ring + 16 * head), (uint64_t)(uintptr_t)o);
+    CHECK_EQ(virtio_le32(ring + 16 * head + 8), sizeof o);
+    CHECK_EQ(virtio_le16(ring + 16 * head + 12), VIRTQ_DESC_F_NEXT);
+    {
+        uint16_t b = virtio_le16(ring + 16 * head + 14), c;
+        CHECK(b < 8);
+        CHECK_EQ(virtio_le64(ring + 16 * b), (uint64_t)(uintptr_t)w);
+        CHECK_EQ(virtio_le16(ring + 16 * b + 12), VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE);
+        c = virtio_le16(ring + 16 * b + 14);
+        CHECK(c < 8);
+        CHECK_EQ(virtio_le64(ring + 16 * c), (uint64_t)(uintptr_t)st);
+        CHECK_EQ(virtio_le16(ring + 16 * c + 12), VIRTQ_DESC_F_WRITE);
+    }
+    CHECK_RC(virtio_queue_kick(&q), VIRTIO_OK);
+    CHECK_EQ(virtio_le16(ring + 16 * 8 + 2), 1u);
+    CHECK_EQ(virtio_le32(&regs[0x050 / 4]), 0u); /* notified: queue 0 */
+    /* The device uses it, and answers the next request (the same head: the free list hands
+       the returned chain out first) before the driver looks. */
+    used = q.used; /* the used ring: flags, idx, elements */
+    virtio_put_le32((uint8_t *)(uintptr_t)used + 4, head);
+    virtio_put_le32((uint8_t *)(uintptr_t)used + 8, 9);
+    virtio_put_le32((uint8_t *)(uintptr_t)used + 12, head);
+    virtio_put_le32((uint8_t *)(uintptr_t)used + 16, 9);
+    virtio_put_le16((uint8_t *)(uintptr_t)used + 2, 1);
+    CHECK_RC(virtio_queue_wait(&q, &ck, NULL), VIRTIO_OK);
+    CHECK(ck == o);
+    virtio_put_le16((uint8_t *)(uintptr_t)used + 2, 2);
+    ck = NULL;
+    virtio_put_le32(&regs[0x050 / 4], 0xffu);
+    CHECK_RC(virtio_queue_add3(&q, sg, VIRTIO_ADD3_CONFIG | VIRTIO_ADD3_WAIT, w, &ck), VIRTIO_OK);
+    CHECK(ck == w);
+    CHECK_EQ(virtio_le32(&regs[0x050 / 4]), 0u); /* notified */
+    CHECK_EQ(virtio_queue_free(&q), 8u);
+    CHECK_EQ(virtio_queue_pending(&q), 0u);
+    CHECK_RC(virtio_queue_usable(&q), VIRTIO_OK);
+}
+
 static void t_mis_used_idx_jump(fx *f) { misbehave(f, SIM_MIS_USED_IDX_JUMP); }
 
 /* A used id that is in range but names a descriptor that is not the head of an outstanding
@@ -3465,6 +3620,12 @@ static const tcase cases[] = {
      RUN_BOTH | RUN_EIDX},
     {"three-segment chains (the short add): descriptors, writable total, both shapes", t_add3,
      RUN_BOTH | RUN_NO_IND},
+    {"virtio_queue_add3: both shapes, with and without the wait, a configuration change "
+     "-> ECONFIG, nothing added",
+     t_queue_add3, RUN_BOTH | RUN_NO_IND},
+    {"virtio_queue_add3 on the MMIO accessor (plain memory): configuration look, descriptors, "
+     "notification, first poll",
+     t_add3_direct, RUN_ONCE},
     {"used idx jumps past outstanding -> EDEVICE latched", t_mis_used_idx_jump,
      RUN_BOTH | RUN_EIDX | RUN_SPLIT_ONLY},
     {"used id not a chain head -> EDEVICE", t_mis_used_id_not_head, RUN_BOTH | RUN_SPLIT_ONLY},
