@@ -2936,20 +2936,30 @@ VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
        fields": two halves, retried while the generation moves under us. A legacy device has
        no generation: its halves are read until two reads agree ("Legacy Interface: Device
        Configuration Space": "the driver SHOULD read ... until two reads agree"). */
-    uint32_t lo = 0, hi = 0, was_lo, was_hi, gen = 0, tries;
+    uint32_t lo = 0, hi = 0, gen = 0, tries;
+#ifndef VIRTIO_NO_LEGACY /* the previous read's halves: only a legacy device compares them */
+    uint32_t was_lo, was_hi;
+#endif
     if (!virtio__cfg_ok(dev)) return 0;
     if (VIRTIO__DEV_LEGACY(dev)) {
         lo = virtio_config_read32(dev, off);
         hi = virtio_config_read32(dev, off + 4);
     }
     for (tries = 0; tries < VIRTIO_CONFIG_RETRIES; tries++) {
+#ifndef VIRTIO_NO_LEGACY
         was_lo = lo;
         was_hi = hi;
+#endif
         if (!VIRTIO__DEV_LEGACY(dev)) gen = virtio__config_gen(dev);
         lo = virtio_config_read32(dev, off);
         hi = virtio_config_read32(dev, off + 4);
-        if (VIRTIO__DEV_LEGACY(dev) ? lo == was_lo && hi == was_hi : virtio__config_gen(dev) == gen)
-            break;
+#ifndef VIRTIO_NO_LEGACY
+        if (VIRTIO__DEV_LEGACY(dev)) {
+            if (lo == was_lo && hi == was_hi) break;
+            continue;
+        }
+#endif
+        if (virtio__config_gen(dev) == gen) break;
     }
     if (tries == VIRTIO_CONFIG_RETRIES) {
         if (!dev->error) dev->error = VIRTIO_EDEVICE;
