@@ -3355,7 +3355,7 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_kick(virtio_queue *q) {
    the shadow's next (unused while a one-slot buffer is outstanding), checked against the owner
    record so that a direct buffer's stale link never frees a table. */
 /* Inline: a call would make the split ring's poll save registers on every call. */
-static VIRTIO__IN_LINE void virtio__ind_put(virtio_queue *q, uint16_t id) {
+static VIRTIO__IN_LINE void virtio__ind_put(virtio_queue *q, size_t id) {
     uint16_t t = q->shadow[id].next;
     if (t < q->ind_n && q->ind_owner[t] == id && !((q->ind_free >> t) & 1u)) q->ind_free |= 1u << t;
 }
@@ -3772,28 +3772,30 @@ VIRTIO__OUT_OF_LINE static int virtio__pk_poll(virtio_queue *q, void **cookie, u
    leaf, apart, that the polls and the short request reach by a tail call. */
 VIRTIO__OUT_OF_LINE static int virtio__take(virtio_queue *q, void **cookie, uint32_t *len,
                                             uint16_t used_idx) {
-    uint16_t id16, last, i;
-    uint32_t id, ulen;
-    unsigned k;
+    /* Register widths where the values allow (ids are below ndesc, at most 32768): a 16- or
+       32-bit variable would cost an extension at each use on a 64-bit machine. */
+    uint32_t ulen, seen = q->last_used;
+    size_t id, last, k;
     virtio_queue_shadow *h;
+    volatile virtio_virtq_used_elem *e;
     /* The device may have used at most what it was shown and we have not taken back. */
-    if ((uint16_t)(used_idx - q->last_used) > (uint16_t)(q->avail_pub - q->last_used))
+    if ((uint16_t)(used_idx - seen) > (uint16_t)(q->avail_pub - seen))
         return virtio__queue_fault(q);
     /* used.idx before the element it covers: without this the element could be read before
        the device's write of it became visible to us (virtio 1.4 "The Virtqueue Used Ring"). */
     VIRTIO_RMB();
-    {
-        volatile virtio_virtq_used_elem *e = &q->used_ring[q->last_used & (q->size - 1u)];
-        /* Untrusted: the id must be a head we posted, kicked and have not been given back,
-           and the length no more than the writable bytes we posted with it. */
-        id = VIRTIO__R32(q, e->id);
-        if (id >= q->ndesc) return virtio__queue_fault(q);
-        id16 = (uint16_t)id;
-        if (virtio__unpublished(q, id16)) return virtio__queue_fault(q);
-        ulen = VIRTIO__R32(q, e->len);
-    }
-    h = &q->shadow[id16];
-    if (h->count == 0) return virtio__queue_fault(q);
+    e = &q->used_ring[seen & (q->size - 1u)];
+    /* Untrusted: the id must be a head we posted, kicked and have not been given back, and
+       the length no more than the writable bytes we posted with it. Chains added since the
+       last kick are looked for only where there are some. */
+    id = (size_t)VIRTIO__R32(q, e->id);
+    if (id >= q->ndesc) return virtio__queue_fault(q);
+    if (q->avail_idx != q->avail_pub && virtio__unpublished(q, (uint16_t)id))
+        return virtio__queue_fault(q);
+    ulen = VIRTIO__R32(q, e->len);
+    h = &q->shadow[id];
+    k = h->count;
+    if (k == 0) return virtio__queue_fault(q);
     if (ulen > h->wlen) { /* kvmtool reports bytes transferred: clamp and count */
         if (!(q->flags & VIRTIO_QUEUE_F_IGNORE_LEN)) q->dev->clamped++;
         ulen = h->wlen;
@@ -3801,24 +3803,21 @@ VIRTIO__OUT_OF_LINE static int virtio__take(virtio_queue *q, void **cookie, uint
 
     /* Give the chain back to the free list, walking our own links (an indirect chain is one
        descriptor, and its table goes back to the pool). */
-    last = id16;
-    k = h->count;
+    last = id;
+    q->num_free = (uint16_t)(q->num_free + k);
     if (k == 1u)
-        virtio__ind_put(q, id16);
+        virtio__ind_put(q, id);
     else if (k == 3u) /* the usual request: two links */
         last = q->shadow[q->shadow[last].next].next;
     else
         do /* count - 1 links to the chain's last descriptor */
             last = q->shadow[last].next;
         while (--k > 1u);
-    i = q->free_head;
-    q->shadow[last].next = i;
-    q->free_head = id16;
-    q->num_free = (uint16_t)(q->num_free + h->count);
+    q->shadow[last].next = q->free_head;
+    q->free_head = (uint16_t)id;
     virtio__give_back(q, h, ulen, cookie, len);
     /* Keep used_event just behind what we consumed, so the device never needs to notify. */
-    if (VIRTIO__EVENT_IDX(q))
-        q->avail[2u + (size_t)q->size] = VIRTIO__R16(q, (uint16_t)(q->last_used - 1u));
+    if (VIRTIO__EVENT_IDX(q)) q->avail[2u + (size_t)q->size] = VIRTIO__R16(q, (uint16_t)seen);
     return VIRTIO_OK;
 }
 

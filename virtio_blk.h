@@ -776,7 +776,7 @@ static VIRTIO_BLK__IN_LINE int virtio_blk__check_range(virtio_blk *blk, uint64_t
     if (sector > cap || n > cap - sector) return VIRTIO_ERANGE;
     /* Devices (QEMU among them) fail requests that are not whole logical blocks with IOERR;
        refuse them here instead, with nothing sent. */
-    if (((sector | n) & (blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) != 0)
+    if (((sector | n) & ((uint64_t)blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) != 0)
         return VIRTIO_EINVAL;
     return VIRTIO_OK;
 }
@@ -951,27 +951,7 @@ static VIRTIO_BLK__IN_LINE int virtio_blk__common(const virtio_blk *blk, uint32_
            n <= blk->max_sectors && blk->free_slot < blk->nreqs &&
            !(type == VIRTIO_BLK_T_OUT && blk->info.read_only) && sector <= cap &&
            n <= cap - sector &&
-           ((sector | n) & (blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) == 0;
-}
-
-/* Adds the common request (virtio_blk__common said yes) in the first free slot with one core
-   call, which first looks for a configuration change (the resize check) and with
-   VIRTIO_ADD3_WAIT publishes and waits. VIRTIO_ECONFIG: nothing added, the capacity must be
-   read again. */
-static VIRTIO_BLK__IN_LINE int virtio_blk__add_common(virtio_blk *blk, uint32_t type,
-                                                      uint64_t sector, void *buf, uint32_t len,
-                                                      unsigned wait, void **used) {
-    virtio_seg segs[3];
-    uint32_t i = blk->free_slot;
-    virtio_blk_req *rq = virtio_blk__header(blk, i, type, sector, segs);
-    segs[1].addr = buf;
-    segs[1].len = len;
-    segs[2].addr = &rq->status;
-    segs[2].len = 1;
-    return virtio_queue_add3(&blk->queue, segs,
-                             (type == VIRTIO_BLK_T_OUT ? VIRTIO_ADD3_OUT : 0u) | wait |
-                                 VIRTIO_BLK__LOOK(blk),
-                             &blk->slots[i], used);
+           ((sector | n) & ((uint64_t)blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) == 0;
 }
 #endif
 
@@ -993,11 +973,9 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
     return VIRTIO_OK;
 }
 
-/* The device's verdict on a finished request, from the status byte it wrote. */
-static VIRTIO_BLK__IN_LINE int virtio_blk__verdict(virtio_blk *blk, const virtio_blk_req *rq) {
-    uint8_t st = *(const volatile uint8_t *)&rq->status;
+/* The device's verdict on a status byte other than OK. */
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__status(virtio_blk *blk, uint8_t st) {
     switch (st) {
-    case VIRTIO_BLK_S_OK: return VIRTIO_OK;
     case VIRTIO_BLK_S_IOERR: return VIRTIO_EIO;
     case VIRTIO_BLK_S_UNSUPP: return VIRTIO_EUNSUPP;
     /* Used without a status written (Firecracker's answer, used length 0, to a request it
@@ -1005,6 +983,14 @@ static VIRTIO_BLK__IN_LINE int virtio_blk__verdict(virtio_blk *blk, const virtio
     case VIRTIO_BLK__STATUS_UNSET: return VIRTIO_EIO;
     default: return virtio_dev_fail(&blk->dev, VIRTIO_EDEVICE); /* not a status: broken */
     }
+}
+
+/* The device's verdict on a finished request, from the status byte it wrote: OK first, in
+   line; the rest apart. */
+static VIRTIO_BLK__IN_LINE int virtio_blk__verdict(virtio_blk *blk, const virtio_blk_req *rq) {
+    uint8_t st = *(const volatile uint8_t *)&rq->status;
+    if (st == VIRTIO_BLK_S_OK) return VIRTIO_OK;
+    return virtio_blk__status(blk, st);
 }
 
 /* Records a used request in its slot: DONE, at the end of the finished list, until returned.
@@ -1132,41 +1118,64 @@ VIRTIO_DEF int virtio_blk_kick(virtio_blk *blk) {
     return r;
 }
 
-VIRTIO_DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
-    void *cookie = 0;
-    uint32_t i;
-    int r;
-    if (!blk) return VIRTIO_EINVAL;
-    if (blk->unkicked || blk->ndone) {
-        r = virtio_blk__usable(blk);
-        /* Publish what was submitted since the last kick: one notification for the whole
-           batch, and not even a call when there is nothing new. Only submit leaves requests
-           unpublished (blocking calls and wait publish before they wait), and it sets
-           unkicked. */
-        if (r == VIRTIO_OK && blk->unkicked) {
-            r = virtio_queue_kick(&blk->queue);
-            if (r == VIRTIO_OK) blk->unkicked = 0;
-        }
-        if (r) return r;
-        if (blk->ndone) return virtio_blk__take(blk, id, result);
-    }
-    /* Nothing kept from earlier: the request the queue hands back (its cookie is its slot) goes
-       straight back to the caller and to the free list. The queue's poll checks the queue and
-       device first; any error but EAGAIN is answered as the object's, in its order. It never
-       waits, so never resets: pending requests stay the device's. */
-    r = virtio_queue_poll(&blk->queue, &cookie, 0);
-    if (r) {
-        int u;
-        if (r == VIRTIO_EAGAIN) return r;
-        u = virtio_blk__usable(blk);
+/* virtio_blk_poll's ends other than a request that finished OK or none: `r` the queue's answer
+   (not VIRTIO_EAGAIN), or VIRTIO_OK with the used request's slot in `cookie` (its status byte
+   not OK). */
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__poll_other(virtio_blk *blk, int r, void *cookie,
+                                                          unsigned *id, int *result) {
+    size_t i;
+    if (r) { /* the object's error first */
+        int u = virtio_blk__usable(blk);
         return u ? u : r;
     }
-    i = (uint32_t)((virtio_blk_slot *)cookie - blk->slots);
-    r = virtio_blk__verdict(blk, &blk->reqs[i]);
-    virtio_blk__free(blk, i);
+    i = (size_t)((virtio_blk_slot *)cookie - blk->slots);
+    r = virtio_blk__status(blk, *(const volatile uint8_t *)&blk->reqs[i].status);
+    virtio_blk__free(blk, (uint32_t)i);
     if (id) *id = (unsigned)i;
     if (result) *result = r;
     return VIRTIO_OK;
+}
+
+/* virtio_blk_poll's look at the queue, nothing kept from earlier: the request the queue hands
+   back (its cookie is its slot) goes straight back to the caller and to the free list. The
+   queue's poll checks the queue and device first; any error but EAGAIN is answered as the
+   object's, in its order. It never waits, so never resets: pending requests stay the
+   device's. */
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__poll_queue(virtio_blk *blk, unsigned *id,
+                                                          int *result) {
+    void *cookie = 0;
+    size_t i;
+    int r = virtio_queue_poll(&blk->queue, &cookie, 0);
+    if (r) return r == VIRTIO_EAGAIN ? r : virtio_blk__poll_other(blk, r, cookie, id, result);
+    i = (size_t)((virtio_blk_slot *)cookie - blk->slots);
+    if (*(const volatile uint8_t *)&blk->reqs[i].status != VIRTIO_BLK_S_OK)
+        return virtio_blk__poll_other(blk, r, cookie, id, result);
+    virtio_blk__free(blk, (uint32_t)i);
+    if (id) *id = (unsigned)i;
+    if (result) *result = VIRTIO_OK;
+    return VIRTIO_OK;
+}
+
+/* virtio_blk_poll with requests finished earlier or submitted since the last kick. */
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__poll_kept(virtio_blk *blk, unsigned *id,
+                                                         int *result) {
+    int r = virtio_blk__usable(blk);
+    /* Publish what was submitted since the last kick: one notification for the whole batch,
+       and not even a call when there is nothing new. Only submit leaves requests unpublished
+       (blocking calls and wait publish before they wait), and it sets unkicked. */
+    if (r == VIRTIO_OK && blk->unkicked) {
+        r = virtio_queue_kick(&blk->queue);
+        if (r == VIRTIO_OK) blk->unkicked = 0;
+    }
+    if (r) return r;
+    if (blk->ndone) return virtio_blk__take(blk, id, result);
+    return virtio_blk__poll_queue(blk, id, result);
+}
+
+VIRTIO_DEF int virtio_blk_poll(virtio_blk *blk, unsigned *id, int *result) {
+    if (!blk) return VIRTIO_EINVAL;
+    if (blk->unkicked || blk->ndone) return virtio_blk__poll_kept(blk, id, result);
+    return virtio_blk__poll_queue(blk, id, result);
 }
 
 VIRTIO_DEF int virtio_blk_wait(virtio_blk *blk, unsigned *id, int *result) {
@@ -1282,38 +1291,90 @@ VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__io_any(virtio_blk *blk, uint32_t 
     return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
 }
 
+#ifndef VIRTIO_BLK_MINIMAL
+/* A common blocking read or write: its segments and what the general path would need again,
+   on the stack, so that across the core's calls only the object and `a` are kept in registers. */
+typedef struct virtio_blk__rw {
+    virtio_seg segs[3];
+    uint64_t sector;
+    uint32_t type;
+    int r;                 /* virtio_queue_add3's answer */
+    virtio_blk_slot *mine; /* the request's slot: its cookie */
+} virtio_blk__rw;
+
+/* The common request's ends other than OK, apart from the usual path: a->r and `cookie` as
+   virtio_queue_add3 returned them. */
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__rw_end(virtio_blk *blk, const virtio_blk__rw *a,
+                                                      void *cookie) {
+    uint32_t mine = blk->free_slot; /* unchanged by the core call */
+    int r = a->r;
+    if (r == VIRTIO_OK && cookie == a->mine) {
+        /* Ours first with a status other than OK: the slot is free again and still heads the
+           free list, as if virtio_blk__busy and virtio_blk__free had run. */
+        r = virtio_blk__status(blk, *(const volatile uint8_t *)&blk->reqs[mine].status);
+        if (r != VIRTIO_EDEVICE) return r;
+        return virtio_blk__finish(blk, mine, r, cookie);
+    }
+    if (r == VIRTIO_ECONFIG) { /* nothing added: the general path, new capacity */
+        r = virtio_blk__reread_capacity(blk);
+        if (r) return r;
+    } else if (r != VIRTIO_ENOSPC && r != VIRTIO_EINVAL && r != VIRTIO_ESTATE) {
+        return virtio_blk__finish(blk, mine, r, cookie);
+    } /* else nothing added (the object was usable: no latched error) */
+    return virtio_blk__io_any(blk, a->type, a->sector, (char *)a->segs[1].addr, a->segs[1].len);
+}
+
+/* The common request (virtio_blk__common said yes; its segment of data and its sector and type
+   in `a`) on a usable object: header, add (after the resize check), publication and the wait
+   in one core call. Apart from virtio_blk__io and given only `a`, so that across the core's
+   calls it keeps two registers. */
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__rw_run(virtio_blk *blk, virtio_blk__rw *a) {
+    void *cookie = 0;
+    uint32_t i;
+    if (virtio_queue_usable(&blk->queue)) return virtio_blk__unusable(blk); /* why, in order */
+    i = blk->free_slot;
+    a->mine = &blk->slots[i];
+    a->segs[2].addr = &virtio_blk__header(blk, i, a->type, a->sector, a->segs)->status;
+    a->segs[2].len = 1;
+    a->r = virtio_queue_add3(&blk->queue, a->segs,
+                             (a->type == VIRTIO_BLK_T_OUT ? VIRTIO_ADD3_OUT : 0u) |
+                                 VIRTIO_ADD3_WAIT | VIRTIO_BLK__LOOK(blk),
+                             a->mine, &cookie);
+    /* Ours first with status OK (the usual case): the slot is free again and still heads the
+       free list, as if virtio_blk__busy and virtio_blk__free had run. The status byte through
+       its segment, which the core only read. */
+    if (a->r == VIRTIO_OK && cookie == a->mine &&
+        *(const volatile uint8_t *)a->segs[2].addr == VIRTIO_BLK_S_OK)
+        return VIRTIO_OK;
+    return virtio_blk__rw_end(blk, a, cookie);
+}
+#endif
+
+/* A blocking read or write by the general path: the object's checks, then the request's. */
+VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__io_general(virtio_blk *blk, uint64_t sector,
+                                                          char *buf, size_t len, uint32_t type) {
+    int r = virtio_blk__usable(blk);
+    if (r) return r;
+    return virtio_blk__io_any(blk, type, sector, buf, len);
+}
+
 /* A blocking read or write (the type last: the public calls pass their arguments on as they
    came). */
 static int virtio_blk__io(virtio_blk *blk, uint64_t sector, char *buf, size_t len, uint32_t type) {
-    int r;
     if (!blk) return VIRTIO_EINVAL;
-    r = virtio_blk__usable(blk);
-    if (r) return r;
 #ifndef VIRTIO_BLK_MINIMAL
+    /* The common request, checked against what the object knows (which reads but changes
+       nothing). */
     if (virtio_blk__common(blk, type, sector, buf, len)) {
-        /* The common request: checked, added (after the resize check), published and waited
-           for in one core call. */
-        uint32_t i;
-        void *cookie = 0;
-        r = virtio_blk__add_common(blk, type, sector, buf, (uint32_t)len, VIRTIO_ADD3_WAIT,
-                                   &cookie);
-        i = blk->free_slot; /* unchanged: read again rather than kept across the call */
-        if (r == VIRTIO_OK && cookie == &blk->slots[i]) {
-            /* Ours first (the usual case): the slot is free again and still heads the free
-               list, as if virtio_blk__busy and virtio_blk__free had run. */
-            r = virtio_blk__verdict(blk, &blk->reqs[i]);
-            if (r != VIRTIO_EDEVICE) return r;
-            return virtio_blk__finish(blk, i, r, cookie);
-        }
-        if (r == VIRTIO_ECONFIG) { /* nothing added: the general path, new capacity */
-            r = virtio_blk__reread_capacity(blk);
-            if (r) return r;
-        } else if (r != VIRTIO_ENOSPC && r != VIRTIO_EINVAL && r != VIRTIO_ESTATE) {
-            return virtio_blk__finish(blk, i, r, cookie);
-        } /* else nothing added (the object was usable: no latched error) */
+        virtio_blk__rw a;
+        a.segs[1].addr = buf;
+        a.segs[1].len = (uint32_t)len;
+        a.sector = sector;
+        a.type = type;
+        return virtio_blk__rw_run(blk, &a);
     }
 #endif
-    return virtio_blk__io_any(blk, type, sector, buf, len);
+    return virtio_blk__io_general(blk, sector, buf, len, type);
 }
 
 VIRTIO_DEF int virtio_blk_read(virtio_blk *blk, uint64_t sector, void *buf, size_t len) {
