@@ -3778,8 +3778,9 @@ VIRTIO__OUT_OF_LINE static int virtio__take(virtio_queue *q, void **cookie, uint
     size_t id, last, k;
     virtio_queue_shadow *h;
     volatile virtio_virtq_used_elem *e;
-    /* The device may have used at most what it was shown and we have not taken back. */
-    if ((uint16_t)(used_idx - seen) > (uint16_t)(q->avail_pub - seen))
+    /* The device may have used at most what it was shown and we have not taken back: the
+       two distances modulo 2^16, compared in the top half of 32 bits (no masking). */
+    if ((uint32_t)(used_idx - seen) << 16 > (uint32_t)(q->avail_pub - seen) << 16)
         return virtio__queue_fault(q);
     /* used.idx before the element it covers: without this the element could be read before
        the device's write of it became visible to us (virtio 1.4 "The Virtqueue Used Ring"). */
