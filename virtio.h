@@ -2819,17 +2819,24 @@ VIRTIO_DEF int virtio_dev_ready(virtio_dev *dev) {
     return VIRTIO_OK;
 }
 
+/* The end of a wait at its bound or where the relax hook stopped it (virtio_dev_spin and the
+   queue's wait loop): one last look at the status and at the interrupt status, then
+   VIRTIO_ETIMEDOUT or what the look found. */
+VIRTIO__OUT_OF_LINE static int virtio__spin_stop(virtio_dev *dev) {
+    int r;
+    (void)virtio_dev_interrupt_ack(dev);
+    r = virtio_dev_check(dev);
+    return r ? r : VIRTIO_ETIMEDOUT;
+}
+
 VIRTIO_DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
     int r = virtio_dev_usable(dev);
     if (r) return r;
     dev->empty = 0; /* a wait checks at its own pace (VIRTIO_STATUS_CHECK_MASK), not per poll */
-    if (iteration >= dev->spin_limit || virtio__relax(dev, iteration)) {
-        /* One last look at the status, so a device that asked for a reset says so; and at the
-           interrupt status, so a level-triggered line is not left asserted. */
-        (void)virtio_dev_interrupt_ack(dev);
-        r = virtio_dev_check(dev);
-        return r ? r : VIRTIO_ETIMEDOUT;
-    }
+    /* At the end, one last look at the status, so a device that asked for a reset says so;
+       and at the interrupt status, so a level-triggered line is not left asserted. */
+    if (iteration >= dev->spin_limit || virtio__relax(dev, iteration))
+        return virtio__spin_stop(dev);
     if ((iteration & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK) {
         (void)virtio_dev_interrupt_ack(dev);
         return virtio_dev_check(dev);
@@ -3838,15 +3845,6 @@ VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) 
     if (!q) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
     return virtio__poll(q, cookie, len);
-}
-
-/* virtio_dev_spin's end of a wait the relax hook stopped: one last look at the status and at
-   the interrupt status, then VIRTIO_ETIMEDOUT or what the look found. */
-VIRTIO__OUT_OF_LINE static int virtio__spin_stop(virtio_dev *dev) {
-    int r;
-    (void)virtio_dev_interrupt_ack(dev);
-    r = virtio_dev_check(dev);
-    return r ? r : VIRTIO_ETIMEDOUT;
 }
 
 /* The wait's loop (published chains are outstanding), with its frame. Each idle iteration is
