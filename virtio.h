@@ -2938,43 +2938,40 @@ VIRTIO_DEF uint16_t virtio_config_read16(virtio_dev *dev, uint32_t off) {
 VIRTIO_DEF uint32_t virtio_config_read32(virtio_dev *dev, uint32_t off) {
     return virtio__cfg_ok(dev) ? VIRTIO__OP(&dev->t, config_read)(&dev->t, off, 4) : 0;
 }
+/* The two 32-bit halves of a 64-bit field, low half at `off`, as read (no generation check). */
+static uint64_t virtio__config_pair(virtio_dev *dev, uint32_t off) {
+    uint32_t lo = virtio_config_read32(dev, off);
+    return (uint64_t)virtio_config_read32(dev, off + 4) << 32 | lo;
+}
 VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
     /* "the driver MUST use ... 32-bit wide and aligned accesses for 32-bit and 64-bit wide
        fields": two halves, retried while the generation moves under us. A legacy device has
        no generation: its halves are read until two reads agree ("Legacy Interface: Device
        Configuration Space": "the driver SHOULD read ... until two reads agree"). */
-    uint32_t lo = 0, hi = 0, gen = 0, tries;
-#ifndef VIRTIO_NO_LEGACY /* the previous read's halves: only a legacy device compares them */
-    uint32_t was_lo, was_hi;
+    uint64_t v;
+    uint32_t gen = 0, tries;
+#ifndef VIRTIO_NO_LEGACY
+    uint64_t was = 0; /* the previous read: only a legacy device compares it */
 #endif
     if (!virtio__cfg_ok(dev)) return 0;
-    if (VIRTIO__DEV_LEGACY(dev)) {
-        lo = virtio_config_read32(dev, off);
-        hi = virtio_config_read32(dev, off + 4);
-    }
-    for (tries = 0; tries < VIRTIO_CONFIG_RETRIES; tries++) {
 #ifndef VIRTIO_NO_LEGACY
-        was_lo = lo;
-        was_hi = hi;
+    if (VIRTIO__DEV_LEGACY(dev)) was = virtio__config_pair(dev, off);
 #endif
+    for (tries = 0; tries < VIRTIO_CONFIG_RETRIES; tries++) {
         if (!VIRTIO__DEV_LEGACY(dev)) gen = virtio__config_gen(dev);
-        lo = virtio_config_read32(dev, off);
-        hi = virtio_config_read32(dev, off + 4);
+        v = virtio__config_pair(dev, off);
 #ifndef VIRTIO_NO_LEGACY
         if (VIRTIO__DEV_LEGACY(dev)) {
-            if (lo == was_lo && hi == was_hi) break;
+            /* A legacy field is in guest order: on a big-endian CPU its high half comes first. */
+            if (v == was) return VIRTIO__BIG_ENDIAN ? v << 32 | v >> 32 : v;
+            was = v;
             continue;
         }
 #endif
-        if (virtio__config_gen(dev) == gen) break;
+        if (virtio__config_gen(dev) == gen) return v;
     }
-    if (tries == VIRTIO_CONFIG_RETRIES) {
-        if (!dev->error) dev->error = VIRTIO_EDEVICE;
-        return 0;
-    }
-    /* A legacy field is in guest order: on a big-endian CPU its high half comes first. */
-    if (VIRTIO__BIG_ENDIAN && VIRTIO__DEV_LEGACY(dev)) return (uint64_t)lo << 32 | hi;
-    return (uint64_t)hi << 32 | lo;
+    if (!dev->error) dev->error = VIRTIO_EDEVICE;
+    return 0;
 }
 VIRTIO_DEF void virtio_config_write8(virtio_dev *dev, uint32_t off, uint8_t value) {
     if (virtio__cfg_ok(dev)) VIRTIO__OP(&dev->t, config_write)(&dev->t, off, 1, value);
