@@ -1280,14 +1280,18 @@ static int virtio_blk__start(virtio_blk *blk, uint32_t type, uint64_t sector, co
     return r ? r : virtio_blk__check(blk, type, sector, buf, len, n);
 }
 
-/* A blocking read or write once the object was found usable: checked in order, one request
-   when it fits, split otherwise. */
+/* A blocking read or write once the object was found usable: checked in order, then sent as
+   requests of at most max_sectors (one when it fits). Outside VIRTIO_BLK_MINIMAL the common
+   request never comes here (virtio_blk__rw_run), so the split loop serves the single request
+   too. */
 VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__io_any(virtio_blk *blk, uint32_t type,
                                                       uint64_t sector, char *buf, size_t len) {
     uint64_t n;
     int r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
     if (r) return r;
+#ifdef VIRTIO_BLK_MINIMAL /* every read and write comes here: one request without the loop */
     if (n <= blk->max_sectors) return virtio_blk__run(blk, type, sector, buf, len, 0);
+#endif
     return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
 }
 
