@@ -973,9 +973,10 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
     return VIRTIO_OK;
 }
 
-/* The device's verdict on a status byte other than OK. */
+/* The device's verdict on a status byte (the usual paths look for OK themselves). */
 VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__status(virtio_blk *blk, uint8_t st) {
     switch (st) {
+    case VIRTIO_BLK_S_OK: return VIRTIO_OK;
     case VIRTIO_BLK_S_IOERR: return VIRTIO_EIO;
     case VIRTIO_BLK_S_UNSUPP: return VIRTIO_EUNSUPP;
     /* Used without a status written (Firecracker's answer, used length 0, to a request it
@@ -985,12 +986,9 @@ VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__status(virtio_blk *blk, uint8_t s
     }
 }
 
-/* The device's verdict on a finished request, from the status byte it wrote: OK first, in
-   line; the rest apart. */
+/* The device's verdict on a finished request, from the status byte it wrote. */
 static VIRTIO_BLK__IN_LINE int virtio_blk__verdict(virtio_blk *blk, const virtio_blk_req *rq) {
-    uint8_t st = *(const volatile uint8_t *)&rq->status;
-    if (st == VIRTIO_BLK_S_OK) return VIRTIO_OK;
-    return virtio_blk__status(blk, st);
+    return virtio_blk__status(blk, *(const volatile uint8_t *)&rq->status);
 }
 
 /* Records a used request in its slot: DONE, at the end of the finished list, until returned.
