@@ -3208,9 +3208,10 @@ VIRTIO__OUT_OF_LINE static int virtio__dma_fix(virtio_queue *q, volatile virtio_
                                                uint16_t i, uint16_t mask, const virtio_seg *segs,
                                                unsigned n) {
     const virtio_regs *r = &q->dev->t.regs;
-    unsigned k;
-    for (k = 0; k < n; k++) {
-        tab[i].addr = VIRTIO__R64(q, r->dma(r->user, segs[k].addr));
+    const virtio_seg *end = segs + n;
+    for (; segs != end; segs++) {
+        uint64_t a = r->dma(r->user, segs->addr); /* the call first: less to keep across it */
+        tab[i].addr = VIRTIO__R64(q, a);
         i = mask ? (uint16_t)((i + 1u) & mask) : q->shadow[i].next;
     }
     return VIRTIO_OK;
