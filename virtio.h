@@ -3442,7 +3442,8 @@ static VIRTIO__IN_LINE int virtio__add_ok(virtio_queue *q, const virtio_seg *seg
     uint64_t wlen = 0;
     if (!q || !segs || !cookie) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
-    if (n == 0 || n_out > q->ndesc || n_in > q->ndesc || n > q->ndesc) return VIRTIO_EINVAL;
+    /* n_out + n_in at most ndesc, compared so that no sum can wrap. */
+    if (n == 0 || n_out > q->ndesc || n_in > (unsigned)q->ndesc - n_out) return VIRTIO_EINVAL;
     VIRTIO__RETURN_IF_BROKEN(q);
     if (!q->dev->negotiated) return VIRTIO_ESTATE; /* the device was reset: the queue is gone */
     /* Every segment before any descriptor is written: a caller error changes nothing. */
