@@ -464,7 +464,7 @@ static int virtio_blk__plan_for(const virtio_blk_params *p, const virtio_transpo
     plan->requests = k;
     plan->reqs_off = virtio_align_up(plan->ring_size, 8u);
     plan->shadow_off = virtio_align_up(plan->reqs_off + (size_t)k * sizeof(virtio_blk_req), 8u);
-    plan->shadow_size = virtio_queue_shadow_size(n);
+    plan->shadow_size = VIRTIO_QUEUE_SHADOW_MEM(n); /* n is a size the ring took */
     plan->slots_off = virtio_align_up(plan->shadow_off + plan->shadow_size, 8u);
     plan->total = plan->slots_off + (size_t)k * sizeof(virtio_blk_slot);
     return 1;
