@@ -1223,24 +1223,37 @@ static int virtio_blk__finish(virtio_blk *blk, uint32_t mine, int r, void *cooki
     return virtio_blk__abandon(blk, r);
 }
 
+/* Fills free slot `mine` and adds the request, publishes it and waits: one core call, its
+   answer and *cookie as virtio_queue_add_wait gives them. With many segments apart from
+   virtio_blk__run, so that only this frame holds them (virtio_blk__run's then stays small
+   enough for the short forms of its register saves); with one, in line. */
+#if VIRTIO_BLK_MAX_SEGS > 1
+#define VIRTIO_BLK__ADD_WAIT VIRTIO_BLK__OUT_OF_LINE
+#else
+#define VIRTIO_BLK__ADD_WAIT VIRTIO_BLK__IN_LINE
+#endif
+VIRTIO_BLK__ADD_WAIT static int virtio_blk__add_wait(virtio_blk *blk, uint32_t mine, uint32_t type,
+                                                     uint64_t sector, void *buf, uint64_t len,
+                                                     uint32_t flags, void **cookie) {
+    virtio_seg segs[VIRTIO_BLK_MAX_SEGS + 3u];
+    unsigned n_out, n = virtio_blk__prep(blk, mine, type, sector, buf, len, flags, segs, &n_out);
+    return virtio_queue_add_wait(&blk->queue, segs, n_out, n - n_out, &blk->slots[mine], cookie, 0);
+}
+
 /* Sends one request (already checked, within the limits) and waits for it. Completions of
    other requests that arrive meanwhile stay DONE for poll and wait. Every wait is bounded:
    each either fails or takes one of a finite number of requests in flight. */
 static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf, uint64_t len,
                            uint32_t flags) {
-    virtio_seg segs[VIRTIO_BLK_MAX_SEGS + 3u];
     uint32_t mine, done;
     void *cookie = 0;
     int r;
     for (;;) {
         mine = blk->free_slot;
         if (mine < blk->nreqs) {
-            unsigned n_out,
-                n = virtio_blk__prep(blk, mine, type, sector, buf, len, flags, segs, &n_out);
-            /* Add, publish, wait: one core call. Nothing was added on ENOSPC, EINVAL or ESTATE
-               (the object was found usable, so no latched error comes before the add). */
-            r = virtio_queue_add_wait(&blk->queue, segs, n_out, n - n_out, &blk->slots[mine],
-                                      &cookie, 0);
+            /* Nothing was added on ENOSPC, EINVAL or ESTATE (the object was found usable, so no
+               latched error comes before the add). */
+            r = virtio_blk__add_wait(blk, mine, type, sector, buf, len, flags, &cookie);
             if (r != VIRTIO_ENOSPC) break;
         }
         /* Every slot or descriptor taken by non-blocking requests: let the device finish one. */
@@ -1465,6 +1478,7 @@ VIRTIO_DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
 #undef VIRTIO_BLK__O64
 #undef VIRTIO_BLK__IN_LINE
 #undef VIRTIO_BLK__OUT_OF_LINE
+#undef VIRTIO_BLK__ADD_WAIT
 #undef VIRTIO_BLK__STATUS_UNSET
 #endif /* VIRTIO_BLK_IMPLEMENTATION */
 
