@@ -882,16 +882,13 @@ static unsigned virtio_blk__prep(virtio_blk *blk, uint32_t i, uint32_t type, uin
     unsigned out = 1, data = 0;
     (void)flags; /* DISCARD and WRITE_ZEROES only */
     if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) {
-#if VIRTIO_BLK_MAX_SEGS > 1
-        if (len > blk->seg_bytes) {
-            data = virtio_blk__data_segs(blk, segs + 1, buf, len);
-        } else
+#if VIRTIO_BLK_MAX_SEGS > 1 /* one loop for any count: the common request has its own path */
+        data = virtio_blk__data_segs(blk, segs + 1, buf, len);
+#else
+        segs[1].addr = buf;
+        segs[1].len = (uint32_t)len;
+        data = 1;
 #endif
-        { /* the common case: one data segment */
-            segs[1].addr = buf;
-            segs[1].len = (uint32_t)len;
-            data = 1;
-        }
         if (type == VIRTIO_BLK_T_OUT) out += data, data = 0; /* the device reads the data */
 #ifndef VIRTIO_BLK_MINIMAL
     } else if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
