@@ -3603,7 +3603,7 @@ VIRTIO__ADD_ANY static int virtio__add_any(virtio_queue *q, const virtio_seg *se
     if (r) return r;
     if (look) {
         if (!virtio__fits3(q)) return VIRTIO_ENOSPC;
-        if (virtio__config_isr(q->dev, virtio__interrupt_ack(q->dev))) return VIRTIO_ECONFIG;
+        if (virtio_dev_config_changed(q->dev)) return VIRTIO_ECONFIG;
     }
     return virtio__add(q, segs, n_out, n_out + n_in, cookie);
 }
