@@ -2865,19 +2865,13 @@ VIRTIO_DEF int virtio_dev_abandon(virtio_dev *dev, int error) {
     return dev->error;
 }
 
-/* virtio_transport_ops.interrupt_ack, direct where it can be (virtio_dev.mmio). In line: the
-   resize check of every block request calls it. */
-static VIRTIO__IN_LINE uint32_t virtio__interrupt_ack(virtio_dev *dev) {
-#ifdef VIRTIO__MMIO_DIRECT
-    if (dev->mmio) return virtio__mmio_direct_ack(dev->mmio);
-#endif
-    return VIRTIO__OP(&dev->t, interrupt_ack)(&dev->t);
-}
-
+/* Through the transport's operations, never direct (virtio_dev.mmio): the waits and polls call
+   it once in many iterations; the requests' own looks are virtio_dev_config_changed's and
+   virtio_queue_add3's. */
 VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
     uint32_t v;
     if (virtio_dev_usable(dev) == VIRTIO_ESTATE || !dev) return 0;
-    v = virtio__interrupt_ack(dev);
+    v = VIRTIO__OP(&dev->t, interrupt_ack)(&dev->t);
     dev->isr |= v;
     return v;
 }
