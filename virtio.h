@@ -2771,11 +2771,15 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
     return VIRTIO_OK;
 }
 
-/* Two 32-bit halves: a variable 64-bit shift is a libgcc call on 32-bit targets. */
+/* On 32-bit targets two 32-bit halves: a variable 64-bit shift is a libgcc call there. */
 static int virtio__bit(uint64_t set, unsigned bit) {
     if (bit >= 64) return 0;
+#if defined(UINTPTR_MAX) && UINTPTR_MAX > 0xffffffffu
+    return (int)((set >> bit) & 1u);
+#else
     return (int)(bit < 32 ? ((uint32_t)set >> bit) & 1u
                           : ((uint32_t)(set >> 32) >> (bit - 32)) & 1u);
+#endif
 }
 VIRTIO_DEF int virtio_dev_has(const virtio_dev *dev, unsigned bit) {
     return dev ? virtio__bit(dev->features, bit) : 0;
