@@ -3078,9 +3078,8 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     if (r == VIRTIO_ESTATE) return r;
     legacy = VIRTIO__DEV_LEGACY(dev) ? 1 : 0;
     /* Rings for the device's fixed size where it has one (legacy virtio-pci), else p->size. */
-    if (!virtio__layout(virtio__ring_entries(&dev->t, p->size), legacy, &used_off, &ind_off,
-                        &ring_need))
-        return VIRTIO_EINVAL;
+    ring_need = virtio_queue_ring_size(&dev->t, p->size);
+    if (ring_need == 0) return VIRTIO_EINVAL;
     shadow_need = virtio_queue_shadow_size(p->size);
     m = (char *)p->ring;
     shadow = (char *)p->shadow;
