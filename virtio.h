@@ -3079,8 +3079,8 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     legacy = VIRTIO__DEV_LEGACY(dev) ? 1 : 0;
     /* Rings for the device's fixed size where it has one (legacy virtio-pci), else p->size. */
     ring_need = virtio_queue_ring_size(&dev->t, p->size);
-    if (ring_need == 0) return VIRTIO_EINVAL;
-    shadow_need = virtio_queue_shadow_size(p->size);
+    if (ring_need == 0) return VIRTIO_EINVAL; /* else p->size is a valid queue size */
+    shadow_need = VIRTIO_QUEUE_SHADOW_MEM(p->size);
     m = (char *)p->ring;
     shadow = (char *)p->shadow;
     if (!shadow) {
