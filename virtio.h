@@ -3147,10 +3147,10 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
         q->ind_dma = base + ind_off;
     }
 #endif
-    /* Free descriptors (split) or free buffer ids (packed), linked through the shadow. */
+    /* Free descriptors (split) or free buffer ids (packed), linked through the shadow; count 0
+       marks each free. A cookie and a writable length are written by the add that takes the
+       entry, and read only while it is outstanding (count above 0). */
     for (i = 0; i < nd; i++) {
-        q->shadow[i].cookie = 0;
-        q->shadow[i].wlen = 0;
         q->shadow[i].next = (uint16_t)(i + 1);
         q->shadow[i].count = 0;
     }
