@@ -1333,7 +1333,8 @@ VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__rw_end(virtio_blk *blk, const vir
     } else if (r != VIRTIO_ENOSPC && r != VIRTIO_EINVAL && r != VIRTIO_ESTATE) {
         return virtio_blk__finish(blk, mine, r, cookie);
     } /* else nothing added (the object was usable: no latched error) */
-    return virtio_blk__io_any(blk, a->type, a->sector, (char *)a->segs[1].addr, a->segs[1].len);
+    return virtio_blk__io_any(blk, a->type, a->sector, (char *)(uintptr_t)a->segs[1].addr,
+                              a->segs[1].len);
 }
 
 /* The common request (virtio_blk__common said yes; its segment of data and its sector and type
