@@ -736,10 +736,8 @@ VIRTIO_DEF uint32_t virtio_blk_pending(const virtio_blk *blk) { return blk ? blk
    `len` is a sector count; for IN and OUT a byte length. */
 /* The capacity again, after the device reported a configuration change. */
 static int virtio_blk__reread_capacity(virtio_blk *blk) {
-    virtio_blk_info in;
-    int r;
-    virtio_zero(&in, sizeof in);
-    r = virtio_config_atomic(&blk->dev, virtio_blk__read_config, &in);
+    virtio_blk_info in; /* only its capacity is taken, which every read writes */
+    int r = virtio_config_atomic(&blk->dev, virtio_blk__read_config, &in);
     if (r) return r; /* the device latched as broken */
     blk->info.capacity = in.capacity;
     return VIRTIO_OK;
