@@ -3068,7 +3068,8 @@ VIRTIO_DEF size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size
 
 VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t index,
                                  const virtio_queue_params *p) {
-    size_t used_off, ind_off, total, align, ring_need, shadow_need;
+    /* The offsets come from the layout of n below, which cannot fail (0: for the compiler). */
+    size_t used_off = 0, ind_off = 0, total, align, ring_need, shadow_need;
     uint32_t max, n, nd, i;
     uint64_t base, driver, device;
     char *m, *shadow;
