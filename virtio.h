@@ -2771,11 +2771,15 @@ VIRTIO_DEF int virtio_dev_negotiate(virtio_dev *dev, uint64_t wanted, uint64_t r
     return VIRTIO_OK;
 }
 
-/* Two 32-bit halves: a variable 64-bit shift is a libgcc call on 32-bit targets. */
+/* On 32-bit targets two 32-bit halves: a variable 64-bit shift is a libgcc call there. */
 static int virtio__bit(uint64_t set, unsigned bit) {
     if (bit >= 64) return 0;
+#if defined(UINTPTR_MAX) && UINTPTR_MAX > 0xffffffffu
+    return (int)((set >> bit) & 1u);
+#else
     return (int)(bit < 32 ? ((uint32_t)set >> bit) & 1u
                           : ((uint32_t)(set >> 32) >> (bit - 32)) & 1u);
+#endif
 }
 VIRTIO_DEF int virtio_dev_has(const virtio_dev *dev, unsigned bit) {
     return dev ? virtio__bit(dev->features, bit) : 0;
@@ -2819,17 +2823,24 @@ VIRTIO_DEF int virtio_dev_ready(virtio_dev *dev) {
     return VIRTIO_OK;
 }
 
+/* The end of a wait at its bound or where the relax hook stopped it (virtio_dev_spin and the
+   queue's wait loop): one last look at the status and at the interrupt status, then
+   VIRTIO_ETIMEDOUT or what the look found. */
+VIRTIO__OUT_OF_LINE static int virtio__spin_stop(virtio_dev *dev) {
+    int r;
+    (void)virtio_dev_interrupt_ack(dev);
+    r = virtio_dev_check(dev);
+    return r ? r : VIRTIO_ETIMEDOUT;
+}
+
 VIRTIO_DEF int virtio_dev_spin(virtio_dev *dev, uint32_t iteration) {
     int r = virtio_dev_usable(dev);
     if (r) return r;
     dev->empty = 0; /* a wait checks at its own pace (VIRTIO_STATUS_CHECK_MASK), not per poll */
-    if (iteration >= dev->spin_limit || virtio__relax(dev, iteration)) {
-        /* One last look at the status, so a device that asked for a reset says so; and at the
-           interrupt status, so a level-triggered line is not left asserted. */
-        (void)virtio_dev_interrupt_ack(dev);
-        r = virtio_dev_check(dev);
-        return r ? r : VIRTIO_ETIMEDOUT;
-    }
+    /* At the end, one last look at the status, so a device that asked for a reset says so;
+       and at the interrupt status, so a level-triggered line is not left asserted. */
+    if (iteration >= dev->spin_limit || virtio__relax(dev, iteration))
+        return virtio__spin_stop(dev);
     if ((iteration & VIRTIO_STATUS_CHECK_MASK) == VIRTIO_STATUS_CHECK_MASK) {
         (void)virtio_dev_interrupt_ack(dev);
         return virtio_dev_check(dev);
@@ -2858,19 +2869,13 @@ VIRTIO_DEF int virtio_dev_abandon(virtio_dev *dev, int error) {
     return dev->error;
 }
 
-/* virtio_transport_ops.interrupt_ack, direct where it can be (virtio_dev.mmio). In line: the
-   resize check of every block request calls it. */
-static VIRTIO__IN_LINE uint32_t virtio__interrupt_ack(virtio_dev *dev) {
-#ifdef VIRTIO__MMIO_DIRECT
-    if (dev->mmio) return virtio__mmio_direct_ack(dev->mmio);
-#endif
-    return VIRTIO__OP(&dev->t, interrupt_ack)(&dev->t);
-}
-
+/* Through the transport's operations, never direct (virtio_dev.mmio): the waits and polls call
+   it once in many iterations; the requests' own looks are virtio_dev_config_changed's and
+   virtio_queue_add3's. */
 VIRTIO_DEF uint32_t virtio_dev_interrupt_ack(virtio_dev *dev) {
     uint32_t v;
     if (virtio_dev_usable(dev) == VIRTIO_ESTATE || !dev) return 0;
-    v = virtio__interrupt_ack(dev);
+    v = VIRTIO__OP(&dev->t, interrupt_ack)(&dev->t);
     dev->isr |= v;
     return v;
 }
@@ -2931,43 +2936,40 @@ VIRTIO_DEF uint16_t virtio_config_read16(virtio_dev *dev, uint32_t off) {
 VIRTIO_DEF uint32_t virtio_config_read32(virtio_dev *dev, uint32_t off) {
     return virtio__cfg_ok(dev) ? VIRTIO__OP(&dev->t, config_read)(&dev->t, off, 4) : 0;
 }
+/* The two 32-bit halves of a 64-bit field, low half at `off`, as read (no generation check). */
+static uint64_t virtio__config_pair(virtio_dev *dev, uint32_t off) {
+    uint32_t lo = virtio_config_read32(dev, off);
+    return (uint64_t)virtio_config_read32(dev, off + 4) << 32 | lo;
+}
 VIRTIO_DEF uint64_t virtio_config_read64(virtio_dev *dev, uint32_t off) {
     /* "the driver MUST use ... 32-bit wide and aligned accesses for 32-bit and 64-bit wide
        fields": two halves, retried while the generation moves under us. A legacy device has
        no generation: its halves are read until two reads agree ("Legacy Interface: Device
        Configuration Space": "the driver SHOULD read ... until two reads agree"). */
-    uint32_t lo = 0, hi = 0, gen = 0, tries;
-#ifndef VIRTIO_NO_LEGACY /* the previous read's halves: only a legacy device compares them */
-    uint32_t was_lo, was_hi;
+    uint64_t v;
+    uint32_t gen = 0, tries;
+#ifndef VIRTIO_NO_LEGACY
+    uint64_t was = 0; /* the previous read: only a legacy device compares it */
 #endif
     if (!virtio__cfg_ok(dev)) return 0;
-    if (VIRTIO__DEV_LEGACY(dev)) {
-        lo = virtio_config_read32(dev, off);
-        hi = virtio_config_read32(dev, off + 4);
-    }
-    for (tries = 0; tries < VIRTIO_CONFIG_RETRIES; tries++) {
 #ifndef VIRTIO_NO_LEGACY
-        was_lo = lo;
-        was_hi = hi;
+    if (VIRTIO__DEV_LEGACY(dev)) was = virtio__config_pair(dev, off);
 #endif
+    for (tries = 0; tries < VIRTIO_CONFIG_RETRIES; tries++) {
         if (!VIRTIO__DEV_LEGACY(dev)) gen = virtio__config_gen(dev);
-        lo = virtio_config_read32(dev, off);
-        hi = virtio_config_read32(dev, off + 4);
+        v = virtio__config_pair(dev, off);
 #ifndef VIRTIO_NO_LEGACY
         if (VIRTIO__DEV_LEGACY(dev)) {
-            if (lo == was_lo && hi == was_hi) break;
+            /* A legacy field is in guest order: on a big-endian CPU its high half comes first. */
+            if (v == was) return VIRTIO__BIG_ENDIAN ? v << 32 | v >> 32 : v;
+            was = v;
             continue;
         }
 #endif
-        if (virtio__config_gen(dev) == gen) break;
+        if (virtio__config_gen(dev) == gen) return v;
     }
-    if (tries == VIRTIO_CONFIG_RETRIES) {
-        if (!dev->error) dev->error = VIRTIO_EDEVICE;
-        return 0;
-    }
-    /* A legacy field is in guest order: on a big-endian CPU its high half comes first. */
-    if (VIRTIO__BIG_ENDIAN && VIRTIO__DEV_LEGACY(dev)) return (uint64_t)lo << 32 | hi;
-    return (uint64_t)hi << 32 | lo;
+    if (!dev->error) dev->error = VIRTIO_EDEVICE;
+    return 0;
 }
 VIRTIO_DEF void virtio_config_write8(virtio_dev *dev, uint32_t off, uint8_t value) {
     if (virtio__cfg_ok(dev)) VIRTIO__OP(&dev->t, config_write)(&dev->t, off, 1, value);
@@ -3066,7 +3068,8 @@ VIRTIO_DEF size_t virtio_queue_mem_size(const virtio_transport *t, uint32_t size
 
 VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t index,
                                  const virtio_queue_params *p) {
-    size_t used_off, ind_off, total, align, ring_need, shadow_need;
+    /* The offsets come from the layout of n below, which cannot fail (0: for the compiler). */
+    size_t used_off = 0, ind_off = 0, total, align, ring_need, shadow_need;
     uint32_t max, n, nd, i;
     uint64_t base, driver, device;
     char *m, *shadow;
@@ -3076,10 +3079,9 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
     if (r == VIRTIO_ESTATE) return r;
     legacy = VIRTIO__DEV_LEGACY(dev) ? 1 : 0;
     /* Rings for the device's fixed size where it has one (legacy virtio-pci), else p->size. */
-    if (!virtio__layout(virtio__ring_entries(&dev->t, p->size), legacy, &used_off, &ind_off,
-                        &ring_need))
-        return VIRTIO_EINVAL;
-    shadow_need = virtio_queue_shadow_size(p->size);
+    ring_need = virtio_queue_ring_size(&dev->t, p->size);
+    if (ring_need == 0) return VIRTIO_EINVAL; /* else p->size is a valid queue size */
+    shadow_need = VIRTIO_QUEUE_SHADOW_MEM(p->size);
     m = (char *)p->ring;
     shadow = (char *)p->shadow;
     if (!shadow) {
@@ -3146,10 +3148,10 @@ VIRTIO_DEF int virtio_queue_init(virtio_queue *q, virtio_dev *dev, uint32_t inde
         q->ind_dma = base + ind_off;
     }
 #endif
-    /* Free descriptors (split) or free buffer ids (packed), linked through the shadow. */
+    /* Free descriptors (split) or free buffer ids (packed), linked through the shadow; count 0
+       marks each free. A cookie and a writable length are written by the add that takes the
+       entry, and read only while it is outstanding (count above 0). */
     for (i = 0; i < nd; i++) {
-        q->shadow[i].cookie = 0;
-        q->shadow[i].wlen = 0;
         q->shadow[i].next = (uint16_t)(i + 1);
         q->shadow[i].count = 0;
     }
@@ -3204,9 +3206,10 @@ VIRTIO__OUT_OF_LINE static int virtio__dma_fix(virtio_queue *q, volatile virtio_
                                                uint16_t i, uint16_t mask, const virtio_seg *segs,
                                                unsigned n) {
     const virtio_regs *r = &q->dev->t.regs;
-    unsigned k;
-    for (k = 0; k < n; k++) {
-        tab[i].addr = VIRTIO__R64(q, r->dma(r->user, segs[k].addr));
+    const virtio_seg *end = segs + n;
+    for (; segs != end; segs++) {
+        uint64_t a = r->dma(r->user, segs->addr); /* the call first: less to keep across it */
+        tab[i].addr = VIRTIO__R64(q, a);
         i = mask ? (uint16_t)((i + 1u) & mask) : q->shadow[i].next;
     }
     return VIRTIO_OK;
@@ -3437,7 +3440,8 @@ static VIRTIO__IN_LINE int virtio__add_ok(virtio_queue *q, const virtio_seg *seg
     uint64_t wlen = 0;
     if (!q || !segs || !cookie) return VIRTIO_EINVAL;
     if (!q->dev) return VIRTIO_ESTATE;
-    if (n == 0 || n_out > q->ndesc || n_in > q->ndesc || n > q->ndesc) return VIRTIO_EINVAL;
+    /* n_out + n_in at most ndesc, compared so that no sum can wrap. */
+    if (n == 0 || n_out > q->ndesc || n_in > (unsigned)q->ndesc - n_out) return VIRTIO_EINVAL;
     VIRTIO__RETURN_IF_BROKEN(q);
     if (!q->dev->negotiated) return VIRTIO_ESTATE; /* the device was reset: the queue is gone */
     /* Every segment before any descriptor is written: a caller error changes nothing. */
@@ -3597,7 +3601,7 @@ VIRTIO__ADD_ANY static int virtio__add_any(virtio_queue *q, const virtio_seg *se
     if (r) return r;
     if (look) {
         if (!virtio__fits3(q)) return VIRTIO_ENOSPC;
-        if (virtio__config_isr(q->dev, virtio__interrupt_ack(q->dev))) return VIRTIO_ECONFIG;
+        if (virtio_dev_config_changed(q->dev)) return VIRTIO_ECONFIG;
     }
     return virtio__add(q, segs, n_out, n_out + n_in, cookie);
 }
@@ -3840,15 +3844,6 @@ VIRTIO_DEF int virtio_queue_poll(virtio_queue *q, void **cookie, uint32_t *len) 
     return virtio__poll(q, cookie, len);
 }
 
-/* virtio_dev_spin's end of a wait the relax hook stopped: one last look at the status and at
-   the interrupt status, then VIRTIO_ETIMEDOUT or what the look found. */
-VIRTIO__OUT_OF_LINE static int virtio__spin_stop(virtio_dev *dev) {
-    int r;
-    (void)virtio_dev_interrupt_ack(dev);
-    r = virtio_dev_check(dev);
-    return r ? r : VIRTIO_ETIMEDOUT;
-}
-
 /* The wait's loop (published chains are outstanding), with its frame. Each idle iteration is
    virtio_queue_spin's: the usual one (the device healthy, below the bound, no status look or
    repeated notification due) calls only the relax hook, whose answer decides (it is never
@@ -3917,9 +3912,15 @@ VIRTIO_DEF int virtio_queue_wait(virtio_queue *q, void **cookie, uint32_t *len) 
     return virtio__wait(q, cookie, len);
 }
 
-/* Publishes every added chain, notifies if asked, waits: the end of every blocking add. */
+/* Publishes every added chain, notifies if asked, waits: the end of every blocking add but the
+   short path's. Its checks passed in the add, so the kick's own pass again; through the public
+   call, except where every blocking add comes here (VIRTIO_NO_FAST_PATH), in line. */
 VIRTIO__OUT_OF_LINE static int virtio__kick_wait(virtio_queue *q, void **used, uint32_t *len) {
+#ifdef VIRTIO_NO_FAST_PATH
     virtio__kick(q);
+#else
+    (void)virtio_queue_kick(q);
+#endif
     return virtio__wait(q, used, len);
 }
 

@@ -464,7 +464,7 @@ static int virtio_blk__plan_for(const virtio_blk_params *p, const virtio_transpo
     plan->requests = k;
     plan->reqs_off = virtio_align_up(plan->ring_size, 8u);
     plan->shadow_off = virtio_align_up(plan->reqs_off + (size_t)k * sizeof(virtio_blk_req), 8u);
-    plan->shadow_size = virtio_queue_shadow_size(n);
+    plan->shadow_size = VIRTIO_QUEUE_SHADOW_MEM(n); /* n is a size the ring took */
     plan->slots_off = virtio_align_up(plan->shadow_off + plan->shadow_size, 8u);
     plan->total = plan->slots_off + (size_t)k * sizeof(virtio_blk_slot);
     return 1;
@@ -736,10 +736,8 @@ VIRTIO_DEF uint32_t virtio_blk_pending(const virtio_blk *blk) { return blk ? blk
    `len` is a sector count; for IN and OUT a byte length. */
 /* The capacity again, after the device reported a configuration change. */
 static int virtio_blk__reread_capacity(virtio_blk *blk) {
-    virtio_blk_info in;
-    int r;
-    virtio_zero(&in, sizeof in);
-    r = virtio_config_atomic(&blk->dev, virtio_blk__read_config, &in);
+    virtio_blk_info in; /* only its capacity is taken, which every read writes */
+    int r = virtio_config_atomic(&blk->dev, virtio_blk__read_config, &in);
     if (r) return r; /* the device latched as broken */
     blk->info.capacity = in.capacity;
     return VIRTIO_OK;
@@ -882,16 +880,13 @@ static unsigned virtio_blk__prep(virtio_blk *blk, uint32_t i, uint32_t type, uin
     unsigned out = 1, data = 0;
     (void)flags; /* DISCARD and WRITE_ZEROES only */
     if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT) {
-#if VIRTIO_BLK_MAX_SEGS > 1
-        if (len > blk->seg_bytes) {
-            data = virtio_blk__data_segs(blk, segs + 1, buf, len);
-        } else
+#if VIRTIO_BLK_MAX_SEGS > 1 /* one loop for any count: the common request has its own path */
+        data = virtio_blk__data_segs(blk, segs + 1, buf, len);
+#else
+        segs[1].addr = buf;
+        segs[1].len = (uint32_t)len;
+        data = 1;
 #endif
-        { /* the common case: one data segment */
-            segs[1].addr = buf;
-            segs[1].len = (uint32_t)len;
-            data = 1;
-        }
         if (type == VIRTIO_BLK_T_OUT) out += data, data = 0; /* the device reads the data */
 #ifndef VIRTIO_BLK_MINIMAL
     } else if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
@@ -973,9 +968,10 @@ static int virtio_blk__queue(virtio_blk *blk, uint32_t type, uint64_t sector, vo
     return VIRTIO_OK;
 }
 
-/* The device's verdict on a status byte other than OK. */
+/* The device's verdict on a status byte (the usual paths look for OK themselves). */
 VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__status(virtio_blk *blk, uint8_t st) {
     switch (st) {
+    case VIRTIO_BLK_S_OK: return VIRTIO_OK;
     case VIRTIO_BLK_S_IOERR: return VIRTIO_EIO;
     case VIRTIO_BLK_S_UNSUPP: return VIRTIO_EUNSUPP;
     /* Used without a status written (Firecracker's answer, used length 0, to a request it
@@ -985,12 +981,9 @@ VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__status(virtio_blk *blk, uint8_t s
     }
 }
 
-/* The device's verdict on a finished request, from the status byte it wrote: OK first, in
-   line; the rest apart. */
+/* The device's verdict on a finished request, from the status byte it wrote. */
 static VIRTIO_BLK__IN_LINE int virtio_blk__verdict(virtio_blk *blk, const virtio_blk_req *rq) {
-    uint8_t st = *(const volatile uint8_t *)&rq->status;
-    if (st == VIRTIO_BLK_S_OK) return VIRTIO_OK;
-    return virtio_blk__status(blk, st);
+    return virtio_blk__status(blk, *(const volatile uint8_t *)&rq->status);
 }
 
 /* Records a used request in its slot: DONE, at the end of the finished list, until returned.
@@ -1225,24 +1218,37 @@ static int virtio_blk__finish(virtio_blk *blk, uint32_t mine, int r, void *cooki
     return virtio_blk__abandon(blk, r);
 }
 
+/* Fills free slot `mine` and adds the request, publishes it and waits: one core call, its
+   answer and *cookie as virtio_queue_add_wait gives them. With many segments apart from
+   virtio_blk__run, so that only this frame holds them (virtio_blk__run's then stays small
+   enough for the short forms of its register saves); with one, in line. */
+#if VIRTIO_BLK_MAX_SEGS > 1
+#define VIRTIO_BLK__ADD_WAIT VIRTIO_BLK__OUT_OF_LINE
+#else
+#define VIRTIO_BLK__ADD_WAIT VIRTIO_BLK__IN_LINE
+#endif
+VIRTIO_BLK__ADD_WAIT static int virtio_blk__add_wait(virtio_blk *blk, uint32_t mine, uint32_t type,
+                                                     uint64_t sector, void *buf, uint64_t len,
+                                                     uint32_t flags, void **cookie) {
+    virtio_seg segs[VIRTIO_BLK_MAX_SEGS + 3u];
+    unsigned n_out, n = virtio_blk__prep(blk, mine, type, sector, buf, len, flags, segs, &n_out);
+    return virtio_queue_add_wait(&blk->queue, segs, n_out, n - n_out, &blk->slots[mine], cookie, 0);
+}
+
 /* Sends one request (already checked, within the limits) and waits for it. Completions of
    other requests that arrive meanwhile stay DONE for poll and wait. Every wait is bounded:
    each either fails or takes one of a finite number of requests in flight. */
 static int virtio_blk__run(virtio_blk *blk, uint32_t type, uint64_t sector, void *buf, uint64_t len,
                            uint32_t flags) {
-    virtio_seg segs[VIRTIO_BLK_MAX_SEGS + 3u];
     uint32_t mine, done;
     void *cookie = 0;
     int r;
     for (;;) {
         mine = blk->free_slot;
         if (mine < blk->nreqs) {
-            unsigned n_out,
-                n = virtio_blk__prep(blk, mine, type, sector, buf, len, flags, segs, &n_out);
-            /* Add, publish, wait: one core call. Nothing was added on ENOSPC, EINVAL or ESTATE
-               (the object was found usable, so no latched error comes before the add). */
-            r = virtio_queue_add_wait(&blk->queue, segs, n_out, n - n_out, &blk->slots[mine],
-                                      &cookie, 0);
+            /* Nothing was added on ENOSPC, EINVAL or ESTATE (the object was found usable, so no
+               latched error comes before the add). */
+            r = virtio_blk__add_wait(blk, mine, type, sector, buf, len, flags, &cookie);
             if (r != VIRTIO_ENOSPC) break;
         }
         /* Every slot or descriptor taken by non-blocking requests: let the device finish one. */
@@ -1280,14 +1286,18 @@ static int virtio_blk__start(virtio_blk *blk, uint32_t type, uint64_t sector, co
     return r ? r : virtio_blk__check(blk, type, sector, buf, len, n);
 }
 
-/* A blocking read or write once the object was found usable: checked in order, one request
-   when it fits, split otherwise. */
+/* A blocking read or write once the object was found usable: checked in order, then sent as
+   requests of at most max_sectors (one when it fits). Outside VIRTIO_BLK_MINIMAL the common
+   request never comes here (virtio_blk__rw_run), so the split loop serves the single request
+   too. */
 VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__io_any(virtio_blk *blk, uint32_t type,
                                                       uint64_t sector, char *buf, size_t len) {
     uint64_t n;
     int r = virtio_blk__check_rw(blk, type, sector, buf, len, &n);
     if (r) return r;
+#ifdef VIRTIO_BLK_MINIMAL /* every read and write comes here: one request without the loop */
     if (n <= blk->max_sectors) return virtio_blk__run(blk, type, sector, buf, len, 0);
+#endif
     return virtio_blk__run_split(blk, type, sector, buf, n, blk->max_sectors, 0);
 }
 
@@ -1464,6 +1474,7 @@ VIRTIO_DEF int virtio_blk_set_writeback(virtio_blk *blk, int writeback) {
 #undef VIRTIO_BLK__O64
 #undef VIRTIO_BLK__IN_LINE
 #undef VIRTIO_BLK__OUT_OF_LINE
+#undef VIRTIO_BLK__ADD_WAIT
 #undef VIRTIO_BLK__STATUS_UNSET
 #endif /* VIRTIO_BLK_IMPLEMENTATION */
 
