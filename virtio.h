@@ -3645,8 +3645,9 @@ static VIRTIO__IN_LINE int virtio__split_kick(virtio_queue *q, uint16_t old, uin
     if (VIRTIO__EVENT_IDX(q)) {
         /* Notify if avail_event lies in [old, now): the wrap-safe test of virtio 1.4
            "Virtqueue Notification Suppression". */
-        uint16_t ev = VIRTIO__R16(q, q->used[2u + 4u * (size_t)q->size]);
-        notify = (uint16_t)(now - ev - 1u) < (uint16_t)(now - old);
+        uint32_t ev = VIRTIO__R16(q, q->used[2u + 4u * (size_t)q->size]);
+        /* The distances modulo 2^16, compared in the top half of 32 bits (no masks). */
+        notify = (uint32_t)(now - ev - 1u) << 16 < (uint32_t)(now - old) << 16;
     } else {
         notify = !(VIRTIO__R16(q, q->used[0]) & VIRTQ_USED_F_NO_NOTIFY);
     }

@@ -942,10 +942,11 @@ static unsigned virtio_blk__look(virtio_blk *blk) {
 static VIRTIO_BLK__IN_LINE int virtio_blk__common(const virtio_blk *blk, uint32_t type,
                                                   uint64_t sector, const void *buf, size_t len) {
     uint64_t n = len / VIRTIO_BLK_SECTOR_SIZE, cap = blk->info.capacity;
+    /* Within seg_bytes is within max_sectors too: virtio_blk__limits makes max_sectors at
+       least one segment's sectors. */
     return buf && len != 0 && len % VIRTIO_BLK_SECTOR_SIZE == 0 && len <= blk->seg_bytes &&
-           n <= blk->max_sectors && blk->free_slot < blk->nreqs &&
-           !(type == VIRTIO_BLK_T_OUT && blk->info.read_only) && sector <= cap &&
-           n <= cap - sector &&
+           blk->free_slot < blk->nreqs && !(type == VIRTIO_BLK_T_OUT && blk->info.read_only) &&
+           sector <= cap && n <= cap - sector &&
            ((sector | n) & ((uint64_t)blk->info.blk_size / VIRTIO_BLK_SECTOR_SIZE - 1u)) == 0;
 }
 #endif
