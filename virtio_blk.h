@@ -1123,7 +1123,7 @@ VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__poll_other(virtio_blk *blk, int r
         return u ? u : r;
     }
     i = (size_t)((virtio_blk_slot *)cookie - blk->slots);
-    r = virtio_blk__status(blk, *(const volatile uint8_t *)&blk->reqs[i].status);
+    r = virtio_blk__verdict(blk, &blk->reqs[i]);
     virtio_blk__free(blk, (uint32_t)i);
     if (id) *id = (unsigned)i;
     if (result) *result = r;
@@ -1309,20 +1309,18 @@ typedef struct virtio_blk__rw {
     virtio_seg segs[3];
     uint64_t sector;
     uint32_t type;
-    int r;                 /* virtio_queue_add3's answer */
     virtio_blk_slot *mine; /* the request's slot: its cookie */
 } virtio_blk__rw;
 
-/* The common request's ends other than OK, apart from the usual path: a->r and `cookie` as
+/* The common request's ends other than OK, apart from the usual path: `r` and `cookie` as
    virtio_queue_add3 returned them. */
 VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__rw_end(virtio_blk *blk, const virtio_blk__rw *a,
-                                                      void *cookie) {
+                                                      int r, void *cookie) {
     uint32_t mine = blk->free_slot; /* unchanged by the core call */
-    int r = a->r;
     if (r == VIRTIO_OK && cookie == a->mine) {
         /* Ours first with a status other than OK: the slot is free again and still heads the
            free list, as if virtio_blk__busy and virtio_blk__free had run. */
-        r = virtio_blk__status(blk, *(const volatile uint8_t *)&blk->reqs[mine].status);
+        r = virtio_blk__verdict(blk, &blk->reqs[mine]);
         if (r != VIRTIO_EDEVICE) return r;
         return virtio_blk__finish(blk, mine, r, cookie);
     }
@@ -1343,22 +1341,23 @@ VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__rw_end(virtio_blk *blk, const vir
 VIRTIO_BLK__OUT_OF_LINE static int virtio_blk__rw_run(virtio_blk *blk, virtio_blk__rw *a) {
     void *cookie = 0;
     uint32_t i;
+    int r;
     if (virtio_queue_usable(&blk->queue)) return virtio_blk__unusable(blk); /* why, in order */
     i = blk->free_slot;
     a->mine = &blk->slots[i];
     a->segs[2].addr = &virtio_blk__header(blk, i, a->type, a->sector, a->segs)->status;
     a->segs[2].len = 1;
-    a->r = virtio_queue_add3(&blk->queue, a->segs,
-                             (a->type == VIRTIO_BLK_T_OUT ? VIRTIO_ADD3_OUT : 0u) |
-                                 VIRTIO_ADD3_WAIT | VIRTIO_BLK__LOOK(blk),
-                             a->mine, &cookie);
+    r = virtio_queue_add3(&blk->queue, a->segs,
+                          (a->type == VIRTIO_BLK_T_OUT ? VIRTIO_ADD3_OUT : 0u) | VIRTIO_ADD3_WAIT |
+                              VIRTIO_BLK__LOOK(blk),
+                          a->mine, &cookie);
     /* Ours first with status OK (the usual case): the slot is free again and still heads the
        free list, as if virtio_blk__busy and virtio_blk__free had run. The status byte through
        its segment, which the core only read. */
-    if (a->r == VIRTIO_OK && cookie == a->mine &&
+    if (r == VIRTIO_OK && cookie == a->mine &&
         *(const volatile uint8_t *)a->segs[2].addr == VIRTIO_BLK_S_OK)
         return VIRTIO_OK;
-    return virtio_blk__rw_end(blk, a, cookie);
+    return virtio_blk__rw_end(blk, a, r, cookie);
 }
 #endif
 
